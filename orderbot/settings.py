@@ -1,0 +1,51 @@
+"""Settings from the environment (names fixed by shared/contracts/interfaces.md)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    """Every knob orderbot reads; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field("sqlite+aiosqlite:///./orderbot.db", validation_alias=_env("ORDERBOT_DATABASE_URL"))
+    redis_url: str | None = Field(None, validation_alias=_env("ORDERBOT_REDIS_URL"))
+
+    wechat_appid: str = Field("", validation_alias=_env("WECHAT_APPID"))
+    wechat_secret: str = Field("", validation_alias=_env("WECHAT_SECRET"))
+    wechat_token: str = Field("", validation_alias=_env("WECHAT_TOKEN"))
+    wechat_aes_key: str = Field("", validation_alias=_env("WECHAT_AES_KEY"))
+
+    wecom_corpid: str = Field("", validation_alias=_env("WECOM_CORPID"))
+    wecom_agentid: str = Field("", validation_alias=_env("WECOM_AGENTID"))
+    wecom_secret: str = Field("", validation_alias=_env("WECOM_SECRET"))
+    wecom_token: str = Field("", validation_alias=_env("WECOM_TOKEN"))
+    wecom_aes_key: str = Field("", validation_alias=_env("WECOM_AES_KEY"))
+    wecom_robot_key: str = Field("", validation_alias=_env("WECOM_ROBOT_KEY"))
+
+    miniprogram_appid: str = Field("", validation_alias=_env("MINIPROGRAM_APPID"))
+    miniprogram_secret: str = Field("", validation_alias=_env("MINIPROGRAM_SECRET"))
+
+    wechat_api_base: str = Field("https://api.weixin.qq.com", validation_alias=_env("WECHAT_API_BASE"))
+    wecom_api_base: str = Field("https://qyapi.weixin.qq.com", validation_alias=_env("WECOM_API_BASE"))
+
+    hook_secret: str = Field("", validation_alias=_env("ORDERBOT_HOOK_SECRET"))
+
+    @property
+    def embedded(self) -> bool:
+        """No Redis URL means the single-process embedded profile."""
+        return not self.redis_url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,30 @@
+"""What the service keeps outside the database: dedup keys, sessions, locks, token caches.
+
+Two implementations share this interface: in-process memory (embedded profile) and Redis
+(production, several processes). Every key carries a TTL, so nothing grows forever.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+
+class KeyValueStore(Protocol):
+    async def get(self, key: str) -> str | None: ...
+
+    async def set(self, key: str, value: str, ttl: float | None = None) -> None: ...
+
+    async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
+        """True when this call created the key (first delivery), False when it existed."""
+        ...
+
+    async def delete(self, key: str) -> None: ...
+
+    def lock(self, name: str, timeout: float = 30.0) -> AbstractAsyncContextManager[None]:
+        """A mutual-exclusion lock shared by every process using the same store."""
+        ...
+
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,216 @@
+"""The order hub's tables. Plain sqlmodel classes: no I/O here, sessions live elsewhere.
+
+Money is Decimal (Numeric columns): prices like 0.095 元 per piece must not drift.
+JSON columns hold small lists and change records; everything queried is a real column.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), **kw)
+
+
+def _money(default: Decimal | None = Decimal("0"), **kw: Any) -> Any:
+    return Field(default=default, sa_type=Numeric(14, 4), **kw)
+
+
+def _json(default_factory: Any = list) -> Any:
+    return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
+
+
+class SalesRep(SQLModel, table=True):
+    __tablename__ = "sales_rep"
+
+    id: int | None = Field(default=None, primary_key=True)
+    wecom_userid: str = Field(unique=True, index=True)  # WeCom UserID, the card/push target
+    name: str
+    team: str = Field(default="default", index=True)
+    regions: list[str] = _json()  # provinces or cities this rep covers
+    manager_id: int | None = Field(default=None, foreign_key="sales_rep.id")
+    is_manager: bool = False
+    discount_limit: Decimal = _money(Decimal("0"))  # max discount fraction, 0.05 = 5%
+    active: bool = True
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = ""
+    company: str | None = None
+    phones: list[str] = _json()
+    openid: str | None = Field(default=None, unique=True, index=True)  # Official Account openid
+    mp_openid: str | None = Field(default=None, unique=True, index=True)  # mini-program openid
+    unionid: str | None = Field(default=None, index=True)
+    external_userid: str | None = Field(default=None, index=True)  # WeCom external contact
+    province: str | None = None
+    city: str | None = None
+    tier: str = "standard"  # pricing tier: standard / silver / gold / vip
+    credit_limit: Decimal = _money(Decimal("0"))  # 0 = cash customer, no credit
+    rep_id: int | None = Field(default=None, foreign_key="sales_rep.id")  # own rep
+    last_address: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    last_contact: str | None = None
+    created_at: datetime = _ts()
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "product"
+
+    sku: str = Field(primary_key=True)
+    name: str
+    category: str = Field(default="", index=True)
+    spec: str = ""
+    material: str = ""
+    unit: str = "个"  # base unit
+    pack_unit: str | None = None  # 盒 / 箱 / 包
+    pack_size: int | None = None  # base units per pack
+    price: Decimal = _money()  # per base unit
+    aliases: list[str] = _json()
+    stock: int = 0  # base units on hand
+    safety_stock: int = 0
+    active: bool = True
+    updated_at: datetime = _ts()
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_status_rep", "status", "rep_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True, index=True)  # SO20260302-0001
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    channel: str = "wechat"  # wechat / miniprogram / wecom / api
+    status: str = Field(default="draft", index=True)  # orders.status.OrderStatus
+    rep_id: int | None = Field(default=None, foreign_key="sales_rep.id", index=True)
+    routing_rule: str | None = None
+    subtotal: Decimal = _money()
+    discount: Decimal = _money()
+    total: Decimal = _money()
+    contact: str | None = None
+    phone: str | None = None
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    address_detail: str | None = None
+    delivery_date: date | None = None
+    rush: bool = False
+    remarks: str | None = None
+    carrier: str | None = None
+    waybill_no: str | None = None
+    hold_reason: str | None = None
+    source_message_id: int | None = Field(default=None, foreign_key="inbound_message.id")
+    version: int = 1  # optimistic lock: every change bumps it
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    confirm_due_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class OrderLine(SQLModel, table=True):
+    __tablename__ = "order_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    sku: str | None = Field(default=None, foreign_key="product.sku")
+    name: str = ""
+    quantity: Decimal = Field(sa_type=Numeric(14, 3))  # as ordered: 3 (箱)
+    unit: str  # as ordered: 箱
+    base_quantity: Decimal = Field(sa_type=Numeric(14, 3))  # after pack conversion: 3000 (个)
+    base_unit: str
+    unit_price: Decimal = _money()  # per base unit, locked at confirmation
+    amount: Decimal = _money()
+    line_type: str = "main"  # main / gift / freight / service
+    counts_as_sales: bool = True  # gift lines do not
+    parent_line_id: int | None = Field(default=None, foreign_key="order_line.id")
+    raw: str | None = None  # the customer's words for this line
+
+
+class OrderEvent(SQLModel, table=True):
+    """Append-only audit trail: never updated, never deleted."""
+
+    __tablename__ = "order_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    type: str  # created / submitted / confirmed / edited / routed / reminded / ...
+    actor_kind: str  # orders.status.Role
+    actor_id: str | None = None  # openid, WeCom userid, "rule:..." or "hook:..."
+    at: datetime = _ts()
+    from_status: str | None = None
+    to_status: str | None = None
+    changes: dict[str, Any] = _json(dict)  # {field: [before, after]}
+    reason: str | None = None
+    source_message_id: int | None = None
+    visible_to_customer: bool = True
+
+
+class Outbox(SQLModel, table=True):
+    """Side effects written in the same transaction as the change that causes them."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_claim", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # cs_message / template_message / wecom_card / robot / ocr_job / ...
+    target: str = ""  # openid, WeCom userid, robot key, ...
+    payload: dict[str, Any] = _json(dict)
+    dedup_key: str = Field(unique=True)  # a retry carries the same key
+    state: str = Field(default="pending")  # pending / done / parked
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    lease_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    locked_by: str | None = None
+    last_error: str | None = None
+    created_at: datetime = _ts()
+    done_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class InboundMessage(SQLModel, table=True):
+    """Every inbound callback, stored before it is acknowledged."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("channel", "dedup_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str  # wechat / wecom / miniprogram
+    dedup_key: str  # MsgId, or FromUserName+CreateTime for events
+    from_user: str = Field(index=True)  # openid / WeCom userid
+    msg_type: str  # text / image / voice / location / event
+    content: str | None = None  # text, voice Recognition, or event key
+    raw: str = ""  # decrypted XML as received
+    received_at: datetime = _ts()
+    state: str = "received"  # received / handled / failed
+    handled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class OrderCounter(SQLModel, table=True):
+    """Per-day sequence behind readable order numbers (SO20260302-0001)."""
+
+    __tablename__ = "order_counter"
+
+    day: str = Field(primary_key=True)  # 20260302
+    last: int = 0
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """A client's Idempotency-Key and the order it produced, so a retry returns the same one."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str  # e.g. customer:42
+    key: str
+    order_id: int | None = Field(default=None, foreign_key="orders.id")
+    created_at: datetime = _ts()

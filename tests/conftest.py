@@ -1,0 +1,124 @@
+"""Shared fixtures: both profiles, one suite.
+
+`db_url` / `engine` run a test against SQLite and PostgreSQL; `store_kind` against the
+memory store and Redis. Under CI=true a missing PostgreSQL or Redis fails the run; elsewhere
+those tests are skipped with a loud message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel
+
+import orders.models  # noqa: F401  (registers the tables)
+from orderbot.db import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+PG_HOST, PG_PORT = os.environ.get("ORDERBOT_TEST_PG_HOST", "127.0.0.1"), 5432
+PG_ADMIN_URL = f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/test"
+REDIS_URL = os.environ.get("ORDERBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Fail under CI, skip loudly elsewhere, when a real service is not there."""
+    if _reachable(host, port):
+        return
+    msg = f"{name} at {host}:{port} is not reachable"
+    if IN_CI:
+        pytest.fail(f"{msg}; under CI=true it is mandatory", pytrace=False)
+    warnings.warn(f"SKIPPING {name} tests: {msg}", stacklevel=2)
+    pytest.skip(f"{name} not reachable ({host}:{port}); these tests run under CI=true")
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A database of our own on the PostgreSQL server for this test run, dropped at the end."""
+    require_service("PostgreSQL", PG_HOST, PG_PORT)
+    name = f"orderbot_t_{uuid.uuid4().hex[:10]}"
+
+    async def admin(sql: str) -> None:
+        eng = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        try:
+            async with eng.connect() as conn:
+                await conn.execute(text(sql))
+        finally:
+            await eng.dispose()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    yield f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database URL, once per profile. Tables are not created here."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'orderbot.db'}"
+    url = request.getfixturevalue("pg_database")
+    asyncio.run(_reset_pg(url))
+    return url
+
+
+async def _reset_pg(url: str) -> None:
+    eng = make_engine(url)
+    try:
+        async with eng.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        await eng.dispose()
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a fresh database with every table created."""
+    eng = make_engine(db_url)
+    async with eng.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    host, port = "127.0.0.1", 6379
+    require_service("Redis", host, port)
+    return REDIS_URL
+
+
+@pytest.fixture
+def key_prefix() -> str:
+    """A namespace per test so parallel runs never see each other's Redis keys."""
+    return f"orderbot-test:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    if request.param == "redis":
+        request.getfixturevalue("redis_url")
+    return request.param
