@@ -214,3 +214,25 @@ class IdempotencyRecord(SQLModel, table=True):
     key: str
     order_id: int | None = Field(default=None, foreign_key="orders.id")
     created_at: datetime = _ts()
+
+
+class ChatSession(SQLModel, table=True):
+    """One open order draft per customer and channel, as the conversation keeps it.
+
+    Kept in the database (not only a cache) so that the draft, the replies it causes
+    (outbox rows) and the inbound message's handled mark commit together.
+    """
+
+    __tablename__ = "chat_session"
+    __table_args__ = (UniqueConstraint("channel", "user_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str  # wechat / wecom
+    user_key: str = Field(index=True)  # openid, or WeCom userid + customer for a rep
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    stage: str = "idle"  # idle / collecting / choosing / confirming
+    draft: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    pending_choice: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    version: int = 1
+    updated_at: datetime = _ts()
+    expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
