@@ -39,6 +39,17 @@ class Settings(BaseSettings):
     wecom_api_base: str = Field("https://qyapi.weixin.qq.com", validation_alias=_env("WECOM_API_BASE"))
 
     hook_secret: str = Field("", validation_alias=_env("ORDERBOT_HOOK_SECRET"))
+    # Routing table file (orders/routing.py); empty means the shipped orderbot/routing_rules.yaml.
+    routing_rules: str = Field("", validation_alias=_env("ORDERBOT_ROUTING_RULES"))
+
+    # Service shell and outbox worker (added with issue 2, items 5-7).
+    log_level: str = Field("INFO", validation_alias=_env("ORDERBOT_LOG_LEVEL"))
+    outbox_max_attempts: int = Field(8, ge=1, validation_alias=_env("ORDERBOT_OUTBOX_MAX_ATTEMPTS"))
+    outbox_poll_interval: float = Field(1.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_POLL_INTERVAL"))
+    outbox_lease_seconds: float = Field(60.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_LEASE_SECONDS"))
+    outbox_batch_size: int = Field(20, ge=1, validation_alias=_env("ORDERBOT_OUTBOX_BATCH_SIZE"))
+    outbox_backoff_base: float = Field(2.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_BACKOFF_BASE"))
+    outbox_backoff_max: float = Field(900.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_BACKOFF_MAX"))
 
     @property
     def embedded(self) -> bool:

@@ -7,7 +7,10 @@ Two implementations share this interface: in-process memory (embedded profile) a
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from orderbot.settings import Settings
 
 
 class KeyValueStore(Protocol):
@@ -28,3 +31,14 @@ class KeyValueStore(Protocol):
     async def ping(self) -> bool: ...
 
     async def close(self) -> None: ...
+
+
+def make_store(settings: Settings, prefix: str = "") -> KeyValueStore:
+    """Redis when ORDERBOT_REDIS_URL is set (production), else the in-process memory store."""
+    if settings.redis_url:
+        from orderbot.stores_redis import RedisStore
+
+        return RedisStore(settings.redis_url, prefix=f"orderbot:{prefix}")
+    from orderbot.stores_memory import MemoryStore
+
+    return MemoryStore()

@@ -1,0 +1,108 @@
+"""The embedded profile's key-value store: one process, one event loop, no Redis.
+
+Every operation completes without awaiting in between, so it is atomic with respect to
+other coroutines on the loop (asyncio-safe). Expired keys are dropped lazily on access and
+swept every `sweep_every` writes, so the dict does not grow without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+Clock = Callable[[], float]
+
+
+class MemoryStore:
+    """KeyValueStore in a dict; TTLs and lock leases follow `clock` (monotonic seconds)."""
+
+    def __init__(self, *, clock: Clock = time.monotonic, sweep_every: int = 1000) -> None:
+        self._clock = clock
+        self._data: dict[str, tuple[str, float | None]] = {}
+        self._locks: dict[str, tuple[str, float]] = {}  # name -> (token, lease expiry)
+        self._released = asyncio.Condition()
+        self._writes = 0
+        self._sweep_every = sweep_every
+
+    def _alive(self, key: str) -> tuple[str, float | None] | None:
+        item = self._data.get(key)
+        if item is not None and item[1] is not None and item[1] <= self._clock():
+            del self._data[key]
+            return None
+        return item
+
+    def _expiry(self, ttl: float | None) -> float | None:
+        return None if ttl is None else self._clock() + ttl
+
+    def _wrote(self) -> None:
+        self._writes += 1
+        if self._writes % self._sweep_every == 0:
+            now = self._clock()
+            for key in [k for k, (_, exp) in self._data.items() if exp is not None and exp <= now]:
+                del self._data[key]
+
+    async def get(self, key: str) -> str | None:
+        item = self._alive(key)
+        return None if item is None else item[0]
+
+    async def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        self._data[key] = (value, self._expiry(ttl))
+        self._wrote()
+
+    async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
+        if self._alive(key) is not None:
+            return False
+        self._data[key] = (value, self._expiry(ttl))
+        self._wrote()
+        return True
+
+    async def delete(self, key: str) -> None:
+        self._data.pop(key, None)
+
+    def lock(
+        self, name: str, timeout: float = 30.0, *, blocking_timeout: float | None = None
+    ) -> AbstractAsyncContextManager[None]:
+        """Hold `name` for at most `timeout` seconds (then another waiter may take it, as with
+        Redis); wait at most `blocking_timeout` seconds to get it, else TimeoutError."""
+        return self._hold(name, timeout, blocking_timeout)
+
+    @asynccontextmanager
+    async def _hold(
+        self, name: str, lease: float, blocking_timeout: float | None
+    ) -> AsyncIterator[None]:
+        token = uuid.uuid4().hex
+        deadline = None if blocking_timeout is None else time.monotonic() + blocking_timeout
+        async with self._released:
+            while True:
+                held = self._locks.get(name)
+                now = self._clock()
+                if held is None or held[1] <= now:
+                    self._locks[name] = (token, now + lease)
+                    break
+                wait = held[1] - now
+                if deadline is not None:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise TimeoutError(f"lock {name!r} not acquired in {blocking_timeout}s")
+                    wait = min(wait, left)
+                try:
+                    await asyncio.wait_for(self._released.wait(), timeout=min(wait, 1.0))
+                except TimeoutError:
+                    pass
+        try:
+            yield
+        finally:
+            async with self._released:
+                if self._locks.get(name, ("",))[0] == token:
+                    del self._locks[name]
+                self._released.notify_all()
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        self._data.clear()
+        self._locks.clear()

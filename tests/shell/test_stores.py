@@ -1,0 +1,130 @@
+"""One suite for both KeyValueStore implementations (memory and Redis)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from orderbot.settings import Settings
+from orderbot.stores import KeyValueStore, make_store
+from orderbot.stores_memory import MemoryStore
+from orderbot.stores_redis import RedisStore
+
+
+def _new_store(kind: str, key_prefix: str, redis_url: str | None) -> KeyValueStore:
+    if kind == "memory":
+        return MemoryStore()
+    return RedisStore(redis_url, prefix=key_prefix)
+
+
+@pytest.fixture
+async def store(store_kind: str, key_prefix: str, request: pytest.FixtureRequest) -> AsyncIterator[KeyValueStore]:
+    url = request.getfixturevalue("redis_url") if store_kind == "redis" else None
+    s = _new_store(store_kind, key_prefix, url)
+    yield s
+    if isinstance(s, RedisStore):
+        keys = [k async for k in s.client.scan_iter(match=key_prefix + "*")]
+        if keys:
+            await s.client.delete(*keys)
+    await s.close()
+
+
+async def test_set_get_delete(store: KeyValueStore) -> None:
+    assert await store.get("a") is None
+    await store.set("a", "1")
+    assert await store.get("a") == "1"
+    await store.set("a", "2", ttl=60)
+    assert await store.get("a") == "2"
+    await store.delete("a")
+    assert await store.get("a") is None
+    assert await store.ping() is True
+
+
+async def test_ttl_expiry(store: KeyValueStore) -> None:
+    await store.set("short", "x", ttl=0.1)
+    assert await store.set_if_absent("dedup", "y", ttl=0.1) is True
+    await store.set("long", "z", ttl=30)
+    assert await store.get("short") == "x"
+    await asyncio.sleep(0.15)
+    assert await store.get("short") is None
+    assert await store.get("long") == "z"
+    # An expired dedup key counts as absent again.
+    assert await store.set_if_absent("dedup", "y2", ttl=5) is True
+
+
+async def test_set_if_absent_one_winner_among_100(store: KeyValueStore) -> None:
+    results = await asyncio.gather(*(store.set_if_absent("msg:42", str(i), ttl=10) for i in range(100)))
+    assert results.count(True) == 1
+    winner = results.index(True)
+    assert await store.get("msg:42") == str(winner)
+
+
+async def test_lock_mutual_exclusion(store: KeyValueStore) -> None:
+    inside = 0
+    most = 0
+    order: list[int] = []
+
+    async def worker(i: int) -> None:
+        nonlocal inside, most
+        async with store.lock("customer:7", timeout=5):
+            inside += 1
+            most = max(most, inside)
+            await asyncio.sleep(0.005)
+            order.append(i)
+            inside -= 1
+
+    await asyncio.wait_for(asyncio.gather(*(worker(i) for i in range(10))), timeout=10)
+    assert most == 1
+    assert sorted(order) == list(range(10))
+
+
+async def test_lock_excludes_across_store_instances(store_kind: str, key_prefix: str, request: pytest.FixtureRequest) -> None:
+    """Two processes are two store objects on the same server: the lock must hold across them."""
+    if store_kind == "memory":
+        pytest.skip("the memory store is one process by definition")
+    url = request.getfixturevalue("redis_url")
+    a, b = RedisStore(url, prefix=key_prefix), RedisStore(url, prefix=key_prefix)
+    try:
+        async with a.lock("order:1", timeout=5):
+            with pytest.raises(TimeoutError):
+                async with b.lock("order:1", timeout=5, blocking_timeout=0.1):
+                    pass
+        async with b.lock("order:1", timeout=5, blocking_timeout=0.1):
+            pass
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_lock_lease_expires_when_holder_never_releases(store: KeyValueStore) -> None:
+    """A holder that dies keeps the lock only for `timeout` seconds."""
+    stuck = store.lock("job", timeout=0.1)
+    await stuck.__aenter__()  # never exited: the holder "died"
+    with pytest.raises(TimeoutError):
+        async with store.lock("job", timeout=5, blocking_timeout=0.03):
+            pass
+    async with store.lock("job", timeout=5, blocking_timeout=1.0):
+        pass
+
+
+def test_make_store_picks_profile(key_prefix: str) -> None:
+    assert isinstance(make_store(Settings(ORDERBOT_REDIS_URL=None)), MemoryStore)
+    redis_store = make_store(Settings(ORDERBOT_REDIS_URL="redis://127.0.0.1:6379/0"), prefix="x:")
+    assert isinstance(redis_store, RedisStore)
+    assert redis_store.prefix == "orderbot:x:"
+
+
+async def test_memory_ttl_follows_injected_clock() -> None:
+    now = [1000.0]
+    s = MemoryStore(clock=lambda: now[0], sweep_every=1)
+    await s.set("k", "v", ttl=10)
+    now[0] += 9.9
+    assert await s.get("k") == "v"
+    now[0] += 0.2
+    assert await s.get("k") is None
+    await s.set("gone", "v", ttl=1)
+    now[0] += 2
+    await s.set("other", "v")  # a write sweeps expired keys
+    assert "gone" not in s._data
