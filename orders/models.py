@@ -236,3 +236,37 @@ class ChatSession(SQLModel, table=True):
     version: int = 1
     updated_at: datetime = _ts()
     expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class PushDelivery(SQLModel, table=True):
+    """One push that left orderbot (or was folded into a digest), keyed by its outbox dedup key.
+
+    Written right after the remote API accepted the push, before the outbox row is acknowledged:
+    a redelivered row finds its key here and is not sent twice. Also the ledger behind the
+    48-hour customer-service budget (channel "cs" since the customer's last message).
+    """
+
+    __tablename__ = "push_delivery"
+    __table_args__ = (Index("ix_push_delivery_target", "target", "channel", "sent_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str = Field(unique=True)
+    channel: str  # cs / subscribe / template / wecom_app / wecom_card / card_update / robot / digest_pending / digested
+    target: str = ""  # openid, WeCom userid, robot key
+    order_id: int | None = Field(default=None, index=True)
+    text: str = ""  # what a person saw (summary), for digests and audits
+    remote_id: str | None = None  # msgid / response_code the API returned
+    sent_at: datetime = _ts()
+
+
+class SubscribeConsent(SQLModel, table=True):
+    """One-time subscribe-message consents a customer granted and we have not used yet."""
+
+    __tablename__ = "subscribe_consent"
+    __table_args__ = (UniqueConstraint("openid", "template_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    openid: str = Field(index=True)
+    template_id: str
+    remaining: int = 0
+    updated_at: datetime = _ts()
