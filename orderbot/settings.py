@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     wechat_secret: str = Field("", validation_alias=_env("WECHAT_SECRET"))
     wechat_token: str = Field("", validation_alias=_env("WECHAT_TOKEN"))
     wechat_aes_key: str = Field("", validation_alias=_env("WECHAT_AES_KEY"))
+    # plaintext / compatible / safe; empty: safe when WECHAT_AES_KEY is set, else plaintext.
+    # Safe refuses unencrypted callbacks; compatible accepts both (while switching modes).
+    wechat_encrypt_mode: str = Field("", validation_alias=_env("WECHAT_ENCRYPT_MODE"))
 
     wecom_corpid: str = Field("", validation_alias=_env("WECOM_CORPID"))
     wecom_agentid: str = Field("", validation_alias=_env("WECOM_AGENTID"))
