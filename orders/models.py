@@ -270,3 +270,30 @@ class SubscribeConsent(SQLModel, table=True):
     template_id: str
     remaining: int = 0
     updated_at: datetime = _ts()
+
+
+class RoutingCursor(SQLModel, table=True):
+    """The rep each team gave its last order to: the round-robin position (orders/routing.py)."""
+
+    __tablename__ = "routing_cursor"
+
+    team: str = Field(primary_key=True)
+    last_rep_id: int | None = None
+    updated_at: datetime = _ts()
+
+
+class CustomerAddress(SQLModel, table=True):
+    """A customer's address book (mini-program): delivery places chosen at checkout."""
+
+    __tablename__ = "customer_address"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    contact: str = ""
+    phone: str = ""
+    province: str = ""
+    city: str = ""
+    district: str = ""
+    detail: str = ""
+    is_default: bool = False
+    created_at: datetime = _ts()
