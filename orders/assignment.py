@@ -1,0 +1,113 @@
+"""Assigning a rep to an order inside the hub's transaction (the call submit makes).
+
+Reads what `orders.routing.route` needs (the customer's tier and own rep, the order's line
+categories, the reps, open orders per rep, the team's round-robin cursor), applies the
+decision to the order and writes a "routed" event naming the rule. It does not commit and
+does not push: the caller's action owns the transaction and the rep's card.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from orders.actors import Actor
+from orders.events import add_event
+from orders.models import Customer, Order, OrderLine, Product, RoutingCursor, SalesRep, utcnow
+from orders.routing import Decision, OrderFacts, RuleSet, TeamLoad, facts_from_order, route
+from orders.sla import confirm_due_at
+from orders.status import OPEN_STATUSES
+
+
+class RoutingEvent(StrEnum):
+    """Event types written by routing and the SLA job (internal: customers do not see them)."""
+
+    ROUTED = "routed"
+    REMINDED = "reminded"
+    ESCALATED = "escalated"
+
+
+async def order_facts(session: AsyncSession, order: Order) -> OrderFacts:
+    """The routing facts of a stored order: its lines' categories, the customer's tier and rep."""
+    customer = await session.get(Customer, order.customer_id)
+    categories: list[str] = []
+    if order.id is not None:
+        rows = await session.exec(
+            select(Product.category)
+            .join(OrderLine, OrderLine.sku == Product.sku)  # type: ignore[arg-type]
+            .where(OrderLine.order_id == order.id)
+        )
+        categories = [c for c in rows.all() if c]
+    return facts_from_order(
+        order,
+        categories=categories,
+        tier=customer.tier if customer else "standard",
+        own_rep_id=customer.rep_id if customer else None,
+    )
+
+
+async def team_load(session: AsyncSession) -> TeamLoad:
+    """Open orders per rep and every team's round-robin cursor."""
+    counts = await session.exec(
+        select(Order.rep_id, func.count())
+        .where(Order.status.in_([s.value for s in OPEN_STATUSES]))  # type: ignore[attr-defined]
+        .where(Order.rep_id.is_not(None))  # type: ignore[union-attr]
+        .group_by(Order.rep_id)
+    )
+    cursors = await session.exec(select(RoutingCursor))
+    return TeamLoad(
+        open_orders={rep_id: n for rep_id, n in counts.all()},
+        last_assigned={c.team: c.last_rep_id for c in cursors.all() if c.last_rep_id is not None},
+    )
+
+
+async def _advance_cursor(session: AsyncSession, team: str, rep_id: int, now: datetime) -> None:
+    cursor = await session.get(RoutingCursor, team, with_for_update=True)
+    if cursor is None:
+        session.add(RoutingCursor(team=team, last_rep_id=rep_id, updated_at=now))
+    else:
+        cursor.last_rep_id, cursor.updated_at = rep_id, now
+        session.add(cursor)
+
+
+async def assign_rep(
+    session: AsyncSession,
+    order: Order,
+    rules: RuleSet,
+    *,
+    now: datetime | None = None,
+    actor: Actor | None = None,
+) -> Decision:
+    """Route `order` (flushed, so it has an id) and record why, in the caller's transaction.
+
+    Sets rep_id, routing_rule and confirm_due_at, advances the team cursor, and adds a
+    "routed" event whose changes carry {"rule": id, "team": ..., "rep_id": [old, new]}.
+    """
+    assert order.id is not None, "flush the order before routing it"
+    now = now or utcnow()
+    facts = await order_facts(session, order)
+    reps = (await session.exec(select(SalesRep))).all()
+    decision = route(facts, rules, reps, await team_load(session))
+
+    before = order.rep_id
+    order.rep_id = decision.rep_id
+    order.routing_rule = decision.rule_id
+    order.confirm_due_at = confirm_due_at(now, facts.rush, decision.sla)
+    session.add(order)
+    if decision.team and decision.rep_id is not None:
+        await _advance_cursor(session, decision.team, decision.rep_id, now)
+    event = add_event(
+        session,
+        order.id,
+        RoutingEvent.ROUTED,  # type: ignore[arg-type]
+        actor or Actor.system(f"rule:{decision.rule_id}"),
+        changes={"rule": decision.rule_id, "team": decision.team, "rep_id": [before, decision.rep_id]},
+        reason=decision.reason,
+    )
+    event.visible_to_customer = False
+    event.at = now
+    return decision
