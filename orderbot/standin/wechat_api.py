@@ -1,0 +1,129 @@
+"""The WeChat server API paths (Official Account and mini-program) as the project calls them.
+
+Request and response shapes follow developers.weixin.qq.com: tokens in query strings, JSON
+bodies, `{"errcode", "errmsg"}` on failure with HTTP 200, media as raw bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+from aiohttp import web
+
+from orderbot.standin.keys import STATE, json_body
+from orderbot.standin.state import (
+    CUSTOM_MSGTYPES,
+    INVALID_APPID,
+    INVALID_GRANT_TYPE,
+    INVALID_MSGTYPE,
+    INVALID_OPENID,
+    INVALID_TEMPLATE_ID,
+    MINIPROGRAM,
+    REQUIRE_SUBSCRIBE,
+    WECHAT,
+    WECOM,
+    ApiError,
+)
+
+routes = web.RouteTableDef()
+OK = {"errcode": 0, "errmsg": "ok"}
+
+
+@routes.get("/cgi-bin/token")
+async def token(request: web.Request) -> web.Response:
+    q = request.query
+    tok = request.app[STATE].token(
+        q.get("appid", ""), q.get("secret", ""), q.get("grant_type", "")
+    )
+    return web.json_response({"access_token": tok.value, "expires_in": int(tok.expires_at - tok.issued_at)})
+
+
+@routes.post("/cgi-bin/stable_token")
+async def stable_token(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    state = request.app[STATE]
+    tok = state.stable_token(
+        str(body.get("appid", "")),
+        str(body.get("secret", "")),
+        str(body.get("grant_type", "")),
+        bool(body.get("force_refresh", False)),
+    )
+    return web.json_response({"access_token": tok.value, "expires_in": int(tok.expires_at - state.now())})
+
+
+@routes.post("/cgi-bin/message/custom/send")
+async def custom_send(request: web.Request) -> web.Response:
+    """Customer-service message: needs the user's open 48 h window and its budget."""
+    state = request.app[STATE]
+    state.check_token(request.query.get("access_token"), {WECHAT})
+    body = await json_body(request)
+    openid = str(body.get("touser", ""))
+    state.oa_user(openid)
+    msgtype = str(body.get("msgtype", ""))
+    if msgtype not in CUSTOM_MSGTYPES or not isinstance(body.get(msgtype), dict):
+        raise ApiError(INVALID_MSGTYPE, "invalid message type")
+    state.spend_window(openid)
+    state.record("custom_send", WECHAT, openid, msgtype, body)
+    return web.json_response(OK)
+
+
+@routes.post("/cgi-bin/message/template/send")
+async def template_send(request: web.Request) -> web.Response:
+    """Template message: any follower, no window, no consent."""
+    state = request.app[STATE]
+    state.check_token(request.query.get("access_token"), {WECHAT})
+    body = await json_body(request)
+    openid = str(body.get("touser", ""))
+    if not state.oa_user(openid).following:
+        raise ApiError(REQUIRE_SUBSCRIBE, "require subscribe")
+    if not body.get("template_id"):
+        raise ApiError(INVALID_TEMPLATE_ID, "invalid template_id")
+    entry = state.record("template_send", WECHAT, openid, "template", body)
+    return web.json_response({**OK, "msgid": entry["id"]})
+
+
+@routes.post("/cgi-bin/message/subscribe/send")
+async def subscribe_send(request: web.Request) -> web.Response:
+    """Mini-program subscribe message: spends one of the user's one-time consents."""
+    state = request.app[STATE]
+    state.check_token(request.query.get("access_token"), {MINIPROGRAM})
+    body = await json_body(request)
+    openid = str(body.get("touser", ""))
+    if openid not in state.mp_users:
+        raise ApiError(INVALID_OPENID, "invalid openid")
+    template_id = str(body.get("template_id", ""))
+    if not template_id:
+        raise ApiError(INVALID_TEMPLATE_ID, "invalid template_id")
+    state.spend_consent(openid, template_id)
+    entry = state.record("subscribe_send", MINIPROGRAM, openid, "subscribe", body)
+    return web.json_response({**OK, "msgid": entry["id"]})
+
+
+@routes.get("/cgi-bin/media/get")
+async def media_get(request: web.Request) -> web.Response:
+    """Temporary media, for WeChat and WeCom tokens alike (each sees its own media)."""
+    state = request.app[STATE]
+    tok = state.check_token(request.query.get("access_token"), {WECHAT, MINIPROGRAM, WECOM})
+    media = state.get_media(request.query.get("media_id", ""), tok.realm)
+    return web.Response(
+        body=media.data,
+        content_type=media.content_type,
+        headers={"Content-Disposition": f'attachment; filename="{media.filename}"'},
+    )
+
+
+@routes.get("/sns/jscode2session")
+async def jscode2session(request: web.Request) -> web.Response:
+    q = request.query
+    state = request.app[STATE]
+    if q.get("grant_type") != "authorization_code":
+        raise ApiError(INVALID_GRANT_TYPE, "invalid grant_type")
+    if state.app_realm(q.get("appid", ""), q.get("secret", "")) != MINIPROGRAM:
+        raise ApiError(INVALID_APPID, "invalid appid")
+    login = state.redeem_login_code(q.get("js_code", ""))
+    session_key = base64.b64encode(secrets.token_bytes(16)).decode()
+    body = {"openid": login.openid, "session_key": session_key}
+    if login.unionid:
+        body["unionid"] = login.unionid
+    return web.json_response(body)
