@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -213,6 +213,7 @@ class IdempotencyRecord(SQLModel, table=True):
     scope: str  # e.g. customer:42
     key: str
     order_id: int | None = Field(default=None, foreign_key="orders.id")
+    request_hash: str | None = None  # sha256 of the request body: same key, other body → 409
     created_at: datetime = _ts()
 
 
@@ -297,3 +298,25 @@ class CustomerAddress(SQLModel, table=True):
     detail: str = ""
     is_default: bool = False
     created_at: datetime = _ts()
+
+
+class OcrJob(SQLModel, table=True):
+    """An image waiting for OCR (Outbox kind "ocr_job" with payload {"job_id": id}) and its result.
+
+    The image bytes live here, not in the outbox payload, so any worker process can read them;
+    `draft` holds the Draft JSON (contracts/extraction.md) once the job is done.
+    """
+
+    __tablename__ = "ocr_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    source: str = "miniprogram"  # miniprogram / wechat
+    state: str = "queued"  # queued / running / done / failed
+    content_type: str = ""
+    image: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    media_id: str | None = None  # a WeChat media id when the image is still on WeChat's side
+    draft: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    error: str | None = None
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
