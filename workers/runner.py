@@ -1,0 +1,226 @@
+"""The outbox worker loop: claim a batch, run the handlers, record what happened.
+
+One `OutboxWorker` runs either inside the web process (embedded profile, started and
+stopped by the app) or in `orderbot worker` processes (production, any number). Stopping
+is graceful: the batch in hand is finished; rows claimed but not started are released.
+Clock, sleep interval and randomness are injectable so tests move time instead of waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from orderbot import metrics
+from orderbot.logging import request_id_var
+from orderbot.settings import Settings
+from orders.models import Outbox, utcnow
+from workers import outbox
+from workers.handlers import HandlerRegistry, JobContext, PermanentError, TransientError, registry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    max_attempts: int = 8
+    poll_interval: float = 1.0
+    lease_seconds: float = 60.0
+    batch_size: int = 20
+    backoff_base: float = 2.0
+    backoff_max: float = 900.0
+    gauge_interval: float = 15.0  # how often the pending/parked gauges are refreshed
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> WorkerConfig:
+        return cls(
+            max_attempts=s.outbox_max_attempts,
+            poll_interval=s.outbox_poll_interval,
+            lease_seconds=s.outbox_lease_seconds,
+            batch_size=s.outbox_batch_size,
+            backoff_base=s.outbox_backoff_base,
+            backoff_max=s.outbox_backoff_max,
+        )
+
+    @property
+    def handler_timeout(self) -> float:
+        """A handler must finish well inside its lease, or another worker would start too."""
+        return self.lease_seconds / 2
+
+
+def make_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        ctx: JobContext,
+        *,
+        config: WorkerConfig | None = None,
+        handlers: HandlerRegistry = registry,
+        clock: Callable[[], datetime] = utcnow,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.ctx = ctx
+        self.worker_id = ctx.worker_id
+        self.config = config or WorkerConfig()
+        self.handlers = handlers
+        self.clock = clock
+        self.rng = rng
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._gauges_at = float("-inf")
+
+    # -- control ---------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look for work now instead of at the next poll (call after committing a row)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the batch in hand, then leave run()."""
+        self._stop.set()
+        self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    # -- one round -------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim one batch and deliver it; returns how many rows were claimed."""
+        cfg, now = self.config, self.clock()
+        async with self.sessionmaker() as session, session.begin():
+            await outbox.park_abandoned(session, now=now, max_attempts=cfg.max_attempts)
+            rows = await outbox.claim(
+                session,
+                worker_id=self.worker_id,
+                now=now,
+                limit=cfg.batch_size,
+                lease_seconds=cfg.lease_seconds,
+                max_attempts=cfg.max_attempts,
+            )
+        if not rows:
+            return 0
+        tasks = [asyncio.create_task(self.deliver(row)) for row in rows]
+        try:
+            await asyncio.gather(*tasks)
+        except asyncio.CancelledError:
+            unstarted = [row.id for row, t in zip(rows, tasks, strict=True) if t.cancelled()]
+            await asyncio.shield(self._release([i for i in unstarted if i is not None]))
+            raise
+        return len(rows)
+
+    async def drain(self, max_rounds: int = 1000) -> int:
+        """Deliver until nothing is due (tests, `orderbot worker --once`)."""
+        total = 0
+        for _ in range(max_rounds):
+            n = await self.run_once()
+            total += n
+            if n == 0:
+                break
+        return total
+
+    async def deliver(self, row: Outbox) -> None:
+        """Run the row's handler and record done / retry / parked."""
+        assert row.id is not None
+        token = request_id_var.set(f"outbox-{row.id}")
+        started = time.perf_counter()
+        fn = self.handlers.get(row.kind)
+        try:
+            if fn is None:
+                raise PermanentError(f"no handler registered for outbox kind {row.kind!r}")
+            async with asyncio.timeout(self.config.handler_timeout):
+                await fn(self.ctx, row)
+        except PermanentError as exc:
+            await self._park(row, f"permanent: {exc}")
+        except Exception as exc:  # TransientError, timeouts, and bugs alike are retried
+            await self._fail(row, exc)
+        else:
+            async with self.sessionmaker() as session, session.begin():
+                await outbox.mark_done(session, row.id, now=self.clock())
+            metrics.OUTBOX_DELIVERED.labels(row.kind).inc()
+            log.info("outbox row delivered", extra={"kind": row.kind, "attempt": row.attempts})
+        finally:
+            metrics.OUTBOX_SECONDS.labels(row.kind).observe(time.perf_counter() - started)
+            request_id_var.reset(token)
+
+    async def _fail(self, row: Outbox, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        if row.attempts >= self.config.max_attempts:
+            await self._park(row, f"gave up after {row.attempts} attempts: {error}")
+            return
+        delay = outbox.backoff_delay(
+            row.attempts, base=self.config.backoff_base, cap=self.config.backoff_max, rng=self.rng
+        )
+        if isinstance(exc, TransientError) and exc.retry_after is not None:
+            delay = exc.retry_after
+        retry_at = self.clock() + timedelta(seconds=delay)
+        async with self.sessionmaker() as session, session.begin():
+            await outbox.mark_retry(
+                session, row.id or 0, worker_id=self.worker_id, retry_at=retry_at, error=error
+            )
+        metrics.OUTBOX_FAILED.labels(row.kind, "retry").inc()
+        log.warning(
+            "outbox delivery failed; will retry",
+            exc_info=not isinstance(exc, TransientError),
+            extra={"kind": row.kind, "attempt": row.attempts, "retry_in_s": round(delay, 3), "error": error},
+        )
+
+    async def _park(self, row: Outbox, error: str) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            await outbox.mark_parked(session, row.id or 0, worker_id=self.worker_id, error=error)
+        metrics.OUTBOX_FAILED.labels(row.kind, "parked").inc()
+        metrics.OUTBOX_PARKED.inc()
+        log.error("outbox row parked", extra={"kind": row.kind, "attempt": row.attempts, "error": error})
+
+    async def _release(self, row_ids: list[int]) -> None:
+        if row_ids:
+            async with self.sessionmaker() as session, session.begin():
+                await outbox.release(session, row_ids, worker_id=self.worker_id)
+
+    async def refresh_gauges(self) -> None:
+        async with self.sessionmaker() as session:
+            counts = await outbox.count_by_state(session)
+        metrics.OUTBOX_PENDING.set(counts[outbox.PENDING])
+        metrics.OUTBOX_PARKED.set(counts[outbox.PARKED])
+
+    # -- the loop --------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Poll until stop(): straight on while batches come back full, else wait for
+        wake() or the poll interval. A failing round (database down) is logged and retried."""
+        log.info("outbox worker started", extra={"worker_id": self.worker_id})
+        while not self.stopping:
+            self._wake.clear()  # a wake() during the round below is kept for the wait
+            try:
+                n = await self.run_once()
+                if time.monotonic() - self._gauges_at >= self.config.gauge_interval:
+                    self._gauges_at = time.monotonic()
+                    await self.refresh_gauges()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox round failed")
+                n = 0
+            if n >= self.config.batch_size or self.stopping:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.config.poll_interval)
+        log.info("outbox worker stopped", extra={"worker_id": self.worker_id})
