@@ -1,0 +1,127 @@
+"""Store-then-acknowledge for inbound callbacks, with WeChat's retries dropped.
+
+WeChat gives a callback 5 seconds and then delivers it again, up to three times, to
+whichever of our processes the load balancer picks. The invariant: a message is in the
+database, with an outbox row asking for its slow work, before we answer `success` —
+written in ONE transaction, so a crash can leave neither a message without its work nor
+work without its message. Duplicates are dropped in two places:
+
+* the store (Redis in production) remembers keys already stored: a retry arriving after
+  the first delivery committed costs one GET, no database work;
+* the database's unique (channel, dedup_key) is the final word: concurrent deliveries
+  racing past the store both reach the INSERT … ON CONFLICT DO NOTHING, and one loses.
+
+The store holds "pending" while a delivery is in flight and "stored:<id>" once committed;
+only "stored" short-circuits, so a process dying mid-delivery never makes a retry drop a
+message that was not saved. A store outage degrades to database-only dedup, not errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.messages import InboundMsg
+from orderbot.stores import KeyValueStore
+from orders.models import InboundMessage, utcnow
+from orders.outbox import enqueue
+from orders.upsert import insert_for
+
+log = logging.getLogger(__name__)
+
+INBOUND_KIND = "inbound"  # Outbox.kind of "handle this stored message" (the conversation)
+PENDING, STORED = "pending", "stored:"
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    message_id: int | None  # the new InboundMessage.id; None for a duplicate
+    duplicate: bool
+
+
+class Intake:
+    """Stores each inbound message once, with its outbox row, before it is acknowledged."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        store: KeyValueStore | None = None,
+        *,
+        channel: str = "wechat",
+        remember_for: float = 2 * 86400.0,
+        pending_for: float = 30.0,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.store = store
+        self.channel = channel
+        self.remember_for = remember_for  # WeChat retries within ~15 s; keep keys 2 days
+        self.pending_for = pending_for
+
+    def _key(self, msg: InboundMsg) -> str:
+        return f"inbound:{self.channel}:{msg.dedup_key}"
+
+    async def accept(self, msg: InboundMsg) -> Accepted:
+        """Store `msg` and queue its handling, or recognise it as a retry. Idempotent.
+
+        Raises only on database failure; the caller then answers 5xx so WeChat retries.
+        """
+        key = self._key(msg)
+        if self.store is not None and await self._seen_before(key):
+            return Accepted(message_id=None, duplicate=True)
+        message_id = await self._insert(msg)
+        await self._remember(key, message_id)
+        return Accepted(message_id=message_id, duplicate=message_id is None)
+
+    async def _seen_before(self, key: str) -> bool:
+        """True only when the store says an earlier delivery already committed."""
+        assert self.store is not None
+        try:
+            if await self.store.set_if_absent(key, PENDING, self.pending_for):
+                return False
+            value = await self.store.get(key)
+        except Exception:  # the store is an optimisation; the database still dedups
+            log.warning("dedup store unavailable; falling back to the database", exc_info=True)
+            return False
+        return bool(value and value.startswith(STORED))
+
+    async def _remember(self, key: str, message_id: int | None) -> None:
+        """Either way the key is now in the database: later retries can stop at the store."""
+        if self.store is None:
+            return
+        try:
+            await self.store.set(key, f"{STORED}{message_id or ''}", self.remember_for)
+        except Exception:
+            log.warning("dedup store unavailable; key not remembered", exc_info=True)
+
+    async def _insert(self, msg: InboundMsg) -> int | None:
+        """The message and its outbox row in one transaction; None if it was already stored."""
+        async with self.sessionmaker() as session, session.begin():
+            stmt = (
+                insert_for(session, InboundMessage)
+                .values(
+                    channel=self.channel,
+                    dedup_key=msg.dedup_key,
+                    from_user=msg.openid,
+                    msg_type=msg.msg_type,
+                    content=msg.content,
+                    raw=msg.raw,
+                    received_at=utcnow(),
+                    state="received",
+                )
+                .on_conflict_do_nothing(index_elements=["channel", "dedup_key"])
+                .returning(InboundMessage.id)
+            )
+            message_id = (await session.exec(stmt)).scalar_one_or_none()
+            if message_id is None:
+                return None
+            await enqueue(
+                session,
+                kind=INBOUND_KIND,
+                target=msg.openid,
+                payload={"message_id": message_id},
+                dedup_key=f"inbound:{message_id}",
+            )
+            return message_id

@@ -1,0 +1,177 @@
+"""Callback XML → one small dataclass the rest of orderbot reads.
+
+wechatpy parses the XML and knows every message and event type; we keep the few fields
+an order conversation needs (who, what kind, text, picture, place, menu key) and the
+deduplication key. Official Account and WeCom payloads share the format; WeCom ones
+carry an AgentID and are parsed with wechatpy's enterprise classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import xmltodict
+from wechatpy.enterprise.parser import parse_message as parse_wecom_message
+from wechatpy.messages import BaseMessage
+from wechatpy.parser import parse_message as parse_mp_message
+
+Platform = Literal["mp", "wecom", "auto"]
+
+
+class MessageError(ValueError):
+    """The XML is malformed, or is not a message/event callback (no sender, type or time)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    lat: float
+    lng: float
+    label: str | None = None  # 广州市海珠区… for a shared location; None for LOCATION reports
+    scale: str | None = None
+    precision: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMsg:
+    """One callback, decrypted and parsed. Field names follow our vocabulary, not WeChat's."""
+
+    openid: str  # FromUserName: OA openid, or WeCom UserID
+    to_user: str  # ToUserName: the account's gh_ id, or the CorpID
+    msg_type: str  # text / image / voice / video / location / link / event / ...
+    create_time: int
+    msg_id: str | None  # MsgId; None for events
+    text: str | None = None  # Content, or a voice message's Recognition
+    media_id: str | None = None  # image / voice / video media, downloadable for 3 days
+    pic_url: str | None = None
+    voice_format: str | None = None
+    location: Location | None = None
+    event: str | None = None  # lower-case event name: subscribe, click, location, ...
+    event_key: str | None = None  # EventKey: menu key, QR scene, …
+    agent_id: str | None = None  # WeCom app id; None on the Official Account
+    raw: str = ""  # the (decrypted) XML as received
+
+    @property
+    def dedup_key(self) -> str:
+        """What a WeChat retry repeats: MsgId, else FromUserName + CreateTime (events).
+
+        The event name is appended so that two different events a user triggers within one
+        second (subscribe, then LOCATION) are not mistaken for a retry of each other.
+        """
+        if self.msg_id:
+            return self.msg_id
+        return f"{self.openid}:{self.create_time}:{self.event or self.msg_type}"
+
+    @property
+    def content(self) -> str | None:
+        """What `InboundMessage.content` keeps: the text, or the event key."""
+        return self.text if self.event is None else self.event_key
+
+
+def read_envelope(body: str | bytes) -> dict[str, str]:
+    """The outer XML of a safe/compatible-mode callback: its flat fields, Encrypt among them.
+
+    Raises MessageError when the body is not XML or has no `Encrypt` text. Entity
+    declarations are refused by xmltodict (no XXE, no entity expansion).
+    """
+    try:
+        data = xmltodict.parse(body)
+    except Exception as exc:
+        raise MessageError(f"malformed XML: {type(exc).__name__}: {exc}") from exc
+    root = data.get("xml") if isinstance(data, dict) else None
+    if not isinstance(root, dict):
+        raise MessageError("no <xml> root element")
+    fields = {k: v for k, v in root.items() if isinstance(v, str)}
+    if not fields.get("Encrypt"):
+        raise MessageError("no Encrypt element")
+    return fields
+
+
+def parse(xml: str | bytes, platform: Platform = "auto") -> InboundMsg:
+    """Parse a plaintext callback body; `auto` picks WeCom when the XML has an AgentID."""
+    try:
+        text = xml.decode("utf-8") if isinstance(xml, bytes) else xml
+        msg = (parse_wecom_message if platform == "wecom" else parse_mp_message)(text)
+        if platform == "auto" and "AgentID" in msg._data:
+            msg = parse_wecom_message(text)
+    except Exception as exc:  # ExpatError, entities refused, no root, no MsgType, …
+        raise MessageError(f"not a parseable callback: {type(exc).__name__}: {exc}") from exc
+    if msg is None:
+        raise MessageError("empty body")
+    return from_wechatpy(msg, raw=text)
+
+
+def _str(data: dict[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise MessageError(f"{name} is not a plain value")
+    return value
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _location(msg: BaseMessage, data: dict[str, Any], event: str | None) -> Location | None:
+    """Three shapes: a location message, a LOCATION report, a location_select menu pick."""
+    if msg.type == "location":
+        lat, lng = _float(data.get("Location_X")), _float(data.get("Location_Y"))
+        label, scale = _str(data, "Label"), _str(data, "Scale")
+    elif event == "location":
+        lat, lng = _float(data.get("Latitude")), _float(data.get("Longitude"))
+        label, scale = None, None
+    elif event == "location_select" and isinstance(data.get("SendLocationInfo"), dict):
+        info = data["SendLocationInfo"]
+        lat, lng = _float(info.get("Location_X")), _float(info.get("Location_Y"))
+        label, scale = _str(info, "Label"), _str(info, "Scale")
+    else:
+        return None
+    if lat is None or lng is None:
+        return None
+    precision = _float(data.get("Precision")) if event == "location" else None
+    return Location(lat=lat, lng=lng, label=label or None, scale=scale, precision=precision)
+
+
+def from_wechatpy(msg: BaseMessage, raw: str = "") -> InboundMsg:
+    """Our dataclass from a parsed wechatpy message or event (any class, known or not)."""
+    data: dict[str, Any] = msg._data
+    if not isinstance(data, dict):
+        raise MessageError("no <xml> fields")
+    openid, ctime, msg_type = (_str(data, n) for n in ("FromUserName", "CreateTime", "MsgType"))
+    if not openid or not msg_type or not ctime or not ctime.strip().isdigit():
+        raise MessageError("not a message callback: FromUserName, MsgType and CreateTime needed")
+    msg_type = msg_type.lower()
+    event = _str(data, "Event")
+    event = event.lower() if event else None
+    if msg_type.startswith("device_"):
+        event = msg_type if event is None else f"device_{event}"  # as wechatpy names them
+    msg_id = _str(data, "MsgId") or _str(data, "MsgID")
+    if msg_id is not None and (not msg_id.strip() or msg_id.strip() == "0"):
+        msg_id = None
+    if event is not None and msg_type == "event":
+        msg_id = None  # an event's MsgID (mass/template job) names the job, not this push
+    text = _str(data, "Recognition") if msg_type == "voice" else _str(data, "Content")
+    if msg_type.startswith("device_"):
+        text = None  # base64 device payloads, not chat text
+    key = data.get("EventKey")
+    return InboundMsg(
+        openid=openid,
+        to_user=_str(data, "ToUserName") or "",
+        msg_type=msg_type,
+        create_time=int(ctime),
+        msg_id=msg_id.strip() if msg_id else None,
+        text=text or None if msg_type != "text" else (text or ""),
+        media_id=_str(data, "MediaId"),
+        pic_url=_str(data, "PicUrl"),
+        voice_format=_str(data, "Format") if msg_type == "voice" else None,
+        location=_location(msg, data, event),
+        event=event,
+        event_key=key if isinstance(key, str) else None,
+        agent_id=_str(data, "AgentID"),
+        raw=raw,
+    )

@@ -1,0 +1,136 @@
+"""GET/POST /wechat/callback: the Official Account's server URL.
+
+GET is URL verification: echo `echostr` when `signature` checks out (WeChat does this in
+every mode); when the request carries `msg_signature` (WeCom style, and what some safe-mode
+set-ups send) the echostr is encrypted and we answer its decrypted plaintext.
+
+POST is a message or event. Every request is verified — `signature` in plaintext mode,
+`msg_signature` (which also covers the ciphertext) when `encrypt_type=aes` — then stored by
+`Intake` and acknowledged with "success"; all replies go out later through the
+customer-service API. Bad input is answered with 4xx, never 5xx: 403 for a signature or
+AppId that does not match, 400 for malformed XML or ciphertext, 413 for oversized bodies.
+A 503 means only that we could not store the message; WeChat will retry it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.intake import Intake
+from bot.messages import MessageError, parse, read_envelope
+from bot.wechat_crypto import BadSignature, CallbackCrypto, CryptoError, Mode, WrongAppId
+from orderbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PATH = "/wechat/callback"
+MAX_BODY = 64 * 1024  # a text callback is < 3 KB encrypted; images and events are smaller
+
+
+def _text(body: str, status: int = 200) -> web.Response:
+    return web.Response(text=body, status=status, content_type="text/plain")
+
+
+def _refusal(exc: CryptoError | MessageError) -> web.Response:
+    """One place that decides which bad input gets which 4xx."""
+    if isinstance(exc, BadSignature | WrongAppId):
+        return _text("forbidden", 403)
+    return _text("bad request", 400)  # BadCiphertext, NotConfigured, MessageError
+
+
+async def read_limited(request: web.Request, limit: int) -> bytes:
+    """The body, or 413 as soon as it is known to exceed `limit` (header or bytes read)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(16 * 1024):
+        body.extend(chunk)
+        if len(body) > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+    return bytes(body)
+
+
+class WeChatCallback:
+    """The two handlers, holding the account's crypto and the intake they feed."""
+
+    def __init__(self, crypto: CallbackCrypto, intake: Intake, *, max_body: int = MAX_BODY):
+        self.crypto = crypto
+        self.intake = intake
+        self.max_body = max_body
+
+    async def verify_url(self, request: web.Request) -> web.Response:
+        q = request.query
+        timestamp, nonce, echostr = q.get("timestamp", ""), q.get("nonce", ""), q.get("echostr")
+        if echostr is None:
+            return _text("bad request", 400)
+        try:
+            if "msg_signature" in q:
+                return _text(
+                    self.crypto.verify_and_decrypt(q["msg_signature"], timestamp, nonce, echostr)
+                )
+            self.crypto.check_signature(q.get("signature"), timestamp, nonce)
+        except CryptoError as exc:
+            log.info("wechat url verification refused: %s", exc)
+            return _refusal(exc)
+        return _text(echostr)
+
+    async def receive(self, request: web.Request) -> web.Response:
+        q = request.query
+        timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
+        encrypted = q.get("encrypt_type", "raw").lower() == "aes"
+        try:
+            if "signature" in q or not encrypted:
+                self.crypto.check_signature(q.get("signature"), timestamp, nonce)
+            if not encrypted and self.crypto.mode is Mode.SAFE:
+                raise BadSignature("safe mode: unencrypted callbacks are refused")
+            if encrypted and "msg_signature" not in q:
+                raise BadSignature("encrypted callback without msg_signature")
+            body = await read_limited(request, self.max_body)
+            if encrypted:
+                envelope = read_envelope(body)
+                xml: str | bytes = self.crypto.verify_and_decrypt(
+                    q["msg_signature"], timestamp, nonce, envelope["Encrypt"]
+                )
+            else:
+                xml = body
+            msg = parse(xml)
+        except (CryptoError, MessageError) as exc:
+            log.info("wechat callback refused: %s", exc)
+            return _refusal(exc)
+        try:
+            await self.intake.accept(msg)
+        except Exception:
+            log.exception("wechat callback %s not stored; WeChat will retry", msg.dedup_key)
+            return _text("try again", 503)
+        return _text("success")
+
+
+CALLBACK = web.AppKey("wechat_callback", WeChatCallback)
+
+
+def setup(app: web.Application, callback: WeChatCallback | None = None) -> None:
+    """Route /wechat/callback to `callback` (or to the one put in app[CALLBACK] at startup)."""
+    if callback is not None:
+        app[CALLBACK] = callback
+
+    async def verify_url(request: web.Request) -> web.Response:
+        return await request.app[CALLBACK].verify_url(request)
+
+    async def receive(request: web.Request) -> web.Response:
+        return await request.app[CALLBACK].receive(request)
+
+    app.router.add_get(PATH, verify_url)
+    app.router.add_post(PATH, receive)
+
+
+def crypto_from_settings(settings: Settings) -> CallbackCrypto:
+    """The account's crypto from WECHAT_TOKEN / WECHAT_AES_KEY / WECHAT_APPID / _ENCRYPT_MODE."""
+    mode = settings.wechat_encrypt_mode
+    return CallbackCrypto(
+        token=settings.wechat_token,
+        aes_key=settings.wechat_aes_key,
+        app_id=settings.wechat_appid,
+        mode=Mode(mode) if mode else None,
+    )

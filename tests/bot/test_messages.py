@@ -1,0 +1,169 @@
+"""Every payload in shared/external/wechat_xml/xml_payloads.json through bot.messages.
+
+Official Account and WeCom callbacks parse into InboundMsg; the encrypted envelopes are
+read by read_envelope; what is not a message callback at all (a pay refund notice, a
+truncated reply literal) is refused with MessageError, never another exception.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import xmltodict
+
+from bot.messages import InboundMsg, MessageError, parse, read_envelope
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared/external"
+PAYLOADS = json.loads((SHARED / "wechat_xml/xml_payloads.json").read_text())
+WECOM_SAMPLES = json.loads((SHARED / "wecom_xml/wecom_callback_xml_samples.json").read_text())
+
+
+def _fields(xml: str) -> dict | None:
+    try:
+        root = xmltodict.parse(xml).get("xml")
+    except Exception:
+        return None
+    return root if isinstance(root, dict) else None
+
+
+def _kind(xml: str) -> str:
+    root = _fields(xml)
+    if root is None:
+        return "malformed"
+    if "MsgType" in root:
+        return "message"
+    if "Encrypt" in root:
+        return "envelope"
+    return "other"
+
+
+def test_payload_set_is_what_we_expect():
+    kinds = [_kind(p["xml"]) for p in PAYLOADS]
+    assert len(PAYLOADS) == 80
+    assert kinds.count("message") == 75
+    assert kinds.count("envelope") == 3
+    assert kinds.count("other") == 1  # a WeChat Pay refund notice
+    assert kinds.count("malformed") == 1  # a truncated literal from a reply test
+
+
+@pytest.mark.parametrize("p", PAYLOADS, ids=[f"{i}-{p['test']}" for i, p in enumerate(PAYLOADS)])
+def test_every_payload(p):
+    xml, kind = p["xml"], _kind(p["xml"])
+    if kind == "envelope":
+        env = read_envelope(xml)
+        assert env["Encrypt"] == _fields(xml)["Encrypt"]
+        with pytest.raises(MessageError):
+            parse(xml)  # an envelope is not a message until decrypted
+        return
+    if kind != "message":
+        with pytest.raises(MessageError):
+            parse(xml)
+        return
+    root = _fields(xml)
+    msg = parse(xml)
+    assert isinstance(msg, InboundMsg)
+    assert msg.openid == root["FromUserName"]
+    assert msg.to_user == (root.get("ToUserName") or "")
+    assert msg.msg_type == root["MsgType"].lower()
+    assert msg.create_time == int(root["CreateTime"])
+    assert msg.agent_id == root.get("AgentID")
+    assert msg.raw == xml
+    if root["MsgType"] == "event":
+        # wechatpy names scan-to-subscribe events subscribe_scan / subscribe_scan_product
+        assert msg.event.startswith(root["Event"].lower())
+        assert msg.msg_id is None
+        assert msg.dedup_key.startswith(f"{root['FromUserName']}:{root['CreateTime']}:")
+    elif root.get("MsgId"):
+        assert msg.dedup_key == root["MsgId"]
+    if root["MsgType"] == "text":
+        assert msg.text == root["Content"]
+    if root["MsgType"] == "image":
+        assert (msg.media_id, msg.pic_url) == (root["MediaId"], root["PicUrl"])
+    if root["MsgType"] == "voice":
+        assert msg.media_id == root["MediaId"]
+        assert msg.text == root.get("Recognition")
+    if root["MsgType"] == "location":
+        assert msg.location is not None
+        assert msg.location.lat == float(root["Location_X"])
+        assert msg.location.lng == float(root["Location_Y"])
+        assert msg.location.label == root["Label"]
+    if root.get("Event", "").lower() == "location":
+        assert (msg.location.lat, msg.location.lng) == (
+            float(root["Latitude"]),
+            float(root["Longitude"]),
+        )
+    if isinstance(root.get("EventKey"), str) and root.get("Event", "").lower() in {"click", "view"}:
+        assert msg.event_key == root["EventKey"] == msg.content
+
+
+def test_subscribe_with_scene_strips_qrscene_prefix():
+    xml = next(p["xml"] for p in PAYLOADS if p["test"] == "test_parse_subscribe_scan_event")
+    msg = parse(xml)
+    assert msg.event == "subscribe_scan"
+    assert msg.event_key == "123123"
+
+
+def test_location_select_carries_the_label():
+    xml = next(p["xml"] for p in PAYLOADS if p["test"] == "test_location_select_event")
+    msg = parse(xml)
+    assert msg.location is not None and msg.location.label == "广州市海珠区客村艺苑路 106号"
+    assert (msg.location.lat, msg.location.lng) == (23.0, 113.0)
+
+
+def test_voice_recognition_is_the_text():
+    xml = (
+        "<xml><ToUserName><![CDATA[gh]]></ToUserName><FromUserName><![CDATA[o1]]></FromUserName>"
+        "<CreateTime>1700000000</CreateTime><MsgType><![CDATA[voice]]></MsgType>"
+        "<MediaId><![CDATA[m1]]></MediaId><Format><![CDATA[amr]]></Format>"
+        "<Recognition><![CDATA[要五千个M8螺丝]]></Recognition><MsgId>42</MsgId></xml>"
+    )
+    msg = parse(xml)
+    assert (msg.text, msg.media_id, msg.voice_format, msg.dedup_key) == (
+        "要五千个M8螺丝",
+        "m1",
+        "amr",
+        "42",
+    )
+
+
+@pytest.mark.parametrize("sample", WECOM_SAMPLES["samples"], ids=lambda s: s["test"])
+def test_wecom_samples(sample):
+    msg = parse(sample["xml"])
+    expect = sample["expect"]
+    assert msg.msg_type == expect["MsgType"]
+    assert msg.event == expect.get("Event", "").lower() or msg.event is None
+    assert msg.agent_id == expect.get("AgentID")
+    if "EventKey" in expect:
+        assert msg.event_key == expect["EventKey"]
+
+
+def test_two_events_in_one_second_are_not_retries_of_each_other():
+    base = (
+        "<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>1700000000"
+        "</CreateTime><MsgType>event</MsgType><Event>{}</Event></xml>"
+    )
+    assert parse(base.format("subscribe")).dedup_key != parse(base.format("LOCATION")).dedup_key
+    assert parse(base.format("subscribe")).dedup_key == parse(base.format("subscribe")).dedup_key
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not xml",
+        b"<xml>",
+        b"<xml/>",
+        b"<other><MsgType>text</MsgType></other>",
+        b"<xml><MsgType>text</MsgType></xml>",
+        b"<xml><FromUserName>o</FromUserName><CreateTime>x</CreateTime><MsgType>text</MsgType></xml>",
+        b"<xml><FromUserName><a>1</a></FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType></xml>",
+        b"<xml><FromUserName>o</FromUserName><CreateTime>1</CreateTime><MsgType><b/></MsgType></xml>",
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]><xml><FromUserName>&e;</FromUserName></xml>',
+        b"<xml>\xff\xfe</xml>",
+    ],
+)
+def test_garbage_is_a_message_error(body):
+    with pytest.raises(MessageError):
+        parse(body)
