@@ -1,0 +1,390 @@
+"""Outbox handlers that tell people things: customers, reps and managers.
+
+Payloads come from orders/notifications.py (`event`, `order_id`, `number`, `status_label`,
+`total`, `lines`, extras such as `carrier` / `waybill_no` / `reason`) or from the SLA sweep
+(`type` + `text`). Each handler renders Chinese text and hands it to workers/push_router,
+which picks the channel and keeps the ledger that makes a redelivered row harmless.
+
+A row that fails for good is parked by the worker; before that happens the handler writes
+one `alert_manager` row about it (deduplicated by the parked row's key), so a lost push is
+seen by a person, and counts it in `orderbot_push_parked_total`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from prometheus_client import Counter
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import cards
+from orderbot.metrics import REGISTRY
+from orders.models import Customer, Order, OrderLine, Outbox, SalesRep
+from orders.status import OrderStatus
+from workers import outbox as queue
+from workers import push_router as router
+from workers.handlers import JobContext, PermanentError, handler
+
+log = logging.getLogger(__name__)
+
+PUSH_SENT = Counter("orderbot_push_sent_total", "Pushes delivered, by channel.", ["channel"], registry=REGISTRY)
+PUSH_PARKED = Counter(
+    "orderbot_push_parked_total", "Pushes given up on (parked for a person), by outbox kind.", ["kind"],
+    registry=REGISTRY,
+)
+
+KIND_CUSTOMER, KIND_REP, KIND_MANAGER = "notify_customer", "notify_rep", "alert_manager"
+KIND_CARD_UPDATE, KIND_DIGEST = "wecom_card_update", "robot_digest"
+ALERT_DEDUP_TTL = 3600.0  # the same alert topic reaches managers once an hour at most
+
+# Template ids configured in the WeChat console; the stand-in accepts any id.
+TEMPLATE_ORDER_STATUS = "order_status"
+SUBSCRIBE_ORDER_STATUS = "order_status_subscribe"
+CARD_CARD_EVENTS = {"order_card", "submitted", "pending", "routed", "reassigned", "released", "new_order"}
+
+
+# ---------------------------------------------------------------- texts (pure)
+
+
+def _money(value: Any) -> str:
+    return cards.money(Decimal(str(value or 0)))
+
+
+def customer_text(payload: dict[str, Any]) -> str:
+    """What the customer reads in chat for one order event."""
+    if payload.get("text"):
+        return str(payload["text"])
+    event = str(payload.get("event") or payload.get("type") or "")
+    no = payload.get("number", "")
+    reason = payload.get("reason")
+    if event == "confirmed":
+        date = payload.get("delivery_date")
+        tail = f"，预计 {date} 送达" if date else ""
+        return f"您的订单 {no} 已确认，合计 {_money(payload.get('total'))}{tail}。感谢惠顾！"
+    if event in {"held", "on_hold", "hold"}:
+        return f"您的订单 {no} 需要进一步审核，暂时挂起，业务员会尽快与您联系。"
+    if event in {"released"}:
+        return f"您的订单 {no} 已通过审核，正在等待业务员确认。"
+    if event == "shipped":
+        carrier = payload.get("carrier") or "物流"
+        waybill = payload.get("waybill_no") or ""
+        return f"您的订单 {no} 已发货：{carrier} 运单号 {waybill}。"
+    if event == "tracking":
+        return f"您的订单 {no} 物流更新：{payload.get('tracking') or payload.get('description') or ''}"
+    if event == "delivered":
+        return f"您的订单 {no} 已签收，感谢您的信任！如有问题请直接回复。"
+    if event in {"cancelled", "rejected"}:
+        why = f"，原因：{reason}" if reason else ""
+        return f"很抱歉，您的订单 {no} 已取消{why}。如有疑问请直接回复。"
+    if event in {"submitted", "pending"}:
+        return f"已收到您的订单 {no}，合计 {_money(payload.get('total'))}，正在等待业务员确认。"
+    if event == "edited":
+        return f"您的订单 {no} 已修改，当前合计 {_money(payload.get('total'))}。"
+    label = payload.get("status_label") or ""
+    return f"您的订单 {no} 状态更新：{label}".rstrip("：")
+
+
+def template_data(payload: dict[str, Any], text: str) -> dict[str, Any]:
+    """Template message fields (first / keyword1..3 / remark) for the order-status template."""
+    return {
+        "first": {"value": "订单状态更新"},
+        "keyword1": {"value": str(payload.get("number", ""))},
+        "keyword2": {"value": str(payload.get("status_label") or "")},
+        "keyword3": {"value": text[:200]},
+        "remark": {"value": "回复消息可直接联系业务员"},
+    }
+
+
+def subscribe_data(payload: dict[str, Any], text: str) -> dict[str, Any]:
+    """Subscribe message fields: thing values are capped at 20 characters by WeChat."""
+    return {
+        "character_string1": {"value": str(payload.get("number", ""))[:32]},
+        "phrase2": {"value": str(payload.get("status_label") or "")[:5]},
+        "thing3": {"value": text[:20]},
+    }
+
+
+def manager_text(payload: dict[str, Any]) -> str:
+    if payload.get("text"):
+        return str(payload["text"])
+    kind = str(payload.get("type") or payload.get("event") or "")
+    no = payload.get("number", "")
+    reason = payload.get("reason") or payload.get("hold_reason") or ""
+    if kind in {"held", "on_hold", "hold"}:
+        return f"【订单挂起】{no}：{reason or '规则拦截'}，金额 {_money(payload.get('total'))}，请处理"
+    if kind == "push_parked":
+        return f"【推送失败】{payload.get('kind')} → {payload.get('target')}：{payload.get('error', '')[:120]}"
+    return f"【提醒】订单 {no} {payload.get('status_label', '')} {reason}".strip()
+
+
+def card_data(payload: dict[str, Any], customer: Customer | None = None, by: str | None = None) -> cards.OrderCardData:
+    lines = tuple(
+        cards.CardLine(
+            name=str(line.get("name") or line.get("sku") or ""),
+            quantity=Decimal(str(line.get("quantity") or 0)),
+            unit=str(line.get("unit") or ""),
+            amount=Decimal(str(line["amount"])) if line.get("amount") is not None else None,
+        )
+        for line in payload.get("lines") or []
+    )
+    due = payload.get("delivery_date")
+    return cards.OrderCardData(
+        number=str(payload.get("number", "")),
+        customer=(customer.name if customer else "") or payload.get("contact") or "客户",
+        company=customer.company if customer else None,
+        lines=lines,
+        total=Decimal(str(payload.get("total") or 0)),
+        delivery_date=date.fromisoformat(due) if isinstance(due, str) and due else None,
+        phone=payload.get("phone"),
+        address=payload.get("address") or None,
+        rush=bool(payload.get("rush")),
+        version=int(payload.get("version") or 1),
+        on_behalf_of=by or payload.get("on_behalf_of"),
+    )
+
+
+# ---------------------------------------------------------------- reading the hub
+
+
+async def order_payload(session: AsyncSession, order_id: int, event: str) -> dict[str, Any]:
+    """A rep-card payload rebuilt from the database (for rows that carry only an order id)."""
+    from orders.notifications import rep_card_payload
+
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise PermanentError(f"order {order_id} not found")
+    lines = (await session.execute(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id))).scalars()
+    payload = rep_card_payload(event, order, list(lines))
+    payload["version"] = order.version
+    return payload
+
+
+async def _customer(session: AsyncSession, customer_id: Any) -> Customer | None:
+    return await session.get(Customer, int(customer_id)) if customer_id else None
+
+
+# ---------------------------------------------------------------- wiring
+
+
+def push_api(ctx: JobContext) -> router.PushApi:
+    """The outbound API: injected by tests and the bench (ctx.extra["push_api"]), else built
+    from bot/clients over the worker's HTTP session."""
+    api = ctx.extra.get("push_api")
+    if api is None:
+        from workers.push_clients import ClientsPushApi
+
+        api = ClientsPushApi.from_context(ctx)
+        ctx.extra["push_api"] = api
+    return api
+
+
+def limiter(ctx: JobContext) -> router.RobotLimiter:
+    lim = ctx.extra.get("robot_limiter")
+    if lim is None:
+        lim = ctx.extra["robot_limiter"] = router.RobotLimiter(ctx.store)
+    return lim
+
+
+Fn = Callable[[JobContext, Outbox], Awaitable[None]]
+
+
+def watched(kind: str) -> Callable[[Fn], Fn]:
+    """Register a handler whose permanent failures (and last failed attempt) alert a manager."""
+
+    def decorate(fn: Fn) -> Fn:
+        async def run(ctx: JobContext, row: Outbox) -> None:
+            try:
+                await fn(ctx, row)
+            except PermanentError as exc:
+                await _parked(ctx, row, str(exc))
+                raise
+            except Exception as exc:  # the worker retries these, and parks after the last attempt
+                if row.attempts >= ctx.settings.outbox_max_attempts:
+                    await _parked(ctx, row, f"{type(exc).__name__}: {exc}")
+                raise
+
+        run.__name__ = fn.__name__
+        handler(kind)(run)
+        return fn
+
+    return decorate
+
+
+async def _parked(ctx: JobContext, row: Outbox, error: str) -> None:
+    PUSH_PARKED.labels(row.kind).inc()
+    log.warning("push parked: %s %s → %s: %s", row.kind, row.dedup_key, row.target, error)
+    if row.kind == KIND_MANAGER:
+        return  # an alert about a failed alert would loop
+    payload = {"type": "push_parked", "kind": row.kind, "target": row.target, "error": error,
+               "order_id": row.payload.get("order_id"), "number": row.payload.get("number")}
+    async with ctx.sessionmaker() as session:
+        await queue.enqueue(session, kind=KIND_MANAGER, dedup_key=f"alert:parked:{row.dedup_key}",
+                            payload=payload, target="")
+        await session.commit()
+
+
+# ---------------------------------------------------------------- customers
+
+
+@watched(KIND_CUSTOMER)
+async def notify_customer(ctx: JobContext, row: Outbox) -> None:
+    payload = row.payload
+    async with ctx.sessionmaker() as session:
+        openid = row.target
+        if not openid:
+            customer = await _customer(session, payload.get("customer_id"))
+            openid = (customer.openid if customer else None) or ""
+        if not openid:
+            raise PermanentError("customer has no Official Account openid")
+        text = customer_text(payload)
+        push = router.CustomerPush(
+            openid=openid, text=text, template_id=TEMPLATE_ORDER_STATUS,
+            data=template_data(payload, text), subscribe_template_id=SUBSCRIBE_ORDER_STATUS,
+            order_id=payload.get("order_id"),
+        )
+        channel = await router.push_to_customer(session, push_api(ctx), push, row.dedup_key)
+    PUSH_SENT.labels(channel.value).inc()
+
+
+# ---------------------------------------------------------------- reps
+
+
+def _agentid(ctx: JobContext) -> str:
+    return ctx.settings.wecom_agentid
+
+
+def text_body(userid: str, agentid: str, text: str) -> dict[str, Any]:
+    return {"touser": userid, "msgtype": "text", "agentid": int(agentid) if agentid.isdigit() else agentid,
+            "text": {"content": text}, "enable_duplicate_check": 1, "duplicate_check_interval": 1800}
+
+
+@watched(KIND_REP)
+async def notify_rep(ctx: JobContext, row: Outbox) -> None:
+    """A pending order becomes a template_card; reminders and replies are plain text."""
+    payload = dict(row.payload)
+    kind = str(payload.get("event") or payload.get("type") or "")
+    async with ctx.sessionmaker() as session:
+        userid = row.target
+        if not userid and payload.get("order_id"):
+            order = await session.get(Order, int(payload["order_id"]))
+            rep = await session.get(SalesRep, order.rep_id) if order and order.rep_id else None
+            userid = rep.wecom_userid if rep else ""
+        if not userid:
+            raise PermanentError("no rep to notify")
+        if kind in CARD_CARD_EVENTS and payload.get("order_id"):
+            if not payload.get("lines") or "version" not in payload:
+                payload = {**await order_payload(session, int(payload["order_id"]), kind), **{
+                    k: v for k, v in payload.items() if k in {"on_behalf_of"}}}
+            order = await session.get(Order, int(payload["order_id"]))
+            if order is not None and order.status != OrderStatus.PENDING.value:
+                log.info("order %s is %s now; no card", order.number, order.status)
+                return
+            customer = await _customer(session, payload.get("customer_id"))
+            card = cards.order_card(card_data(payload, customer))
+            body = cards.send_body(userid, _agentid(ctx), card)
+            await router.push_to_member(session, push_api(ctx), body, row.dedup_key,
+                                        channel=router.Channel.WECOM_CARD, order_id=payload.get("order_id"),
+                                        text=f"card {payload.get('number')}")
+            PUSH_SENT.labels(router.Channel.WECOM_CARD.value).inc()
+            return
+        text = str(payload.get("text") or manager_text(payload))
+        await router.push_to_member(session, push_api(ctx), text_body(userid, _agentid(ctx), text),
+                                    row.dedup_key, order_id=payload.get("order_id"), text=text)
+    PUSH_SENT.labels(router.Channel.WECOM_APP.value).inc()
+
+
+@watched(KIND_CARD_UPDATE)
+async def update_card(ctx: JobContext, row: Outbox) -> None:
+    """Replace the rep's card with its outcome. A spent or expired response_code cannot update
+    the card any more (40078): the rep gets the outcome as a text instead."""
+    p = row.payload
+    async with ctx.sessionmaker() as session:
+        if await router.already_delivered(session, row.dedup_key) is not None:
+            return
+        payload = await order_payload(session, int(p["order_id"]), "card_update")
+        customer = await _customer(session, payload.get("customer_id"))
+        data = card_data(payload, customer)
+        card = cards.outcome_card(data, str(p.get("outcome") or payload.get("status")), by=p.get("by"),
+                                  note=p.get("note"))
+        body = cards.update_body([p["userid"]], _agentid(ctx), str(p["response_code"]), card)
+        try:
+            await push_api(ctx).update_wecom_card(body)
+            channel = router.Channel.CARD_UPDATE
+        except Exception as exc:  # noqa: BLE001
+            if router.errcode_of(exc) != 40078:
+                raise router.classify(exc) from exc
+            label = cards.OUTCOME_TEXT.get(str(p.get("outcome")), str(p.get("outcome")))
+            text = f"订单 {data.number} {label}（卡片已过期，无法更新）"
+            await push_api(ctx).send_wecom(text_body(p["userid"], _agentid(ctx), text))
+            channel = router.Channel.WECOM_APP
+        await router.record(session, row.dedup_key, channel, p["userid"], order_id=p.get("order_id"),
+                            text=str(p.get("outcome")), remote_id=str(p["response_code"]))
+    PUSH_SENT.labels(channel.value).inc()
+
+
+# ---------------------------------------------------------------- managers
+
+
+async def _managers(session: AsyncSession) -> list[str]:
+    rows = await session.execute(select(SalesRep.wecom_userid).where(SalesRep.is_manager, SalesRep.active))
+    return [r for r in rows.scalars()]
+
+
+@handler(KIND_MANAGER)
+async def alert_manager(ctx: JobContext, row: Outbox) -> None:
+    """Holds, SLA breaches and parked pushes. The same topic alerts once an hour; the group
+    robot takes 20 a minute and the rest go out together in one digest."""
+    payload = row.payload
+    topic = str(payload.get("dedup") or f"{payload.get('type') or payload.get('event')}:{payload.get('order_id') or row.dedup_key}")
+    first = await ctx.store.set_if_absent(f"alert-topic:{topic}", row.dedup_key, ttl=ALERT_DEDUP_TTL)
+    if not first and await ctx.store.get(f"alert-topic:{topic}") != row.dedup_key:
+        log.info("alert %s already sent within the hour; skipped", topic)
+        return
+    text = manager_text(payload)
+    robot_key = ctx.settings.wecom_robot_key
+    async with ctx.sessionmaker() as session:
+        if robot_key:
+            outcome = await router.alert_via_robot(session, push_api(ctx), limiter(ctx), robot_key, text,
+                                                   row.dedup_key, order_id=payload.get("order_id"))
+            if not outcome.sent:
+                await _schedule_digest(session, robot_key, row.dedup_key, outcome.wait)
+                PUSH_SENT.labels(router.Channel.DIGEST_PENDING.value).inc()
+            else:
+                PUSH_SENT.labels(router.Channel.ROBOT.value).inc()
+            return
+        userids = [row.target] if row.target else await _managers(session)
+        if not userids:
+            raise PermanentError("no manager to alert and no group robot configured")
+        body = text_body("|".join(userids), _agentid(ctx), text)
+        await router.push_to_member(session, push_api(ctx), body, row.dedup_key,
+                                    order_id=payload.get("order_id"), text=text)
+    PUSH_SENT.labels(router.Channel.WECOM_APP.value).inc()
+
+
+async def _schedule_digest(session: AsyncSession, robot_key: str, folded_key: str, wait: float) -> None:
+    waiting = await session.execute(
+        select(Outbox.id).where(
+            Outbox.kind == KIND_DIGEST, Outbox.state == queue.PENDING, Outbox.target == robot_key,
+            Outbox.locked_by.is_(None),  # type: ignore[union-attr]
+        )
+    )
+    if waiting.first() is not None:
+        return  # a digest is already due; it will take this alert along
+    await queue.enqueue(
+        session, kind=KIND_DIGEST, dedup_key=f"robot_digest:{folded_key}", target=robot_key,
+        payload={"robot_key": robot_key}, not_before=router.utcnow() + timedelta(seconds=wait),
+    )
+    await session.commit()
+
+
+@handler(KIND_DIGEST)
+async def robot_digest(ctx: JobContext, row: Outbox) -> None:
+    async with ctx.sessionmaker() as session:
+        n = await router.send_digest(session, push_api(ctx), limiter(ctx), row.payload.get("robot_key") or row.target)
+    if n:
+        PUSH_SENT.labels(router.Channel.ROBOT.value).inc()

@@ -1,0 +1,433 @@
+"""Which channel a push takes, and the bookkeeping that makes a retried push harmless.
+
+Customers: a customer-service message while the 48-hour window since their last message is
+open and its 5-message budget lasts; else a one-time subscribe message if they granted a
+consent we have not used; else a template message. If WeChat disagrees with our books
+(45015 window closed, 45047 budget spent, 43101 no consent) the next channel is tried at once.
+
+Managers: the WeCom group robot (20 messages a minute, a sliding window shared through the
+key-value store by every process) with the overflow folded into one digest, or WeCom app
+messages when no robot is configured.
+
+Every send is recorded in `PushDelivery` under the outbox row's dedup key before the row is
+acknowledged, so a row delivered again (a worker killed after sending) is not sent twice.
+Errors: WeChat's transient codes raise `PushRetry` (a TransientError: the worker retries with
+backoff), the rest `PushFailed` (a PermanentError: parked, and a manager hears of it).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from orderbot.stores import KeyValueStore
+from orders.models import InboundMessage, PushDelivery, SubscribeConsent
+from workers.handlers import PermanentError, TransientError
+
+CS_WINDOW = timedelta(hours=48)
+CS_BUDGET = 5  # customer-service messages per window (45047 past it)
+ROBOT_PER_MINUTE = 20  # WeCom group robot (45009 past it)
+DIGEST_MAX_CHARS = 1800  # robot text content is capped at 2048 bytes
+
+# WeChat / WeCom errcodes, by what they mean for a push.
+CS_CLOSED = frozenset({45015, 45047})  # window closed / budget spent: use the next channel
+NO_CONSENT = frozenset({43101})  # subscribe consent used up or refused
+RATE_LIMITED = frozenset({45009, 45011, 45033})  # frequency limits: wait and retry
+TRANSIENT = frozenset({-1, 40001, 40014, 42001, 45009, 45011, 45033, 50001})
+
+
+class Channel(StrEnum):
+    CS = "cs"  # customer-service message (客服消息)
+    SUBSCRIBE = "subscribe"  # one-time subscribe message (订阅消息)
+    TEMPLATE = "template"  # template message (模板消息)
+    WECOM_APP = "wecom_app"  # WeCom app message to a member
+    WECOM_CARD = "wecom_card"  # WeCom template_card to a rep
+    CARD_UPDATE = "card_update"  # update_template_card after a button press
+    ROBOT = "robot"  # WeCom group robot
+    DIGEST_PENDING = "digest_pending"  # an alert waiting for the next robot digest
+    DIGESTED = "digested"  # an alert that went out inside a digest
+
+
+class PushRetry(TransientError):
+    """Try the same row again later (network trouble, busy, rate limit, stale token)."""
+
+    def __init__(self, message: str, delay: float | None = None) -> None:
+        super().__init__(message, retry_after=delay)
+        self.delay = delay
+
+
+class PushFailed(PermanentError):
+    """This row will never go through as it is: park it where a person can see it."""
+
+
+class PushApi(Protocol):
+    """The outbound calls a push needs; bot/clients provide them (the stand-in in tests).
+
+    Each returns WeChat's JSON answer on errcode 0 and raises an exception carrying
+    `errcode` otherwise (or a plain exception for network failures).
+    """
+
+    async def send_cs_text(self, openid: str, text: str) -> dict[str, Any]: ...
+
+    async def send_subscribe(self, openid: str, template_id: str, data: dict[str, Any], page: str | None) -> dict[str, Any]: ...
+
+    async def send_template(self, openid: str, template_id: str, data: dict[str, Any], url: str | None) -> dict[str, Any]: ...
+
+    async def send_wecom(self, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def update_wecom_card(self, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def send_robot(self, key: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def errcode_of(exc: BaseException) -> int | None:
+    code = getattr(exc, "errcode", None)
+    try:
+        return int(code) if code is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def classify(exc: BaseException) -> PushRetry | PushFailed:
+    """WeChat's error → retry or park. No errcode means the network: retry."""
+    code = errcode_of(exc)
+    transient_flag = getattr(exc, "transient", None)
+    if code is None or code in TRANSIENT or transient_flag is True:
+        return PushRetry(f"{type(exc).__name__}: {exc}", delay=60.0 if code in RATE_LIMITED else None)
+    return PushFailed(f"errcode {code}: {getattr(exc, 'errmsg', exc)}")
+
+
+# ---------------------------------------------------------------- customers
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What we know about reaching one customer right now."""
+
+    last_inbound_at: datetime | None
+    cs_sent_in_window: int
+    consents: int  # unused one-time subscribe consents for the template we would use
+
+
+def window_open(reach: Reach, now: datetime) -> bool:
+    return reach.last_inbound_at is not None and now - _aware(reach.last_inbound_at) < CS_WINDOW
+
+
+def plan_customer(reach: Reach, now: datetime, *, can_subscribe: bool = True) -> list[Channel]:
+    """Channels to try, in order. Pure, so the 48-hour and budget rules are tested alone."""
+    plan: list[Channel] = []
+    if window_open(reach, now) and reach.cs_sent_in_window < CS_BUDGET:
+        plan.append(Channel.CS)
+    if can_subscribe and reach.consents > 0:
+        plan.append(Channel.SUBSCRIBE)
+    plan.append(Channel.TEMPLATE)
+    return plan
+
+
+@dataclass(frozen=True)
+class CustomerPush:
+    """One message for a customer, in the shapes every channel needs."""
+
+    openid: str
+    text: str  # customer-service message text
+    template_id: str  # template message
+    data: dict[str, Any]  # template / subscribe fields: {"thing1": {"value": "..."}}
+    subscribe_template_id: str | None = None
+    url: str | None = None
+    page: str | None = None
+    order_id: int | None = None
+
+
+async def last_inbound_at(session: AsyncSession, openid: str) -> datetime | None:
+    """The customer's latest message to the Official Account (the intake stores them all)."""
+    stmt = select(func.max(InboundMessage.received_at)).where(
+        InboundMessage.channel == "wechat", InboundMessage.from_user == openid
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def load_reach(session: AsyncSession, openid: str, template_id: str | None, now: datetime) -> Reach:
+    last = await last_inbound_at(session, openid)
+    sent = 0
+    if last is not None and now - _aware(last) < CS_WINDOW:
+        stmt = select(func.count(PushDelivery.id)).where(
+            PushDelivery.target == openid,
+            PushDelivery.channel == Channel.CS.value,
+            PushDelivery.sent_at >= last,
+        )
+        sent = int((await session.execute(stmt)).scalar_one())
+    consents = 0
+    if template_id:
+        stmt2 = select(SubscribeConsent.remaining).where(
+            SubscribeConsent.openid == openid, SubscribeConsent.template_id == template_id
+        )
+        consents = int((await session.execute(stmt2)).scalar_one_or_none() or 0)
+    return Reach(last, sent, consents)
+
+
+async def grant_consent(session: AsyncSession, openid: str, template_id: str, count: int = 1) -> None:
+    """Record one-time subscribe consents (the mini-program or OA popup event reports them)."""
+    row = (
+        await session.execute(
+            select(SubscribeConsent).where(
+                SubscribeConsent.openid == openid, SubscribeConsent.template_id == template_id
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        session.add(SubscribeConsent(openid=openid, template_id=template_id, remaining=count))
+    else:
+        row.remaining += count
+        row.updated_at = utcnow()
+        session.add(row)
+
+
+async def _use_consent(session: AsyncSession, openid: str, template_id: str, *, all_of_them: bool = False) -> None:
+    row = (
+        await session.execute(
+            select(SubscribeConsent).where(
+                SubscribeConsent.openid == openid, SubscribeConsent.template_id == template_id
+            )
+        )
+    ).scalar_one_or_none()
+    if row is not None:
+        row.remaining = 0 if all_of_them else max(row.remaining - 1, 0)
+        row.updated_at = utcnow()
+        session.add(row)
+
+
+async def already_delivered(session: AsyncSession, dedup_key: str) -> PushDelivery | None:
+    stmt = select(PushDelivery).where(PushDelivery.dedup_key == dedup_key)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def record(
+    session: AsyncSession,
+    dedup_key: str,
+    channel: Channel,
+    target: str,
+    *,
+    text: str = "",
+    order_id: int | None = None,
+    remote_id: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Write the ledger row and commit. False when the key was recorded already (a race)."""
+    session.add(
+        PushDelivery(
+            dedup_key=dedup_key,
+            channel=channel.value,
+            target=target,
+            text=text[:2000],
+            order_id=order_id,
+            remote_id=remote_id,
+            sent_at=now or utcnow(),
+        )
+    )
+    try:
+        await session.commit()
+        return True
+    except IntegrityError:
+        await session.rollback()
+        return False
+
+
+async def push_to_customer(
+    session: AsyncSession, api: PushApi, push: CustomerPush, dedup_key: str, now: datetime | None = None
+) -> Channel:
+    """Deliver one customer message through the best open channel; returns the channel used.
+
+    Idempotent per dedup_key: a second call after a recorded delivery sends nothing.
+    """
+    now = now or utcnow()
+    done = await already_delivered(session, dedup_key)
+    if done is not None:
+        return Channel(done.channel)
+    reach = await load_reach(session, push.openid, push.subscribe_template_id, now)
+    plan = plan_customer(reach, now, can_subscribe=bool(push.subscribe_template_id))
+    closed: list[str] = []
+    for channel in plan:
+        try:
+            answer = await _send_customer(api, channel, push)
+        except Exception as exc:  # noqa: BLE001 — classified below
+            code = errcode_of(exc)
+            if channel is Channel.CS and code in CS_CLOSED:
+                closed.append(f"cs:{code}")
+                continue
+            if channel is Channel.SUBSCRIBE and code in NO_CONSENT:
+                await _use_consent(session, push.openid, push.subscribe_template_id or "", all_of_them=True)
+                await session.commit()
+                closed.append(f"subscribe:{code}")
+                continue
+            raise classify(exc) from exc
+        if channel is Channel.SUBSCRIBE:
+            await _use_consent(session, push.openid, push.subscribe_template_id or "")
+        msgid = answer.get("msgid") if isinstance(answer, dict) else None
+        await record(
+            session, dedup_key, channel, push.openid, text=push.text, order_id=push.order_id,
+            remote_id=str(msgid) if msgid is not None else None, now=now,
+        )
+        return channel
+    raise PushFailed(f"no channel reaches {push.openid}: {', '.join(closed) or 'none'}")
+
+
+async def _send_customer(api: PushApi, channel: Channel, push: CustomerPush) -> dict[str, Any]:
+    if channel is Channel.CS:
+        return await api.send_cs_text(push.openid, push.text)
+    if channel is Channel.SUBSCRIBE:
+        return await api.send_subscribe(push.openid, push.subscribe_template_id or "", push.data, push.page)
+    return await api.send_template(push.openid, push.template_id, push.data, push.url)
+
+
+# ---------------------------------------------------------------- reps (WeCom app)
+
+
+async def push_to_member(
+    session: AsyncSession,
+    api: PushApi,
+    body: dict[str, Any],
+    dedup_key: str,
+    *,
+    channel: Channel = Channel.WECOM_APP,
+    order_id: int | None = None,
+    text: str = "",
+) -> dict[str, Any]:
+    """message/send to WeCom members (text or template_card), once per dedup_key.
+
+    Returns WeCom's answer (a card's `response_code` is in it); {} when already delivered.
+    """
+    if await already_delivered(session, dedup_key) is not None:
+        return {}
+    try:
+        answer = await api.send_wecom(body)
+    except Exception as exc:  # noqa: BLE001
+        raise classify(exc) from exc
+    remote = answer.get("response_code") or answer.get("msgid")
+    await record(session, dedup_key, channel, str(body.get("touser", "")), text=text, order_id=order_id,
+                 remote_id=str(remote) if remote else None)
+    return answer
+
+
+# ---------------------------------------------------------------- managers (group robot)
+
+
+@dataclass
+class RobotLimiter:
+    """A sliding 60-second window of robot sends, shared by every process through the store."""
+
+    store: KeyValueStore
+    per_minute: int = ROBOT_PER_MINUTE
+    window: float = 60.0
+    clock: Callable[[], float] = field(default=time.time)
+
+    async def acquire(self, key: str) -> float:
+        """0.0 when a send slot was taken now; else the seconds until one frees up."""
+        name = f"robot-window:{key}"
+        async with self.store.lock(f"{name}:lock", timeout=10.0):
+            now = self.clock()
+            raw = await self.store.get(name)
+            stamps = [t for t in (json.loads(raw) if raw else []) if t > now - self.window]
+            if len(stamps) >= self.per_minute:
+                await self.store.set(name, json.dumps(stamps), ttl=self.window * 2)
+                return max(0.05, stamps[0] + self.window - now)
+            stamps.append(now)
+            await self.store.set(name, json.dumps(stamps), ttl=self.window * 2)
+            return 0.0
+
+
+def robot_text(content: str, mentioned: Sequence[str] = ()) -> dict[str, Any]:
+    body: dict[str, Any] = {"msgtype": "text", "text": {"content": content}}
+    if mentioned:
+        body["text"]["mentioned_list"] = list(mentioned)
+    return body
+
+
+def digest_text(alerts: Sequence[str]) -> str:
+    """One robot message for many alerts, cut to fit WeCom's size limit."""
+    head = f"【告警汇总】过去一分钟共 {len(alerts)} 条："
+    lines: list[str] = [head]
+    size = len(head)
+    for i, alert in enumerate(alerts, 1):
+        line = f"{i}. {alert}"
+        if size + len(line) + 1 > DIGEST_MAX_CHARS:
+            lines.append(f"……另有 {len(alerts) - i + 1} 条，请在后台查看")
+            break
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RobotOutcome:
+    sent: bool  # False: folded into the next digest
+    wait: float = 0.0  # when folded: seconds until a slot frees
+
+
+async def alert_via_robot(
+    session: AsyncSession,
+    api: PushApi,
+    limiter: RobotLimiter,
+    robot_key: str,
+    text: str,
+    dedup_key: str,
+    order_id: int | None = None,
+) -> RobotOutcome:
+    """Send one alert through the robot, or park it for the digest when the minute is full."""
+    if await already_delivered(session, dedup_key) is not None:
+        return RobotOutcome(True)
+    wait = await limiter.acquire(robot_key)
+    if wait > 0:
+        await record(session, dedup_key, Channel.DIGEST_PENDING, robot_key, text=text, order_id=order_id)
+        return RobotOutcome(False, wait)
+    try:
+        await api.send_robot(robot_key, robot_text(text))
+    except Exception as exc:  # noqa: BLE001
+        if errcode_of(exc) in RATE_LIMITED:  # another sender used the minute: fold it in
+            await record(session, dedup_key, Channel.DIGEST_PENDING, robot_key, text=text, order_id=order_id)
+            return RobotOutcome(False, 60.0)
+        raise classify(exc) from exc
+    await record(session, dedup_key, Channel.ROBOT, robot_key, text=text, order_id=order_id)
+    return RobotOutcome(True)
+
+
+async def send_digest(session: AsyncSession, api: PushApi, limiter: RobotLimiter, robot_key: str) -> int:
+    """Send every alert waiting for this robot as one message; returns how many it held."""
+    stmt = (
+        select(PushDelivery)
+        .where(PushDelivery.target == robot_key, PushDelivery.channel == Channel.DIGEST_PENDING.value)
+        .order_by(PushDelivery.id)
+    )
+    waiting = list((await session.execute(stmt)).scalars())
+    if not waiting:
+        return 0
+    wait = await limiter.acquire(robot_key)
+    if wait > 0:
+        raise PushRetry("robot minute still full", delay=wait)
+    try:
+        await api.send_robot(robot_key, robot_text(digest_text([w.text for w in waiting])))
+    except Exception as exc:  # noqa: BLE001
+        raise classify(exc) from exc
+    await session.execute(
+        update(PushDelivery)
+        .where(PushDelivery.id.in_([w.id for w in waiting]))  # type: ignore[union-attr]
+        .values(channel=Channel.DIGESTED.value)
+    )
+    await session.commit()
+    return len(waiting)
