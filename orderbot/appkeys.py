@@ -1,0 +1,27 @@
+"""Typed keys for what the app holds, so feature modules reach it without string keys.
+
+    from orderbot import appkeys
+    sm = request.app[appkeys.SESSIONMAKER]
+
+SETTINGS is set when the app is created; the others are opened at startup (cleanup_ctx)
+and are therefore present in every request handler and in `on_startup` hooks. WORKER is
+present only when the outbox worker runs in this process (embedded profile).
+"""
+
+from __future__ import annotations
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from orderbot.settings import Settings
+from orderbot.stores import KeyValueStore
+from workers.runner import OutboxWorker
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONMAKER = web.AppKey("sessionmaker", async_sessionmaker[AsyncSession])
+STORE = web.AppKey("store", KeyValueStore)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+WORKER = web.AppKey("worker", OutboxWorker)
