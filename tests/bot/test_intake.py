@@ -1,0 +1,149 @@
+"""Store-then-ack and dedup, on both profiles (SQLite + memory store, PostgreSQL + Redis).
+
+The storm: 1,000 distinct messages, each delivered 3 times concurrently, spread over two
+app instances (two "processes") sharing the database and the store, as WeChat's retries
+would reach different web processes behind a load balancer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlmodel import select
+
+import bot.intake
+from bot.intake import Intake
+from bot.messages import parse
+from bot.wechat_callback import WeChatCallback, setup
+from bot.wechat_crypto import CallbackCrypto
+from orderbot.db import make_sessionmaker
+from orders.models import InboundMessage, Outbox
+from tests.bot.conftest import PROFILES, count_rows
+from tests.bot.wechat_sim import WeChatSim, event_xml, text_xml
+
+N_MESSAGES, DELIVERIES, CONCURRENCY = 1000, 3, 48
+
+
+def _process(engine, store, sim: WeChatSim) -> web.Application:
+    """One web process: its own Intake and app, the shared database and store."""
+    crypto = CallbackCrypto(sim.token, sim.aes_key, sim.app_id)
+    app = web.Application()
+    setup(app, WeChatCallback(crypto, Intake(make_sessionmaker(engine), store)))
+    return app
+
+
+@PROFILES
+async def test_retry_storm_stores_each_message_exactly_once(engine, store):
+    sim = WeChatSim(mode="safe")
+    clients = [TestClient(TestServer(_process(engine, store, sim))) for _ in range(2)]
+    for c in clients:
+        await c.start_server()
+    try:
+        # Every message is built (and encrypted) once; its three deliveries are identical
+        # bytes, as WeChat's retries are, sent at the same time to both processes. Some are
+        # events, deduplicated by sender + time.
+        messages = [
+            sim.request(
+                event_xml(f"o_{i}", "subscribe", create_time=1_700_000_000 + i)
+                if i % 10 == 0
+                else text_xml(f"o_{i % 37}", f"订单 {i}: M8螺丝 {i} 个", msg_id=9_000_000 + i)
+            )
+            for i in range(N_MESSAGES)
+        ]
+        gate = asyncio.Semaphore(CONCURRENCY // DELIVERIES)
+
+        async def post(n: int, params: dict, body: str) -> tuple[int, str]:
+            resp = await clients[n % 2].post("/wechat/callback", params=params, data=body.encode())
+            return resp.status, await resp.text()
+
+        async def deliver_thrice(params: dict, body: str) -> list[tuple[int, str]]:
+            async with gate:
+                return await asyncio.gather(*(post(n, params, body) for n in range(DELIVERIES)))
+
+        batches = await asyncio.gather(*(deliver_thrice(p, b) for p, b in messages))
+        results = [r for batch in batches for r in batch]
+    finally:
+        for c in clients:
+            await c.close()
+
+    assert set(results) == {(200, "success")}
+    assert await count_rows(engine) == (N_MESSAGES, N_MESSAGES)
+    sm = make_sessionmaker(engine)
+    async with sm() as session:
+        ids = set((await session.exec(select(InboundMessage.id))).all())
+        outbox = (await session.exec(select(Outbox).where(Outbox.kind == "inbound"))).all()
+    assert {o.payload["message_id"] for o in outbox} == ids
+    assert {o.dedup_key for o in outbox} == {f"inbound:{i}" for i in ids}
+
+
+@PROFILES
+async def test_retry_after_commit_stops_at_the_store(engine, store):
+    sm = make_sessionmaker(engine)
+    intake = Intake(sm, store)
+    msg = parse(text_xml("o_x", "hello", msg_id=555))
+    first = await intake.accept(msg)
+    assert first.message_id is not None and not first.duplicate
+
+    class NoDatabase:  # a retry that reached the database would fail loudly here
+        def __call__(self):
+            raise AssertionError("the retry went to the database")
+
+    retry = await Intake(NoDatabase(), store).accept(msg)  # type: ignore[arg-type]
+    assert retry.duplicate
+    assert await count_rows(engine) == (1, 1)
+
+
+@PROFILES
+async def test_a_delivery_that_died_midway_does_not_drop_the_retry(engine, store):
+    """The first process set "pending" and died before committing: the retry is stored."""
+    msg = parse(text_xml("o_y", "is this lost?", msg_id=777))
+    await store.set_if_absent(f"inbound:wechat:{msg.dedup_key}", "pending", 30)
+    result = await Intake(make_sessionmaker(engine), store).accept(msg)
+    assert result.message_id is not None and not result.duplicate
+    assert await count_rows(engine) == (1, 1)
+
+
+async def test_store_outage_falls_back_to_the_database(sqlite_engine):
+    class DownStore:
+        async def set_if_absent(self, *a, **k):
+            raise ConnectionError("redis down")
+
+        async def set(self, *a, **k):
+            raise ConnectionError("redis down")
+
+        async def get(self, *a, **k):
+            raise ConnectionError("redis down")
+
+    intake = Intake(make_sessionmaker(sqlite_engine), DownStore())  # type: ignore[arg-type]
+    msg = parse(text_xml("o_z", "still here", msg_id=888))
+    assert not (await intake.accept(msg)).duplicate
+    assert (await intake.accept(msg)).duplicate
+    assert await count_rows(sqlite_engine) == (1, 1)
+
+
+async def test_message_and_outbox_row_commit_together(sqlite_engine, monkeypatch):
+    """If queueing the work fails, the message is not stored either; the retry stores both."""
+    from orderbot.stores_memory import MemoryStore
+
+    store = MemoryStore()
+    intake = Intake(make_sessionmaker(sqlite_engine), store)
+    msg = parse(text_xml("o_w", "atomic", msg_id=999))
+
+    async def broken_enqueue(*a, **k):
+        raise RuntimeError("crash between the two inserts")
+
+    real_enqueue = bot.intake.enqueue
+    monkeypatch.setattr(bot.intake, "enqueue", broken_enqueue)
+    try:
+        await intake.accept(msg)
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the failure was swallowed")
+    assert await count_rows(sqlite_engine) == (0, 0)
+    monkeypatch.setattr(bot.intake, "enqueue", real_enqueue)
+    result = await intake.accept(msg)  # WeChat's retry
+    assert not result.duplicate
+    assert await count_rows(sqlite_engine) == (1, 1)
