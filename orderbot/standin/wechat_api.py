@@ -49,7 +49,7 @@ async def stable_token(request: web.Request) -> web.Response:
         str(body.get("grant_type", "")),
         bool(body.get("force_refresh", False)),
     )
-    return web.json_response({"access_token": tok.value, "expires_in": int(tok.expires_at - state.now())})
+    return web.json_response({"access_token": tok.value, "expires_in": round(tok.expires_at - state.now())})
 
 
 @routes.post("/cgi-bin/message/custom/send")

@@ -32,7 +32,7 @@ async def gettoken(request: web.Request) -> web.Response:
     state = request.app[STATE]
     tok = state.wecom_token(request.query.get("corpid", ""), request.query.get("corpsecret", ""))
     return web.json_response(
-        {**OK, "access_token": tok.value, "expires_in": int(tok.expires_at - state.now())}
+        {**OK, "access_token": tok.value, "expires_in": round(tok.expires_at - state.now())}
     )
 
 

@@ -1,0 +1,1 @@
+from tests.standin.fixtures import standin, standin_state, standin_url  # noqa: F401
