@@ -1,0 +1,671 @@
+"""The order hub's use cases: create, submit, confirm, reject, hold, release, edit,
+reassign, ship, deliver, close, cancel.
+
+Every action is ONE transaction that
+1. loads the order with a row lock (SELECT … FOR UPDATE on PostgreSQL),
+2. checks the actor may touch this order (orders.permissions) and that the state machine
+   allows the action for the actor's role (orders.status.next_status),
+3. writes the order with a version check (UPDATE … WHERE id = :id AND version = :v, which
+   bumps the version); zero rows means someone else changed it first → CONFLICT,
+4. adds one OrderEvent per state change and the Outbox rows for its side effects.
+A refused action raises OrderError; nothing of it is committed.
+
+`db` is an async_sessionmaker (the action opens, commits and closes its own session) or
+an AsyncSession: an idle session gets its own transaction committed here; a session
+already in a transaction is joined, flushed and left for the caller to commit (or to
+roll back if an OrderError comes out).
+
+Concurrency: on PostgreSQL the row lock queues a second action on the same order until
+the first commits; it then sees the new status (illegal_transition) or version. On
+SQLite the first write of a transaction takes the database write lock (waiting up to the
+busy timeout), and the version check rejects a writer whose read was stale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from orders import checks, pricing
+from orders.actors import Actor
+from orders.errors import OrderError, OrderErrorCode
+from orders.events import EventType, add_event, jsonable
+from orders.models import Customer, Order, OrderEvent, OrderLine, Product, SalesRep, utcnow
+from orders.notifications import order_payload, rep_card_payload
+from orders.numbering import next_order_number
+from orders.outbox import OutboxKind, dedup_key, enqueue
+from orders.permissions import check_access, check_order_access, customer_places
+from orders.pricing import LineType
+from orders.status import Action, OrderStatus, Role, TransitionError, next_status
+
+DB = AsyncSession | async_sessionmaker[AsyncSession]
+
+# Order fields an edit (or a new order) may set directly.
+ORDER_FIELDS = frozenset(
+    {"contact", "phone", "province", "city", "district", "address_detail", "delivery_date",
+     "rush", "remarks"}
+)
+
+
+@dataclass(frozen=True)
+class DraftLine:
+    """One requested line: a catalog SKU (None = not matched yet), quantity in `unit`."""
+
+    sku: str | None
+    quantity: Decimal | int | float | str
+    unit: str | None = None  # None = the product's base unit
+    raw: str | None = None  # the customer's words
+    line_type: str = LineType.MAIN
+    name: str | None = None  # shown for unmatched lines
+
+
+@dataclass(frozen=True)
+class OrderEdit:
+    """What an edit changes. Quantities are in the line's own unit; prices per base unit."""
+
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    quantities: Mapping[int, Any] = field(default_factory=dict)  # line id -> quantity
+    prices: Mapping[int, Any] = field(default_factory=dict)  # line id -> unit price
+    add_lines: Sequence[DraftLine] = ()
+    remove_lines: Sequence[int] = ()
+
+
+@dataclass
+class OrderResult:
+    order: Order
+    lines: list[OrderLine]
+    missing: list[str] = field(default_factory=list)  # for drafts: what to ask the customer
+
+    @property
+    def status(self) -> OrderStatus:
+        return OrderStatus(self.order.status)
+
+
+@asynccontextmanager
+async def unit_of_work(db: DB) -> AsyncIterator[AsyncSession]:
+    """One transaction for one action (see the module docstring for who commits)."""
+    if isinstance(db, AsyncSession):
+        if db.in_transaction():
+            yield db
+            await db.flush()
+        else:
+            async with db.begin():
+                yield db
+        return
+    async with db() as session, session.begin():
+        yield session
+
+
+def missing_fields(order: Order, lines: Sequence[OrderLine]) -> list[str]:
+    """What an order still needs before it can be submitted (names as in extraction.md)."""
+    missing = []
+    main = [line for line in lines if line.line_type == LineType.MAIN]
+    if not main or any(line.sku is None for line in lines):
+        missing.append("items")
+    if not order.phone:
+        missing.append("phone")
+    if not order.address_detail or not (order.province or order.city):
+        missing.append("address")
+    if order.delivery_date is None:
+        missing.append("delivery_date")
+    return missing
+
+
+# --- loading and writing ---------------------------------------------------------------
+
+
+async def _lock_order(s: AsyncSession, order_id: int) -> Order:
+    stmt = (
+        select(Order)
+        .where(Order.id == order_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    order = (await s.exec(stmt)).first()
+    if order is None:
+        raise OrderError(OrderErrorCode.ORDER_NOT_FOUND, f"订单 {order_id} 不存在")
+    return order
+
+
+async def _lines(s: AsyncSession, order_id: int) -> list[OrderLine]:
+    stmt = select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id)
+    return list((await s.exec(stmt)).all())
+
+
+def _next(status: str, action: Action, role: Role) -> OrderStatus:
+    try:
+        return next_status(OrderStatus(status), action, role)
+    except TransitionError as err:
+        raise OrderError(OrderErrorCode(err.code), err.message) from err
+
+
+def _diff(order: Order, values: Mapping[str, Any]) -> dict[str, list[Any]]:
+    return {k: [getattr(order, k), v] for k, v in values.items() if getattr(order, k) != v}
+
+
+async def _write(s: AsyncSession, order: Order, values: Mapping[str, Any]) -> None:
+    """The optimistic lock: update only if nobody bumped the version since we read it."""
+    version = order.version
+    values = {**values, "version": version + 1, "updated_at": utcnow()}
+    stmt = (
+        update(Order)
+        .where(Order.id == order.id, Order.version == version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if (await s.exec(stmt)).rowcount != 1:
+        raise OrderError(OrderErrorCode.CONFLICT, "订单刚被别人修改过，请刷新后重试")
+    for key, value in values.items():
+        set_committed_value(order, key, value)
+
+
+async def _product(s: AsyncSession, sku: str) -> Product:
+    product = await s.get(Product, sku)
+    if product is None:
+        raise OrderError(OrderErrorCode.PRODUCT_NOT_FOUND, f"目录里没有 {sku}", sku=sku)
+    return product
+
+
+async def _new_line(s: AsyncSession, draft: DraftLine, tier: str) -> OrderLine:
+    """A priced OrderLine (not yet attached to an order); unmatched SKUs stay unpriced."""
+    if draft.sku is None:
+        q = pricing.as_quantity(draft.quantity)
+        return OrderLine(
+            order_id=0, sku=None, name=draft.name or draft.raw or "", quantity=q,
+            unit=draft.unit or "", base_quantity=q, base_unit=draft.unit or "",
+            line_type=draft.line_type, counts_as_sales=draft.line_type != LineType.GIFT,
+            raw=draft.raw,
+        )
+    product = await _product(s, draft.sku)
+    if not product.active:
+        raise OrderError(OrderErrorCode.PRODUCT_INACTIVE, f"{product.sku} 已停售", sku=product.sku)
+    priced = pricing.price_line(product, draft.quantity, draft.unit, tier, draft.line_type)
+    return OrderLine(
+        order_id=0, sku=product.sku, name=product.name, quantity=priced.quantity,
+        unit=priced.unit, base_quantity=priced.base_quantity, base_unit=priced.base_unit,
+        unit_price=priced.unit_price, amount=priced.amount, line_type=priced.line_type,
+        counts_as_sales=priced.counts_as_sales, raw=draft.raw,
+    )
+
+
+def _check_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - ORDER_FIELDS
+    if unknown:
+        raise OrderError(
+            OrderErrorCode.UNKNOWN_FIELD, f"不能修改这些字段：{', '.join(sorted(unknown))}",
+            fields=sorted(unknown),
+        )
+    out = dict(fields)
+    if isinstance(out.get("delivery_date"), str):
+        try:
+            out["delivery_date"] = dt.date.fromisoformat(out["delivery_date"])
+        except ValueError:
+            raise OrderError(OrderErrorCode.UNKNOWN_FIELD, f"交货日期「{out['delivery_date']}」看不懂") from None
+    return out
+
+
+async def _hold_released(s: AsyncSession, order_id: int) -> bool:
+    """True when a manager released the latest hold: the checks it overrode are skipped."""
+    stmt = (
+        select(OrderEvent.type)
+        .where(OrderEvent.order_id == order_id, OrderEvent.type.in_([EventType.HELD, EventType.RELEASED]))
+        .order_by(OrderEvent.id.desc())
+        .limit(1)
+    )
+    return (await s.exec(stmt)).first() == EventType.RELEASED
+
+
+async def _blocking(
+    s: AsyncSession, order: Order, customer: Customer, lines: Sequence[OrderLine]
+) -> tuple[str, str] | None:
+    """(rule name, reason) when credit or stock blocks the order, else None."""
+    if await _hold_released(s, order.id):
+        return None
+    credit = await checks.credit_hold_reason(s, customer, order.id, order.total)
+    stock = checks.stock_hold_reason(await checks.stock_shortages(s, checks.stock_needs(lines)))
+    rules = [name for name, why in (("credit", credit), ("stock", stock)) if why]
+    if not rules:
+        return None
+    return "rule:" + "+".join(rules), "；".join(r for r in (credit, stock) if r)
+
+
+# --- side effects ------------------------------------------------------------------------
+
+
+async def _notify_customer(
+    s: AsyncSession, order: Order, customer: Customer, lines: Sequence[OrderLine], event: str, **extra: Any
+) -> None:
+    target = customer.openid or customer.mp_openid or ""
+    payload = order_payload(event, order, lines, **extra)
+    key = dedup_key(order.id, order.version, OutboxKind.NOTIFY_CUSTOMER)
+    await enqueue(s, OutboxKind.NOTIFY_CUSTOMER, target, payload, key)
+
+
+async def _alert_manager(
+    s: AsyncSession, order: Order, lines: Sequence[OrderLine], event: str, reason: str
+) -> None:
+    """To the assigned rep's manager; an empty target means the managers' group robot."""
+    target = ""
+    rep = await s.get(SalesRep, order.rep_id) if order.rep_id is not None else None
+    if rep is not None and rep.manager_id is not None:
+        manager = await s.get(SalesRep, rep.manager_id)
+        target = manager.wecom_userid if manager is not None else ""
+    payload = rep_card_payload(event, order, lines, reason=reason, hold_reason=order.hold_reason)
+    key = dedup_key(order.id, order.version, OutboxKind.ALERT_MANAGER)
+    await enqueue(s, OutboxKind.ALERT_MANAGER, target, payload, key)
+
+
+async def _notify_rep(
+    s: AsyncSession, order: Order, lines: Sequence[OrderLine], event: str, **extra: Any
+) -> None:
+    """The assigned rep's card; an unassigned order alerts the managers instead."""
+    rep = await s.get(SalesRep, order.rep_id) if order.rep_id is not None else None
+    if rep is None:
+        await _alert_manager(s, order, lines, event, "订单没有分配业务员")
+        return
+    payload = rep_card_payload(event, order, lines, **extra)
+    key = dedup_key(order.id, order.version, OutboxKind.NOTIFY_REP, rep.wecom_userid)
+    await enqueue(s, OutboxKind.NOTIFY_REP, rep.wecom_userid, payload, key)
+
+
+# --- actions -----------------------------------------------------------------------------
+
+
+async def _submit_checked(
+    s: AsyncSession,
+    order: Order,
+    customer: Customer,
+    lines: list[OrderLine],
+    actor: Actor,
+    assignment: Mapping[str, Any],
+    source_message_id: int | None,
+) -> OrderResult:
+    """draft → pending, then → on_hold by the system when credit or stock blocks it."""
+    from_status = order.status
+    to = _next(order.status, Action.SUBMIT, actor.role)
+    values: dict[str, Any] = {"status": to, **{k: v for k, v in assignment.items() if v is not None}}
+    if values.get("rep_id") is None and order.rep_id is None and customer.rep_id is not None:
+        values["rep_id"] = customer.rep_id
+    changes = _diff(order, values)
+    blocked = await _blocking(s, order, customer, lines)
+    if blocked:
+        values["status"] = _next(to, Action.HOLD, Role.SYSTEM)
+        values["hold_reason"] = blocked[1]
+    await _write(s, order, values)
+    add_event(
+        s, order.id, EventType.SUBMITTED, actor, from_status=from_status, to_status=to,
+        changes=changes, source_message_id=source_message_id,
+    )
+    await _notify_customer(s, order, customer, lines, EventType.SUBMITTED)
+    if blocked:
+        rule, reason = blocked
+        add_event(
+            s, order.id, EventType.HELD, Actor.system(rule), from_status=to, to_status=order.status,
+            changes={"hold_reason": [None, reason]}, reason=reason,
+        )
+        await _alert_manager(s, order, lines, EventType.HELD, reason)
+    else:
+        await _notify_rep(s, order, lines, "new_order")
+    return OrderResult(order, lines)
+
+
+async def create_order(
+    db: DB,
+    customer_id: int,
+    lines: Sequence[DraftLine],
+    actor: Actor,
+    *,
+    fields: Mapping[str, Any] | None = None,
+    channel: str = "wechat",
+    source_message_id: int | None = None,
+    submit: bool = False,
+    rep_id: int | None = None,
+    routing_rule: str | None = None,
+    confirm_due_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> OrderResult:
+    """A new priced order: a draft, or (submit=True and nothing missing) a pending order.
+
+    The number SO{yyyymmdd}-{nnnn} is taken in the same transaction, so a failed create
+    does not burn one. `result.missing` lists what a draft still needs.
+    """
+    async with unit_of_work(db) as s:
+        customer = await s.get(Customer, customer_id)
+        if customer is None:
+            raise OrderError(OrderErrorCode.CUSTOMER_NOT_FOUND, f"客户 {customer_id} 不存在")
+        assigned = rep_id if rep_id is not None else customer.rep_id
+        if assigned is None and actor.role in (Role.REP, Role.MANAGER):
+            assigned = actor.rep_id
+        await check_access(s, actor, customer, assigned, customer_places(customer))
+        values = _check_fields(fields or {})
+        new_lines = [await _new_line(s, draft, customer.tier) for draft in lines]
+        totals = pricing.order_totals(new_lines)
+
+        order = Order(
+            number=await next_order_number(s, now),
+            customer_id=customer.id, channel=channel, status=OrderStatus.DRAFT.value,
+            rep_id=assigned, routing_rule=routing_rule, confirm_due_at=confirm_due_at,
+            subtotal=totals.subtotal, discount=totals.discount, total=totals.total,
+            source_message_id=source_message_id, **values,
+        )
+        s.add(order)
+        await s.flush()
+        for line in new_lines:
+            line.order_id = order.id
+            s.add(line)
+        await s.flush()
+        add_event(
+            s, order.id, EventType.CREATED, actor, to_status=order.status,
+            changes={"total": [None, order.total], "lines": [None, len(new_lines)]},
+            source_message_id=source_message_id,
+        )
+        missing = missing_fields(order, new_lines)
+        if submit and not missing:
+            return await _submit_checked(s, order, customer, new_lines, actor, {}, source_message_id)
+        return OrderResult(order, new_lines, missing)
+
+
+async def submit(
+    db: DB,
+    order_id: int,
+    actor: Actor,
+    *,
+    rep_id: int | None = None,
+    routing_rule: str | None = None,
+    confirm_due_at: dt.datetime | None = None,
+    source_message_id: int | None = None,
+) -> OrderResult:
+    """The customer confirms a complete draft: pending (assigned to `rep_id`, else the
+    customer's own rep), or on_hold when credit or stock blocks it. MISSING_FIELDS lists
+    what is still needed."""
+    async with unit_of_work(db) as s:
+        order = await _lock_order(s, order_id)
+        customer = await check_order_access(s, actor, order)
+        _next(order.status, Action.SUBMIT, actor.role)
+        lines = await _lines(s, order.id)
+        missing = missing_fields(order, lines)
+        if missing:
+            raise OrderError(
+                OrderErrorCode.MISSING_FIELDS, f"还缺：{'、'.join(missing)}", missing=missing
+            )
+        assignment = {"rep_id": rep_id, "routing_rule": routing_rule, "confirm_due_at": confirm_due_at}
+        return await _submit_checked(s, order, customer, lines, actor, assignment, source_message_id)
+
+
+async def confirm(
+    db: DB, order_id: int, actor: Actor, *, source_message_id: int | None = None
+) -> OrderResult:
+    """The rep confirms: prices lock and stock is reserved (recorded in the event). When
+    credit or stock blocks it the order goes on_hold instead, with an alert to the manager;
+    a manager's release overrides those checks for the next confirmation."""
+    async with unit_of_work(db) as s:
+        order = await _lock_order(s, order_id)
+        customer = await check_order_access(s, actor, order)
+        from_status = order.status
+        to = _next(order.status, Action.CONFIRM, actor.role)
+        lines = await _lines(s, order.id)
+        blocked = await _blocking(s, order, customer, lines)
+        if blocked:
+            rule, reason = blocked
+            held = _next(order.status, Action.HOLD, Role.SYSTEM)
+            await _write(s, order, {"status": held, "hold_reason": reason})
+            add_event(
+                s, order.id, EventType.HELD, Actor.system(rule), from_status=from_status,
+                to_status=held, changes={"hold_reason": [None, reason]},
+                reason=f"{actor.id} 确认时被拦截：{reason}", source_message_id=source_message_id,
+            )
+            await _alert_manager(s, order, lines, EventType.HELD, reason)
+            return OrderResult(order, lines)
+        await _write(s, order, {"status": to, "hold_reason": None})
+        reserved = await checks.reserve_stock(s, checks.stock_needs(lines))
+        add_event(
+            s, order.id, EventType.CONFIRMED, actor, from_status=from_status, to_status=to,
+            changes={"status": [from_status, to], "stock": reserved},
+            source_message_id=source_message_id,
+        )
+        await _notify_customer(s, order, customer, lines, EventType.CONFIRMED)
+        return OrderResult(order, lines)
+
+
+async def _transition(
+    db: DB,
+    order_id: int,
+    action: Action,
+    actor: Actor,
+    event: EventType,
+    *,
+    values: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+    source_message_id: int | None = None,
+    notify: str = "customer",  # customer / rep / manager / none
+    payload: Mapping[str, Any] | None = None,
+) -> OrderResult:
+    """The common shape of a status change: lock, check, write, event, outbox."""
+    async with unit_of_work(db) as s:
+        order = await _lock_order(s, order_id)
+        customer = await check_order_access(s, actor, order)
+        from_status = order.status
+        to = _next(order.status, action, actor.role)
+        lines = await _lines(s, order.id)
+        new_values = {"status": to, **(values or {})}
+        changes: dict[str, Any] = _diff(order, new_values)
+        if not changes:
+            raise OrderError(OrderErrorCode.NOTHING_TO_CHANGE, "没有需要修改的内容")
+        await _write(s, order, new_values)
+        # Leaving `confirmed` for hold or cancel gives the reserved stock back.
+        if from_status == OrderStatus.CONFIRMED and to in (OrderStatus.ON_HOLD, OrderStatus.CANCELLED):
+            changes["stock"] = await checks.release_stock(s, checks.stock_needs(lines))
+        add_event(
+            s, order.id, event, actor, from_status=from_status, to_status=to, changes=changes,
+            reason=reason, source_message_id=source_message_id,
+        )
+        extra = {"reason": reason, **(payload or {})}
+        if notify == "customer":
+            await _notify_customer(s, order, customer, lines, event, **extra)
+        elif notify == "rep":
+            await _notify_rep(s, order, lines, event, **extra)
+        elif notify == "manager":
+            await _alert_manager(s, order, lines, event, reason or "")
+        return OrderResult(order, lines)
+
+
+def _need_reason(reason: str | None, what: str) -> str:
+    if not reason or not reason.strip():
+        raise OrderError(OrderErrorCode.REASON_REQUIRED, f"{what}需要说明原因")
+    return reason.strip()
+
+
+async def reject(db: DB, order_id: int, actor: Actor, reason: str, **kw: Any) -> OrderResult:
+    """The rep declines (拒绝) a pending order, saying why; the customer is told."""
+    reason = _need_reason(reason, "拒绝订单")
+    return await _transition(db, order_id, Action.REJECT, actor, EventType.REJECTED, reason=reason, **kw)
+
+
+async def hold(db: DB, order_id: int, actor: Actor, reason: str, **kw: Any) -> OrderResult:
+    """A rule or a manager stops the order; managers are alerted. A confirmed order's
+    reserved stock goes back."""
+    reason = _need_reason(reason, "挂起订单")
+    return await _transition(
+        db, order_id, Action.HOLD, actor, EventType.HELD, values={"hold_reason": reason},
+        reason=reason, notify="manager", **kw,
+    )
+
+
+async def release(db: DB, order_id: int, actor: Actor, reason: str | None = None, **kw: Any) -> OrderResult:
+    """A manager overrides the hold: back to pending, and the next confirmation skips the
+    credit and stock checks that held it."""
+    return await _transition(
+        db, order_id, Action.RELEASE, actor, EventType.RELEASED, values={"hold_reason": None},
+        reason=reason, notify="rep", **kw,
+    )
+
+
+async def reassign(
+    db: DB, order_id: int, actor: Actor, rep_id: int, reason: str | None = None,
+    confirm_due_at: dt.datetime | None = None, **kw: Any,
+) -> OrderResult:
+    """Hand the order to another active rep (转交); the new rep gets the card."""
+    async with unit_of_work(db) as s:
+        rep = await s.get(SalesRep, rep_id)
+        if rep is None or not rep.active:
+            raise OrderError(OrderErrorCode.REP_NOT_FOUND, f"业务员 {rep_id} 不存在或已停用")
+        values: dict[str, Any] = {"rep_id": rep_id}
+        if confirm_due_at is not None:
+            values["confirm_due_at"] = confirm_due_at
+        return await _transition(
+            s, order_id, Action.REASSIGN, actor, EventType.REASSIGNED, values=values,
+            reason=reason, notify="rep", **kw,
+        )
+
+
+async def ship(db: DB, order_id: int, actor: Actor, carrier: str, waybill_no: str, **kw: Any) -> OrderResult:
+    """A waybill is attached (again for a corrected one); the customer gets the tracking."""
+    if not waybill_no or not waybill_no.strip():
+        raise OrderError(OrderErrorCode.WAYBILL_REQUIRED, "发货需要运单号")
+    values = {"carrier": (carrier or "").strip() or None, "waybill_no": waybill_no.strip()}
+    return await _transition(
+        db, order_id, Action.SHIP, actor, EventType.SHIPPED, values=values, payload=values, **kw,
+    )
+
+
+async def deliver(db: DB, order_id: int, actor: Actor, **kw: Any) -> OrderResult:
+    """Receipt reported by the carrier, a hook or the customer; the rep is told."""
+    return await _transition(db, order_id, Action.DELIVER, actor, EventType.DELIVERED, notify="rep", **kw)
+
+
+async def close(db: DB, order_id: int, actor: Actor, reason: str | None = None, **kw: Any) -> OrderResult:
+    """Paid and invoiced, or closed by a manager."""
+    return await _transition(db, order_id, Action.CLOSE, actor, EventType.CLOSED, reason=reason, **kw)
+
+
+async def cancel(db: DB, order_id: int, actor: Actor, reason: str | None = None, **kw: Any) -> OrderResult:
+    """Cancelled by the customer (before shipping), the rep or a manager; the other side is
+    told. A confirmed order's reserved stock goes back."""
+    notify = "rep" if actor.role == Role.CUSTOMER else "customer"
+    return await _transition(
+        db, order_id, Action.CANCEL, actor, EventType.CANCELLED, reason=reason, notify=notify, **kw,
+    )
+
+
+def _as_price(value: Any) -> Decimal:
+    try:
+        price = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise OrderError(OrderErrorCode.INVALID_PRICE, f"单价「{value}」不是数字") from None
+    if not price.is_finite() or price < 0:
+        raise OrderError(OrderErrorCode.INVALID_PRICE, f"单价不能为负（收到 {value}）")
+    return price.quantize(pricing.UNIT_PRICE_STEP)
+
+
+async def _check_price(
+    s: AsyncSession, actor: Actor, customer: Customer, line: OrderLine, price: Decimal
+) -> None:
+    """Customers never set prices; a rep stays within their discount limit off list price."""
+    if actor.role == Role.CUSTOMER or line.sku is None or not line.counts_as_sales:
+        raise OrderError(OrderErrorCode.PRICE_CHANGE_FORBIDDEN, "不能修改这一行的价格", line_id=line.id)
+    if actor.role != Role.REP:
+        return
+    rep = await s.get(SalesRep, actor.rep_id)
+    limit = Decimal(rep.discount_limit) if rep is not None else Decimal(0)
+    list_price = pricing.unit_price(await _product(s, line.sku), customer.tier)
+    floor = pricing.lowest_price(list_price, limit)
+    if price < floor:
+        raise OrderError(
+            OrderErrorCode.PRICE_BELOW_LIMIT,
+            f"{line.sku} 最低只能给到 {floor} 元（目录价 {list_price}，折扣上限 {limit:%}）",
+            line_id=line.id, floor=str(floor),
+        )
+
+
+async def edit(
+    db: DB, order_id: int, actor: Actor, change: OrderEdit, *, reason: str | None = None,
+    source_message_id: int | None = None,
+) -> OrderResult:
+    """Change quantities, lines, delivery date, address or (staff only) prices (修改).
+
+    Prices are locked once confirmed; quantity changes of a confirmed order move its stock
+    reservation. The event lists every changed field and line as [before, after].
+    """
+    async with unit_of_work(db) as s:
+        order = await _lock_order(s, order_id)
+        customer = await check_order_access(s, actor, order)
+        to = _next(order.status, Action.EDIT, actor.role)
+        status = OrderStatus(order.status)
+        lines = await _lines(s, order.id)
+        by_id = {line.id: line for line in lines}
+        for line_id in (*change.quantities, *change.prices, *change.remove_lines):
+            if line_id not in by_id:
+                raise OrderError(OrderErrorCode.LINE_NOT_FOUND, f"订单里没有第 {line_id} 行", line_id=line_id)
+        if change.prices and status in checks.RESERVING_STATUSES:
+            raise OrderError(OrderErrorCode.PRICES_LOCKED, "订单已确认，价格已锁定")
+
+        values = _check_fields(change.fields)
+        values = {k: v for k, v in values.items() if getattr(order, k) != v}
+        changes: dict[str, Any] = {k: [getattr(order, k), v] for k, v in values.items()}
+        before_needs = checks.stock_needs(lines)
+        with s.no_autoflush:
+            for line_id, quantity in change.quantities.items():
+                line = by_id[line_id]
+                q = pricing.as_quantity(quantity)
+                if q == line.quantity:
+                    continue
+                base = q
+                if line.sku is not None:
+                    base = pricing.to_base_quantity(await _product(s, line.sku), q, line.unit)
+                changes[f"line:{line_id}:quantity"] = [line.quantity, q]
+                line.quantity, line.base_quantity = q, base
+                line.amount = pricing.line_amount(line.unit_price, base) if line.counts_as_sales else line.amount
+            for line_id, raw_price in change.prices.items():
+                line, price = by_id[line_id], _as_price(raw_price)
+                if price == line.unit_price:
+                    continue
+                await _check_price(s, actor, customer, line, price)
+                changes[f"line:{line_id}:unit_price"] = [line.unit_price, price]
+                line.unit_price = price
+                line.amount = pricing.line_amount(price, line.base_quantity)
+            kept = [line for line in lines if line.id not in set(change.remove_lines)]
+            for line_id in change.remove_lines:
+                line = by_id[line_id]
+                changes[f"line:{line_id}"] = [f"{line.sku or line.name} {line.quantity}{line.unit}", None]
+            added = [await _new_line(s, draft, customer.tier) for draft in change.add_lines]
+        if not changes and not added:
+            raise OrderError(OrderErrorCode.NOTHING_TO_CHANGE, "没有需要修改的内容")
+
+        after = kept + added
+        totals = pricing.order_totals(after, order.discount)
+        if totals.total != order.total:
+            changes["total"] = [order.total, totals.total]
+        await _write(s, order, {**values, "subtotal": totals.subtotal, "total": totals.total, "status": to})
+        for line_id in change.remove_lines:
+            await s.delete(by_id[line_id])
+        for line in added:
+            line.order_id = order.id
+            s.add(line)
+        await s.flush()
+        for line in added:
+            changes[f"line:{line.id}"] = [None, f"{line.sku or line.name} {line.quantity}{line.unit}"]
+        if status in checks.RESERVING_STATUSES:
+            moved = await checks.move_stock(s, before_needs, checks.stock_needs(after))
+            if moved:
+                changes["stock"] = moved
+        add_event(
+            s, order.id, EventType.EDITED, actor, from_status=status, to_status=to,
+            changes=changes, reason=reason, source_message_id=source_message_id,
+        )
+        if status != OrderStatus.DRAFT:
+            extra = {"changes": jsonable(changes)}
+            if actor.role == Role.CUSTOMER:
+                await _notify_rep(s, order, after, EventType.EDITED, **extra)
+            else:
+                await _notify_customer(s, order, customer, after, EventType.EDITED, **extra)
+        return OrderResult(order, after, missing_fields(order, after) if status == OrderStatus.DRAFT else [])

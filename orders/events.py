@@ -1,0 +1,83 @@
+"""The append-only order event log: one row per thing that happened to an order.
+
+Each event names its actor (kind and id), the status before and after, the fields that
+changed as {field: [before, after]}, the reason and the source message. Events are only
+ever added, in the same transaction as the change they describe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from orders.actors import Actor
+from orders.models import OrderEvent
+
+
+class EventType(StrEnum):
+    CREATED = "created"
+    SUBMITTED = "submitted"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    HELD = "held"
+    RELEASED = "released"
+    EDITED = "edited"
+    REASSIGNED = "reassigned"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+# Internal events a customer never sees in their order history.
+INTERNAL_EVENTS = frozenset({EventType.HELD, EventType.RELEASED, EventType.REASSIGNED})
+
+
+def jsonable(value: Any) -> Any:
+    """Decimals, dates and enums as JSON-friendly values for the `changes` column."""
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value():
+            return str(int(value))
+        return format(value.normalize(), "f")
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def add_event(
+    session: AsyncSession,
+    order_id: int,
+    type: EventType,
+    actor: Actor,
+    *,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    changes: dict[str, Any] | None = None,
+    reason: str | None = None,
+    source_message_id: int | None = None,
+) -> OrderEvent:
+    """Add one event row to the session (written at the caller's flush/commit)."""
+    event = OrderEvent(
+        order_id=order_id,
+        type=type.value,
+        actor_kind=actor.role.value,
+        actor_id=actor.id,
+        from_status=from_status,
+        to_status=to_status,
+        changes=jsonable(changes or {}),
+        reason=reason,
+        source_message_id=source_message_id,
+        visible_to_customer=type not in INTERNAL_EVENTS,
+    )
+    session.add(event)
+    return event

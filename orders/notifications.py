@@ -1,0 +1,58 @@
+"""Payloads for the outbox: plain JSON the push workers render, built from order rows.
+
+No sending here. Each payload says which event caused it and carries enough of the order
+(number, status label, lines, total, extra facts like the waybill) that a worker can
+render a WeChat message or a WeCom card without reading the database again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from orders.events import jsonable
+from orders.models import Order, OrderLine
+from orders.status import OrderStatus, Role, allowed_actions
+
+
+def line_summary(line: OrderLine) -> dict[str, Any]:
+    return {
+        "line_id": line.id,
+        "sku": line.sku,
+        "name": line.name,
+        "quantity": line.quantity,
+        "unit": line.unit,
+        "base_quantity": line.base_quantity,
+        "base_unit": line.base_unit,
+        "unit_price": line.unit_price,
+        "amount": line.amount,
+        "gift": not line.counts_as_sales,
+    }
+
+
+def order_payload(event: str, order: Order, lines: Iterable[OrderLine], **extra: Any) -> dict[str, Any]:
+    status = OrderStatus(order.status)
+    payload = {
+        "event": event,
+        "order_id": order.id,
+        "number": order.number,
+        "customer_id": order.customer_id,
+        "status": status.value,
+        "status_label": status.label,
+        "total": order.total,
+        "delivery_date": order.delivery_date,
+        "rush": order.rush,
+        "lines": [line_summary(line) for line in lines],
+        **extra,
+    }
+    return jsonable(payload)
+
+
+def rep_card_payload(event: str, order: Order, lines: Iterable[OrderLine], **extra: Any) -> dict[str, Any]:
+    """For the rep's WeCom card: the buttons are the actions a rep may take now."""
+    actions = [a.value for a in allowed_actions(OrderStatus(order.status), Role.REP)]
+    address = "".join(p for p in (order.province, order.city, order.district, order.address_detail) if p)
+    return order_payload(
+        event, order, lines, actions=actions, contact=order.contact, phone=order.phone,
+        address=address, remarks=order.remarks, **extra,
+    )

@@ -1,0 +1,51 @@
+"""Writing side effects into the outbox, inside the transaction of the change causing them.
+
+The delivery worker (workers/) reads these rows after commit; a rolled-back action leaves
+no row behind. `enqueue` is idempotent on `dedup_key`: a retried action, or an event seen
+twice, writes one row, so keys must be deterministic (see `dedup_key`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from orders.models import Outbox, utcnow
+from orders.upsert import insert_for
+
+
+class OutboxKind:
+    """Side effects the hub asks for; the push engineers render each payload."""
+
+    NOTIFY_CUSTOMER = "notify_customer"  # status / tracking to the customer (WeChat)
+    NOTIFY_REP = "notify_rep"  # card with buttons to the assigned rep (WeCom)
+    ALERT_MANAGER = "alert_manager"  # holds and escalations (WeCom app message or robot)
+
+
+def dedup_key(order_id: int, version: int, kind: str, target: str = "") -> str:
+    """The key of one side effect of one order version: same change, same key."""
+    key = f"order:{order_id}:v{version}:{kind}"
+    return f"{key}:{target}" if target else key
+
+
+async def enqueue(
+    session: AsyncSession, kind: str, target: str, payload: dict[str, Any], dedup_key: str
+) -> bool:
+    """Add an outbox row in the caller's transaction; False if `dedup_key` was already there."""
+    stmt = (
+        insert_for(session, Outbox)
+        .values(
+            kind=kind,
+            target=target or "",
+            payload=payload,
+            dedup_key=dedup_key,
+            state="pending",
+            attempts=0,
+            next_attempt_at=utcnow(),
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=[Outbox.dedup_key])
+    )
+    result = await session.exec(stmt)
+    return bool(result.rowcount)
