@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import select
@@ -74,30 +75,25 @@ async def _advance_cursor(session: AsyncSession, team: str, rep_id: int, now: da
         session.add(cursor)
 
 
-async def assign_rep(
-    session: AsyncSession,
-    order: Order,
-    rules: RuleSet,
-    *,
-    now: datetime | None = None,
-    actor: Actor | None = None,
-) -> Decision:
-    """Route `order` (flushed, so it has an id) and record why, in the caller's transaction.
-
-    Sets rep_id, routing_rule and confirm_due_at, advances the team cursor, and adds a
-    "routed" event whose changes carry {"rule": id, "team": ..., "rep_id": [old, new]}.
-    """
-    assert order.id is not None, "flush the order before routing it"
-    now = now or utcnow()
+async def decide_route(session: AsyncSession, order: Order, rules: RuleSet) -> Decision:
+    """The routing decision for a stored order, without changing anything."""
     facts = await order_facts(session, order)
     reps = (await session.exec(select(SalesRep))).all()
-    decision = route(facts, rules, reps, await team_load(session))
+    return route(facts, rules, reps, await team_load(session))
 
-    before = order.rep_id
-    order.rep_id = decision.rep_id
-    order.routing_rule = decision.rule_id
-    order.confirm_due_at = confirm_due_at(now, facts.rush, decision.sla)
-    session.add(order)
+
+async def record_routing(
+    session: AsyncSession,
+    order: Order,
+    decision: Decision,
+    *,
+    before: int | None = None,
+    now: datetime | None = None,
+    actor: Actor | None = None,
+) -> None:
+    """The "routed" event naming the rule (internal), and the team's round-robin cursor."""
+    assert order.id is not None
+    now = now or utcnow()
     if decision.team and decision.rep_id is not None:
         await _advance_cursor(session, decision.team, decision.rep_id, now)
     event = add_event(
@@ -110,4 +106,63 @@ async def assign_rep(
     )
     event.visible_to_customer = False
     event.at = now
+
+
+async def assign_rep(
+    session: AsyncSession,
+    order: Order,
+    rules: RuleSet,
+    *,
+    now: datetime | None = None,
+    actor: Actor | None = None,
+) -> Decision:
+    """Route `order` (flushed, so it has an id) and record why, in the caller's transaction.
+
+    Sets rep_id, routing_rule and confirm_due_at on the row directly: for orders the hub's
+    submit does not handle. Orders going through the hub use `submit_routed`.
+    """
+    assert order.id is not None, "flush the order before routing it"
+    now = now or utcnow()
+    decision = await decide_route(session, order, rules)
+    before = order.rep_id
+    order.rep_id = decision.rep_id
+    order.routing_rule = decision.rule_id
+    order.confirm_due_at = confirm_due_at(now, order.rush, decision.sla)
+    session.add(order)
+    await record_routing(session, order, decision, before=before, now=now, actor=None)
     return decision
+
+
+async def submit_routed(
+    session: AsyncSession,
+    order_id: int,
+    actor: Actor,
+    rules: RuleSet,
+    *,
+    now: datetime | None = None,
+    source_message_id: int | None = None,
+) -> Any:
+    """THE CALL TO MAKE AT SUBMIT: route the draft, then the hub's `orders.actions.submit`
+    with the chosen rep, rule and deadline, then the "routed" event — one transaction.
+
+    `session` must already be in a transaction (the hub's actions join it); the caller commits.
+    Returns the hub's OrderResult.
+    """
+    from orders import actions  # the hub's use cases; imported late to keep this module light
+
+    now = now or utcnow()
+    order = await session.get(Order, order_id)
+    if order is None:
+        from orders.errors import OrderError, OrderErrorCode
+
+        raise OrderError(OrderErrorCode.ORDER_NOT_FOUND, "订单不存在")
+    before = order.rep_id
+    decision = await decide_route(session, order, rules)
+    result = await actions.submit(
+        session, order_id, actor,
+        rep_id=decision.rep_id, routing_rule=decision.rule_id,
+        confirm_due_at=confirm_due_at(now, order.rush, decision.sla),
+        source_message_id=source_message_id,
+    )
+    await record_routing(session, result.order, decision, before=before, now=now)
+    return result
