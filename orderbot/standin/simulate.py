@@ -117,7 +117,7 @@ async def simulate_wechat(request: web.Request) -> web.Response:
         signing,
         build_xml(fields),
         openid,
-        timeout=float(body.get("timeout") or cfg.callback_timeout),
+        wait=float(body.get("timeout") or cfg.callback_timeout),
         attempts=int(body.get("attempts") or cfg.callback_attempts),
     )
     if delivery.reply:
@@ -191,7 +191,7 @@ async def simulate_wecom(request: web.Request) -> web.Response:
         signing,
         build_xml(fields),
         fields["FromUserName"],
-        timeout=float(body.get("timeout") or cfg.callback_timeout),
+        wait=float(body.get("timeout") or cfg.callback_timeout),
         attempts=int(body.get("attempts") or cfg.callback_attempts),
     )
     if delivery.reply:
