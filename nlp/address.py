@@ -1,0 +1,203 @@
+"""Delivery addresses: province, city and district as full official names, and the
+rest of the address as written (spaces removed).
+
+A chain of division names (江苏省常州市武进区, 常州武进, 北京大兴区, 江阴市) is found
+with the region index; missing upper levels are inferred from the division codes
+(武进 → 常州市 → 江苏省); municipalities give the municipality as city; county-level
+cities stay in `district`. The detail is what follows, chunk by chunk, until
+something that is not an address: a name with a title, a phone, a date, a marker.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import product as cartesian
+
+from .draft import Address
+from .regions import CITY, COUNTY, PROVINCE, Region, Regions, load_regions
+
+_MARKER_BEFORE = re.compile(r"(?:地址|地点|送到|送至|送往|发到|发往|寄到|寄往|运到|到货地|收货地|送货到|送|发|到)[：:\s]*$")
+_ADDRESS_AFTER = re.compile(r"^\s*[\u4e00-\u9fff\dA-Za-z]{0,8}?(?:镇|街道|乡|路|街|大道|村|工业园|开发区|园区|号|弄|巷|小区|大厦|广场)")
+_HARD_STOP = re.compile(r"[\n，,。；;！!？?]")
+TITLE = r"(?:工|总|经理|师傅|先生|小姐|女士|老板|主任|老师|姐|哥|科长|部长|厂长|主管|会计|总监|老总)"
+_NAME_CHUNK = re.compile(rf"^(?:[老小阿][\u4e00-\u9fff]|[\u4e00-\u9fff]{{1,3}}{TITLE}|[\u4e00-\u9fff]生)$")
+_STOP_CHUNK = re.compile(
+    r"^(?:收货|收件|联系|电话|手机|座机|找|打电话|到了|麻烦|谢谢|老板|急|加急|越快|尽快|今天|明天|后天|大后天|下下?周|这周|本周|"
+    r"这礼拜|下礼拜|周[一二三四五六日天]|星期|月底|月末|\d{1,2}月|\d{1,2}号前|前到|送到|送货|发货|要|备注|顺丰|到付|"
+    r"走物流|物流发|快递|包装|姓名|公司|tel|Tel|TEL|电话|微信|QQ|发票)"
+)
+_PHONEISH = re.compile(r"^[+\d][\d\s-]{6,}$")
+_INNER_NAME = re.compile(rf"(?<=[号室楼弄院栋幢层库])(?:[老小][\u4e00-\u9fff]|[\u4e00-\u9fff]{{1,3}}{TITLE}|收货人|收件人|联系人|联系|电话|手机).*$")
+
+
+@dataclass
+class _Mention:
+    start: int
+    end: int
+    options: list[tuple[Region, bool]]
+
+
+def _mentions(text: str, regions: Regions) -> list[_Mention]:
+    out: list[_Mention] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] not in regions.first_chars:
+            i += 1
+            continue
+        found = None
+        for ln in range(min(regions.max_len, n - i), 1, -1):
+            opts = regions.names.get(text[i : i + ln])
+            if opts:
+                found = _Mention(i, i + ln, opts)
+                break
+        if found:
+            out.append(found)
+            i = found.end
+        else:
+            i += 1
+    return out
+
+
+def _consistent(parent: Region, child: Region) -> bool:
+    if child.level <= parent.level and not (parent.level == PROVINCE and child.level == CITY and parent.code[:2] == child.code[:2]):
+        # 北京 (province) then 北京 (city) is fine; anything else must go deeper.
+        return False
+    if parent.level == PROVINCE:
+        return child.code[:2] == parent.code[:2]
+    if parent.level == CITY:
+        return child.code[:4] == parent.code[:4]
+    return False
+
+
+def _best_chain(text: str, ms: list[_Mention]):
+    """Longest run of adjacent mentions whose regions nest; returns (score, picks, start, end)."""
+    best = None
+    for s in range(len(ms)):
+        run = [ms[s]]
+        for k in range(s + 1, len(ms)):
+            gap = text[run[-1].end : ms[k].start]
+            if len(gap.strip()) > 0 or len(gap) > 2:
+                break
+            run.append(ms[k])
+        # Try the longest nesting prefix of the run.
+        for length in range(len(run), 0, -1):
+            sub = run[:length]
+            if len(sub) > 4:
+                continue
+            choices = None
+            for combo in cartesian(*[m.options for m in sub]):
+                if all(_consistent(combo[j][0], combo[j + 1][0]) for j in range(len(combo) - 1)):
+                    sc = _score(combo)
+                    if choices is None or sc > choices[0]:
+                        choices = (sc, combo)
+            if choices:
+                sc, combo = choices
+                cand = (sc, list(combo), sub[0].start, sub[-1].end)
+                if best is None or sc > best[0]:
+                    best = cand
+                break
+    return best
+
+
+def _score(combo) -> float:
+    sc = 0.0
+    for r, full in combo:
+        sc += 2 if full else 1
+        if r.level == COUNTY and not full:
+            sc -= 0.25
+    return sc + 0.5 * (len(combo) - 1)
+
+
+def _detail(text: str, start: int) -> tuple[str, int]:
+    """The address remainder from `start`: chunks until a stop; returns (detail, end)."""
+    stop = _HARD_STOP.search(text, start)
+    seg_end = stop.start() if stop else len(text)
+    seg = text[start:seg_end]
+    chunks = [(m.start() + start, m.end() + start, m.group(0)) for m in re.finditer(r"\S+", seg)]
+    kept: list[str] = []
+    end = start
+    for idx, (cs, ce, chunk) in enumerate(chunks):
+        chunk = chunk.lstrip("：:")
+        if not chunk:
+            continue
+        if _STOP_CHUNK.match(chunk) or _PHONEISH.match(chunk) or _NAME_CHUNK.match(chunk):
+            break
+        nxt = chunks[idx + 1][2] if idx + 1 < len(chunks) else ""
+        if re.fullmatch(r"[\u4e00-\u9fff]{2,3}", chunk) and (_PHONEISH.match(nxt) or re.match(r"^1\d{10}", nxt)):
+            break  # a bare name right before a phone number
+        m = _INNER_NAME.search(chunk)
+        if m:
+            kept.append(chunk[: m.start()])
+            end = cs + m.start()
+            break
+        # A phone glued to the end of the chunk.
+        m = re.search(r"(?:\+?86)?1[3-9]\d{9}$|0\d{2,3}-?\d{7,8}$", chunk)
+        if m and m.start() > 0:
+            kept.append(chunk[: m.start()])
+            end = cs + m.start()
+            break
+        kept.append(chunk)
+        end = ce
+    return "".join(kept), end
+
+
+@dataclass
+class AddressHit:
+    address: Address
+    start: int
+    end: int
+
+
+def find_address(text: str, regions: Regions | None = None) -> AddressHit | None:
+    """The delivery address in `text`, or None."""
+    regions = regions or load_regions()
+    ms = _mentions(text, regions)
+    chain = _best_chain(text, ms) if ms else None
+    if chain:
+        sc, combo, start, end = chain
+        single = len(combo) == 1
+        r, full = combo[-1]
+        accept = not single or (full and r.level in (CITY, COUNTY)) or full and r.level == PROVINCE and bool(
+            _ADDRESS_AFTER.match(text[end:])
+        )
+        if single and not full:
+            accept = bool(_ADDRESS_AFTER.match(text[end:]) or _MARKER_BEFORE.search(text[max(0, start - 6) : start]))
+        if accept:
+            return _build(text, combo, start, end, regions)
+    m = re.search(r"(?:收货地址|送货地址|地址)[：:\s]*", text)
+    if m:
+        detail, dend = _detail(text, m.end())
+        if detail and re.search(r"(路|街|道|号|弄|巷|村|镇|园|大厦)", detail):
+            return AddressHit(Address(None, None, None, detail, text[m.end() : dend].strip()), m.end(), dend)
+    return None
+
+
+def _build(text: str, combo, start: int, end: int, regions: Regions) -> AddressHit:
+    deepest = combo[-1][0]
+    province = regions.province_of(deepest)
+    city: Region | None = None
+    district: Region | None = None
+    if deepest.level == COUNTY:
+        district = deepest
+        city = regions.parent_city(deepest)
+    elif deepest.level == CITY:
+        city = deepest
+    elif deepest.level == PROVINCE:
+        # A municipality named alone is also its own city.
+        city = regions.by_code.get(deepest.code[:2] + "0100") if deepest.name.endswith("市") else None
+    if city is None and deepest.level == COUNTY:
+        city = None
+    detail, dend = _detail(text, end)
+    raw = re.sub(r"\s+", "", text[start:dend])
+    return AddressHit(
+        Address(
+            province=province.name if province else None,
+            city=city.name if city else None,
+            district=district.name if district else None,
+            detail=detail or None,
+            raw=raw,
+        ),
+        start,
+        dend,
+    )

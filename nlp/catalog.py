@@ -1,0 +1,318 @@
+"""The product catalog and its matching index, built once per catalog version.
+
+Matching never scans the catalog: a message's spec (M8×30, 6203-2RS, 90915-YZZE1)
+or, failing that, its rarest product words pick a small block of candidates, and only
+that block is scored (words matched, material agreement, rapidfuzz as a tie-breaker).
+Near-duplicates (same spec, other material) stay apart because material is a hard
+filter when the customer names one and an open question (low confidence, the
+alternatives listed) when they do not.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+from .materials import iter_vocab, material_class, word_pattern
+from .specs import SpecHit, find_specs
+
+BLOCK_LIMIT = 400  # word postings larger than this are too generic to block on
+DEFAULT_MATERIAL = "ZN"  # plain carbon steel, zinc plated: what an unqualified order means
+_ASCII_WORD = re.compile(r"^[A-Za-z\d.\-+/]+$")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+@dataclass
+class Product:
+    sku: str
+    name: str
+    category: str
+    spec: str
+    material: str
+    unit: str
+    pack_unit: str = ""
+    pack_size: float | None = None
+    price: float | None = None
+    aliases: tuple[str, ...] = ()
+    material_class: str | None = None
+    words: frozenset[str] = field(default_factory=frozenset)
+    spec_keys: tuple[str, ...] = ()
+    text: str = ""  # everything a customer might write about it, for fuzzy tie-breaks
+
+
+@dataclass
+class Match:
+    """The catalog's answer for one item's words."""
+
+    product: Product | None
+    confidence: float
+    alternatives: list[str] = field(default_factory=list)
+    found_spec: bool = False  # a spec or part number was read (even if not in the catalog)
+
+
+def _split_aliases(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        items = value
+    else:
+        items = str(value).split("|")
+    return tuple(a.strip() for a in items if a and a.strip())
+
+
+def _float(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class Catalog:
+    """Products plus the index used to match message text against them."""
+
+    def __init__(self, products: list[Product]):
+        self.products = products
+        self.by_sku = {p.sku: p for p in products}
+        self.spec_index: dict[str, list[int]] = defaultdict(list)
+        self.bearing_index: dict[str, list[int]] = defaultdict(list)
+        self.word_index: dict[str, list[int]] = defaultdict(list)
+        self.materials: dict[str, str] = {w.lower(): c for w, c in iter_vocab()}
+        self._build()
+
+    # ---- construction -------------------------------------------------------------
+    @classmethod
+    def from_rows(cls, rows: list[dict]) -> Catalog:
+        products = []
+        for r in rows:
+            sku = str(r.get("sku") or "").strip()
+            if not sku:
+                continue
+            products.append(
+                Product(
+                    sku=sku,
+                    name=str(r.get("name") or "").strip(),
+                    category=str(r.get("category") or "").strip(),
+                    spec=str(r.get("spec") or "").strip(),
+                    material=str(r.get("material") or "").strip(),
+                    unit=str(r.get("unit") or "个").strip() or "个",
+                    pack_unit=str(r.get("pack_unit") or "").strip(),
+                    pack_size=_float(r.get("pack_size")),
+                    price=_float(r.get("price")),
+                    aliases=_split_aliases(r.get("aliases")),
+                )
+            )
+        return cls(products)
+
+    @classmethod
+    def from_csv(cls, path: str | Path) -> Catalog:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            return cls.from_rows(list(csv.DictReader(f)))
+
+    def _build(self) -> None:
+        # Catalog material cells and the aliases they contain extend the vocabulary.
+        for p in self.products:
+            if p.material:
+                cls = material_class(p.material) or p.material
+                p.material_class = cls
+                self.materials.setdefault(p.material.lower(), cls)
+                for a in p.aliases:
+                    if len(a) >= 2 and not a.isdigit() and (a in p.material or p.material in a):
+                        self.materials.setdefault(a.lower(), cls)
+        for i, p in enumerate(self.products):
+            words: set[str] = set()
+            head, _, rest = p.name.partition(" ")
+            if head:
+                words.add(head)
+            for a in p.aliases:
+                if a.lower() in self.materials or a.isdigit():
+                    continue
+                words.add(a)
+            # Model names inside the name/spec (大众朗逸, 日产轩逸/骐达) and their
+            # tails (轩逸), which is how people shorten brand + model.
+            for part in re.split(r"[\s/,，]+", f"{rest} {p.spec}"):
+                for run in _CJK_RUN.findall(part):
+                    if run.lower() in self.materials:
+                        continue
+                    words.add(run)
+                    for k in range(1, len(run) - 1):
+                        words.add(run[k:])
+            p.words = frozenset(w.lower() for w in words)
+            keys: list[str] = []
+            for hit in find_specs(p.spec) + [
+                h
+                for a in p.aliases
+                if a.lower() not in self.materials
+                for h in find_specs(a)
+                if h.kind == "code"
+            ]:
+                if hit.key not in keys:
+                    keys.append(hit.key)
+                    if hit.kind == "bearing":
+                        self.bearing_index[hit.base].append(i)
+                    self.spec_index[hit.key].append(i)
+            p.spec_keys = tuple(keys)
+            for w in p.words:
+                self.word_index[w].append(i)
+            p.text = " ".join([p.name, p.spec, *p.aliases]).lower()
+        # The tokenizer's vocabulary: product words and material words, longest first.
+        self.lexicon: dict[str, str] = {w: "word" for w in self.word_index}
+        for w, c in self.materials.items():
+            self.lexicon[w] = "material:" + c
+        self._lengths: dict[str, list[int]] = defaultdict(list)
+        for w in self.lexicon:
+            if w:
+                self._lengths[w[0]].append(len(w))
+        for k in self._lengths:
+            self._lengths[k] = sorted(set(self._lengths[k]), reverse=True)
+        self._material_res = [
+            (re.compile(word_pattern(w), re.IGNORECASE), c)
+            for w, c in sorted(self.materials.items(), key=lambda x: -len(x[0]))
+            if re.match(r"^[\d.]+", w)
+        ]
+
+    # ---- reading text -------------------------------------------------------------
+    def tokens(self, text: str) -> list[tuple[int, int, str, str]]:
+        """Longest-match catalog words and material words in `text`:
+        (start, end, word, kind) where kind is "word" or "material:<class>"."""
+        low = text.lower()
+        out = []
+        i, n = 0, len(low)
+        while i < n:
+            lengths = self._lengths.get(low[i])
+            hit = None
+            if lengths:
+                for ln in lengths:
+                    w = low[i : i + ln]
+                    if len(w) == ln and w in self.lexicon:
+                        if _ASCII_WORD.match(w):
+                            before = low[i - 1] if i else " "
+                            after = low[i + ln] if i + ln < n else " "
+                            if before.isascii() and before.isalnum() or after.isascii() and after.isalnum():
+                                continue
+                            if re.match(r"^[\d.]+", w) and not self._numeric_ok(low, i, ln):
+                                continue
+                        hit = (i, i + ln, w, self.lexicon[w])
+                        break
+            if hit:
+                out.append(hit)
+                i = hit[1]
+            else:
+                i += 1
+        return out
+
+    def _numeric_ok(self, low: str, i: int, ln: int) -> bool:
+        """A numeric grade (304, 8.8) counts only where it is not a quantity (304个)."""
+        w = low[i : i + ln]
+        for rx, _c in self._material_res:
+            m = rx.match(low, i)
+            if m and m.end() - m.start() >= len(w):
+                return True
+        return False
+
+    # ---- matching -----------------------------------------------------------------
+    def match(
+        self,
+        specs: list[SpecHit],
+        words: list[str],
+        material: str | None,
+        text: str,
+        context_words: list[str] | None = None,
+        context_material: str | None = None,
+    ) -> Match:
+        """Best product for one item.
+
+        specs/words/material come from the item's own text; context_* from the item
+        before it ("M8×30的也要两千" inherits 内六角 and 12.9级 softly)."""
+        block: list[int] | None = None
+        found_spec = False
+        for hit in reversed(specs):
+            if hit.kind == "code":
+                if hit.key in self.spec_index:
+                    block = list(self.spec_index[hit.key])
+                    found_spec = True
+                    break
+                continue
+            found_spec = True
+            if hit.kind == "bearing" and "-" not in hit.key:
+                block = list(self.bearing_index.get(hit.base, []))
+            else:
+                block = list(self.spec_index.get(hit.key, []))
+            break
+        if found_spec and not block:
+            return Match(None, 0.0, found_spec=True)
+        if block is None:
+            ids: set[int] = set()
+            for w in words:
+                posting = self.word_index.get(w, [])
+                if len(posting) <= BLOCK_LIMIT:
+                    ids.update(posting)
+            if not ids:
+                return Match(None, 0.0)
+            block = sorted(ids)
+        cands = [self.products[i] for i in block]
+        if material:
+            cands = [p for p in cands if p.material_class == material]
+            if not cands:
+                return Match(None, 0.0, found_spec=found_spec)
+        own = set(words)
+        ctx = set(context_words or []) if not own else set()
+
+        def score(p: Product) -> float:
+            s = sum(len(w) for w in own if w in p.words)
+            s += 0.5 * sum(len(w) for w in ctx if w in p.words)
+            if not material and context_material and p.material_class == context_material:
+                s += 0.75
+            return s
+
+        scored = sorted(((score(p), p) for p in cands), key=lambda x: -x[0])
+        best = scored[0][0]
+        if own and best == 0 and not found_spec:
+            return Match(None, 0.0)
+        tied = [p for s, p in scored if s == best]
+        if len(tied) > 1:
+            tied = self._tie_break(tied, text)
+        conf = 0.95 if found_spec else 0.85
+        if own and not any(w in tied[0].words for w in own):
+            conf -= 0.25  # the words said match nothing here (e.g. a typo'd type name)
+        if len(tied) == 1:
+            margin = best - (scored[1][0] if len(scored) > 1 else 0)
+            if len(scored) > 1 and margin < 1 and not material:
+                conf -= 0.1
+            return Match(tied[0], round(conf, 2), found_spec=found_spec)
+        alts = [p.sku for p in tied]
+        default = [p for p in tied if p.material_class == DEFAULT_MATERIAL]
+        if len(default) == 1 and len({p.material_class for p in tied}) == len(tied):
+            return Match(default[0], 0.5, alternatives=alts, found_spec=found_spec)
+        return Match(None, 0.3, alternatives=alts, found_spec=found_spec)
+
+    @staticmethod
+    def _tie_break(tied: list[Product], text: str) -> list[Product]:
+        """Among equal scores, prefer the product whose distinguishing characters the
+        text uses (前 vs 后, 胶 vs 铁), then a clear rapidfuzz lead."""
+        chars = set(re.findall(r"[\u4e00-\u9fff]", text))
+        sets = [set(re.findall(r"[\u4e00-\u9fff]", p.text)) for p in tied]
+        common = set.intersection(*sets)
+        gains = [len((s - common) & chars) for s in sets]
+        top = max(gains)
+        if top > 0:
+            tied = [p for p, g in zip(tied, gains, strict=True) if g == top]
+            if len(tied) == 1:
+                return tied
+        low = text.lower()
+        fz = [fuzz.partial_ratio(p.name.lower(), low) for p in tied]
+        top_fz = max(fz)
+        lead = [p for p, f in zip(tied, fz, strict=True) if f >= top_fz - 0.5]
+        if len(lead) == 1 and sorted(fz)[-2] < top_fz - 5:
+            return lead
+        return tied
+
+    def unit_for(self, product: Product | None, said: str | None) -> str | None:
+        """Unit normalised to the catalog's spelling (see units.py)."""
+        from .units import normalise_unit
+
+        return normalise_unit(said, product.unit if product else None)

@@ -1,0 +1,153 @@
+"""Delivery dates relative to the day a message arrived (Asia/Shanghai calendar).
+
+明天, 后天, 大后天, 下周三, 这周五前, 下下周一, 月底, 3号, 3月5日, 十一月十号, 五一前,
+元旦前, 国庆前, 今天必须发. "X前" means X itself; weeks run Monday to Sunday. A date in
+the past (上周的货, an order number, a delivery already made) is never taken.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from .numbers import parse_number
+
+_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
+_N = r"[\d零一二两三四五六七八九十]{1,3}"
+_DELIVERY_AFTER = r"\s*(?:之前|以前|前|左右|内|到|送|发|要|交|必须|务必|一定|能|可以|上午|下午|晚上|早上|中午)"
+_DELIVERY_BEFORE = re.compile(
+    r"(?:送达|送货|交货|到货|发货|交期|期望|要求|时间|日期|于|在|最迟|最晚|截止|before|前)[：:\s]*$"
+)
+_PAST_AFTER = re.compile(r"^\s*(?:发的|到的|收到|已|下的单|的货|的单|那批|那次|号码|订单)")
+_HOLIDAYS = {"元旦": (1, 1), "五一": (5, 1), "劳动节": (5, 1), "国庆": (10, 1), "国庆节": (10, 1), "十一": (10, 1)}
+
+
+@dataclass(frozen=True)
+class DateHit:
+    date: dt.date
+    start: int
+    end: int
+    same_day_demand: bool = False
+
+
+def _num(s: str) -> int | None:
+    v = parse_number(s)
+    return int(v) if v is not None and float(v).is_integer() else None
+
+
+def _safe(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _month_day(today: dt.date, m: int, d: int) -> dt.date | None:
+    day = _safe(today.year, m, d)
+    if day and day < today and (today - day).days > 31:
+        day = _safe(today.year + 1, m, d)
+    return day
+
+
+def _candidates(text: str, today: dt.date):
+    monday = today - dt.timedelta(days=today.weekday())
+    # Full dates: 2026-03-11, 2026年3月11日, 2026/3/11 (not inside longer digit runs).
+    for m in re.finditer(r"(?<!\d)(20\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?(?!\d)(?!\s*\d{1,2}:\d)", text):
+        d = _safe(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if d:
+            yield d, m, True
+    # Month + day: 3月5日, 十一月十号, 3/5 (slash form only with a delivery word after).
+    for m in re.finditer(rf"(?<![\d年])({_N})\s*月\s*({_N})\s*[日号]?", text):
+        mo, d = _num(m.group(1)), _num(m.group(2))
+        if mo and d and 1 <= mo <= 12 and 1 <= d <= 31:
+            day = _month_day(today, mo, d)
+            if day:
+                yield day, m, True
+    # Day of month: 3号, 15号之前 (needs a delivery word: 20号院 and 88号 are addresses).
+    for m in re.finditer(rf"(?<![\d月路街道弄巷栋楼院室层区幢座村组\-#A-Za-z])({_N})\s*[号日](?=" + _DELIVERY_AFTER + ")", text):
+        d = _num(m.group(1))
+        if d and 1 <= d <= 31:
+            day = _safe(today.year, today.month, d)
+            if day is None or day < today:
+                ny, nm = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+                day = _safe(ny, nm, d)
+            if day:
+                yield day, m, False
+    for m in re.finditer(r"(?:下个?月|下月)\s*(" + _N + r")\s*[号日]", text):
+        d = _num(m.group(1))
+        ny, nm = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+        day = _safe(ny, nm, d or 0)
+        if day:
+            yield day, m, True
+    for m in re.finditer(r"大后天|后天|明天|今天|今晚|当天|马上|立刻|现在", text):
+        w = m.group(0)
+        off = {"大后天": 3, "后天": 2, "明天": 1}.get(w, 0)
+        yield today + dt.timedelta(days=off), m, w in ("明天", "后天", "大后天")
+    # Weeks: 下下周一, 下周三, 这周五, 本礼拜五, 周六, 星期天.
+    for m in re.finditer(r"(下下|下|这|本|今)?个?(?:周|星期|礼拜)([一二三四五六日天末1-7])", text):
+        which, wd = m.group(1) or "", m.group(2)
+        idx = _WEEKDAY.get(wd, int(wd) - 1 if wd.isdigit() else 0)
+        weeks = {"下下": 2, "下": 1}.get(which, 0)
+        day = monday + dt.timedelta(days=7 * weeks + idx)
+        if not which and day < today:
+            day += dt.timedelta(days=7)
+        yield day, m, True
+    for m in re.finditer(r"(下个?月|本月|这个?月)?(?:月底|月末)", text):
+        base = today
+        if m.group(1) and m.group(1).startswith("下"):
+            base = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        yield base.replace(day=calendar.monthrange(base.year, base.month)[1]), m, True
+    for m in re.finditer(r"(?:下个?月|下月)(?:初)", text):
+        base = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        yield base, m, True
+    for m in re.finditer(r"(元旦|五一|劳动节|国庆节?|十一)(?=\s*(?:前|之前|以前|节前|放假前|假前|左右|到|送|发|要|之后|后))", text):
+        mo, d = _HOLIDAYS[m.group(1)]
+        day = _safe(today.year, mo, d)
+        if day and day < today:
+            day = _safe(today.year + 1, mo, d)
+        if day:
+            yield day, m, True
+    for m in re.finditer(rf"({_N})\s*(?:天|日)(?:内|之内|以内|后)", text):
+        n = _num(m.group(1))
+        if n and n <= 60:
+            yield today + dt.timedelta(days=n), m, True
+
+
+def find_dates(text: str, today: dt.date) -> list[DateHit]:
+    """All delivery-date readings in `text`, distractors (past dates, order numbers,
+    past deliveries) dropped."""
+    out: list[DateHit] = []
+    for day, m, _strong in _candidates(text, today):
+        if day < today:
+            continue
+        after = text[m.end() : m.end() + 6]
+        if _PAST_AFTER.match(after):
+            continue
+        same_day = bool(
+            re.match(r"今天|当天", m.group(0))
+            and re.match(r"\s*(?:必须|务必|一定要?|就要|要|得|能)?\s*(?:发|送|到|出)", after)
+        )
+        if re.match(r"今天|今晚|当天|马上|立刻|现在", m.group(0)) and not same_day:
+            # 今天 without a demand to ship (今天下单, 今天有货吗) is not a delivery date.
+            continue
+        out.append(DateHit(day, m.start(), m.end(), same_day))
+    # Drop readings contained in a longer one (3月20日 vs 20日).
+    out.sort(key=lambda h: (h.start, -(h.end - h.start)))
+    kept: list[DateHit] = []
+    for h in out:
+        if kept and h.start < kept[-1].end:
+            continue
+        kept.append(h)
+    return kept
+
+
+def pick_date(text: str, hits: list[DateHit]) -> DateHit | None:
+    """The delivery date: the first reading with a delivery word next to it, else the first."""
+    for h in hits:
+        after = text[h.end : h.end + 6]
+        before = text[max(0, h.start - 8) : h.start]
+        if re.match(_DELIVERY_AFTER, after) or _DELIVERY_BEFORE.search(before):
+            return h
+    return hits[0] if hits else None

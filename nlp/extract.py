@@ -1,0 +1,68 @@
+"""Text (+ the day it arrived) → Draft. Pure: no I/O beyond the catalog object."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from .address import find_address
+from .catalog import Catalog
+from .dates import find_dates, pick_date
+from .draft import Draft
+from .fields import find_company, find_contact, find_remarks, is_rush
+from .items import read_items
+from .phone import find_phones, pick_phone
+from .text import normalize
+
+_PRICE_QUESTION = re.compile(r"多少钱|什么价|啥价|几多钱|几钱|价格|报价|单价|怎么卖|优惠吗|有优惠|便宜点|含税不|含税吗|多钱")
+_ORDER_INTENT = re.compile(r"下单|发货|送到|送至|发到|寄到|收货|地址|安排|要货|订货|采购|到货|送货|帮我发|给我发|发过来|发一下|麻烦发")
+# Lines of a pasted chat log: "张三 2026-03-05 10:23" or "[10:23] 张三:".
+_CHAT_HEADER = re.compile(
+    r"(?m)^[^\n]{0,24}?\s*\d{4}[-/年]\d{1,2}[-/月]\d{1,2}日?\s+\d{1,2}:\d{2}(?::\d{2})?\s*$|^\[?\d{1,2}:\d{2}(?::\d{2})?\]?\s*"
+)
+
+
+def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
+    """Read one message. Relative dates resolve against `today` (the arrival date)."""
+    t = normalize(text)
+    blanks: list[tuple[int, int]] = [(m.start(), m.end()) for m in _CHAT_HEADER.finditer(t)]
+    t_for_dates = _blank_spans(t, blanks)
+
+    phones = find_phones(t)
+    phone = pick_phone(t, phones)
+    blanks += [(h.start, h.end) for h in phones]
+
+    addr = find_address(_blank_spans(t, [(h.start, h.end) for h in phones]))
+    if addr:
+        blanks.append((addr.start, addr.end))
+
+    date_hits = find_dates(_blank_spans(t_for_dates, [(addr.start, addr.end)] if addr else []), today)
+    date = pick_date(t, date_hits)
+    blanks += [(h.start, h.end) for h in date_hits]
+
+    items = read_items(t, catalog, blanks)
+    has_delivery = bool(phone or addr or date)
+    if _PRICE_QUESTION.search(t) and not has_delivery and not _ORDER_INTENT.search(t):
+        items = []  # a price question names products without ordering them
+
+    return Draft(
+        items=items,
+        contact=find_contact(t, phone.start if phone else None),
+        company=find_company(t),
+        phone=phone.digits if phone else None,
+        address=addr.address if addr else None,
+        delivery_date=date.date.isoformat() if date else None,
+        rush=is_rush(t) or bool(date and date.same_day_demand),
+        remarks=find_remarks(t),
+    )
+
+
+def _blank_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    if not spans:
+        return text
+    chars = list(text)
+    for s, e in spans:
+        for i in range(max(0, s), min(len(chars), e)):
+            if chars[i] != "\n":
+                chars[i] = " "
+    return "".join(chars)

@@ -1,0 +1,106 @@
+"""Contact, company, rush and remarks: the short fields around an order."""
+
+from __future__ import annotations
+
+import re
+
+from .address import TITLE
+
+_SURNAME_TITLE = rf"[\u4e00-\u9fff]{{1,2}}{TITLE}"
+_OLD_YOUNG = r"[老小阿][\u4e00-\u9fff](?![\u4e00-\u9fff]{2})"
+_RECEIVER = re.compile(
+    r"(?:收货人|收件人|联系人|收货|收件|联系|对接人|姓名|找)\s*(?:是|为|写|:|：|\s)*"
+    rf"(?P<name>{_SURNAME_TITLE}|{_OLD_YOUNG}|[\u4e00-\u9fff]{{2,3}})"
+)
+_TITLED = re.compile(rf"(?<![\u4e00-\u9fff])(?P<name>[\u4e00-\u9fff]{TITLE})(?![\u4e00-\u9fff])|(?P<name2>[\u4e00-\u9fff]{{1,2}}{TITLE})")
+_OLD = re.compile(rf"(?<![\u4e00-\u9fff])(?P<name>{_OLD_YOUNG})")
+_NOT_NAME = re.compile(
+    r"^(?:老板|老板娘|老样子|老地方|老规矩|老客户|小时|小的|小件|师傅|地址|电话|手机|一下|方式|采购|我们|你们|货|收到|人|"
+    r"的|送|发|要|急|加急|明天|后天|今天|谢谢|好的|下单|订单|联系|[一二三四五六七八九十两]).*"
+)
+_BAD_NAME_CHARS = re.compile(r"[的了吗呢吧啊呀嘛送发要到在是有和跟请把给个号路街区县市省镇]")
+_COMPANY = re.compile(
+    r"(?P<c>[\u4e00-\u9fffA-Za-z()（）]{2,30}?(?:有限责任公司|股份有限公司|有限公司|分公司|公司|集团|工厂|制造厂|厂|商行|经营部|门市部|五金店|店|工作室))"
+)
+_RUSH = re.compile(r"加急|急用|急件|急需|急要|特急|很急|挺急|比较急|着急|十万火急|火急|越快越好|尽快|赶紧|赶快|火速|要的急|急急|赶工|催|急[!！]*(?:\s|$|，|,|。)|^急")
+_NOT_RUSH = re.compile(r"不急|不着急|不用急|不用着急|别急|不赶|不是很急|没那么急|不太急|不那么急|不用赶")
+_SAME_DAY = re.compile(r"(?:今天|当天|今晚)\s*(?:必须|务必|一定要?|就要|得|要)\s*(?:发|送|到|出)")
+_REMARK = re.compile(
+    r"[^\n，,。；;]*(?:包装|打包|防静电|托盘|标签|唛头|备注|发票|开票|专票|普票|顺丰|到付|德邦|物流|快递|送货上门|卸货|木箱|纸箱|分开装|单独装)[^\n，,。；;]*"
+)
+
+
+def _clean_name(name: str) -> str | None:
+    name = name.strip()
+    if not name or _NOT_NAME.match(name):
+        return None
+    return name
+
+
+def find_contact(text: str, phone_start: int | None) -> str | None:
+    """The receiver as written with their title (张工, 老周): one named after a
+    收货人/联系人 marker wins; else a titled name next to the phone; else the first
+    titled name that is not a greeting (老板, 师傅)."""
+    for m in _RECEIVER.finditer(text):
+        name = m.group("name")
+        m2 = re.match(rf"{_SURNAME_TITLE}|{_OLD_YOUNG}", name)
+        if m2:
+            name = m2.group(0)
+        elif _BAD_NAME_CHARS.search(name):
+            continue
+        name = _clean_name(name)
+        if name:
+            return name
+    cands: list[tuple[int, str]] = []
+    for m in _TITLED.finditer(text):
+        name = m.group("name") or m.group("name2")
+        if m.group("name2"):
+            # 'XX经理' inside a longer run: keep the surname (1 char) + title.
+            title = re.search(TITLE + "$", name)
+            stem = name[: title.start()] if title else name
+            name = stem[-1:] + (title.group(0) if title else "")
+            start = m.end() - len(name)
+        else:
+            start = m.start()
+        name = _clean_name(name) or ""
+        if text[max(0, start - 2) : start + 1].endswith(("谢谢", "麻烦", "辛苦")) or text[start - 1 : start] == name[:1]:
+            continue  # 谢谢老板 is thanks, not 谢老板
+        if name and not re.match(r"^[这那哪每各本该此我你他她它大]", name):
+            cands.append((start, name))
+    for m in _OLD.finditer(text):
+        name = _clean_name(m.group("name"))
+        if name:
+            cands.append((m.start(), name))
+    # A bare name right before or after the phone (王斌 13891234567).
+    if phone_start is not None:
+        before = text[max(0, phone_start - 6) : phone_start]
+        m = re.search(r"(?:^|[\s，,：:\n])([\u4e00-\u9fff]{2,3})\s*(?:电话|手机)?[:：]?\s*$", before)
+        if m and not _NOT_NAME.match(m.group(1)) and not _BAD_NAME_CHARS.search(m.group(1)[1:]):
+            cands.append((phone_start - 1, m.group(1)))
+    if not cands:
+        return None
+    if phone_start is not None:
+        cands.sort(key=lambda c: abs(c[0] - phone_start))
+    return cands[0][1]
+
+
+def find_company(text: str) -> str | None:
+    m = _COMPANY.search(text)
+    if not m:
+        return None
+    c = re.sub(r"^(?:我是|我们是|这里是|这边是|我们|来自|是)", "", m.group("c"))
+    return c if len(c) >= 4 else None
+
+
+def is_rush(text: str) -> bool:
+    """Explicit markers or a same-day demand; negated markers (不急) are not rush."""
+    if _SAME_DAY.search(text):
+        return True
+    cleaned = _NOT_RUSH.sub(" ", text)
+    return bool(_RUSH.search(cleaned))
+
+
+def find_remarks(text: str) -> str | None:
+    notes = [m.group(0).strip() for m in _REMARK.finditer(text)]
+    notes = [n for n in notes if n]
+    return "；".join(dict.fromkeys(notes)) or None
