@@ -51,12 +51,14 @@ class Intake:
         store: KeyValueStore | None = None,
         *,
         channel: str = "wechat",
+        kind: str = INBOUND_KIND,
         remember_for: float = 2 * 86400.0,
         pending_for: float = 30.0,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.store = store
         self.channel = channel
+        self.kind = kind  # Outbox.kind of the work each stored message asks for
         self.remember_for = remember_for  # WeChat retries within ~15 s; keep keys 2 days
         self.pending_for = pending_for
 
@@ -119,9 +121,9 @@ class Intake:
                 return None
             await enqueue(
                 session,
-                kind=INBOUND_KIND,
+                kind=self.kind,
                 target=msg.openid,
                 payload={"message_id": message_id},
-                dedup_key=f"inbound:{message_id}",
+                dedup_key=f"{self.kind}:{message_id}",
             )
             return message_id

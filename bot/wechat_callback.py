@@ -111,18 +111,34 @@ CALLBACK = web.AppKey("wechat_callback", WeChatCallback)
 
 
 def setup(app: web.Application, callback: WeChatCallback | None = None) -> None:
-    """Route /wechat/callback to `callback` (or to the one put in app[CALLBACK] at startup)."""
+    """Route /wechat/callback. Without `callback`, one is built at startup from the app's
+    settings, sessionmaker and store (orderbot.appkeys), which must be opened before."""
     if callback is not None:
         app[CALLBACK] = callback
+    else:
+        app.on_startup.append(_build_from_app)
 
     async def verify_url(request: web.Request) -> web.Response:
-        return await request.app[CALLBACK].verify_url(request)
+        handler = request.app.get(CALLBACK)
+        return await handler.verify_url(request) if handler else _text("not configured", 503)
 
     async def receive(request: web.Request) -> web.Response:
-        return await request.app[CALLBACK].receive(request)
+        handler = request.app.get(CALLBACK)
+        return await handler.receive(request) if handler else _text("not configured", 503)
 
     app.router.add_get(PATH, verify_url)
     app.router.add_post(PATH, receive)
+
+
+async def _build_from_app(app: web.Application) -> None:
+    from orderbot import appkeys
+
+    settings = app[appkeys.SETTINGS]
+    if not settings.wechat_token:
+        log.warning("WECHAT_TOKEN is not set: /wechat/callback answers 503")
+        return
+    intake = Intake(app[appkeys.SESSIONMAKER], app.get(appkeys.STORE), channel="wechat")
+    app[CALLBACK] = WeChatCallback(crypto_from_settings(settings), intake)
 
 
 def crypto_from_settings(settings: Settings) -> CallbackCrypto:

@@ -200,3 +200,33 @@ async def test_storage_failure_is_503_so_wechat_retries(embedded_client, sqlite_
     # The message and its outbox row are one transaction: no half-stored message is left.
     async with sqlite_engine.connect() as conn:
         assert (await conn.exec_driver_sql("SELECT count(*) FROM inbound_message")).scalar() == 0
+
+
+async def test_setup_builds_the_callback_from_app_settings(aiohttp_client, sqlite_engine):
+    from aiohttp import web
+
+    from bot.wechat_callback import setup
+    from orderbot import appkeys
+    from orderbot.db import make_sessionmaker
+    from orderbot.settings import Settings
+    from orderbot.stores_memory import MemoryStore
+
+    sim = WeChatSim(mode="safe")
+    app = web.Application()
+    app[appkeys.SETTINGS] = Settings(
+        wechat_token=sim.token, wechat_aes_key=sim.aes_key, wechat_appid=sim.app_id
+    )
+    app[appkeys.SESSIONMAKER] = make_sessionmaker(sqlite_engine)
+    app[appkeys.STORE] = MemoryStore()
+    setup(app)
+    client = await aiohttp_client(app)
+    params, body = sim.request(text_xml("o_env", "configured from the environment"))
+    resp = await client.post("/wechat/callback", params=params, data=body.encode())
+    assert (resp.status, await resp.text()) == (200, "success")
+    plain_params, plain_body = WeChatSim(token=sim.token, mode="plaintext").request(
+        text_xml("o_env", "x")
+    )
+    assert (
+        await client.post("/wechat/callback", params=plain_params, data=plain_body.encode())
+    ).status == 403
+    assert await count_rows(sqlite_engine) == (1, 1)
