@@ -66,7 +66,7 @@ _HTTP: dict[OrderErrorCode, int] = {
 class OrderError(Exception):
     """A refused action. Raised before anything is written, or with the transaction rolled back."""
 
-    def __init__(self, code: OrderErrorCode, message: str, **details: Any) -> None:
+    def __init__(self, code: OrderErrorCode, message: str, /, **details: Any) -> None:
         super().__init__(f"{code.value}: {message}")
         self.code = code
         self.message = message

@@ -1,0 +1,57 @@
+"""Readable order numbers: per Shanghai day, unique under concurrency on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from orderbot.db import make_sessionmaker
+from orders import actions
+from orders.numbering import next_order_number, order_day
+from tests.orders.hub_factories import build_world
+
+
+def test_day_is_the_shanghai_calendar_day() -> None:
+    assert order_day(datetime(2026, 3, 1, 15, 59, tzinfo=UTC)) == "20260301"
+    assert order_day(datetime(2026, 3, 1, 16, 0, tzinfo=UTC)) == "20260302"  # midnight in Shanghai
+
+
+async def test_numbers_count_per_day(engine: AsyncEngine) -> None:
+    sm = make_sessionmaker(engine)
+    day1, day2 = datetime(2026, 3, 2, 1, tzinfo=UTC), datetime(2026, 3, 3, 1, tzinfo=UTC)
+    async with sm() as s, s.begin():
+        got = [await next_order_number(s, day1), await next_order_number(s, day1), await next_order_number(s, day2)]
+    assert got == ["SO20260302-0001", "SO20260302-0002", "SO20260303-0001"]
+
+
+async def test_rolled_back_order_gives_its_number_back(engine: AsyncEngine) -> None:
+    sm = make_sessionmaker(engine)
+    day = datetime(2026, 3, 2, 1, tzinfo=UTC)
+    async with sm() as s:
+        async with s.begin():
+            await next_order_number(s, day)
+            await s.rollback()
+    async with sm() as s, s.begin():
+        assert await next_order_number(s, day) == "SO20260302-0001"
+
+
+async def test_concurrent_orders_get_unique_consecutive_numbers(engine: AsyncEngine) -> None:
+    # given a customer, when 12 orders are created at once, each in its own session
+    world = await build_world(engine)
+    now = datetime(2026, 3, 2, 1, tzinfo=UTC)
+    results = await asyncio.gather(
+        *(
+            actions.create_order(
+                world.sm, world.customer.id, [actions.DraftLine("HB-M6X20-304", 1, "盒")],
+                world.as_customer, now=now,
+            )
+            for _ in range(12)
+        )
+    )
+    # then every number is distinct and the day's sequence has no gap
+    numbers = sorted(r.order.number for r in results)
+    assert numbers == [f"SO20260302-{i:04d}" for i in range(1, 13)]
+    assert all(re.fullmatch(r"SO\d{8}-\d{4}", n) for n in numbers)
