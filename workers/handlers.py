@@ -35,10 +35,8 @@ log = logging.getLogger(__name__)
 
 # Modules whose import registers handlers (add yours here). Absent modules are skipped.
 HANDLER_MODULES: tuple[str, ...] = (
-    "bot.notify",
-    "bot.outbox_handlers",
-    "workers.notify",
-    "workers.ocr_jobs",
+    "workers.notify",  # notify_customer / notify_rep / alert_manager / card updates / digests
+    "workers.ocr_jobs",  # OCR of uploaded images, when that module exists
 )
 
 ONCE_TTL = 7 * 24 * 3600.0  # how long a delivered dedup_key is remembered

@@ -19,8 +19,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orderbot import metrics
@@ -28,7 +29,19 @@ from orderbot.logging import request_id_var
 from orderbot.settings import Settings
 from orders.models import Outbox, utcnow
 from workers import outbox
-from workers.handlers import HandlerRegistry, JobContext, PermanentError, TransientError, registry
+from workers.handlers import (
+    HandlerRegistry,
+    JobContext,
+    PermanentError,
+    TransientError,
+    load_handler_modules,
+    registry,
+)
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from orderbot.stores import KeyValueStore
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +109,10 @@ class OutboxWorker:
         """Finish the batch in hand, then leave run()."""
         self._stop.set()
         self._wake.set()
+
+    @property
+    def stop_event(self) -> asyncio.Event:
+        return self._stop
 
     @property
     def stopping(self) -> bool:
@@ -224,3 +241,56 @@ class OutboxWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.config.poll_interval)
         log.info("outbox worker stopped", extra={"worker_id": self.worker_id})
+
+
+# -- running it ---------------------------------------------------------------------
+
+SLA_INTERVAL = 60.0  # seconds between sweeps for overdue confirmations
+
+
+async def run_worker_tasks(worker: OutboxWorker, *, sla_interval: float = SLA_INTERVAL) -> None:
+    """Everything a worker does until worker.stop(): the outbox loop and, beside it, the
+    SLA sweep (reminders, escalations). Both are safe to run in many processes at once:
+    claims are leased and the sweep's side effects are deduplicated outbox rows."""
+    from orderbot.routing_rules import rules_file_from_settings
+    from workers.sla import run_sla_loop
+
+    rules = rules_file_from_settings(worker.ctx.settings)
+    sla = asyncio.create_task(
+        run_sla_loop(
+            worker.sessionmaker, rules.current, interval=sla_interval, clock=worker.clock, stop=worker.stop_event
+        ),
+        name="sla-sweep",
+    )
+    try:
+        await worker.run()
+    finally:
+        worker.stop()
+        try:
+            await asyncio.wait_for(sla, timeout=5)
+        except TimeoutError:
+            log.warning("SLA sweep did not stop in time; cancelled")
+
+
+def start_in_process_worker(
+    settings: Settings,
+    *,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    store: KeyValueStore,
+    http: aiohttp.ClientSession | None,
+) -> tuple[OutboxWorker, asyncio.Task[None]]:
+    """Build a worker over resources the caller owns and start it as a task."""
+    loaded = load_handler_modules()
+    ctx = JobContext(
+        settings=settings,
+        engine=engine,
+        sessionmaker=sessionmaker,
+        store=store,
+        http=http,
+        worker_id=make_worker_id(),
+    )
+    worker = OutboxWorker(sessionmaker, ctx, config=WorkerConfig.from_settings(settings))
+    log.info("outbox handlers: %s (from %s)", registry.kinds(), loaded)
+    task = asyncio.create_task(run_worker_tasks(worker), name="outbox-worker")
+    return worker, task

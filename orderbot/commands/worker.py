@@ -1,0 +1,65 @@
+"""`orderbot worker`: deliver the outbox (and run the SLA sweep) until SIGTERM/SIGINT.
+
+Any number of these may run against one PostgreSQL database: rows are claimed with leases,
+so each is delivered by one worker at a time, and a killed worker's rows come back after
+their lease. On a signal the current batch is finished before the process exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+
+from orderbot.settings import Settings, get_settings
+
+log = logging.getLogger("orderbot.worker")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--once", action="store_true", help="deliver what is due now, then exit (cron, debugging)"
+    )
+
+
+async def main(settings: Settings, *, once: bool = False) -> int:
+    from orderbot.resources import open_resources
+    from workers.handlers import JobContext, load_handler_modules, registry
+    from workers.runner import OutboxWorker, WorkerConfig, make_worker_id, run_worker_tasks
+
+    loaded = load_handler_modules()
+    async with open_resources(settings) as res:
+        ctx = JobContext(
+            settings=settings,
+            engine=res.engine,
+            sessionmaker=res.sessionmaker,
+            store=res.store,
+            http=res.http,
+            worker_id=make_worker_id(),
+        )
+        worker = OutboxWorker(res.sessionmaker, ctx, config=WorkerConfig.from_settings(settings))
+        log.info("worker %s: handlers %s (from %s)", ctx.worker_id, registry.kinds(), loaded)
+        if once:
+            n = await worker.drain()
+            log.info("delivered %s row(s)", n)
+            return 0
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, worker.stop)
+        await run_worker_tasks(worker)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from orderbot.commands.serve import refuse_if_unmigrated
+    from orderbot.logging import setup_logging
+
+    settings = get_settings()
+    setup_logging(settings.log_level)
+    refused = refuse_if_unmigrated("worker")
+    if refused is not None:
+        return refused
+    return asyncio.run(main(settings, once=args.once))

@@ -1,0 +1,106 @@
+"""The two middlewares every request goes through.
+
+`request_context` (outermost): takes or makes the request id, puts it in the log context
+and the X-Request-Id response header, logs one access line, records metrics.
+`errors`: the ONE place where exceptions become HTTP answers, as JSON {code, message}:
+order-hub refusals (orders.errors.OrderError, orders.status.TransitionError) with their
+status, validation errors as 422, aiohttp's HTTP errors, and anything else as a logged 500.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from orderbot import metrics
+from orderbot.logging import new_request_id, request_id_var
+from orders.status import TransitionError
+
+try:  # the hub's coded errors
+    from orders.errors import OrderError
+except ModuleNotFoundError as exc:  # pragma: no cover - only before orders/errors.py existed
+    if exc.name != "orders.errors":
+        raise
+    OrderError = None  # type: ignore[assignment,misc]
+
+log = logging.getLogger("orderbot.http")
+
+REQUEST_ID_HEADER = "X-Request-Id"
+_VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+_TRANSITION_STATUS = {"illegal_transition": 409, "role_forbidden": 403}
+
+
+def error_response(status: int, code: str, message: str, **details: Any) -> web.Response:
+    body = {"code": code, "message": message, **details}
+    return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False, default=str))
+
+
+def _http_code(exc: web.HTTPException) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", (exc.reason or f"http {exc.status}").lower()).strip("_")
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Any) -> web.StreamResponse:
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    rid = incoming if _VALID_ID.match(incoming) else new_request_id()
+    token = request_id_var.set(rid)
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers[REQUEST_ID_HEADER] = rid
+        return response
+    except web.HTTPException as exc:  # redirects and the like pass through errors untouched
+        status = exc.status
+        exc.headers[REQUEST_ID_HEADER] = rid
+        raise
+    finally:
+        elapsed = time.perf_counter() - started
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        metrics.HTTP_REQUESTS.labels(request.method, route, str(status)).inc()
+        metrics.HTTP_LATENCY.labels(request.method, route).observe(elapsed)
+        level = logging.DEBUG if request.path in _QUIET_PATHS and status < 400 else logging.INFO
+        log.log(
+            level,
+            "%s %s %s",
+            request.method,
+            request.path,
+            status,
+            extra={"status": status, "ms": round(elapsed * 1000, 1), "remote": request.remote},
+        )
+        request_id_var.reset(token)
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        message = exc.text if exc.text and exc.text != f"{exc.status}: {exc.reason}" else exc.reason
+        response = error_response(exc.status, _http_code(exc), message)
+        for name, value in exc.headers.items():  # e.g. Allow on 405
+            if name.lower() not in {"content-type", "content-length"}:
+                response.headers[name] = value
+        return response
+    except TransitionError as exc:
+        return error_response(_TRANSITION_STATUS.get(exc.code, 409), exc.code, exc.message)
+    except ValidationError as exc:
+        errs = exc.errors(include_url=False, include_context=False, include_input=False)
+        return error_response(422, "invalid_request", "请求内容不符合要求", errors=errs)
+    except Exception as exc:
+        if OrderError is not None and isinstance(exc, OrderError):
+            body = exc.as_dict()
+            return error_response(exc.http_status, body.pop("code"), body.pop("message"), **body)
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "服务器内部错误，请稍后再试", request_id=request_id_var.get())
