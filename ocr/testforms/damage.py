@@ -93,9 +93,12 @@ def photo(page: Image.Image, rng: random.Random) -> tuple[bytes, str]:
     return _jpeg(rgb, rng.randint(70, 90), orientation), ".jpg"
 
 
-def _binarise_with_speckles(img: np.ndarray, rng: random.Random) -> np.ndarray:
+def _binarise_with_speckles(img: np.ndarray, rng: random.Random,
+                            angle: float | None = None) -> np.ndarray:
     g = np.random.default_rng(rng.randrange(1 << 30))
-    img = _rotate(img, rng.choice([-1, 1]) * rng.uniform(0.5, 3.0))
+    if angle is None:
+        angle = rng.choice([-1, 1]) * rng.uniform(0.5, 3.0)
+    img = _rotate(img, angle)
     img = img.astype(np.float32) + g.normal(0, 18, img.shape)
     bw = np.where(img < rng.uniform(140, 175), 0, 255).astype(np.uint8)
     flips = g.random(bw.shape) < rng.uniform(0.001, 0.004)   # salt and pepper

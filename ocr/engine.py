@@ -1,0 +1,155 @@
+"""One OCR interface, the engine chosen by settings (ORDERBOT_OCR_ENGINE), loaded once.
+
+`rapidocr` (default) runs PaddleOCR's PP-OCRv4 models shipped inside the
+rapidocr-onnxruntime wheel. `paddleocr` is optional: it runs only when the package is
+installed and ORDERBOT_OCR_PADDLE_*_DIR point at local model directories; nothing is
+ever downloaded. Engines take seconds to load, so `get_engine()` keeps one per process
+and serialises calls to it (two cores are better spent on one page at a time).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .errors import EngineUnavailable
+from .settings import OcrSettings, get_ocr_settings
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """One recognised line fragment: its text, the recogniser's score, its quadrilateral."""
+
+    text: str
+    score: float
+    quad: tuple[tuple[float, float], ...]   # 4 corners, clockwise from top-left, in pixels
+
+    @property
+    def left(self) -> float:
+        return min(p[0] for p in self.quad)
+
+    @property
+    def right(self) -> float:
+        return max(p[0] for p in self.quad)
+
+    @property
+    def top(self) -> float:
+        return min(p[1] for p in self.quad)
+
+    @property
+    def bottom(self) -> float:
+        return max(p[1] for p in self.quad)
+
+    @property
+    def cx(self) -> float:
+        return (self.left + self.right) / 2
+
+    @property
+    def cy(self) -> float:
+        return sum(p[1] for p in self.quad) / 4
+
+    @property
+    def height(self) -> float:
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3) = self.quad[:4]
+        return max(1.0, ((y3 - y0) + (y2 - y1)) / 2)
+
+
+class OcrEngine(Protocol):
+    name: str
+
+    def read(self, image: np.ndarray) -> list[TextBox]:
+        """Text boxes of a grayscale or BGR page, in no particular order."""
+        ...
+
+
+def _quad(points) -> tuple[tuple[float, float], ...]:
+    return tuple((float(x), float(y)) for x, y in points)
+
+
+class RapidOcrEngine:
+    """PP-OCRv4 det + rec through onnxruntime (models inside the rapidocr wheel)."""
+
+    name = "rapidocr"
+
+    def __init__(self, threads: int = 0, use_cls: bool = False) -> None:
+        try:
+            from rapidocr_onnxruntime import RapidOCR
+        except ImportError as e:  # pragma: no cover - it is a declared dependency
+            raise EngineUnavailable(f"rapidocr-onnxruntime is not installed: {e}") from e
+        kw = {}
+        if threads > 0:
+            kw = {"intra_op_num_threads": threads}
+        self._ocr = RapidOCR(**kw)
+        self._use_cls = use_cls
+
+    def read(self, image: np.ndarray) -> list[TextBox]:
+        result, _ = self._ocr(image, use_cls=self._use_cls)
+        return [TextBox(str(text), float(score), _quad(box)) for box, text, score in result or []]
+
+
+class PaddleOcrEngine:
+    """The paddleocr package with local model directories (optional backend)."""
+
+    name = "paddleocr"
+
+    def __init__(self, settings: OcrSettings) -> None:
+        dirs = {"det_model_dir": settings.paddle_det_dir, "rec_model_dir": settings.paddle_rec_dir}
+        missing = [k for k, v in dirs.items() if not v or not Path(v).is_dir()]
+        if missing:
+            raise EngineUnavailable(
+                "paddleocr needs local model directories (ORDERBOT_OCR_PADDLE_DET_DIR, "
+                f"ORDERBOT_OCR_PADDLE_REC_DIR); missing: {', '.join(missing)}")
+        try:
+            from paddleocr import PaddleOCR
+        except ImportError as e:
+            raise EngineUnavailable(f"paddleocr is not installed: {e}") from e
+        if settings.paddle_cls_dir:
+            dirs["cls_model_dir"] = settings.paddle_cls_dir
+        try:
+            self._ocr = PaddleOCR(use_angle_cls=bool(settings.paddle_cls_dir), lang="ch",
+                                  show_log=False, **dirs)
+        except Exception as e:  # noqa: BLE001 - any failure here means "cannot run"
+            raise EngineUnavailable(f"paddleocr failed to start offline: {e}") from e
+
+    def read(self, image: np.ndarray) -> list[TextBox]:
+        pages = self._ocr.ocr(image, cls=False) or []
+        lines = pages[0] if pages and isinstance(pages[0], list) else pages
+        return [TextBox(str(text), float(score), _quad(box))
+                for box, (text, score) in (ln for ln in lines or [] if ln)]
+
+
+class _Serialised:
+    """Wraps an engine so concurrent callers take turns (and share one loaded model)."""
+
+    def __init__(self, engine: OcrEngine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self.name = engine.name
+
+    def read(self, image: np.ndarray) -> list[TextBox]:
+        with self._lock:
+            return self._engine.read(image)
+
+
+_engines: dict[str, OcrEngine] = {}
+_engines_lock = threading.Lock()
+
+
+def make_engine(settings: OcrSettings) -> OcrEngine:
+    if settings.engine == "paddleocr":
+        return PaddleOcrEngine(settings)
+    return RapidOcrEngine(threads=settings.threads)
+
+
+def get_engine(settings: OcrSettings | None = None) -> OcrEngine:
+    """The process-wide engine named by settings, loaded on first use."""
+    settings = settings or get_ocr_settings()
+    with _engines_lock:
+        engine = _engines.get(settings.engine)
+        if engine is None:
+            engine = _engines[settings.engine] = _Serialised(make_engine(settings))
+        return engine

@@ -1,0 +1,35 @@
+"""OCR knobs from the environment (ORDERBOT_OCR_*); defaults suit a 2-core machine."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class OcrSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    engine: Literal["rapidocr", "paddleocr"] = Field(
+        "rapidocr", validation_alias=_env("ORDERBOT_OCR_ENGINE"))
+    max_bytes: int = Field(20_000_000, validation_alias=_env("ORDERBOT_OCR_MAX_BYTES"))
+    max_pixels: int = Field(50_000_000, validation_alias=_env("ORDERBOT_OCR_MAX_PIXELS"))
+    threads: int = Field(0, validation_alias=_env("ORDERBOT_OCR_THREADS"),
+                         description="onnxruntime intra-op threads; 0 means all cores")
+    confirm_below: float = Field(0.85, validation_alias=_env("ORDERBOT_OCR_CONFIRM_BELOW"),
+                                 description="fields read with less confidence are flagged")
+    # paddleocr backend only: local model directories (nothing is downloaded)
+    paddle_det_dir: str = Field("", validation_alias=_env("ORDERBOT_OCR_PADDLE_DET_DIR"))
+    paddle_rec_dir: str = Field("", validation_alias=_env("ORDERBOT_OCR_PADDLE_REC_DIR"))
+    paddle_cls_dir: str = Field("", validation_alias=_env("ORDERBOT_OCR_PADDLE_CLS_DIR"))
+
+
+@lru_cache(maxsize=1)
+def get_ocr_settings() -> OcrSettings:
+    return OcrSettings()
