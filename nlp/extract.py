@@ -12,6 +12,7 @@ from .draft import Draft
 from .fields import find_company, find_contact, find_remarks, is_rush
 from .items import read_items
 from .phone import find_phones, pick_phone
+from .tables import flatten_tables
 from .text import normalize
 
 _PRICE_QUESTION = re.compile(r"多少钱|什么价|啥价|几多钱|几钱|价格|报价|单价|怎么卖|优惠吗|有优惠|便宜点|含税不|含税吗|多钱")
@@ -24,7 +25,7 @@ _CHAT_HEADER = re.compile(
 
 def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
     """Read one message. Relative dates resolve against `today` (the arrival date)."""
-    t = normalize(text)
+    t = normalize(flatten_tables((text or "").replace("｜", "|").replace("\r\n", "\n")))
     blanks: list[tuple[int, int]] = [(m.start(), m.end()) for m in _CHAT_HEADER.finditer(t)]
     t_for_dates = _blank_spans(t, blanks)
 
@@ -32,7 +33,7 @@ def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
     phone = pick_phone(t, phones)
     blanks += [(h.start, h.end) for h in phones]
 
-    addr = find_address(_blank_spans(t, [(h.start, h.end) for h in phones]))
+    addr = find_address(t)
     if addr:
         blanks.append((addr.start, addr.end))
 

@@ -1,0 +1,63 @@
+"""Purchase-order tables pasted as text (tab, |, or wide-space separated, or CSV).
+
+A header row naming a quantity column (数量, qty) turns the rows below it into plain
+order lines "品名 规格 材质 数量单位", dropping columns that only confuse the item
+reader (序号, 单价, 金额). Text that is not such a table is returned unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+
+_QTY_HEAD = re.compile(r"^(?:订购)?(?:数量|数目|件数|订货量|订购量|采购量|qty|quantity|数)$", re.IGNORECASE)
+_UNIT_HEAD = re.compile(r"^(?:单位|unit)$", re.IGNORECASE)
+_DROP_HEAD = re.compile(r"^(?:序号|编号|行号|no\.?|#|单价|价格|含税单价|金额|小计|合计|总价|price|amount|税率|库存)$", re.IGNORECASE)
+
+
+def _cells(line: str) -> list[str] | None:
+    s = line.strip()
+    if "|" in s:
+        cells = [c.strip() for c in s.strip("|").split("|")]
+    elif "\t" in line:
+        cells = [c.strip() for c in line.strip("\n").split("\t")]
+    elif re.search(r"\S\s{2,}\S", s):
+        cells = [c.strip() for c in re.split(r"\s{2,}", s)]
+    elif s.count(",") >= 2:
+        cells = [c.strip() for c in s.split(",")]
+    else:
+        return None
+    return cells if len(cells) >= 2 else None
+
+
+def flatten_tables(text: str) -> str:
+    """Rewrite table rows under a header with a quantity column as order lines."""
+    lines = text.split("\n")
+    out: list[str] = []
+    header: list[str] | None = None
+    for line in lines:
+        cells = _cells(line)
+        if cells and any(_QTY_HEAD.match(c) for c in cells):
+            header = cells
+            continue
+        if header and cells and len(cells) >= len(header) - 1:
+            if all(re.fullmatch(r"[-:\s]*", c) for c in cells):
+                continue  # markdown separator row
+            out.append(_row(header, cells))
+            continue
+        header = None if not cells else header
+        out.append(line)
+    return "\n".join(out)
+
+
+def _row(header: list[str], cells: list[str]) -> str:
+    words, qty, unit = [], "", ""
+    for h, c in zip(header, cells, strict=False):
+        if _QTY_HEAD.match(h):
+            qty = c
+        elif _UNIT_HEAD.match(h):
+            unit = c
+        elif _DROP_HEAD.match(h):
+            continue
+        elif c:
+            words.append(c)
+    return f"{' '.join(words)} {qty}{unit}".strip()
