@@ -166,7 +166,7 @@ async def _build_from_app(app: web.Application) -> None:
 
     settings = app[appkeys.SETTINGS]
     store = app.get(appkeys.STORE)
-    worker = app.get(getattr(appkeys, "WORKER", None)) if hasattr(appkeys, "WORKER") else None
+    worker = app.get(appkeys.WORKER)
     app[CALLBACK] = WeComCallback(
         crypto_from_settings(settings),
         WeComIntake(app[appkeys.SESSIONMAKER], store),

@@ -235,17 +235,16 @@ async def _parked(ctx: JobContext, row: Outbox, error: str) -> None:
 async def notify_customer(ctx: JobContext, row: Outbox) -> None:
     payload = row.payload
     async with ctx.sessionmaker() as session:
-        openid = row.target
-        if not openid:
-            customer = await _customer(session, payload.get("customer_id"))
-            openid = (customer.openid if customer else None) or ""
-        if not openid:
-            raise PermanentError("customer has no Official Account openid")
+        customer = await _customer(session, payload.get("customer_id"))
+        openid = row.target or (customer.openid if customer else None) or ""
+        mp_openid = customer.mp_openid if customer else None
+        if not openid and not mp_openid:
+            raise PermanentError("customer has neither an Official Account nor a mini-program openid")
         text = customer_text(payload)
         push = router.CustomerPush(
             openid=openid, text=text, template_id=TEMPLATE_ORDER_STATUS,
             data=template_data(payload, text), subscribe_template_id=SUBSCRIBE_ORDER_STATUS,
-            order_id=payload.get("order_id"),
+            mp_openid=mp_openid, subscribe_data=subscribe_data(payload, text), order_id=payload.get("order_id"),
         )
         channel = await router.push_to_customer(session, push_api(ctx), push, row.dedup_key)
     PUSH_SENT.labels(channel.value).inc()
@@ -388,3 +387,4 @@ async def robot_digest(ctx: JobContext, row: Outbox) -> None:
         n = await router.send_digest(session, push_api(ctx), limiter(ctx), row.payload.get("robot_key") or row.target)
     if n:
         PUSH_SENT.labels(router.Channel.ROBOT.value).inc()
+import bot.wecom_commands  # noqa: E402,F401  (registers the wecom_inbound handler)

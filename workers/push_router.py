@@ -130,14 +130,15 @@ def window_open(reach: Reach, now: datetime) -> bool:
     return reach.last_inbound_at is not None and now - _aware(reach.last_inbound_at) < CS_WINDOW
 
 
-def plan_customer(reach: Reach, now: datetime, *, can_subscribe: bool = True) -> list[Channel]:
+def plan_customer(reach: Reach, now: datetime, *, can_subscribe: bool = True, has_oa: bool = True) -> list[Channel]:
     """Channels to try, in order. Pure, so the 48-hour and budget rules are tested alone."""
     plan: list[Channel] = []
-    if window_open(reach, now) and reach.cs_sent_in_window < CS_BUDGET:
+    if has_oa and window_open(reach, now) and reach.cs_sent_in_window < CS_BUDGET:
         plan.append(Channel.CS)
     if can_subscribe and reach.consents > 0:
         plan.append(Channel.SUBSCRIBE)
-    plan.append(Channel.TEMPLATE)
+    if has_oa:
+        plan.append(Channel.TEMPLATE)
     return plan
 
 
@@ -150,6 +151,8 @@ class CustomerPush:
     template_id: str  # template message
     data: dict[str, Any]  # template / subscribe fields: {"thing1": {"value": "..."}}
     subscribe_template_id: str | None = None
+    mp_openid: str | None = None  # mini-program openid: subscribe messages go there
+    subscribe_data: dict[str, Any] | None = None  # subscribe fields, when they differ from `data`
     url: str | None = None
     page: str | None = None
     order_id: int | None = None
@@ -163,8 +166,10 @@ async def last_inbound_at(session: AsyncSession, openid: str) -> datetime | None
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def load_reach(session: AsyncSession, openid: str, template_id: str | None, now: datetime) -> Reach:
-    last = await last_inbound_at(session, openid)
+async def load_reach(
+    session: AsyncSession, openid: str, mp_openid: str | None, template_id: str | None, now: datetime
+) -> Reach:
+    last = await last_inbound_at(session, openid) if openid else None
     sent = 0
     if last is not None and now - _aware(last) < CS_WINDOW:
         stmt = select(func.count(PushDelivery.id)).where(
@@ -174,16 +179,17 @@ async def load_reach(session: AsyncSession, openid: str, template_id: str | None
         )
         sent = int((await session.execute(stmt)).scalar_one())
     consents = 0
-    if template_id:
+    if template_id and mp_openid:
         stmt2 = select(SubscribeConsent.remaining).where(
-            SubscribeConsent.openid == openid, SubscribeConsent.template_id == template_id
+            SubscribeConsent.openid == mp_openid, SubscribeConsent.template_id == template_id
         )
         consents = int((await session.execute(stmt2)).scalar_one_or_none() or 0)
     return Reach(last, sent, consents)
 
 
 async def grant_consent(session: AsyncSession, openid: str, template_id: str, count: int = 1) -> None:
-    """Record one-time subscribe consents (the mini-program or OA popup event reports them)."""
+    """Record one-time subscribe consents of a mini-program user (`openid` is the mp openid),
+    as the mini-program reports them after wx.requestSubscribeMessage."""
     row = (
         await session.execute(
             select(SubscribeConsent).where(
@@ -260,8 +266,10 @@ async def push_to_customer(
     done = await already_delivered(session, dedup_key)
     if done is not None:
         return Channel(done.channel)
-    reach = await load_reach(session, push.openid, push.subscribe_template_id, now)
-    plan = plan_customer(reach, now, can_subscribe=bool(push.subscribe_template_id))
+    reach = await load_reach(session, push.openid, push.mp_openid, push.subscribe_template_id, now)
+    plan = plan_customer(
+        reach, now, can_subscribe=bool(push.subscribe_template_id and push.mp_openid), has_oa=bool(push.openid)
+    )
     closed: list[str] = []
     for channel in plan:
         try:
@@ -272,27 +280,29 @@ async def push_to_customer(
                 closed.append(f"cs:{code}")
                 continue
             if channel is Channel.SUBSCRIBE and code in NO_CONSENT:
-                await _use_consent(session, push.openid, push.subscribe_template_id or "", all_of_them=True)
+                await _use_consent(session, push.mp_openid or "", push.subscribe_template_id or "", all_of_them=True)
                 await session.commit()
                 closed.append(f"subscribe:{code}")
                 continue
             raise classify(exc) from exc
         if channel is Channel.SUBSCRIBE:
-            await _use_consent(session, push.openid, push.subscribe_template_id or "")
+            await _use_consent(session, push.mp_openid or "", push.subscribe_template_id or "")
         msgid = answer.get("msgid") if isinstance(answer, dict) else None
         await record(
-            session, dedup_key, channel, push.openid, text=push.text, order_id=push.order_id,
+            session, dedup_key, channel, push.openid or push.mp_openid or "", text=push.text, order_id=push.order_id,
             remote_id=str(msgid) if msgid is not None else None, now=now,
         )
         return channel
-    raise PushFailed(f"no channel reaches {push.openid}: {', '.join(closed) or 'none'}")
+    raise PushFailed(f"no channel reaches {push.openid or push.mp_openid}: {', '.join(closed) or 'none'}")
 
 
 async def _send_customer(api: PushApi, channel: Channel, push: CustomerPush) -> dict[str, Any]:
     if channel is Channel.CS:
         return await api.send_cs_text(push.openid, push.text)
     if channel is Channel.SUBSCRIBE:
-        return await api.send_subscribe(push.openid, push.subscribe_template_id or "", push.data, push.page)
+        return await api.send_subscribe(
+            push.mp_openid or "", push.subscribe_template_id or "", push.subscribe_data or push.data, push.page
+        )
     return await api.send_template(push.openid, push.template_id, push.data, push.url)
 
 

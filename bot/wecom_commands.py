@@ -1,0 +1,376 @@
+"""Carrying out what a rep (or manager) sent the WeCom app: commands, card buttons, inquiries.
+
+The callback stored the message and queued a `wecom_inbound` row; this handler runs it:
+
+* a button on an order card (template_card_event): 确认 / 拒绝 act through the hub and the
+  card is replaced by its outcome (one update per response_code, within 72 h); 修改 / 转交
+  answer how to do it by text;
+* a text command (bot/wecom_parse.py): 确认 / 拒绝 / 改 / 转 SO…, 待办;
+* anything else: a customer's inquiry the rep passed on (bot/wecom_inquiry.py), else help.
+
+Every answer goes out through the outbox (`notify_rep` text rows), written in the same
+transaction that marks the inbound message handled, so a redelivered row answers once.
+The hub decides who may do what: a rep acts on orders assigned to them, a manager on their
+region's (orders/permissions.py); a refusal comes back as its Chinese message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import xmltodict
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import cards
+from bot.wecom_parse import (
+    HELP_TEXT,
+    Command,
+    Confirm,
+    Edit,
+    Help,
+    Inquiry,
+    Reassign,
+    Reject,
+    Todo,
+    parse_command,
+)
+from orders import actions
+from orders.actors import Actor
+from orders.errors import OrderError
+from orders.models import InboundMessage, Order, SalesRep, utcnow
+from orders.status import OrderStatus, TransitionError
+from workers import outbox as queue
+from workers.handlers import JobContext, handler
+
+log = logging.getLogger(__name__)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+INBOUND_KIND = "wecom_inbound"
+REPLY_KIND = "notify_rep"
+CARD_UPDATE_KIND = "wecom_card_update"
+CARD_REJECT_REASON = "业务员在卡片上拒绝"
+NOT_A_REP = "你还不是订单助手的业务员账号，请联系管理员开通。"
+
+
+def today_in_china(now: dt.datetime | None = None) -> dt.date:
+    return (now or utcnow()).astimezone(SHANGHAI).date()
+
+
+@dataclass
+class Outcome:
+    """What handling one message produced: texts for the rep, and at most one card update."""
+
+    replies: list[str] = field(default_factory=list)
+    card_update: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CardEvent:
+    event_key: str
+    task_id: str
+    response_code: str
+    create_time: int
+
+
+def card_event(raw: str) -> CardEvent | None:
+    """The template_card_event fields wechatpy does not model (TaskId, ResponseCode)."""
+    try:
+        root = xmltodict.parse(raw).get("xml") or {}
+    except Exception:  # noqa: BLE001 — the callback parsed it once; be lenient here
+        return None
+    if str(root.get("Event", "")).lower() != "template_card_event":
+        return None
+    return CardEvent(
+        event_key=str(root.get("EventKey") or ""),
+        task_id=str(root.get("TaskId") or ""),
+        response_code=str(root.get("ResponseCode") or ""),
+        create_time=int(root.get("CreateTime") or 0),
+    )
+
+
+def actor_for(rep: SalesRep, order: Order | None) -> Actor:
+    """A manager acting on someone else's order acts as manager; otherwise as the rep."""
+    assert rep.id is not None
+    if rep.is_manager and (order is None or order.rep_id != rep.id):
+        return Actor.manager(rep.id, rep.wecom_userid)
+    return Actor.rep(rep.id, rep.wecom_userid)
+
+
+def refusal_text(exc: OrderError | TransitionError) -> str:
+    return f"操作未成功：{exc.message}"
+
+
+# ---------------------------------------------------------------- the hub, by order number
+
+
+async def _order_by_number(session: AsyncSession, number: str) -> Order | None:
+    return (await session.execute(select(Order).where(Order.number == number))).scalar_one_or_none()
+
+
+async def _rep_by_userid(session: AsyncSession, userid: str) -> SalesRep | None:
+    return (
+        await session.execute(select(SalesRep).where(SalesRep.wecom_userid == userid))
+    ).scalar_one_or_none()
+
+
+async def _rep_by_name(session: AsyncSession, name: str) -> list[SalesRep]:
+    rows = await session.execute(select(SalesRep).where(SalesRep.active, SalesRep.name == name))
+    found = list(rows.scalars())
+    if not found:
+        rows = await session.execute(select(SalesRep).where(SalesRep.active, SalesRep.name.contains(name)))  # type: ignore[attr-defined]
+        found = list(rows.scalars())
+    return found
+
+
+@dataclass
+class Rep:
+    """The acting rep and the database, for one message."""
+
+    row: SalesRep
+    sessionmaker: async_sessionmaker[AsyncSession]
+    message_id: int | None = None
+    today: dt.date = field(default_factory=today_in_china)
+
+    async def order(self, number: str) -> Order | None:
+        async with self.sessionmaker() as s:
+            return await _order_by_number(s, number)
+
+
+async def run_command(rep: Rep, cmd: Command) -> Outcome:
+    """One parsed text command → the hub → the texts the rep reads."""
+    if isinstance(cmd, Help):
+        return Outcome([HELP_TEXT])
+    if isinstance(cmd, Todo):
+        return Outcome([await todo_text(rep)])
+    if isinstance(cmd, Inquiry):
+        return Outcome([HELP_TEXT])  # the inquiry flow takes these before we get here
+    order = await rep.order(cmd.number)
+    if order is None or order.id is None:
+        return Outcome([f"没有找到订单 {cmd.number}，请检查单号。"])
+    actor = actor_for(rep.row, order)
+    src = rep.message_id
+    try:
+        if isinstance(cmd, Confirm):
+            result = await actions.confirm(rep.sessionmaker, order.id, actor, source_message_id=src)
+            return Outcome([_confirm_text(result)])
+        if isinstance(cmd, Reject):
+            if not cmd.reason:
+                return Outcome([f"请写明拒绝原因，例如：拒绝 {cmd.number} 缺货"])
+            await actions.reject(rep.sessionmaker, order.id, actor, cmd.reason, source_message_id=src)
+            return Outcome([f"已拒绝订单 {cmd.number}（{cmd.reason}），已通知客户。"])
+        if isinstance(cmd, Edit):
+            return Outcome([await _edit(rep, order, actor, cmd)])
+        if isinstance(cmd, Reassign):
+            return Outcome([await _reassign(rep, order, actor, cmd)])
+    except (OrderError, TransitionError) as exc:
+        return Outcome([refusal_text(exc)])
+    return Outcome([HELP_TEXT])
+
+
+def _confirm_text(result: actions.OrderResult) -> str:
+    o = result.order
+    if o.status == OrderStatus.ON_HOLD.value:
+        return f"订单 {o.number} 未能确认，已挂起：{o.hold_reason or '规则拦截'}。已通知经理处理。"
+    return f"已确认订单 {o.number}，合计 {cards.money(o.total)}，已通知客户。"
+
+
+async def _edit(rep: Rep, order: Order, actor: Actor, cmd: Edit) -> str:
+    assert order.id is not None
+    fields: dict[str, Any]
+    if cmd.field == "delivery_date":
+        if cmd.date is None:
+            return f"没看懂交期「{cmd.value}」，请写成例如：改 {cmd.number} 交期 3月9日"
+        fields = {"delivery_date": cmd.date}
+        shown = cmd.date.isoformat()
+    elif cmd.field == "phone":
+        digits = "".join(c for c in cmd.value if c.isdigit())
+        if len(digits) < 7:
+            return f"电话「{cmd.value}」不完整。"
+        fields, shown = {"phone": digits}, digits
+    elif cmd.field == "address":
+        fields, shown = _address_fields(cmd.value), cmd.value
+    else:
+        fields, shown = {"remarks": cmd.value}, cmd.value
+    label = {"delivery_date": "交期", "phone": "电话", "address": "地址", "remarks": "备注"}[cmd.field]
+    await actions.edit(
+        rep.sessionmaker, order.id, actor, actions.OrderEdit(fields=fields),
+        reason=f"业务员修改{label}", source_message_id=rep.message_id,
+    )
+    return f"订单 {cmd.number} 的{label}已改为 {shown}。"
+
+
+def _address_fields(text: str) -> dict[str, Any]:
+    from nlp.address import find_address
+
+    hit = find_address(text)
+    if hit is None:
+        return {"address_detail": text.strip()}
+    found = {k: getattr(hit, k, None) for k in ("province", "city", "district", "detail")}
+    return {
+        "province": found["province"], "city": found["city"], "district": found["district"],
+        "address_detail": found["detail"] or text.strip(),
+    }
+
+
+async def _reassign(rep: Rep, order: Order, actor: Actor, cmd: Reassign) -> str:
+    assert order.id is not None
+    async with rep.sessionmaker() as s:
+        candidates = await _rep_by_name(s, cmd.to_name)
+    if not candidates:
+        return f"没有找到业务员「{cmd.to_name}」。"
+    if len(candidates) > 1:
+        names = "、".join(f"{c.name}（{c.team}）" for c in candidates[:5])
+        return f"「{cmd.to_name}」有多位：{names}，请写全名。"
+    target = candidates[0]
+    assert target.id is not None
+    await actions.reassign(rep.sessionmaker, order.id, actor, target.id, reason=f"{rep.row.name}转交",
+                           source_message_id=rep.message_id)
+    return f"订单 {cmd.number} 已转交给 {target.name}。"
+
+
+async def todo_text(rep: Rep) -> str:
+    """Orders waiting for this rep (pending and on hold); a manager also sees their reps' holds."""
+    async with rep.sessionmaker() as s:
+        mine = select(Order).where(
+            Order.rep_id == rep.row.id,
+            Order.status.in_([OrderStatus.PENDING.value, OrderStatus.ON_HOLD.value]),  # type: ignore[attr-defined]
+        )
+        orders = list((await s.execute(mine.order_by(Order.created_at))).scalars())
+        if rep.row.is_manager:
+            team = select(SalesRep.id).where(SalesRep.manager_id == rep.row.id)
+            held = select(Order).where(Order.status == OrderStatus.ON_HOLD.value, Order.rep_id.in_(team))  # type: ignore[union-attr]
+            orders += [o for o in (await s.execute(held)).scalars() if o.id not in {x.id for x in orders}]
+    if not orders:
+        return "暂无待办订单。"
+    lines = [f"待办订单 {len(orders)} 张："]
+    for o in orders[:20]:
+        due = f" 交期{o.delivery_date:%m-%d}" if o.delivery_date else ""
+        rush = "【加急】" if o.rush else ""
+        lines.append(f"{rush}{o.number} {OrderStatus(o.status).label} {cards.money(o.total)}{due}")
+    if len(orders) > 20:
+        lines.append(f"……另有 {len(orders) - 20} 张")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- card buttons
+
+
+async def run_button(rep: Rep, event: CardEvent) -> Outcome:
+    """A press on an order card. 确认 / 拒绝 act and replace the card with the outcome;
+    a press on a card whose order has moved on shows where it stands now."""
+    press = cards.parse_button_key(event.event_key)
+    if press is None:
+        return Outcome([HELP_TEXT])
+    order = await rep.order(press.number)
+    if order is None or order.id is None:
+        return Outcome([f"没有找到订单 {press.number}。"])
+    update = {"order_id": order.id, "userid": rep.row.wecom_userid, "response_code": event.response_code,
+              "task_id": event.task_id, "by": rep.row.name}
+    if press.action == "edit":
+        return Outcome([f"修改订单请回复，例如：\n改 {order.number} 交期 3月9日\n改 {order.number} 地址 …\n改 {order.number} 电话 …"])
+    if press.action == "reassign":
+        return Outcome([f"转交请回复：转 {order.number} 业务员姓名"])
+    actor = actor_for(rep.row, order)
+    try:
+        if press.action == "confirm":
+            result = await actions.confirm(rep.sessionmaker, order.id, actor, source_message_id=rep.message_id)
+            outcome = "confirmed" if result.order.status == OrderStatus.CONFIRMED.value else result.order.status
+            note = result.order.hold_reason if outcome == OrderStatus.ON_HOLD.value else None
+            return Outcome([_confirm_text(result)], {**update, "outcome": outcome, "note": note})
+        if press.action == "reject":
+            await actions.reject(rep.sessionmaker, order.id, actor, CARD_REJECT_REASON,
+                                 source_message_id=rep.message_id)
+            return Outcome([f"已拒绝订单 {order.number}，已通知客户。如需说明原因，可回复：拒绝 {order.number} 原因"],
+                           {**update, "outcome": "rejected"})
+    except (OrderError, TransitionError) as exc:
+        current = await rep.order(press.number)
+        status = current.status if current else order.status
+        if status != OrderStatus.PENDING.value:  # the card is stale: show where the order is now
+            label = OrderStatus(status).label
+            return Outcome([f"订单 {order.number} 当前状态：{label}。{refusal_text(exc)}"],
+                           {**update, "outcome": _status_outcome(status)})
+        return Outcome([refusal_text(exc)])
+    return Outcome([HELP_TEXT])
+
+
+def _status_outcome(status: str) -> str:
+    return {"confirmed": "confirmed", "cancelled": "cancelled", "on_hold": "on_hold"}.get(
+        status, status
+    )
+
+
+# ---------------------------------------------------------------- the outbox handler
+
+
+async def _reply(session: AsyncSession, userid: str, message_id: int, texts: Sequence[str],
+                 update: dict[str, Any] | None) -> None:
+    for i, text in enumerate(texts):
+        await queue.enqueue(session, kind=REPLY_KIND, target=userid,
+                            payload={"type": "text", "text": text},
+                            dedup_key=f"wecom_reply:{message_id}:{i}")
+    if update and update.get("response_code"):
+        await queue.enqueue(session, kind=CARD_UPDATE_KIND, target=userid, payload=update,
+                            dedup_key=f"card_update:{update['response_code']}")
+
+
+async def handle_message(sessionmaker: async_sessionmaker[AsyncSession], message_id: int,
+                         *, inquiry: Any = None, now: dt.datetime | None = None) -> Outcome | None:
+    """Carry out one stored WeCom message; None when it was handled before (a redelivery)."""
+    async with sessionmaker() as s:
+        msg = await s.get(InboundMessage, message_id)
+        if msg is None or msg.state == "handled":
+            return None
+        rep_row = await _rep_by_userid(s, msg.from_user)
+    if rep_row is None or not rep_row.active:
+        outcome = Outcome([NOT_A_REP])
+    else:
+        rep = Rep(rep_row, sessionmaker, message_id, today_in_china(now))
+        outcome = await _dispatch(rep, msg, inquiry)
+    async with sessionmaker() as s, s.begin():
+        row = await s.get(InboundMessage, message_id)
+        if row is None or row.state == "handled":
+            return None
+        row.state, row.handled_at = "handled", utcnow()
+        s.add(row)
+        await _reply(s, msg.from_user, message_id, outcome.replies, outcome.card_update)
+    return outcome
+
+
+async def _dispatch(rep: Rep, msg: InboundMessage, inquiry: Any) -> Outcome:
+    if msg.msg_type == "event":
+        event = card_event(msg.raw)
+        if event is not None:
+            return await run_button(rep, event)
+        return Outcome()  # enter_agent and the like: nothing to say
+    if msg.msg_type == "text":
+        cmd = parse_command(msg.content or "", rep.today)
+        if inquiry is not None and isinstance(cmd, Inquiry | Help):
+            handled = await inquiry.handle_text(rep, msg, cmd)
+            if handled is not None:
+                return handled
+        return await run_command(rep, cmd)
+    if msg.msg_type == "image" and inquiry is not None:
+        handled = await inquiry.handle_image(rep, msg)
+        if handled is not None:
+            return handled
+    return Outcome([HELP_TEXT])
+
+
+@handler(INBOUND_KIND)
+async def wecom_inbound(ctx: JobContext, row: Any) -> None:
+    inquiry = ctx.extra.get("wecom_inquiry")
+    if inquiry is None:
+        from bot.wecom_inquiry import InquiryFlow
+
+        inquiry = ctx.extra["wecom_inquiry"] = InquiryFlow.from_context(ctx)
+    await handle_message(ctx.sessionmaker, int(row.payload["message_id"]), inquiry=inquiry)
+
+
+__all__ = ["Outcome", "Rep", "card_event", "handle_message", "run_button", "run_command"]

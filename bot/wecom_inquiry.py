@@ -1,0 +1,300 @@
+"""A rep passes on a customer's inquiry (pasted text, or a photo of an order form).
+
+The rep names the customer or not ("客户：恒锐五金 M6*20…"); the customer is found by name,
+company or phone, or created and given to this rep. From there the rep talks the draft to
+completion in the same conversation a customer would have (bot/conversation.py, one open
+draft per rep in ChatSession channel "wecom"), and their 确认 places the order on the
+customer's behalf: the hub records the rep as the actor and the channel as "wecom".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime as dt
+import logging
+import time
+from decimal import Decimal
+from typing import Any
+
+import xmltodict
+from sqlalchemy import String, cast, or_, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import conversation
+from bot.wecom_commands import Outcome, Rep
+from bot.wecom_parse import Help, Inquiry
+from nlp import Catalog, Draft, apply_followup, extract_draft
+from orders import actions
+from orders.actors import Actor
+from orders.errors import OrderError
+from orders.models import ChatSession, Customer, InboundMessage, Product, utcnow
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "wecom"
+CATALOG_TTL = 300.0  # seconds a loaded catalog is reused
+ORDER_FIELDS = ("contact", "phone", "delivery_date", "rush", "remarks")
+
+
+class DraftReader:
+    """conversation.Reader over nlp/ with one catalog and one day."""
+
+    def __init__(self, catalog: Catalog, today: dt.date, prices: dict[str, Decimal]) -> None:
+        self.catalog, self.today, self.prices = catalog, today, prices
+
+    def extract(self, text: str) -> dict[str, Any]:
+        return extract_draft(text, self.today, self.catalog).to_dict()
+
+    def followup(self, draft: dict[str, Any], text: str) -> dict[str, Any]:
+        return apply_followup(Draft.from_dict(draft), text, self.today, self.catalog).to_dict()
+
+    def price(self, draft: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal]:
+        """List prices for the recap; the hub prices the order itself (tiers, promotions)."""
+        lines, total = [], Decimal(0)
+        for item in draft.get("items") or []:
+            unit_price = self.prices.get(item.get("sku") or "", Decimal(0))
+            amount = unit_price * Decimal(str(item.get("quantity") or 0))
+            total += amount
+            lines.append({**item, "unit_price": unit_price, "amount": amount})
+        return lines, total
+
+
+def draft_lines(draft: dict[str, Any]) -> list[actions.DraftLine]:
+    return [
+        actions.DraftLine(
+            sku=item.get("sku"), quantity=item.get("quantity") or 0, unit=item.get("unit"),
+            raw=item.get("raw"), name=item.get("name"),
+        )
+        for item in draft.get("items") or []
+    ]
+
+
+def draft_fields(draft: dict[str, Any]) -> dict[str, Any]:
+    fields = {k: draft.get(k) for k in ORDER_FIELDS if draft.get(k) not in (None, "")}
+    if isinstance(fields.get("delivery_date"), str):
+        fields["delivery_date"] = dt.date.fromisoformat(fields["delivery_date"])
+    address = draft.get("address") or {}
+    for key, target in (("province", "province"), ("city", "city"), ("district", "district"),
+                        ("detail", "address_detail")):
+        if address.get(key):
+            fields[target] = address[key]
+    return fields
+
+
+async def find_customer(
+    session: AsyncSession, hint: str | None, company: str | None, contact: str | None, phone: str | None
+) -> list[Customer]:
+    """Customers matching the rep's hint, the draft's company, or its phone; best first."""
+    conds = []
+    if phone:
+        conds.append(cast(Customer.phones, String).contains(phone))
+    for name in (hint, company):
+        if name:
+            conds += [Customer.company.contains(name), Customer.name.contains(name)]  # type: ignore[union-attr, attr-defined]
+    if not conds:
+        return []
+    found = list((await session.execute(select(Customer).where(or_(*conds)).limit(10))).scalars())
+
+    def score(c: Customer) -> int:
+        s = 0
+        if phone and phone in (c.phones or []):
+            s += 4
+        if hint and hint in {c.name, c.company}:
+            s += 3
+        if company and company == c.company:
+            s += 2
+        if contact and contact == c.name:
+            s += 1
+        return -s
+
+    return sorted(found, key=score)
+
+
+class InquiryFlow:
+    """The rep's open draft: started by an inquiry, continued by follow-ups, ended by 确认."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, wecom: Any = None,
+                 catalog: Catalog | None = None) -> None:
+        self.sessionmaker = sessionmaker
+        self.wecom = wecom  # bot.clients.WeComClient, for photos
+        self._catalog = catalog
+        self._prices: dict[str, Decimal] = {}
+        self._loaded_at = 0.0
+
+    @classmethod
+    def from_context(cls, ctx: Any) -> InquiryFlow:
+        clients = ctx.extra.get("clients")
+        if clients is None:
+            from bot.clients import make_clients
+
+            clients = ctx.extra["clients"] = make_clients(ctx.settings, ctx.store, session=ctx.http)
+        return cls(ctx.sessionmaker, wecom=clients.wecom)
+
+    async def reader(self, today: dt.date) -> DraftReader:
+        if self._catalog is None or time.monotonic() - self._loaded_at > CATALOG_TTL:
+            async with self.sessionmaker() as s:
+                products = list((await s.execute(select(Product).where(Product.active))).scalars())
+            rows = [
+                {"sku": p.sku, "name": p.name, "category": p.category, "spec": p.spec,
+                 "material": p.material, "unit": p.unit, "pack_unit": p.pack_unit or "",
+                 "pack_size": p.pack_size or "", "price": str(p.price), "aliases": "|".join(p.aliases or [])}
+                for p in products
+            ]
+            self._catalog = Catalog.from_rows(rows)
+            self._prices = {p.sku: Decimal(p.price) for p in products}
+            self._loaded_at = time.monotonic()
+        return DraftReader(self._catalog, today, self._prices)
+
+    # -- session ------------------------------------------------------------------------
+
+    async def _session(self, s: AsyncSession, userid: str) -> ChatSession | None:
+        stmt = select(ChatSession).where(ChatSession.channel == CHANNEL, ChatSession.user_key == userid)
+        return (await s.execute(stmt)).scalar_one_or_none()
+
+    async def _save(self, userid: str, customer_id: int | None, state: conversation.SessionState) -> None:
+        async with self.sessionmaker() as s, s.begin():
+            row = await self._session(s, userid)
+            if row is None:
+                row = ChatSession(channel=CHANNEL, user_key=userid)
+            row.customer_id = customer_id if state.stage != "idle" else None
+            row.stage, row.draft, row.pending_choice = state.stage, state.draft, state.pending_choice
+            row.version += 1
+            row.updated_at = utcnow()
+            s.add(row)
+
+    # -- entry points ---------------------------------------------------------------------
+
+    async def handle_text(self, rep: Rep, msg: InboundMessage, cmd: Inquiry | Help) -> Outcome | None:
+        """None when this is neither a follow-up of an open draft nor an inquiry."""
+        text = msg.content or ""
+        async with self.sessionmaker() as s:
+            open_row = await self._session(s, rep.row.wecom_userid)
+        if open_row is not None and open_row.stage != "idle" and open_row.customer_id:
+            state = conversation.SessionState(open_row.stage, open_row.draft, open_row.pending_choice)
+            return await self._step(rep, open_row.customer_id, state, conversation.Incoming("text", text), msg)
+        if not isinstance(cmd, Inquiry):
+            return None
+        reader = await self.reader(rep.today)
+        draft = reader.extract(cmd.text)
+        if not draft.get("items") and not draft.get("phone"):
+            return None
+        return await self._start(rep, cmd.customer_hint, draft, conversation.Incoming("text", cmd.text), msg)
+
+    async def handle_image(self, rep: Rep, msg: InboundMessage) -> Outcome | None:
+        """A photographed or faxed order form: OCR, then the same as a pasted inquiry."""
+        media_id = _media_id(msg.raw)
+        if not media_id or self.wecom is None:
+            return None
+        try:
+            from ocr.pipeline import draft_from_image
+        except ImportError:
+            return Outcome(["暂不支持识别图片，请直接发文字。"])
+        media = await self.wecom.download_media(media_id)
+        reader = await self.reader(rep.today)
+        try:
+            draft = await asyncio.to_thread(draft_from_image, media.data, today=rep.today, catalog=reader.catalog)
+        except Exception as exc:  # noqa: BLE001 — an unreadable picture is an answer, not a crash
+            log.info("ocr failed for wecom media %s: %s", media_id, exc)
+            return Outcome(["这张图片没能识别出订单，请拍清楚一些，或直接发文字。"])
+        as_dict = draft.to_dict()
+        incoming = conversation.Incoming("ocr_result", draft=as_dict)
+        async with self.sessionmaker() as s:
+            open_row = await self._session(s, rep.row.wecom_userid)
+        if open_row is not None and open_row.stage != "idle" and open_row.customer_id:
+            state = conversation.SessionState(open_row.stage, open_row.draft, open_row.pending_choice)
+            return await self._step(rep, open_row.customer_id, state, incoming, msg)
+        return await self._start(rep, None, as_dict, incoming, msg)
+
+    # -- steps ------------------------------------------------------------------------------
+
+    async def _start(self, rep: Rep, hint: str | None, draft: dict[str, Any],
+                     incoming: conversation.Incoming, msg: InboundMessage) -> Outcome:
+        async with self.sessionmaker() as s, s.begin():
+            matches = await find_customer(s, hint, draft.get("company"), draft.get("contact"), draft.get("phone"))
+            if matches:
+                customer, how = matches[0], "已匹配客户"
+            else:
+                customer = _new_customer(hint, draft, rep.row.id)
+                s.add(customer)
+                await s.flush()
+                how = "新建客户"
+            customer_id, label = customer.id, customer.company or customer.name
+        assert customer_id is not None
+        out = await self._step(rep, customer_id, conversation.SessionState(), incoming, msg)
+        out.replies.insert(0, f"{how}：{label}（代客下单，发「取消」放弃）")
+        return out
+
+    async def _step(self, rep: Rep, customer_id: int, state: conversation.SessionState,
+                    incoming: conversation.Incoming, msg: InboundMessage) -> Outcome:
+        reader = await self.reader(rep.today)
+        async with self.sessionmaker() as s:
+            customer = await s.get(Customer, customer_id)
+        profile = _profile(customer) if customer else {}
+        result = conversation.step(state, incoming, reader, profile)
+        out = Outcome(list(result.replies))
+        new_state = result.state
+        for intent in result.intents:
+            if isinstance(intent, conversation.CreateOrder):
+                out.replies.append(await self._place(rep, customer_id, intent.draft, msg))
+                new_state = conversation.SessionState()
+            elif isinstance(intent, conversation.ShowOrder):
+                out.replies.append(f"查看订单请用「待办」，或直接在订单卡片上操作（{intent.number}）。")
+            elif isinstance(intent, conversation.RunOcr):
+                out.replies.append("请直接发送订货单照片。")
+        await self._save(rep.row.wecom_userid, customer_id, new_state)
+        return out
+
+    async def _place(self, rep: Rep, customer_id: int, draft: dict[str, Any], msg: InboundMessage) -> str:
+        assert rep.row.id is not None
+        actor = Actor.manager(rep.row.id, rep.row.wecom_userid) if rep.row.is_manager else Actor.rep(
+            rep.row.id, rep.row.wecom_userid)
+        async with self.sessionmaker() as s:
+            customer = await s.get(Customer, customer_id)
+        owner = customer.rep_id if customer and customer.rep_id else rep.row.id
+        try:
+            result = await actions.create_order(
+                self.sessionmaker, customer_id, draft_lines(draft), actor, fields=draft_fields(draft),
+                channel=CHANNEL, source_message_id=msg.id, submit=True, rep_id=owner,
+            )
+        except OrderError as exc:
+            return f"下单未成功：{exc.message}"
+        o = result.order
+        if result.missing:
+            return f"已保存草稿 {o.number}，还缺：{'、'.join(result.missing)}（未匹配的产品请改成目录里的型号）。"
+        if o.status == "on_hold":
+            return f"已代客户下单 {o.number}，但被挂起：{o.hold_reason}。已通知经理。"
+        return f"已代客户下单 {o.number}，合计 ¥{Decimal(o.total):,.2f}，订单卡片随后发到。"
+
+
+def _new_customer(hint: str | None, draft: dict[str, Any], rep_id: int | None) -> Customer:
+    address = draft.get("address") or {}
+    company = draft.get("company") or hint
+    return Customer(
+        name=draft.get("contact") or hint or company or draft.get("phone") or "新客户",
+        company=company, phones=[draft["phone"]] if draft.get("phone") else [],
+        province=address.get("province"), city=address.get("city"), rep_id=rep_id,
+        last_contact=draft.get("contact"),
+        last_address=copy.deepcopy(address) if address.get("detail") else None,
+    )
+
+
+def _profile(customer: Customer) -> dict[str, Any]:
+    profile: dict[str, Any] = {}
+    if customer.last_address:
+        profile["address"] = customer.last_address
+    if customer.phones:
+        profile["phone"] = customer.phones[0]
+    if customer.last_contact:
+        profile["contact"] = customer.last_contact
+    return profile
+
+
+def _media_id(raw: str) -> str | None:
+    try:
+        root = xmltodict.parse(raw).get("xml") or {}
+    except Exception:  # noqa: BLE001
+        return None
+    value = root.get("MediaId")
+    return str(value) if value else None
