@@ -77,5 +77,6 @@ class TransportError(APIError):
 
     @property
     def transient(self) -> bool:  # type: ignore[override]
-        """No status (network), 5xx, 408 or 429 may pass; another 4xx is our mistake."""
-        return self.status is None or self.status >= 500 or self.status in {408, 429}
+        """Network trouble, 5xx, 408, 429 or a garbled 2xx may pass; another 4xx is our
+        mistake (wrong API root or path) and will not."""
+        return self.status is None or self.status < 400 or self.status >= 500 or self.status in {408, 429}
