@@ -18,7 +18,7 @@ from .draft import Address
 from .regions import CITY, COUNTY, PROVINCE, Region, Regions, load_regions
 
 _MARKER_BEFORE = re.compile(r"(?:地址|地点|送到|送至|送往|发到|发往|寄到|寄往|运到|到货地|收货地|送货到|送|发|到)[：:\s]*$")
-_ADDRESS_AFTER = re.compile(r"^\s*[\u4e00-\u9fff\dA-Za-z]{0,8}?(?:镇|街道|乡|路|街|大道|村|工业园|开发区|园区|号|弄|巷|小区|大厦|广场)")
+_ADDRESS_AFTER = re.compile(r"^\s*[\u4e00-\u9fff\dA-Za-z]{0,8}?(?:镇|街道|乡|路|街|大道|村|工业园|开发区|园区|号|弄|巷|小区|社区|大厦|广场|大学|学院|医院|中学|小学|市场|花园|公寓|中心|物流园|产业园)")
 _HARD_STOP = re.compile(r"[\n，,。；;！!？?]")
 TITLE = r"(?:工|总|经理|师傅|先生|小姐|女士|老板|主任|老师|姐|哥|科长|部长|厂长|主管|会计|总监|老总)"
 _NAME_CHUNK = re.compile(rf"^(?:[老小阿][\u4e00-\u9fff]|[\u4e00-\u9fff]{{1,3}}{TITLE}|[\u4e00-\u9fff]生)$")
@@ -142,6 +142,10 @@ def _detail(text: str, start: int) -> tuple[str, int]:
     return "".join(kept), end
 
 
+def ms_at(ms: list[_Mention], start: int) -> _Mention:
+    return next(m for m in ms if m.start == start)
+
+
 @dataclass
 class AddressHit:
     address: Address
@@ -164,7 +168,8 @@ def find_address(text: str, regions: Regions | None = None) -> AddressHit | None
         if single and not full:
             accept = bool(_ADDRESS_AFTER.match(text[end:]) or _MARKER_BEFORE.search(text[max(0, start - 6) : start]))
         if accept:
-            return _build(text, combo, start, end, regions)
+            ambiguous = single and len({o[0].code[:4] for o in ms_at(ms, start).options if o[0].level == r.level}) > 1
+            return _build(text, combo, start, end, regions, ambiguous)
     m = re.search(r"(?:收货地址|送货地址|地址)[：:\s]*", text)
     if m:
         detail, dend = _detail(text, m.end())
@@ -173,7 +178,7 @@ def find_address(text: str, regions: Regions | None = None) -> AddressHit | None
     return None
 
 
-def _build(text: str, combo, start: int, end: int, regions: Regions) -> AddressHit:
+def _build(text: str, combo, start: int, end: int, regions: Regions, ambiguous: bool = False) -> AddressHit:
     deepest = combo[-1][0]
     province = regions.province_of(deepest)
     city: Region | None = None
@@ -186,8 +191,8 @@ def _build(text: str, combo, start: int, end: int, regions: Regions) -> AddressH
     elif deepest.level == PROVINCE:
         # A municipality named alone is also its own city.
         city = regions.by_code.get(deepest.code[:2] + "0100") if deepest.name.endswith("市") else None
-    if city is None and deepest.level == COUNTY:
-        city = None
+    if ambiguous:
+        province = city = None  # 西湖区 alone: Hangzhou or Nanchang? say only what is known
     detail, dend = _detail(text, end)
     raw = re.sub(r"\s+", "", text[start:dend])
     return AddressHit(

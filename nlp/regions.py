@@ -58,12 +58,14 @@ class Regions:
 
     def __init__(self, rows: list[tuple[str, str]], nations: list[str], fallback=()):
         self.by_code: dict[str, Region] = {}
-        self._nations = sorted(nations, key=len, reverse=True)
+        stems = [n[:-1] for n in nations if n.endswith("族") and len(n) >= 3]
+        self._nations = sorted(set(nations) | set(stems), key=len, reverse=True)
         for code12, name in rows:
             code = code12[:6]
             if not re.fullmatch(r"\d{6}", code):
                 continue
             self.by_code[code] = Region(code, name, self._level(code))
+        renamed: list[Region] = []
         known = {r.name for r in self.by_code.values()}
         known |= {self.short_name(r) for r in self.by_code.values()}
         for code12, name in fallback:
@@ -78,12 +80,21 @@ class Regions:
                 r = Region(code, name, self._level(code))
                 if self.short_name(r) not in known:
                     self.by_code[code] = r
+                else:
+                    renamed.append(r)
         self.names: dict[str, list[tuple[Region, bool]]] = defaultdict(list)
         for r in self.by_code.values():
             self.names[r.name].append((r, True))
             short = self.short_name(r)
             if short and short != r.name and len(short) >= 2:
                 self.names[short].append((r, False))
+        # Old names of divisions that were renamed in place (新津县 → 新津区): the old
+        # full name finds the current division with the same short name in the same city.
+        for old in renamed:
+            short = self.short_name(old)
+            for cur, _full in list(self.names.get(short or "", [])):
+                if cur.code[:4] == old.code[:4] and cur.level == old.level and old.name not in self.names:
+                    self.names[old.name].append((cur, True))
         self.max_len = max(len(n) for n in self.names)
         self.first_chars = {n[0] for n in self.names}
 
