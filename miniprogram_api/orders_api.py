@@ -1,0 +1,238 @@
+"""Draft previews, placing orders (idempotently), listing, detail and cancelling.
+
+Object-level authorisation: every query is scoped to the logged-in customer, and another
+customer's order answers 404 exactly like a missing one (no probing order numbers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from miniprogram_api.endpoints import Call, Reply
+from miniprogram_api.errors import ApiError, not_found
+from miniprogram_api.schemas import (
+    CancelIn,
+    DraftIn,
+    DraftOut,
+    OrderEventOut,
+    OrderIn,
+    OrderLineOut,
+    OrderOut,
+    OrderPage,
+    OrderQuery,
+    OrderSummary,
+    ShipTo,
+)
+from orders import actions
+from orders.actors import Actor
+from orders.assignment import submit_routed
+from orders.models import CustomerAddress, IdempotencyRecord, Order, OrderEvent, OrderLine
+from orders.status import TRANSITIONS, Action, OrderStatus, Role
+from orders.upsert import insert_for
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def today_in_shanghai(now: dt.datetime) -> dt.date:
+    return now.astimezone(SHANGHAI).date()
+
+
+# ---- drafts --------------------------------------------------------------------------
+
+
+async def preview_draft(call: Call) -> DraftOut:
+    """What the bot understood from a free-text order; nothing is stored."""
+    import nlp
+
+    body: DraftIn = call.body
+    today = body.today or today_in_shanghai(call.services.clock())
+    async with call.services.sessionmaker() as session:
+        catalog = await call.services.catalog.get(session)
+    draft = nlp.extract_draft(body.text, today, catalog)
+    return DraftOut.model_validate(draft.to_dict())
+
+
+# ---- reading orders ------------------------------------------------------------------
+
+
+def can_cancel(status: str) -> bool:
+    return (OrderStatus(status), Action.CANCEL) in TRANSITIONS and Role.CUSTOMER in TRANSITIONS[
+        (OrderStatus(status), Action.CANCEL)
+    ].roles
+
+
+def summary(order: Order) -> OrderSummary:
+    status = OrderStatus(order.status)
+    return OrderSummary(
+        number=order.number, status=status, status_label=status.label, total=order.total,
+        delivery_date=order.delivery_date, rush=order.rush, created_at=order.created_at,
+    )
+
+
+async def _own_order(session: AsyncSession, customer_id: int, number: str) -> Order:
+    order = (
+        await session.exec(select(Order).where(Order.number == number, Order.customer_id == customer_id))
+    ).first()
+    if order is None:
+        raise not_found("订单", "order_not_found")
+    return order
+
+
+async def order_detail(session: AsyncSession, order: Order) -> OrderOut:
+    lines = (
+        await session.exec(select(OrderLine).where(OrderLine.order_id == order.id).order_by(col(OrderLine.id)))
+    ).all()
+    events = (
+        await session.exec(
+            select(OrderEvent)
+            .where(OrderEvent.order_id == order.id, col(OrderEvent.visible_to_customer))
+            .order_by(col(OrderEvent.id))
+        )
+    ).all()
+    base = summary(order)
+    return OrderOut(
+        **base.model_dump(),
+        channel=order.channel, subtotal=order.subtotal, discount=order.discount,
+        ship_to=ShipTo(contact=order.contact, phone=order.phone, province=order.province,
+                       city=order.city, district=order.district, detail=order.address_detail),
+        remarks=order.remarks, carrier=order.carrier, waybill_no=order.waybill_no,
+        can_cancel=can_cancel(order.status),
+        lines=[OrderLineOut.model_validate(line) for line in lines],
+        events=[OrderEventOut.model_validate(e) for e in events],
+    )
+
+
+async def list_orders(call: Call) -> OrderPage:
+    q: OrderQuery = call.query
+    where = [Order.customer_id == call.me.customer_id]
+    if q.status is not None:
+        where.append(Order.status == q.status.value)
+    async with call.services.sessionmaker() as session:
+        total = (await session.exec(select(func.count()).select_from(Order).where(*where))).one()
+        rows = (
+            await session.exec(
+                select(Order).where(*where).order_by(col(Order.id).desc())
+                .offset((q.page - 1) * q.page_size).limit(q.page_size)
+            )
+        ).all()
+    return OrderPage(items=[summary(o) for o in rows], total=total, page=q.page, page_size=q.page_size)
+
+
+async def get_order(call: Call) -> OrderOut:
+    async with call.services.sessionmaker() as session:
+        order = await _own_order(session, call.me.customer_id, call.params["number"])
+        return await order_detail(session, order)
+
+
+# ---- placing an order ----------------------------------------------------------------
+
+
+def _idempotency_key(call: Call) -> str:
+    key = (call.request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
+    if not key:
+        raise ApiError(422, "idempotency_key_required", "下单请求需要 Idempotency-Key 请求头")
+    if len(key) > 255:
+        raise ApiError(422, "idempotency_key_invalid", "Idempotency-Key 过长（最多 255 个字符）")
+    return key
+
+
+async def _ship_to(session: AsyncSession, call: Call, body: OrderIn) -> dict[str, object]:
+    if body.address_id is not None:
+        row = await session.get(CustomerAddress, body.address_id)
+        if row is None or row.customer_id != call.me.customer_id:
+            raise not_found("地址", "address_not_found")
+        contact, phone, province, city, district, detail = (
+            row.contact, row.phone, row.province, row.city, row.district, row.detail)
+    elif body.address is not None:
+        a = body.address
+        contact, phone, province, city, district, detail = (
+            a.contact, a.phone, a.province, a.city, a.district, a.detail)
+    else:
+        raise ApiError(422, "missing_fields", "请填写收货地址", missing=["address"])
+    return {"contact": contact, "phone": phone, "province": province, "city": city,
+            "district": district or None, "address_detail": detail}
+
+
+async def place_order(call: Call) -> Reply:
+    """Create, price, route and submit an order in one transaction.
+
+    Idempotent per customer and Idempotency-Key: the key is claimed in the same transaction
+    as the order, so a retry (even a concurrent one) gets the first order back, never a
+    second; the same key with a different body is a 409.
+    """
+    body: OrderIn = call.body
+    key = _idempotency_key(call)
+    digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    scope = f"customer:{call.me.customer_id}"
+    actor = Actor.customer(call.me.customer_id, call.me.openid)
+    now = call.services.clock()
+    async with call.services.sessionmaker() as session:
+        async with session.begin():
+            claim = (
+                insert_for(session, IdempotencyRecord)
+                .values(scope=scope, key=key, request_hash=digest, created_at=now)
+                .on_conflict_do_nothing(index_elements=["scope", "key"])
+            )
+            claimed = bool((await session.exec(claim)).rowcount)  # type: ignore[attr-defined]
+            if claimed:
+                fields = await _ship_to(session, call, body)
+                fields.update(delivery_date=body.delivery_date, rush=body.rush, remarks=body.remarks)
+                lines = [actions.DraftLine(sku=i.sku, quantity=i.quantity, unit=i.unit) for i in body.items]
+                created = await actions.create_order(
+                    session, call.me.customer_id, lines, actor, fields=fields,
+                    channel="miniprogram", now=now,
+                )
+                if created.missing:
+                    raise ApiError(422, "missing_fields", f"还缺：{'、'.join(created.missing)}",
+                                   missing=created.missing)
+                result = await submit_routed(session, created.order.id, actor, call.services.rules.current(), now=now)
+                record = (
+                    await session.exec(
+                        select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+                    )
+                ).one()
+                record.order_id = result.order.id
+                session.add(record)
+                order_id = result.order.id
+            else:
+                record = (
+                    await session.exec(
+                        select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+                    )
+                ).one()
+                if record.request_hash != digest:
+                    raise ApiError(409, "idempotency_key_reused", "该 Idempotency-Key 已用于另一笔不同的下单请求")
+                if record.order_id is None:
+                    raise ApiError(409, "idempotency_in_progress", "相同的下单请求正在处理中，请稍后重试")
+                order_id = record.order_id
+        order = await session.get(Order, order_id)
+        assert order is not None
+        detail = await order_detail(session, order)
+    headers = None if claimed else {"Idempotent-Replayed": "true"}
+    return Reply(detail, status=201 if claimed else 200, headers=headers)
+
+
+async def cancel_order(call: Call) -> OrderOut:
+    """Only before shipping: the state machine refuses a customer's cancel afterwards (409)."""
+    body: CancelIn | None = call.body
+    actor = Actor.customer(call.me.customer_id, call.me.openid)
+    async with call.services.sessionmaker() as session:
+        order = await _own_order(session, call.me.customer_id, call.params["number"])
+        if not can_cancel(order.status):
+            status = OrderStatus(order.status)
+            raise ApiError(409, "cannot_cancel", f"订单「{status.label}」，不能再取消，请联系业务员")
+        order_id = order.id
+    assert order_id is not None
+    await actions.cancel(call.services.sessionmaker, order_id, actor,
+                         reason=(body.reason if body else None) or "客户在小程序取消")
+    async with call.services.sessionmaker() as session:
+        fresh = await session.get(Order, order_id)
+        assert fresh is not None
+        return await order_detail(session, fresh)

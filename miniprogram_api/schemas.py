@@ -1,0 +1,270 @@
+"""Request and response models of /mp/v1: they validate input and generate the OpenAPI document.
+
+Money and quantities are Decimal, sent as strings ("0.095") so no client rounds them.
+Models that validate input forbid unknown fields: a misspelt field is a 422, not a silent drop.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+
+from orders.status import OrderStatus
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+# Amounts leave as plain decimal strings without trailing zeros: "0.25", "1250".
+Money = Annotated[
+    Decimal, PlainSerializer(lambda d: format(Decimal(d).normalize(), "f"), return_type=str, when_used="json")
+]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{7,12}$")]
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Error(Out):
+    """Every error: a stable code for programs and a Chinese message for people."""
+
+    code: str = Field(examples=["order_not_found"])
+    message: str = Field(examples=["订单不存在"])
+
+
+# ---- login ---------------------------------------------------------------------------
+
+
+class LoginIn(In):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
+        description="wx.login() 返回的 code"
+    )
+
+
+class LoginOut(Out):
+    token: str = Field(description="Authorization: Bearer <token>")
+    expires_in: int = Field(description="seconds")
+    customer_id: int
+    is_new: bool
+
+
+# ---- catalog -------------------------------------------------------------------------
+
+
+class CatalogQuery(In):
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    category: Annotated[str, StringConstraints(max_length=50)] = ""
+    page: int = Field(1, ge=1, le=1000)
+    page_size: int = Field(20, ge=1, le=50)
+
+
+class ProductOut(Out):
+    sku: str
+    name: str
+    category: str
+    spec: str
+    material: str
+    unit: str
+    pack_unit: str | None
+    pack_size: int | None
+    price: Money = Field(description="list price per base unit, before tier pricing")
+    aliases: list[str]
+    in_stock: bool
+
+
+class ProductPage(Out):
+    items: list[ProductOut]
+    total: int
+    page: int
+    page_size: int
+
+
+# ---- drafts --------------------------------------------------------------------------
+
+
+class DraftIn(In):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    today: date | None = Field(None, description="defaults to today in Asia/Shanghai")
+
+
+class DraftAddress(Out):
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    detail: str | None = None
+    raw: str | None = None
+
+
+class DraftItem(Out):
+    sku: str | None
+    name: str | None = None
+    raw: str | None = None
+    quantity: float | None = None
+    unit: str | None = None
+    confidence: float | None = None
+
+
+class DraftOut(Out):
+    """The Draft of contracts/extraction.md."""
+
+    items: list[DraftItem]
+    contact: str | None = None
+    company: str | None = None
+    phone: str | None = None
+    address: DraftAddress | None = None
+    delivery_date: date | None = None
+    rush: bool = False
+    remarks: str | None = None
+    missing: list[str] = []
+
+
+# ---- addresses -----------------------------------------------------------------------
+
+
+class AddressIn(In):
+    contact: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    phone: Phone
+    province: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20)]
+    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20)]
+    district: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] = ""
+    detail: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    is_default: bool = False
+
+
+class AddressOut(Out):
+    id: int
+    contact: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    detail: str
+    is_default: bool
+
+
+class AddressList(Out):
+    items: list[AddressOut]
+
+
+# ---- orders --------------------------------------------------------------------------
+
+
+class OrderLineIn(In):
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    quantity: Decimal = Field(gt=0, le=10_000_000, max_digits=14, decimal_places=3)
+    unit: Annotated[str, StringConstraints(strip_whitespace=True, max_length=8)] | None = Field(
+        None, description="the catalog unit, or its pack unit (盒/箱); default the catalog unit"
+    )
+
+
+class OrderIn(In):
+    items: list[OrderLineIn] = Field(min_length=1, max_length=100)
+    address_id: int | None = Field(None, ge=1, le=2**31 - 1, description="from the address book")
+    address: AddressIn | None = Field(None, description="instead of address_id")
+    delivery_date: date | None = None
+    rush: bool = False
+    remarks: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class OrderQuery(In):
+    status: OrderStatus | None = None
+    page: int = Field(1, ge=1, le=1000)
+    page_size: int = Field(20, ge=1, le=50)
+
+
+class OrderLineOut(Out):
+    sku: str | None
+    name: str
+    quantity: Money
+    unit: str
+    unit_price: Money
+    amount: Money
+    line_type: str
+
+
+class OrderEventOut(Out):
+    type: str
+    at: datetime
+    from_status: str | None
+    to_status: str | None
+    reason: str | None
+
+
+class ShipTo(Out):
+    contact: str | None
+    phone: str | None
+    province: str | None
+    city: str | None
+    district: str | None
+    detail: str | None
+
+
+class OrderSummary(Out):
+    number: str
+    status: OrderStatus
+    status_label: str
+    total: Money
+    delivery_date: date | None
+    rush: bool
+    created_at: datetime
+
+
+class OrderOut(OrderSummary):
+    channel: str
+    subtotal: Money
+    discount: Money
+    ship_to: ShipTo
+    remarks: str | None
+    carrier: str | None
+    waybill_no: str | None
+    can_cancel: bool
+    lines: list[OrderLineOut]
+    events: list[OrderEventOut] = Field(description="the events a customer may see, oldest first")
+
+
+class OrderPage(Out):
+    items: list[OrderSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+class CancelIn(In):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+
+
+# ---- uploads and jobs ----------------------------------------------------------------
+
+
+class JobOut(Out):
+    id: int
+    state: Literal["queued", "running", "done", "failed"]
+    draft: DraftOut | None = None
+    error: str | None = None
+    created_at: datetime
+
+
+# ---- subscriptions -------------------------------------------------------------------
+
+
+class SubscriptionIn(In):
+    """What wx.requestSubscribeMessage resolved with: template id → the user's choice."""
+
+    results: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=64)],
+        Literal["accept", "reject", "ban", "filter"],
+    ] = Field(min_length=1, max_length=20)
+
+
+class SubscriptionOut(Out):
+    template_id: str
+    remaining: int
+
+
+class SubscriptionList(Out):
+    items: list[SubscriptionOut]
