@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from orderbot.standin.keys import STATE, json_body
+from orderbot.standin.keys import STATE, json_body, readable_json
 from orderbot.standin.state import MINIPROGRAM, WECHAT, WECOM
 
 routes = web.RouteTableDef()
@@ -41,7 +41,7 @@ async def sent(request: web.Request) -> web.Response:
     if "to" in request.query:
         to = request.query["to"]
         entries = [e for e in entries if e["to"] == to or (isinstance(e["to"], list) and to in e["to"])]
-    return web.json_response(entries)
+    return readable_json(entries)
 
 
 @routes.delete("/__sent__")

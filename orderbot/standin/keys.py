@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -23,3 +24,11 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(DATA_FORMAT_ERROR, "data format error: not a JSON object")
     return body
+
+
+_dumps = functools.partial(json.dumps, ensure_ascii=False)
+
+
+def readable_json(data: Any, status: int = 200) -> web.Response:
+    """JSON with Chinese left readable, for what people look at (/__sent__, simulate)."""
+    return web.json_response(data, status=status, dumps=_dumps)

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from orderbot.standin.callbacks import WeChatSigning, WeComSigning, build_xml, deliver
-from orderbot.standin.keys import HTTP, STATE, json_body
+from orderbot.standin.keys import HTTP, STATE, json_body, readable_json
 from orderbot.standin.state import WECHAT, WECOM, StandinState
 
 routes = web.RouteTableDef()
@@ -122,7 +122,7 @@ async def simulate_wechat(request: web.Request) -> web.Response:
     )
     if delivery.reply:
         state.record("passive_reply", WECHAT, openid, "xml", delivery.reply)
-    return web.json_response({**delivery.as_json(), **facts})
+    return readable_json({**delivery.as_json(), **facts})
 
 
 def wecom_fields(body: dict[str, Any], state: StandinState) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -196,4 +196,4 @@ async def simulate_wecom(request: web.Request) -> web.Response:
     )
     if delivery.reply:
         state.record("passive_reply", WECOM, fields["FromUserName"], "xml", delivery.reply)
-    return web.json_response({**delivery.as_json(), **facts})
+    return readable_json({**delivery.as_json(), **facts})
