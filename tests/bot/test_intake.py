@@ -131,11 +131,14 @@ async def test_message_and_outbox_row_commit_together(sqlite_engine, monkeypatch
     intake = Intake(make_sessionmaker(sqlite_engine), store)
     msg = parse(text_xml("o_w", "atomic", msg_id=999))
 
-    async def broken_enqueue(*a, **k):
-        raise RuntimeError("crash between the two inserts")
+    real_insert_for = bot.intake.insert_for
 
-    real_enqueue = bot.intake.enqueue
-    monkeypatch.setattr(bot.intake, "enqueue", broken_enqueue)
+    def insert_failing_on_outbox(session, table):
+        if table in (Outbox, Outbox.__table__):
+            raise RuntimeError("crash between the two inserts")
+        return real_insert_for(session, table)
+
+    monkeypatch.setattr(bot.intake, "insert_for", insert_failing_on_outbox)
     try:
         await intake.accept(msg)
     except RuntimeError:
@@ -143,7 +146,7 @@ async def test_message_and_outbox_row_commit_together(sqlite_engine, monkeypatch
     else:
         raise AssertionError("the failure was swallowed")
     assert await count_rows(sqlite_engine) == (0, 0)
-    monkeypatch.setattr(bot.intake, "enqueue", real_enqueue)
+    monkeypatch.setattr(bot.intake, "insert_for", real_insert_for)
     result = await intake.accept(msg)  # WeChat's retry
     assert not result.duplicate
     assert await count_rows(sqlite_engine) == (1, 1)

@@ -1,0 +1,269 @@
+"""Throughput and latency of POST /wechat/callback, beside a bare aiohttp handler.
+
+    .venv/bin/python bench/intake.py [--requests 3000] [--concurrency 8] [--retries 0.2]
+
+Each server runs alone in its own process (a real TCP server on a free port); this process
+is the load generator (an aiohttp client keeping `concurrency` requests in flight). The
+callback server is the embedded profile: SQLite file + memory store, safe mode (AES), so
+every request is verified, decrypted, parsed, stored with its outbox row and acknowledged.
+`--retries` of the messages are delivered a second time, concurrently with the first, as
+WeChat's retries; afterwards the database must hold each distinct message exactly once.
+
+Prints requests/s and p50/p99 latency for both servers and the throughput ratio.
+Targets: ratio ≥ 0.5, callback p99 ≤ 20 ms, 0 duplicates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import xmltodict
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TOKEN, AES_KEY, APP_ID = (
+    "bench-token",
+    "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    "wxbench0000000001",
+)
+
+
+# --- the servers (run in a child process) -------------------------------------------------
+
+
+async def _bare_app() -> web.Application:
+    async def handler(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(text="success")
+
+    app = web.Application()
+    app.router.add_post("/wechat/callback", handler)
+    return app
+
+
+async def _callback_app(db_path: str) -> web.Application:
+    from sqlmodel import SQLModel
+
+    import orders.models  # noqa: F401
+    from bot.intake import Intake
+    from bot.wechat_callback import WeChatCallback, setup
+    from bot.wechat_crypto import CallbackCrypto
+    from orderbot.db import make_engine, make_sessionmaker
+    from orderbot.stores_memory import MemoryStore
+
+    engine = make_engine(f"sqlite+aiosqlite:///{db_path}")
+    async with engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all)
+    app = web.Application()
+    crypto = CallbackCrypto(TOKEN, AES_KEY, APP_ID)
+    setup(app, WeChatCallback(crypto, Intake(make_sessionmaker(engine), MemoryStore())))
+
+    async def close(_app: web.Application) -> None:
+        await engine.dispose()
+
+    app.on_cleanup.append(close)
+    return app
+
+
+def serve(kind: str, port: int, db_path: str) -> None:
+    async def main() -> None:
+        app = await (_bare_app() if kind == "bare" else _callback_app(db_path))
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        print("ready", flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+# --- the load generator ----------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _requests(n: int, retries: float, seed: int = 1) -> tuple[list[tuple[str, bytes]], int]:
+    """(url, body) pairs built by wechatpy's crypto; returns them and the distinct count."""
+    from wechatpy.crypto import WeChatCrypto
+    from wechatpy.utils import WeChatSigner
+
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+    rng = random.Random(seed)
+    distinct = int(n / (1 + retries))
+    out: list[tuple[str, bytes]] = []
+    for i in range(distinct):
+        ts, nonce = str(int(time.time())), str(rng.randrange(10**9))
+        xml = (
+            f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[o_{i % 500}]]>"
+            f"</FromUserName><CreateTime>{ts}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content><![CDATA[M8x30 外六角螺丝 {i} 个，镀锌，明天送到常州武进]]></Content>"
+            f"<MsgId>{7_000_000_000 + i}</MsgId></xml>"
+        )
+        env = xmltodict.parse(crypto.encrypt_message(xml, nonce, ts))["xml"]
+        signer = WeChatSigner()
+        signer.add_data(TOKEN, ts, nonce)
+        url = (
+            f"/wechat/callback?signature={signer.signature}&timestamp={ts}&nonce={nonce}"
+            f"&openid=o_{i % 500}&encrypt_type=aes&msg_signature={env['MsgSignature']}"
+        )
+        body = f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><Encrypt><![CDATA[{env['Encrypt']}]]></Encrypt></xml>"
+        out.append((url, body.encode()))
+    # Retries go right next to their original, so they are in flight at the same time.
+    with_retries: list[tuple[str, bytes]] = []
+    for i, req in enumerate(out):
+        with_retries.append(req)
+        if i < n - distinct:
+            with_retries.append(req)
+    return with_retries, distinct
+
+
+async def _load(
+    port: int, reqs: list[tuple[str, bytes]], concurrency: int, warmup: int
+) -> tuple[float, list[float], int]:
+    """(requests/s, latencies in ms, non-200 count) for the measured requests."""
+    base = f"http://127.0.0.1:{port}"
+    conn = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(base, connector=conn) as http:
+        queue = iter(enumerate(reqs))
+        lat: list[float] = []
+        bad = 0
+        started: list[float] = []
+
+        async def worker() -> None:
+            nonlocal bad
+            for i, (url, body) in queue:
+                if i == warmup:
+                    started.append(time.perf_counter())
+                t0 = time.perf_counter()
+                async with http.post(url, data=body) as resp:
+                    await resp.read()
+                    if resp.status != 200:
+                        bad += 1
+                if i >= warmup:
+                    lat.append((time.perf_counter() - t0) * 1000)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started[0]
+    return len(lat) / elapsed, lat, bad
+
+
+async def _run_server(kind: str, db_path: str) -> tuple[asyncio.subprocess.Process, int]:
+    port = _free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--serve",
+        kind,
+        "--port",
+        str(port),
+        "--db",
+        db_path,
+        stdout=asyncio.subprocess.PIPE,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+    )
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), 60)
+    if line.strip() != b"ready":
+        raise RuntimeError(f"{kind} server did not start")
+    return proc, port
+
+
+def _pct(values: list[float], q: float) -> float:
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+        if len(values) > 1
+        else values[0]
+    )
+
+
+async def _count(db_path: str) -> tuple[int, int, int]:
+    import sqlite3
+
+    with sqlite3.connect(db_path) as db:
+        messages = db.execute("SELECT count(*) FROM inbound_message").fetchone()[0]
+        distinct = db.execute("SELECT count(DISTINCT dedup_key) FROM inbound_message").fetchone()[0]
+        outbox = db.execute("SELECT count(*) FROM outbox WHERE kind = 'inbound'").fetchone()[0]
+    return messages, distinct, outbox
+
+
+async def bench(n: int, concurrency: int, retries: float, rounds: int) -> int:
+    warmup = min(200, n // 10)
+    print(f"building {n} safe-mode callbacks with wechatpy ({retries:.0%} delivered twice)…")
+    reqs, distinct = _requests(n, retries)
+    results: dict[str, list[tuple[float, list[float]]]] = {"bare": [], "callback": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(rounds):
+            for kind in ("bare", "callback"):
+                db_path = str(Path(tmp) / f"bench-{r}.db")
+                proc, port = await _run_server(kind, db_path)
+                try:
+                    rps, lat, bad = await _load(port, reqs, concurrency, warmup)
+                finally:
+                    proc.terminate()
+                    await proc.wait()
+                if bad:
+                    print(f"  {kind}: {bad} non-200 answers")
+                results[kind].append((rps, lat))
+                if kind == "callback":
+                    messages, unique, outbox = await _count(db_path)
+                    dupes = messages - unique
+                    print(
+                        f"  round {r + 1}: stored {messages} (distinct sent {distinct}), "
+                        f"outbox {outbox}, duplicates {dupes}"
+                    )
+                    if (messages, outbox, dupes) != (distinct, distinct, 0):
+                        print("  FAIL: stored messages do not match what was sent")
+                        return 1
+
+    def summary(kind: str) -> tuple[float, float, float]:
+        rps = statistics.median(x[0] for x in results[kind])
+        lat = [v for x in results[kind] for v in x[1]]
+        return rps, _pct(lat, 50), _pct(lat, 99)
+
+    b, c = summary("bare"), summary("callback")
+    print(f"\n{n} requests x {rounds} rounds, concurrency {concurrency}, medians over rounds")
+    print(f"{'server':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    print(f"{'bare':<10}{b[0]:>10.0f}{b[1]:>10.2f}{b[2]:>10.2f}")
+    print(f"{'callback':<10}{c[0]:>10.0f}{c[1]:>10.2f}{c[2]:>10.2f}")
+    ratio = c[0] / b[0]
+    ok = ratio >= 0.5 and c[2] <= 20
+    print(
+        f"throughput ratio callback/bare: {ratio:.2f}  (target ≥ 0.5; p99 target ≤ 20 ms) {'OK' if ok else 'MISSED'}"
+    )
+    return 0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--requests", type=int, default=3000)
+    p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument("--retries", type=float, default=0.2)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--serve", choices=["bare", "callback"], help=argparse.SUPPRESS)
+    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--db", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.serve:
+        serve(args.serve, args.port, args.db)
+        return 0
+    return asyncio.run(bench(args.requests, args.concurrency, args.retries, args.rounds))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
