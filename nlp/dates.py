@@ -65,6 +65,13 @@ def _candidates(text: str, today: dt.date):
             day = _month_day(today, mo, d)
             if day:
                 yield day, m, True
+    # 11/3号: month/day with a day word.
+    for m in re.finditer(r"(?<![\d/])(\d{1,2})/(\d{1,2})\s*[号日]", text):
+        mo, d = int(m.group(1)), int(m.group(2))
+        if 1 <= mo <= 12 and 1 <= d <= 31:
+            day = _month_day(today, mo, d)
+            if day:
+                yield day, m, True
     # Day of month: 3号, 15号之前 (needs a delivery word: 20号院 and 88号 are addresses).
     for m in re.finditer(rf"(?<![\d月路街道弄巷栋楼院室层区幢座村组\-#A-Za-z])({_N})\s*[号日](?=" + _DELIVERY_AFTER + ")", text):
         d = _num(m.group(1))
@@ -81,15 +88,17 @@ def _candidates(text: str, today: dt.date):
         day = _safe(ny, nm, d or 0)
         if day:
             yield day, m, True
-    for m in re.finditer(r"大后天|后天|明天|今天|今晚|当天|马上|立刻|现在", text):
+    for m in re.finditer(r"大大后天|大后天|后天|明天|今天|今晚|当天|马上|立刻|现在", text):
         w = m.group(0)
-        off = {"大后天": 3, "后天": 2, "明天": 1}.get(w, 0)
+        off = {"大大后天": 4, "大后天": 3, "后天": 2, "明天": 1}.get(w, 0)
         yield today + dt.timedelta(days=off), m, w in ("明天", "后天", "大后天")
     # Weeks: 下下周一, 下周三, 这周五, 本礼拜五, 周六, 星期天.
-    for m in re.finditer(r"(下下|下|这|本|今)?个?(?:周|星期|礼拜)([一二三四五六日天末1-7])", text):
+    for m in re.finditer(
+        r"(上上|上|下下|下|这|本|今)?个?(?:(?:周|星期|礼拜)的?(?=周|星期|礼拜))?(?:周|星期|礼拜)([一二三四五六日天末1-7])", text
+    ):
         which, wd = m.group(1) or "", m.group(2)
         idx = _WEEKDAY.get(wd, int(wd) - 1 if wd.isdigit() else 0)
-        weeks = {"下下": 2, "下": 1}.get(which, 0)
+        weeks = {"下下": 2, "下": 1, "上": -1, "上上": -2}.get(which, 0)
         day = monday + dt.timedelta(days=7 * weeks + idx)
         if not which and day < today:
             day += dt.timedelta(days=7)
