@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import aiohttp
 from aiohttp import web
@@ -45,9 +45,11 @@ def create_app(
     store: KeyValueStore | None = None,
     http: aiohttp.ClientSession | None = None,
     start_worker: bool | None = None,
+    features: Sequence[str] = FEATURES,
 ) -> web.Application:
     """The web app. Passed-in engine/store/http are borrowed (not closed at shutdown).
-    `start_worker`: run the outbox worker in-process; default: in the embedded profile."""
+    `start_worker`: run the outbox worker in-process; default: in the embedded profile.
+    `features`: the router modules to mount (tests of the shell alone pass ())."""
     settings = settings or get_settings()
     app = web.Application(
         middlewares=[middlewares.request_context, middlewares.errors], client_max_size=MAX_BODY
@@ -67,7 +69,7 @@ def create_app(
         app.cleanup_ctx.append(_in_process_worker)
 
     health.setup(app)
-    for name in FEATURES:
+    for name in features:
         module = import_if_present(name)
         setup = getattr(module, "setup", None)
         if setup is None:

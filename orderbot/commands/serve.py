@@ -10,10 +10,6 @@ import argparse
 import asyncio
 import sys
 
-from sqlalchemy import inspect
-from sqlmodel import SQLModel
-
-from orderbot.optional import import_if_present
 from orderbot.settings import get_settings
 
 
@@ -23,22 +19,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 async def database_problem(url: str) -> str | None:
-    """Why the database at `url` cannot be served, or None when it is ready."""
-    import orders.models  # noqa: F401  (registers the tables)
+    """Why the database at `url` cannot be served, or None when it is at the migration head."""
     from orderbot.db import make_engine
+    from orderbot.migrations import MigrationRequired, ensure_current
 
-    migrations = import_if_present("orderbot.migrations")
-    at_head = getattr(migrations, "is_at_head", None)
     engine = make_engine(url)
     try:
-        if at_head is not None:
-            return None if await at_head(engine) else "the database is not at the latest migration"
-        async with engine.connect() as conn:
-            present = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
-        missing = sorted(set(SQLModel.metadata.tables) - present)
-        if missing:
-            return f"the database has no table(s) {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}"
+        await ensure_current(engine)
         return None
+    except MigrationRequired as exc:
+        return str(exc)
     except Exception as exc:
         return f"cannot reach the database ({type(exc).__name__}: {exc})"
     finally:
