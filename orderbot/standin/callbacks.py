@@ -81,14 +81,23 @@ class Delivery:
         }
 
 
-class WeChatSigning:
-    """Signs (and in safe mode encrypts) OA callbacks; decrypts orderbot's passive replies."""
+MODES = ("plaintext", "compatible", "safe")
 
-    def __init__(self, token: str, aes_key: str, appid: str, original_id: str) -> None:
+
+class WeChatSigning:
+    """Signs (and in safe or compatible mode encrypts) OA callbacks; decrypts orderbot's
+    passive replies. Safe mode sends only the ciphertext, compatible mode both."""
+
+    def __init__(
+        self, token: str, aes_key: str, appid: str, original_id: str, mode: str = ""
+    ) -> None:
         self.token = token
         self.appid = appid
         self.original_id = original_id
         self.crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
+        self.mode = mode or ("safe" if aes_key else "plaintext")
+        if self.mode not in MODES or (self.mode != "plaintext" and self.crypto is None):
+            raise ValueError(f"mode must be one of {MODES}; compatible and safe need WECHAT_AES_KEY")
 
     def request(self, xml: str, openid: str) -> tuple[dict[str, str], str]:
         ts, nonce = str(int(time.time())), secrets.token_hex(5)
@@ -98,13 +107,21 @@ class WeChatSigning:
             "nonce": nonce,
             "openid": openid,
         }
-        if self.crypto is None:
+        if self.mode == "plaintext" or self.crypto is None:
             return params, xml
         encrypted = self.crypto.encrypt_message(xml, nonce, ts)
         encrypt = _element(encrypted, "Encrypt")
         params.update(encrypt_type="aes", msg_signature=signature(self.token, ts, nonce, encrypt))
+        if self.mode == "compatible":
+            return params, xml.replace("</xml>", f"<Encrypt>{cdata(encrypt)}</Encrypt></xml>")
         body = f"<xml><ToUserName>{cdata(self.original_id)}</ToUserName><Encrypt>{cdata(encrypt)}</Encrypt></xml>"
         return params, body
+
+    def verification(self) -> tuple[dict[str, str], str]:
+        """URL verification (GET): the echostr comes back as it was sent."""
+        ts, nonce, echostr = str(int(time.time())), secrets.token_hex(5), secrets.token_hex(9)
+        return {"signature": signature(self.token, ts, nonce), "timestamp": ts, "nonce": nonce,
+                "echostr": echostr}, echostr
 
     def read_reply(self, body: str) -> str:
         if self.crypto is None or "<Encrypt>" not in body:
@@ -136,6 +153,14 @@ class WeComSigning:
             f"<AgentID>{cdata(str(self.agentid))}</AgentID><Encrypt>{cdata(encrypt)}</Encrypt></xml>"
         )
         return params, body
+
+    def verification(self) -> tuple[dict[str, str], str]:
+        """URL verification (GET): echostr is encrypted; the answer must be its plaintext."""
+        ts, nonce, plain = str(int(time.time())), secrets.token_hex(5), secrets.token_hex(9)
+        echostr = _element(self.crypto.encrypt_message(plain, nonce, ts), "Encrypt")
+        params = {"msg_signature": signature(self.token, ts, nonce, echostr), "timestamp": ts,
+                  "nonce": nonce, "echostr": echostr}
+        return params, plain
 
     def read_reply(self, body: str) -> str:
         if "<Encrypt>" not in body:
@@ -188,6 +213,21 @@ async def deliver(
                 delivery.reply_error = f"reply could not be verified/decrypted: {exc!r}"
         break
     return delivery
+
+
+async def verify_url(
+    session: aiohttp.ClientSession, url: str, signing: WeChatSigning | WeComSigning, *, wait: float
+) -> dict[str, Any]:
+    """What the admin console does when the callback URL is saved: GET with an echostr."""
+    params, expected = signing.verification()
+    started = time.perf_counter()
+    try:
+        async with session.get(url, params=params, timeout=aiohttp.ClientTimeout(total=wait)) as resp:
+            status, text = resp.status, await resp.text()
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        return {"url": url, "verified": False, "status": None, "error": repr(exc), "elapsed_ms": _ms(started)}
+    return {"url": url, "verified": status == 200 and text == expected, "status": status,
+            "answer": text[:200], "expected": expected, "elapsed_ms": _ms(started)}
 
 
 def _ms(started: float) -> float:

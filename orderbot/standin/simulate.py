@@ -18,7 +18,13 @@ from typing import Any
 
 from aiohttp import web
 
-from orderbot.standin.callbacks import WeChatSigning, WeComSigning, build_xml, deliver
+from orderbot.standin.callbacks import (
+    WeChatSigning,
+    WeComSigning,
+    build_xml,
+    deliver,
+    verify_url,
+)
 from orderbot.standin.keys import HTTP, STATE, json_body, readable_json
 from orderbot.standin.state import WECHAT, WECOM, StandinState
 
@@ -96,12 +102,29 @@ def wechat_fields(
     return fields, facts
 
 
+def wechat_signing(state: StandinState, mode: str = "") -> WeChatSigning:
+    cfg = state.config
+    if not cfg.wechat_token or not cfg.wechat_appid:
+        raise bad_request("set WECHAT_APPID and WECHAT_TOKEN (and WECHAT_AES_KEY for safe mode)")
+    try:
+        return WeChatSigning(
+            cfg.wechat_token, cfg.wechat_aes_key, cfg.wechat_appid, cfg.wechat_original_id, mode
+        )
+    except ValueError as exc:
+        raise bad_request(str(exc)) from exc
+
+
+def wecom_signing(state: StandinState) -> WeComSigning:
+    cfg = state.config
+    if not (cfg.wecom_corpid and cfg.wecom_token and cfg.wecom_aes_key):
+        raise bad_request("set WECOM_CORPID, WECOM_TOKEN and WECOM_AES_KEY")
+    return WeComSigning(cfg.wecom_token, cfg.wecom_aes_key, cfg.wecom_corpid, cfg.wecom_agentid)
+
+
 @routes.post("/__simulate__/wechat")
 async def simulate_wechat(request: web.Request) -> web.Response:
     state = request.app[STATE]
     cfg = state.config
-    if not cfg.wechat_token or not cfg.wechat_appid:
-        raise bad_request("set WECHAT_APPID and WECHAT_TOKEN (and WECHAT_AES_KEY for safe mode)")
     body = await json_body(request)
     fields, facts = wechat_fields(body, state, str(request.url.origin()))
     openid = fields["FromUserName"]
@@ -110,7 +133,7 @@ async def simulate_wechat(request: web.Request) -> web.Response:
     else:
         state.register_user(WECHAT, openid, str(body.get("unionid", "")))
         state.open_window(openid)
-    signing = WeChatSigning(cfg.wechat_token, cfg.wechat_aes_key, cfg.wechat_appid, cfg.wechat_original_id)
+    signing = wechat_signing(state, str(body.get("mode") or ""))
     delivery = await deliver(
         request.app[HTTP],
         str(body.get("callback_url") or cfg.callback_url),
@@ -125,7 +148,9 @@ async def simulate_wechat(request: web.Request) -> web.Response:
     return readable_json({**delivery.as_json(), **facts})
 
 
-def wecom_fields(body: dict[str, Any], state: StandinState) -> tuple[dict[str, Any], dict[str, Any]]:
+def wecom_fields(
+    body: dict[str, Any], state: StandinState, origin: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
     userid = str(body.get("userid") or "")
     if not userid:
         raise bad_request("userid is required")
@@ -137,13 +162,18 @@ def wecom_fields(body: dict[str, Any], state: StandinState) -> tuple[dict[str, A
     }
     agent = {"AgentID": int(cfg.wecom_agentid) if str(cfg.wecom_agentid).isdigit() else cfg.wecom_agentid}
     facts: dict[str, Any] = {}
-    if "text" in body:
+    if "text" in body or "image" in body:
         msgid = int(body.get("msgid") or next(_msgids))
         facts["msgid"] = msgid
-        return {**head, "MsgType": "text", "Content": str(body["text"]), "MsgId": msgid, **agent}, facts
+        if "text" in body:
+            return {**head, "MsgType": "text", "Content": str(body["text"]), "MsgId": msgid, **agent}, facts
+        data, kind = read_image(str(body["image"]))
+        media_id = facts["media_id"] = state.add_media(WECOM, data, kind)
+        pic = f"{origin}/__media__/{media_id}"
+        return {**head, "MsgType": "image", "PicUrl": pic, "MediaId": media_id, "MsgId": msgid, **agent}, facts
     event = str(body.get("event") or "")
     if not event:
-        raise bad_request("give text, or event (e.g. template_card_event)")
+        raise bad_request("give text, image, or event (e.g. template_card_event)")
     fields: dict[str, Any] = {**head, "MsgType": "event", "Event": event, "EventKey": str(body.get("event_key", ""))}
     if event == "template_card_event":
         task_id = str(body.get("task_id") or "")
@@ -179,12 +209,10 @@ def _card_type(state: StandinState, task_id: str) -> str:
 async def simulate_wecom(request: web.Request) -> web.Response:
     state = request.app[STATE]
     cfg = state.config
-    if not (cfg.wecom_corpid and cfg.wecom_token and cfg.wecom_aes_key):
-        raise bad_request("set WECOM_CORPID, WECOM_TOKEN and WECOM_AES_KEY")
+    signing = wecom_signing(state)
     body = await json_body(request)
-    fields, facts = wecom_fields(body, state)
+    fields, facts = wecom_fields(body, state, str(request.url.origin()))
     state.register_user(WECOM, fields["FromUserName"])
-    signing = WeComSigning(cfg.wecom_token, cfg.wecom_aes_key, cfg.wecom_corpid, cfg.wecom_agentid)
     delivery = await deliver(
         request.app[HTTP],
         str(body.get("callback_url") or cfg.wecom_callback_url),
@@ -197,3 +225,21 @@ async def simulate_wecom(request: web.Request) -> web.Response:
     if delivery.reply:
         state.record("passive_reply", WECOM, fields["FromUserName"], "xml", delivery.reply)
     return readable_json({**delivery.as_json(), **facts})
+
+
+@routes.post("/__simulate__/verify")
+async def simulate_verify(request: web.Request) -> web.Response:
+    """{"app": "wechat"|"wecom"}: the URL check the admin console makes when the callback
+    URL is saved (GET with a signed echostr, encrypted for WeCom)."""
+    state = request.app[STATE]
+    body = await json_body(request)
+    app = str(body.get("app") or "wechat")
+    if app == "wecom":
+        signing: WeChatSigning | WeComSigning = wecom_signing(state)
+        url = str(body.get("callback_url") or state.config.wecom_callback_url)
+    elif app == "wechat":
+        signing, url = wechat_signing(state), str(body.get("callback_url") or state.config.callback_url)
+    else:
+        raise bad_request("app must be wechat or wecom")
+    wait = float(body.get("timeout") or state.config.callback_timeout)
+    return readable_json(await verify_url(request.app[HTTP], url, signing, wait=wait))

@@ -16,7 +16,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.enterprise.crypto import WeChatCrypto as WeComCrypto
 from wechatpy.utils import check_signature
 
-from orderbot.standin import StandinState
+from orderbot.standin import StandinConfig, StandinState
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -27,7 +27,7 @@ PNG = base64.b64decode(
 class FakeOrderbot:
     """Plays orderbot's callback endpoints: verifies, decrypts and records every delivery."""
 
-    state: StandinState
+    config: StandinConfig  # orderbot's own copy of the credentials
     delays: list[float] = field(default_factory=list)  # sleep per attempt, in order
     reply: str = ""  # a passive reply XML to answer with
     received: list[dict[str, Any]] = field(default_factory=list)
@@ -36,7 +36,19 @@ class FakeOrderbot:
         app = web.Application()
         app.router.add_post("/wechat/callback", self.wechat)
         app.router.add_post("/wecom/callback", self.wecom)
+        app.router.add_get("/wechat/callback", self.wechat_verify)
+        app.router.add_get("/wecom/callback", self.wecom_verify)
         return app
+
+    async def wechat_verify(self, request: web.Request) -> web.Response:
+        q, cfg = request.query, self.config
+        check_signature(cfg.wechat_token, q["signature"], q["timestamp"], q["nonce"])
+        return web.Response(text=q["echostr"])
+
+    async def wecom_verify(self, request: web.Request) -> web.Response:
+        q, cfg = request.query, self.config
+        crypto = WeComCrypto(cfg.wecom_token, cfg.wecom_aes_key, cfg.wecom_corpid)
+        return web.Response(text=crypto.check_signature(q["msg_signature"], q["timestamp"], q["nonce"], q["echostr"]))
 
     async def _delay(self) -> None:
         if self.delays:
@@ -44,14 +56,15 @@ class FakeOrderbot:
 
     async def wechat(self, request: web.Request) -> web.Response:
         q, body = request.query, await request.text()
-        cfg = self.state.config
+        cfg = self.config
         check_signature(cfg.wechat_token, q["signature"], q["timestamp"], q["nonce"])
         crypto = None
         if q.get("encrypt_type") == "aes":
             crypto = WeChatCrypto(cfg.wechat_token, cfg.wechat_aes_key, cfg.wechat_appid)
             body = crypto.decrypt_message(body, q["msg_signature"], q["timestamp"], q["nonce"])
+        raw = xmltodict.parse(await request.text())["xml"]
         msg = xmltodict.parse(body)["xml"]
-        self.received.append({"query": dict(q), "msg": msg})
+        self.received.append({"query": dict(q), "msg": msg, "raw": raw})
         await self._delay()
         if self.reply and crypto is not None:
             return web.Response(text=crypto.encrypt_message(self.reply, q["nonce"], q["timestamp"]))
@@ -59,7 +72,7 @@ class FakeOrderbot:
 
     async def wecom(self, request: web.Request) -> web.Response:
         q, body = request.query, await request.text()
-        cfg = self.state.config
+        cfg = self.config
         crypto = WeComCrypto(cfg.wecom_token, cfg.wecom_aes_key, cfg.wecom_corpid)
         plain = crypto.decrypt_message(body, q["msg_signature"], q["timestamp"], q["nonce"])
         self.received.append({"query": dict(q), "msg": xmltodict.parse(plain)["xml"]})
@@ -69,7 +82,7 @@ class FakeOrderbot:
 
 @pytest.fixture
 async def orderbot(aiohttp_server, standin_state: StandinState) -> FakeOrderbot:
-    fake = FakeOrderbot(standin_state)
+    fake = FakeOrderbot(standin_state.config)
     server: TestServer = await aiohttp_server(fake.app())
     base = str(server.make_url("")).rstrip("/")
     standin_state.config = standin_state.config.with_(
@@ -220,3 +233,43 @@ async def test_wecom_text_and_card_button_event(
     first = await (await standin.post(path, params={"access_token": tok}, json=update)).json()
     second = await (await standin.post(path, params={"access_token": tok}, json=update)).json()
     assert (first["errcode"], second["errcode"]) == (0, 40078)
+
+
+async def test_compatible_mode_sends_plaintext_and_ciphertext(
+    standin: TestClient, orderbot: FakeOrderbot
+) -> None:
+    await simulate(standin, {"openid": "o-compat", "text": "两种都有", "mode": "compatible"})
+    [got] = orderbot.received
+    assert got["query"]["encrypt_type"] == "aes"
+    assert got["raw"]["Content"] == "两种都有" and got["raw"]["Encrypt"]
+    assert got["msg"]["Content"] == "两种都有"  # the decrypted copy agrees
+    resp = await standin.post("/__simulate__/wechat", json={"openid": "o", "text": "x", "mode": "weird"})
+    assert resp.status == 400
+
+
+async def test_url_verification_for_both_apps(standin: TestClient, orderbot: FakeOrderbot) -> None:
+    for app in ("wechat", "wecom"):
+        result = await (await standin.post("/__simulate__/verify", json={"app": app})).json()
+        assert result["verified"], result
+
+
+async def test_url_verification_notices_a_wrong_answer(
+    standin: TestClient, standin_state: StandinState, orderbot: FakeOrderbot
+) -> None:
+    standin_state.config = standin_state.config.with_(wecom_aes_key="a" * 43)  # orderbot has another key
+    result = await (await standin.post("/__simulate__/verify", json={"app": "wecom"})).json()
+    assert not result["verified"]
+
+
+async def test_wecom_image_from_a_rep_is_downloadable_with_a_wecom_token(
+    standin: TestClient, orderbot: FakeOrderbot
+) -> None:
+    result = await simulate(
+        standin, {"userid": "rep-zhou", "image": base64.b64encode(PNG).decode()}, "wecom"
+    )
+    msg = orderbot.received[0]["msg"]
+    assert msg["MsgType"] == "image" and msg["MediaId"] == result["media_id"]
+    params = {"corpid": "ww0000test0000corp", "corpsecret": "wecom-secret"}
+    tok = (await (await standin.get("/cgi-bin/gettoken", params=params)).json())["access_token"]
+    resp = await standin.get("/cgi-bin/media/get", params={"access_token": tok, "media_id": msg["MediaId"]})
+    assert await resp.read() == PNG
