@@ -24,8 +24,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import xmltodict
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import cards
@@ -111,21 +111,19 @@ def refusal_text(exc: OrderError | TransitionError) -> str:
 
 
 async def _order_by_number(session: AsyncSession, number: str) -> Order | None:
-    return (await session.execute(select(Order).where(Order.number == number))).scalar_one_or_none()
+    return (await session.exec(select(Order).where(Order.number == number))).one_or_none()
 
 
 async def _rep_by_userid(session: AsyncSession, userid: str) -> SalesRep | None:
-    return (
-        await session.execute(select(SalesRep).where(SalesRep.wecom_userid == userid))
-    ).scalar_one_or_none()
+    return (await session.exec(select(SalesRep).where(SalesRep.wecom_userid == userid))).one_or_none()
 
 
 async def _rep_by_name(session: AsyncSession, name: str) -> list[SalesRep]:
-    rows = await session.execute(select(SalesRep).where(SalesRep.active, SalesRep.name == name))
-    found = list(rows.scalars())
+    found = list(await session.exec(select(SalesRep).where(SalesRep.active, SalesRep.name == name)))
     if not found:
-        rows = await session.execute(select(SalesRep).where(SalesRep.active, SalesRep.name.contains(name)))  # type: ignore[attr-defined]
-        found = list(rows.scalars())
+        found = list(await session.exec(
+            select(SalesRep).where(SalesRep.active, SalesRep.name.contains(name))  # type: ignore[attr-defined]
+        ))
     return found
 
 
@@ -242,11 +240,11 @@ async def todo_text(rep: Rep) -> str:
             Order.rep_id == rep.row.id,
             Order.status.in_([OrderStatus.PENDING.value, OrderStatus.ON_HOLD.value]),  # type: ignore[attr-defined]
         )
-        orders = list((await s.execute(mine.order_by(Order.created_at))).scalars())
+        orders = list(await s.exec(mine.order_by(Order.created_at)))
         if rep.row.is_manager:
             team = select(SalesRep.id).where(SalesRep.manager_id == rep.row.id)
             held = select(Order).where(Order.status == OrderStatus.ON_HOLD.value, Order.rep_id.in_(team))  # type: ignore[union-attr]
-            orders += [o for o in (await s.execute(held)).scalars() if o.id not in {x.id for x in orders}]
+            orders += [o for o in (await s.exec(held)) if o.id not in {x.id for x in orders}]
     if not orders:
         return "暂无待办订单。"
     lines = [f"待办订单 {len(orders)} 张："]

@@ -18,8 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 import xmltodict
-from sqlalchemy import String, cast, or_, select
+from sqlalchemy import String, cast, or_
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import conversation
@@ -95,7 +96,7 @@ async def find_customer(
             conds += [Customer.company.contains(name), Customer.name.contains(name)]  # type: ignore[union-attr, attr-defined]
     if not conds:
         return []
-    found = list((await session.execute(select(Customer).where(or_(*conds)).limit(10))).scalars())
+    found = list(await session.exec(select(Customer).where(or_(*conds)).limit(10)))
 
     def score(c: Customer) -> int:
         s = 0
@@ -135,7 +136,7 @@ class InquiryFlow:
     async def reader(self, today: dt.date) -> DraftReader:
         if self._catalog is None or time.monotonic() - self._loaded_at > CATALOG_TTL:
             async with self.sessionmaker() as s:
-                products = list((await s.execute(select(Product).where(Product.active))).scalars())
+                products = list(await s.exec(select(Product).where(Product.active)))
             rows = [
                 {"sku": p.sku, "name": p.name, "category": p.category, "spec": p.spec,
                  "material": p.material, "unit": p.unit, "pack_unit": p.pack_unit or "",
@@ -151,7 +152,7 @@ class InquiryFlow:
 
     async def _session(self, s: AsyncSession, userid: str) -> ChatSession | None:
         stmt = select(ChatSession).where(ChatSession.channel == CHANNEL, ChatSession.user_key == userid)
-        return (await s.execute(stmt)).scalar_one_or_none()
+        return (await s.exec(stmt)).one_or_none()
 
     async def _save(self, userid: str, customer_id: int | None, state: conversation.SessionState) -> None:
         async with self.sessionmaker() as s, s.begin():

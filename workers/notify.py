@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import cards
@@ -158,7 +158,7 @@ async def order_payload(session: AsyncSession, order_id: int, event: str) -> dic
     order = await session.get(Order, order_id)
     if order is None:
         raise PermanentError(f"order {order_id} not found")
-    lines = (await session.execute(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id))).scalars()
+    lines = (await session.exec(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id)))
     payload = rep_card_payload(event, order, list(lines))
     payload["version"] = order.version
     return payload
@@ -330,8 +330,8 @@ async def update_card(ctx: JobContext, row: Outbox) -> None:
 
 
 async def _managers(session: AsyncSession) -> list[str]:
-    rows = await session.execute(select(SalesRep.wecom_userid).where(SalesRep.is_manager, SalesRep.active))
-    return [r for r in rows.scalars()]
+    rows = await session.exec(select(SalesRep.wecom_userid).where(SalesRep.is_manager, SalesRep.active))
+    return list(rows.all())
 
 
 @handler(KIND_MANAGER)
@@ -366,7 +366,7 @@ async def alert_manager(ctx: JobContext, row: Outbox) -> None:
 
 
 async def _schedule_digest(session: AsyncSession, robot_key: str, folded_key: str, wait: float) -> None:
-    waiting = await session.execute(
+    waiting = await session.exec(
         select(Outbox.id).where(
             Outbox.kind == KIND_DIGEST, Outbox.state == queue.PENDING, Outbox.target == robot_key,
             Outbox.locked_by.is_(None),  # type: ignore[union-attr]

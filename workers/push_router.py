@@ -25,8 +25,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orderbot.stores import KeyValueStore
@@ -163,7 +164,7 @@ async def last_inbound_at(session: AsyncSession, openid: str) -> datetime | None
     stmt = select(func.max(InboundMessage.received_at)).where(
         InboundMessage.channel == "wechat", InboundMessage.from_user == openid
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return (await session.exec(stmt)).one_or_none()
 
 
 async def load_reach(
@@ -177,13 +178,13 @@ async def load_reach(
             PushDelivery.channel == Channel.CS.value,
             PushDelivery.sent_at >= last,
         )
-        sent = int((await session.execute(stmt)).scalar_one())
+        sent = int((await session.exec(stmt)).one())
     consents = 0
     if template_id and mp_openid:
         stmt2 = select(SubscribeConsent.remaining).where(
             SubscribeConsent.openid == mp_openid, SubscribeConsent.template_id == template_id
         )
-        consents = int((await session.execute(stmt2)).scalar_one_or_none() or 0)
+        consents = int((await session.exec(stmt2)).one_or_none() or 0)
     return Reach(last, sent, consents)
 
 
@@ -191,12 +192,12 @@ async def grant_consent(session: AsyncSession, openid: str, template_id: str, co
     """Record one-time subscribe consents of a mini-program user (`openid` is the mp openid),
     as the mini-program reports them after wx.requestSubscribeMessage."""
     row = (
-        await session.execute(
+        await session.exec(
             select(SubscribeConsent).where(
                 SubscribeConsent.openid == openid, SubscribeConsent.template_id == template_id
             )
         )
-    ).scalar_one_or_none()
+    ).one_or_none()
     if row is None:
         session.add(SubscribeConsent(openid=openid, template_id=template_id, remaining=count))
     else:
@@ -207,12 +208,12 @@ async def grant_consent(session: AsyncSession, openid: str, template_id: str, co
 
 async def _use_consent(session: AsyncSession, openid: str, template_id: str, *, all_of_them: bool = False) -> None:
     row = (
-        await session.execute(
+        await session.exec(
             select(SubscribeConsent).where(
                 SubscribeConsent.openid == openid, SubscribeConsent.template_id == template_id
             )
         )
-    ).scalar_one_or_none()
+    ).one_or_none()
     if row is not None:
         row.remaining = 0 if all_of_them else max(row.remaining - 1, 0)
         row.updated_at = utcnow()
@@ -221,7 +222,7 @@ async def _use_consent(session: AsyncSession, openid: str, template_id: str, *, 
 
 async def already_delivered(session: AsyncSession, dedup_key: str) -> PushDelivery | None:
     stmt = select(PushDelivery).where(PushDelivery.dedup_key == dedup_key)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return (await session.exec(stmt)).one_or_none()
 
 
 async def record(
@@ -424,7 +425,7 @@ async def send_digest(session: AsyncSession, api: PushApi, limiter: RobotLimiter
         .where(PushDelivery.target == robot_key, PushDelivery.channel == Channel.DIGEST_PENDING.value)
         .order_by(PushDelivery.id)
     )
-    waiting = list((await session.execute(stmt)).scalars())
+    waiting = list(await session.exec(stmt))
     if not waiting:
         return 0
     wait = await limiter.acquire(robot_key)
