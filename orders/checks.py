@@ -111,8 +111,16 @@ async def release_stock(session: AsyncSession, needs: Mapping[str, int]) -> dict
 
 
 async def move_stock(session: AsyncSession, before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int]:
-    """Adjust a reservation from `before` to `after` needs; returns {sku: stock change}."""
-    more = {s: after.get(s, 0) - before.get(s, 0) for s in set(before) | set(after)}
-    taken = await reserve_stock(session, {s: d for s, d in more.items() if d > 0})
-    given = await release_stock(session, {s: -d for s, d in more.items() if d < 0})
-    return {**taken, **given}
+    """Adjust a reservation from `before` to `after` needs; returns {sku: stock change}.
+
+    One pass in SKU order, like reserve/release, so concurrent edits lock products in the
+    same order and cannot deadlock each other on PostgreSQL.
+    """
+    moved: dict[str, int] = {}
+    for sku in sorted(set(before) | set(after)):
+        more = after.get(sku, 0) - before.get(sku, 0)
+        if more > 0:
+            moved.update(await reserve_stock(session, {sku: more}))
+        elif more < 0:
+            moved.update(await release_stock(session, {sku: -more}))
+    return moved

@@ -8,11 +8,17 @@ render a WeChat message or a WeCom card without reading the database again.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from orders.events import jsonable
 from orders.models import Order, OrderLine
 from orders.status import OrderStatus, Role, allowed_actions
+
+
+def money(value: Decimal | int | None) -> str:
+    """Amounts as people read them: two decimals, 元."""
+    return f"{Decimal(value or 0):.2f}"
 
 
 def line_summary(line: OrderLine) -> dict[str, Any]:
@@ -25,7 +31,7 @@ def line_summary(line: OrderLine) -> dict[str, Any]:
         "base_quantity": line.base_quantity,
         "base_unit": line.base_unit,
         "unit_price": line.unit_price,
-        "amount": line.amount,
+        "amount": money(line.amount),
         "gift": not line.counts_as_sales,
     }
 
@@ -39,7 +45,7 @@ def order_payload(event: str, order: Order, lines: Iterable[OrderLine], **extra:
         "customer_id": order.customer_id,
         "status": status.value,
         "status_label": status.label,
-        "total": order.total,
+        "total": money(order.total),
         "delivery_date": order.delivery_date,
         "rush": order.rush,
         "lines": [line_summary(line) for line in lines],
