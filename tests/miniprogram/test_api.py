@@ -309,3 +309,20 @@ async def test_subscriptions_count_each_accept(mp: Mp) -> None:
         assert resp.status == 200
     body = await (await mp.client.get("/mp/v1/subscriptions", headers=mp.auth(token))).json()
     assert body["items"] == [{"template_id": "TPL_SHIP", "remaining": 2}]
+
+
+# ---- drafts ----------------------------------------------------------------------------------
+
+
+async def test_draft_preview_reads_items_contact_and_date(mp: Mp) -> None:
+    token = await mp.login("drafter")
+    text = "M6*20的外六角 304的 5000个，明天送到常州武进湖塘镇长虹路88号，张工 13812345678"
+    resp = await mp.client.post("/mp/v1/drafts", json={"text": text, "today": "2026-03-02"}, headers=mp.auth(token))
+    assert resp.status == 200, await resp.text()
+    draft = await resp.json()
+    assert [(i["sku"], i["quantity"]) for i in draft["items"]] == [("HB-M6X20-304", 5000)]
+    assert draft["phone"] == "13812345678" and draft["delivery_date"] == "2026-03-03"
+    assert draft["address"]["city"] == "常州市" and draft["missing"] == []
+    assert await count(mp, Order) == 0  # a preview stores nothing
+    resp = await mp.client.post("/mp/v1/drafts", json={"text": ""}, headers=mp.auth(token))
+    assert resp.status == 422
