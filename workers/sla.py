@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from orders import actions
 from orders.actors import Actor
 from orders.assignment import RoutingEvent, team_load
 from orders.events import EventType, add_event
 from orders.models import Order, OrderEvent, SalesRep, utcnow
 from orders.outbox import OutboxKind, enqueue
-from orders.outbox import dedup_key as order_dedup_key
 from orders.routing import RuleSet, Strategy, pick_in_team, team_members
 from orders.sla import SlaState, SlaStep, confirm_due_at, manager_for, next_step
 from orders.status import OrderStatus
@@ -112,20 +112,23 @@ async def _escalate(
                       changes={"manager": target or None}, reason="待确认超时升级")
     event.visible_to_customer, event.at = False, now
     if new_rep is not None:
-        before = order.rep_id
-        order.rep_id = new_rep.id
-        order.version += 1
-        order.updated_at = now
-        order.confirm_due_at = confirm_due_at(now, order.rush, policy)
-        session.add(order)
-        moved = add_event(session, order.id, EventType.REASSIGNED, SLA_ACTOR,
-                          changes={"rep_id": [before, new_rep.id]}, reason="待确认超时，自动转交")
-        moved.at = now
-        await enqueue(
-            session, OutboxKind.NOTIFY_REP, new_rep.wecom_userid,
-            {"type": "order_card", "order_id": order.id, "number": order.number},
-            order_dedup_key(order.id, order.version, OutboxKind.NOTIFY_REP, new_rep.wecom_userid),
+        # Through the hub: version check, "reassigned" event, the new rep's card.
+        await actions.reassign(
+            session, order.id, SLA_ACTOR, new_rep.id, reason="待确认超时，自动转交",
+            confirm_due_at=confirm_due_at(now, order.rush, policy),
         )
+        # The hub stamps events with the wall clock; the new assignment's deadlines run on
+        # this job's clock (the same in production, a fake one in tests).
+        moved = (
+            await session.exec(
+                select(OrderEvent)
+                .where(OrderEvent.order_id == order.id, OrderEvent.type == EventType.REASSIGNED.value)
+                .order_by(OrderEvent.id.desc())  # type: ignore[union-attr]
+            )
+        ).first()
+        if moved is not None:
+            moved.at = now
+            session.add(moved)
     return True, new_rep
 
 

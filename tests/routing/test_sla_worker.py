@@ -139,6 +139,11 @@ async def test_escalation_may_reassign_and_restart_the_clock(sm) -> None:
     assert moved.rep_id in {5, 6} and moved.rep_id != first_rep
     alert = next(r for r in await outbox(sm) if r.kind == "alert_manager")
     assert alert.target == "ka-mgr" and alert.payload["reassigned_to"] in {"ka-a", "ka-b"}
+    new_userid = alert.payload["reassigned_to"]
+    # the hub's reassign sent the new rep the order card and logged who moved it
+    assert [r.target for r in await outbox(sm) if r.kind == "notify_rep" and r.payload.get("event") == "reassigned"] == [new_userid]
+    moved_event = (await events(sm, order.id, "reassigned"))[0]
+    assert moved_event.actor_id == "timer:sla" and moved_event.changes["rep_id"] == [first_rep, moved.rep_id]
     # the new rep gets their own reminder 15 minutes after the handover, once
     assert (await sweep(sm, RULES, at(70))).reminded == []
     assert (await sweep(sm, RULES, at(77))).reminded == [order.number]
