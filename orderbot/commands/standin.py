@@ -43,8 +43,9 @@ def run(args: argparse.Namespace) -> int:
         token_grace=args.token_grace,
         callback_timeout=args.callback_timeout,
     )
-    known = [n for n in ("wechat", "miniprogram", "wecom") if getattr(config, f"{n}_appid", None)
-             or getattr(config, f"{n}_corpid", None)]
+    apps = {"wechat": config.wechat_appid, "miniprogram": config.miniprogram_appid,
+            "wecom": config.wecom_corpid}
+    known = [name for name, ident in apps.items() if ident]
     print(f"orderbot standin on http://{args.host}:{args.port} for {', '.join(known) or 'no app'}"
           " (set WECHAT_*, MINIPROGRAM_*, WECOM_* to add apps)", flush=True)
     web.run_app(create_standin_app(config), host=args.host, port=args.port, print=None)

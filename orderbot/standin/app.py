@@ -29,6 +29,11 @@ async def api_errors(request: web.Request, handler: Handler) -> web.StreamRespon
         return await handler(request)
     except ApiError as exc:
         log.info("%s %s -> %s %s", request.method, request.path, exc.errcode, exc.errmsg)
+        state = request.app[STATE]
+        state.errors.append(
+            {"at": state.now(), "path": request.path, "errcode": exc.errcode, "errmsg": exc.errmsg,
+             "body": (await request.read())[:2000].decode("utf-8", "replace")}
+        )
         return web.json_response({"errcode": exc.errcode, "errmsg": exc.errmsg})
 
 

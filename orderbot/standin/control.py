@@ -44,6 +44,13 @@ async def sent(request: web.Request) -> web.Response:
     return readable_json(entries)
 
 
+@routes.get("/__errors__")
+async def errors(request: web.Request) -> web.Response:
+    """The last 1000 API calls the stand-in refused (errcode, path, body), newest last:
+    what a push router's fallbacks were reacting to."""
+    return readable_json(list(request.app[STATE].errors))
+
+
 @routes.delete("/__sent__")
 async def clear_sent(request: web.Request) -> web.Response:
     request.app[STATE].sent.clear()

@@ -145,6 +145,7 @@ class StandinState:
     media: dict[str, Media] = field(default_factory=dict)
     login_codes: dict[str, LoginCode] = field(default_factory=dict)
     sent: list[dict[str, Any]] = field(default_factory=list)
+    errors: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
     token_fetches: dict[str, int] = field(default_factory=dict)  # realm -> count, for tests
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -339,9 +340,13 @@ class StandinState:
         rc.used_at = now
         return rc
 
-    def robot_send(self, key: str) -> None:
+    def check_robot_key(self, key: str) -> None:
+        """The configured WECOM_ROBOT_KEY; any non-empty key when none is configured."""
         if not key or (self.config.wecom_robot_key and key != self.config.wecom_robot_key):
             raise ApiError(INVALID_WEBHOOK_KEY, "invalid webhook url")
+
+    def robot_send(self, key: str) -> None:
+        """Spend one of the robot's 20 messages in the last minute."""
         now = self.now()
         recent = self.robot_sends.setdefault(key, deque())
         while recent and recent[0] <= now - 60:

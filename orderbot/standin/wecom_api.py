@@ -90,6 +90,7 @@ async def robot_send(request: web.Request) -> web.Response:
     """Group robot: at most 20 messages a minute per robot."""
     state = request.app[STATE]
     key = request.query.get("key", "")
+    state.check_robot_key(key)
     body = await json_body(request)
     msgtype = str(body.get("msgtype", ""))
     if msgtype not in ROBOT_MSGTYPES or not isinstance(body.get(msgtype), dict):

@@ -4,6 +4,7 @@ a record of every message it accepted."""
 from __future__ import annotations
 
 import base64
+import json
 
 from aiohttp.test_utils import TestClient
 
@@ -202,3 +203,12 @@ async def test_control_endpoints_reject_bad_input(standin: TestClient) -> None:
     assert (await standin.post("/__users__", json={"openid": "x", "app": "qq"})).status == 400
     resp = await standin.post("/__media__", json={"base64": "!!not base64!!"})
     assert resp.status == 400
+
+
+async def test_refused_calls_are_listed_for_debugging(standin: TestClient) -> None:
+    tok = await token(standin, OA)
+    await post(standin, "/cgi-bin/message/custom/send", tok, text("o-unknown", "你好"))
+    errors = await (await standin.get("/__errors__")).json()
+    assert errors[-1]["errcode"] == 40003
+    assert json.loads(errors[-1]["body"])["text"]["content"] == "你好"
+    assert errors[-1]["path"] == "/cgi-bin/message/custom/send"
