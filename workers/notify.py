@@ -351,7 +351,7 @@ async def alert_manager(ctx: JobContext, row: Outbox) -> None:
             outcome = await router.alert_via_robot(session, push_api(ctx), limiter(ctx), robot_key, text,
                                                    row.dedup_key, order_id=payload.get("order_id"))
             if not outcome.sent:
-                await _schedule_digest(session, robot_key, row.dedup_key, outcome.wait)
+                await _schedule_digest(session, robot_key, outcome.free_at, outcome.wait)
                 PUSH_SENT.labels(router.Channel.DIGEST_PENDING.value).inc()
             else:
                 PUSH_SENT.labels(router.Channel.ROBOT.value).inc()
@@ -365,26 +365,30 @@ async def alert_manager(ctx: JobContext, row: Outbox) -> None:
     PUSH_SENT.labels(router.Channel.WECOM_APP.value).inc()
 
 
-async def _schedule_digest(session: AsyncSession, robot_key: str, folded_key: str, wait: float) -> None:
-    waiting = await session.exec(
-        select(Outbox.id).where(
-            Outbox.kind == KIND_DIGEST, Outbox.state == queue.PENDING, Outbox.target == robot_key,
-            Outbox.locked_by.is_(None),  # type: ignore[union-attr]
-        )
-    )
-    if waiting.first() is not None:
-        return  # a digest is already due; it will take this alert along
+async def _schedule_digest(session: AsyncSession, robot_key: str, free_at: float, wait: float) -> None:
+    """One digest row per full minute: every alert folded while the window is full names the
+    same moment the window frees up, so they all share one row."""
     await queue.enqueue(
-        session, kind=KIND_DIGEST, dedup_key=f"robot_digest:{folded_key}", target=robot_key,
-        payload={"robot_key": robot_key}, not_before=router.utcnow() + timedelta(seconds=wait),
+        session, kind=KIND_DIGEST, dedup_key=f"robot_digest:{robot_key}:{int(free_at * 1000)}",
+        target=robot_key, payload={"robot_key": robot_key},
+        not_before=router.utcnow() + timedelta(seconds=wait),
     )
     await session.commit()
 
 
 @handler(KIND_DIGEST)
 async def robot_digest(ctx: JobContext, row: Outbox) -> None:
+    """Everything folded so far in one message; alerts folded meanwhile get a digest of their own."""
+    key = row.payload.get("robot_key") or row.target
     async with ctx.sessionmaker() as session:
-        n = await router.send_digest(session, push_api(ctx), limiter(ctx), row.payload.get("robot_key") or row.target)
+        n = await router.send_digest(session, push_api(ctx), limiter(ctx), key)
+        if n and await router.pending_digest(session, key):
+            await queue.enqueue(session, kind=KIND_DIGEST, dedup_key=f"robot_digest:{key}:after:{row.id}",
+                                target=key, payload={"robot_key": key},
+                                not_before=router.utcnow() + timedelta(seconds=60))
+            await session.commit()
     if n:
         PUSH_SENT.labels(router.Channel.ROBOT.value).inc()
+
+
 import bot.wecom_commands  # noqa: E402,F401  (registers the wecom_inbound handler)

@@ -350,6 +350,9 @@ class RobotLimiter:
 
     async def acquire(self, key: str) -> float:
         """0.0 when a send slot was taken now; else the seconds until one frees up."""
+        return (await self.try_slot(key)).wait
+
+    async def try_slot(self, key: str) -> Slot:
         name = f"robot-window:{key}"
         async with self.store.lock(f"{name}:lock", timeout=10.0):
             now = self.clock()
@@ -357,10 +360,18 @@ class RobotLimiter:
             stamps = [t for t in (json.loads(raw) if raw else []) if t > now - self.window]
             if len(stamps) >= self.per_minute:
                 await self.store.set(name, json.dumps(stamps), ttl=self.window * 2)
-                return max(0.05, stamps[0] + self.window - now)
+                free_at = stamps[0] + self.window
+                return Slot(False, max(0.05, free_at - now), free_at)
             stamps.append(now)
             await self.store.set(name, json.dumps(stamps), ttl=self.window * 2)
-            return 0.0
+            return Slot(True, 0.0, now)
+
+
+@dataclass(frozen=True)
+class Slot:
+    granted: bool
+    wait: float  # seconds until a slot frees (0 when granted)
+    free_at: float  # the clock value when it frees: the same for every alert of a full window
 
 
 def robot_text(content: str, mentioned: Sequence[str] = ()) -> dict[str, Any]:
@@ -389,6 +400,7 @@ def digest_text(alerts: Sequence[str]) -> str:
 class RobotOutcome:
     sent: bool  # False: folded into the next digest
     wait: float = 0.0  # when folded: seconds until a slot frees
+    free_at: float = 0.0  # when folded: names the digest that will carry it
 
 
 async def alert_via_robot(
@@ -403,19 +415,26 @@ async def alert_via_robot(
     """Send one alert through the robot, or park it for the digest when the minute is full."""
     if await already_delivered(session, dedup_key) is not None:
         return RobotOutcome(True)
-    wait = await limiter.acquire(robot_key)
-    if wait > 0:
+    slot = await limiter.try_slot(robot_key)
+    if not slot.granted:
         await record(session, dedup_key, Channel.DIGEST_PENDING, robot_key, text=text, order_id=order_id)
-        return RobotOutcome(False, wait)
+        return RobotOutcome(False, slot.wait, slot.free_at)
     try:
         await api.send_robot(robot_key, robot_text(text))
     except Exception as exc:  # noqa: BLE001
         if errcode_of(exc) in RATE_LIMITED:  # another sender used the minute: fold it in
             await record(session, dedup_key, Channel.DIGEST_PENDING, robot_key, text=text, order_id=order_id)
-            return RobotOutcome(False, 60.0)
+            return RobotOutcome(False, 60.0, limiter.clock() + 60.0)
         raise classify(exc) from exc
     await record(session, dedup_key, Channel.ROBOT, robot_key, text=text, order_id=order_id)
     return RobotOutcome(True)
+
+
+async def pending_digest(session: AsyncSession, robot_key: str) -> int:
+    stmt = select(func.count(PushDelivery.id)).where(
+        PushDelivery.target == robot_key, PushDelivery.channel == Channel.DIGEST_PENDING.value
+    )
+    return int((await session.exec(stmt)).one())
 
 
 async def send_digest(session: AsyncSession, api: PushApi, limiter: RobotLimiter, robot_key: str) -> int:
@@ -435,7 +454,7 @@ async def send_digest(session: AsyncSession, api: PushApi, limiter: RobotLimiter
         await api.send_robot(robot_key, robot_text(digest_text([w.text for w in waiting])))
     except Exception as exc:  # noqa: BLE001
         raise classify(exc) from exc
-    await session.execute(
+    await session.exec(  # type: ignore[call-overload]
         update(PushDelivery)
         .where(PushDelivery.id.in_([w.id for w in waiting]))  # type: ignore[union-attr]
         .values(channel=Channel.DIGESTED.value)
