@@ -22,7 +22,8 @@ from .materials import iter_vocab, material_class, word_pattern
 from .specs import SpecHit, find_specs
 
 BLOCK_LIMIT = 400  # word postings larger than this are too generic to block on
-DEFAULT_MATERIAL = "ZN"  # plain carbon steel, zinc plated: what an unqualified order means
+DEFAULT_MATERIAL = "ZN"
+MAX_ALTERNATIVES = 8  # plain carbon steel, zinc plated: what an unqualified order means
 _ASCII_WORD = re.compile(r"^[A-Za-z\d.\-+/]+$")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
@@ -265,7 +266,9 @@ class Catalog:
         def score(p: Product) -> float:
             s = sum(len(w) for w in own if w in p.words)
             s += 0.5 * sum(len(w) for w in ctx if w in p.words)
-            if not material and context_material and p.material_class == context_material:
+            if not material and not own and context_material and p.material_class == context_material:
+                # Only a line that names no product type of its own (M6*25 三千 after
+                # 12.9级内六角) takes the previous line's material.
                 s += 0.75
             return s
 
@@ -284,10 +287,15 @@ class Catalog:
             if len(scored) > 1 and margin < 1 and not material:
                 conf -= 0.1
             return Match(tied[0], round(conf, 2), found_spec=found_spec)
-        alts = [p.sku for p in tied]
+        alts = [p.sku for p in tied][:MAX_ALTERNATIVES]
+        # An open choice: the plain carbon-steel product is what an unqualified order
+        # usually means, and among those the one with no series or brand to its name.
         default = [p for p in tied if p.material_class == DEFAULT_MATERIAL]
-        if len(default) == 1 and len({p.material_class for p in tied}) == len(tied):
-            return Match(default[0], 0.5, alternatives=alts, found_spec=found_spec)
+        if default:
+            pick = min(default, key=lambda p: len(p.name.split()))
+            if alts[0] != pick.sku:
+                alts = [pick.sku] + [a for a in alts if a != pick.sku][: MAX_ALTERNATIVES - 1]
+            return Match(pick, 0.5, alternatives=alts, found_spec=found_spec)
         return Match(None, 0.3, alternatives=alts, found_spec=found_spec)
 
     @staticmethod

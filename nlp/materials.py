@@ -45,16 +45,18 @@ def word_pattern(word: str) -> str:
 
 
 def material_class(text: str, extra: dict[str, str] | None = None) -> str | None:
-    """Class of a material cell (碳钢镀锌 → ZN); the longest known word inside it wins."""
-    best: tuple[int, str] | None = None
+    """Class of a material cell (碳钢镀锌 → ZN): the longest known word inside it wins,
+    then the rightmost (碳钢发黑 is black oxide, the finish named last)."""
+    best: tuple[int, int, str] | None = None
     vocab = dict(iter_vocab())
     if extra:
         vocab.update(extra)
     up = text.upper()
     for word, cls in vocab.items():
-        if word.upper() in up and (best is None or len(word) > best[0]):
-            best = (len(word), cls)
-    return best[1] if best else None
+        pos = up.rfind(word.upper())
+        if pos >= 0 and (best is None or (len(word), pos) > best[:2]):
+            best = (len(word), pos, cls)
+    return best[2] if best else None
 
 
 def iter_vocab():
