@@ -55,5 +55,6 @@ def setup_logging(level: str = "INFO", *, stream: Any = None) -> None:
     handler.setFormatter(JsonFormatter())
     handler._orderbot = True  # type: ignore[attr-defined]
     root.addHandler(handler)
-    root.setLevel(level.upper())
+    root.setLevel((level or "INFO").upper())
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # we log requests ourselves
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the migration check at start

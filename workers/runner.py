@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -55,6 +56,7 @@ class WorkerConfig:
     backoff_base: float = 2.0
     backoff_max: float = 900.0
     gauge_interval: float = 15.0  # how often the pending/parked gauges are refreshed
+    heartbeat_path: str | None = None  # touched after every round (container health check)
 
     @classmethod
     def from_settings(cls, s: Settings) -> WorkerConfig:
@@ -236,11 +238,20 @@ class OutboxWorker:
             except Exception:
                 log.exception("outbox round failed")
                 n = 0
+            if self.config.heartbeat_path:
+                _touch(self.config.heartbeat_path)
             if n >= self.config.batch_size or self.stopping:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.config.poll_interval)
         log.info("outbox worker stopped", extra={"worker_id": self.worker_id})
+
+
+def _touch(path: str) -> None:
+    try:
+        Path(path).touch()
+    except OSError as exc:
+        log.warning("cannot touch heartbeat file %s: %s", path, exc)
 
 
 # -- running it ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 
@@ -22,9 +23,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--once", action="store_true", help="deliver what is due now, then exit (cron, debugging)"
     )
+    parser.add_argument(
+        "--heartbeat", metavar="FILE", help="touch FILE after every polling round (health checks)"
+    )
 
 
-async def main(settings: Settings, *, once: bool = False) -> int:
+async def main(settings: Settings, *, once: bool = False, heartbeat: str | None = None) -> int:
     from orderbot.resources import open_resources
     from workers.handlers import JobContext, load_handler_modules, registry
     from workers.runner import OutboxWorker, WorkerConfig, make_worker_id, run_worker_tasks
@@ -39,7 +43,8 @@ async def main(settings: Settings, *, once: bool = False) -> int:
             http=res.http,
             worker_id=make_worker_id(),
         )
-        worker = OutboxWorker(res.sessionmaker, ctx, config=WorkerConfig.from_settings(settings))
+        config = dataclasses.replace(WorkerConfig.from_settings(settings), heartbeat_path=heartbeat)
+        worker = OutboxWorker(res.sessionmaker, ctx, config=config)
         log.info("worker %s: handlers %s (from %s)", ctx.worker_id, registry.kinds(), loaded)
         if once:
             n = await worker.drain()
@@ -62,4 +67,4 @@ def run(args: argparse.Namespace) -> int:
     refused = refuse_if_unmigrated("worker")
     if refused is not None:
         return refused
-    return asyncio.run(main(settings, once=args.once))
+    return asyncio.run(main(settings, once=args.once, heartbeat=args.heartbeat))
