@@ -32,11 +32,17 @@ from miniprogram_api.schemas import (
 from orders import actions
 from orders.actors import Actor
 from orders.assignment import submit_routed
+from orders.errors import OrderError, OrderErrorCode
 from orders.models import CustomerAddress, IdempotencyRecord, Order, OrderEvent, OrderLine
 from orders.status import TRANSITIONS, Action, OrderStatus, Role
 from orders.upsert import insert_for
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Hub refusals caused by the lines of the request itself: the body is wrong, so 422.
+_BAD_LINE = frozenset({
+    OrderErrorCode.PRODUCT_NOT_FOUND, OrderErrorCode.PRODUCT_INACTIVE, OrderErrorCode.UNKNOWN_UNIT,
+    OrderErrorCode.INVALID_QUANTITY,
+})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
@@ -185,10 +191,15 @@ async def place_order(call: Call) -> Reply:
                 fields = await _ship_to(session, call, body)
                 fields.update(delivery_date=body.delivery_date, rush=body.rush, remarks=body.remarks)
                 lines = [actions.DraftLine(sku=i.sku, quantity=i.quantity, unit=i.unit) for i in body.items]
-                created = await actions.create_order(
-                    session, call.me.customer_id, lines, actor, fields=fields,
-                    channel="miniprogram", now=now,
-                )
+                try:
+                    created = await actions.create_order(
+                        session, call.me.customer_id, lines, actor, fields=fields,
+                        channel="miniprogram", now=now,
+                    )
+                except OrderError as exc:
+                    if exc.code in _BAD_LINE:  # the request names a product or unit that is not sold
+                        raise ApiError(422, exc.code.value, exc.message) from exc
+                    raise
                 if created.missing:
                     raise ApiError(422, "missing_fields", f"还缺：{'、'.join(created.missing)}",
                                    missing=created.missing)

@@ -26,6 +26,12 @@ class In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Query(BaseModel):
+    """Query strings ignore parameters they do not know (cache busters, tracking)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -56,7 +62,7 @@ class LoginOut(Out):
 # ---- catalog -------------------------------------------------------------------------
 
 
-class CatalogQuery(In):
+class CatalogQuery(Query):
     q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
     category: Annotated[str, StringConstraints(max_length=50)] = ""
     page: int = Field(1, ge=1, le=1000)
@@ -171,7 +177,7 @@ class OrderIn(In):
     remarks: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
 
-class OrderQuery(In):
+class OrderQuery(Query):
     status: OrderStatus | None = None
     page: int = Field(1, ge=1, le=1000)
     page_size: int = Field(20, ge=1, le=50)

@@ -326,3 +326,18 @@ async def test_draft_preview_reads_items_contact_and_date(mp: Mp) -> None:
     assert await count(mp, Order) == 0  # a preview stores nothing
     resp = await mp.client.post("/mp/v1/drafts", json={"text": ""}, headers=mp.auth(token))
     assert resp.status == 422
+
+
+async def test_order_lines_the_catalog_does_not_sell_are_422(mp: Mp) -> None:
+    token = await mp.login("bad-lines")
+    for item, code in (({"sku": "NOPE-1", "quantity": 5}, "product_not_found"),
+                       ({"sku": "HB-M6X20-304", "quantity": 5, "unit": "吨"}, "unknown_unit"),
+                       ({"sku": "HB-M6X20-304", "quantity": -5}, "validation_error")):
+        body = {**order_body(), "items": [item]}
+        resp = await mp.client.post("/mp/v1/orders", json=body, headers=mp.auth(token, **key()))
+        assert (resp.status, (await resp.json())["code"]) == (422, code), item
+    assert await count(mp, Order) == 0 and await count(mp, IdempotencyRecord) == 0
+    # a pack unit the catalog knows is fine: 2 盒 of 1000
+    body = {**order_body(), "items": [{"sku": "HB-M6X20-304", "quantity": 2, "unit": "盒"}]}
+    resp = await mp.client.post("/mp/v1/orders", json=body, headers=mp.auth(token, **key()))
+    assert resp.status == 201 and (await resp.json())["total"] == "500"
