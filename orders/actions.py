@@ -210,7 +210,9 @@ def _check_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
         try:
             out["delivery_date"] = dt.date.fromisoformat(out["delivery_date"])
         except ValueError:
-            raise OrderError(OrderErrorCode.UNKNOWN_FIELD, f"交货日期「{out['delivery_date']}」看不懂") from None
+            raise OrderError(
+                OrderErrorCode.INVALID_FIELD, f"交货日期「{out['delivery_date']}」看不懂", field="delivery_date"
+            ) from None
     return out
 
 

@@ -28,6 +28,7 @@ class OrderErrorCode(StrEnum):
     # input the action refuses
     MISSING_FIELDS = "missing_fields"
     UNKNOWN_FIELD = "unknown_field"
+    INVALID_FIELD = "invalid_field"
     INVALID_PRICE = "invalid_price"
     INVALID_QUANTITY = "invalid_quantity"
     UNKNOWN_UNIT = "unknown_unit"

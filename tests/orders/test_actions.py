@@ -13,7 +13,7 @@ from orders import actions
 from orders.actions import DraftLine, OrderEdit
 from orders.actors import Actor
 from orders.errors import OrderError, OrderErrorCode
-from orders.models import Order, OrderEvent, Outbox
+from orders.models import Customer, Order, OrderEvent, Outbox, Product
 from orders.outbox import enqueue
 from orders.status import OrderStatus
 from tests.orders.hub_factories import (
@@ -229,8 +229,6 @@ async def test_stock_short_at_confirmation_holds(world: World) -> None:
     assert "WASH-M6 库存 200，需要 500" in short.order.hold_reason
     # and an order confirmed after stock ran out is held at confirmation, stock untouched
     async with world.sm() as s, s.begin():
-        from orders.models import Product
-
         (await s.get(Product, "HB-M6X20-304")).stock = 10
     result = await actions.confirm(world.sm, order_id, world.as_rep)
     assert result.status == OrderStatus.ON_HOLD
@@ -354,3 +352,65 @@ async def test_action_joins_the_callers_transaction(world: World) -> None:
         await s.rollback()  # the caller changes its mind: nothing of the action stays
     async with world.sm() as s:
         assert (await s.get(Order, order_id)).status == "pending"
+
+
+async def test_hold_of_confirmed_order_gives_stock_back_and_reconfirm_takes_it_once(world: World) -> None:
+    order_id = await pending_order(world)
+    await actions.confirm(world.sm, order_id, world.as_rep)
+    with pytest.raises(OrderError) as err:
+        await actions.hold(world.sm, order_id, world.as_rep, "客户要求暂停")  # reps cannot hold
+    assert err.value.code == OrderErrorCode.ROLE_FORBIDDEN
+    held = await actions.hold(world.sm, order_id, world.as_manager, "客户要求暂停")
+    assert (held.status, held.order.hold_reason) == (OrderStatus.ON_HOLD, "客户要求暂停")
+    assert await stock_of(world.sm, "HB-M6X20-304") == 100_000
+    await actions.release(world.sm, order_id, world.as_manager)
+    await actions.confirm(world.sm, order_id, world.as_rep)
+    assert await stock_of(world.sm, "HB-M6X20-304") == 97_000
+
+
+async def test_edit_adds_and_removes_lines(world: World) -> None:
+    order_id = await pending_order(world, BOLTS_3_BOXES, DraftLine("NUT-M6-ZN", 1, "箱"))
+    async with world.sm() as s:
+        bolts, nuts = await actions._lines(s, order_id)
+    result = await actions.edit(
+        world.sm, order_id, world.as_customer,
+        OrderEdit(remove_lines=[nuts.id], add_lines=[DraftLine("WASH-M6", 2000, "个", raw="再加两千个垫片")]),
+    )
+    assert [(line.sku, line.base_quantity) for line in result.lines] == [
+        ("HB-M6X20-304", Decimal(3000)), ("WASH-M6", Decimal(2000)),
+    ]
+    assert result.order.total == Decimal("770.00")  # 750 + 2000 × 0.01
+    last = (await outbox_rows(world.sm))[-1]
+    assert (last.kind, last.target, last.payload["event"]) == ("notify_rep", "rep-li", "edited")
+    assert f"line:{nuts.id}" in last.payload["changes"]
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        (OrderEdit(fields={"status": "confirmed"}), OrderErrorCode.UNKNOWN_FIELD),
+        (OrderEdit(fields={"delivery_date": "下周三"}), OrderErrorCode.INVALID_FIELD),
+        (OrderEdit(quantities={999_999: 1}), OrderErrorCode.LINE_NOT_FOUND),
+        (OrderEdit(fields={"phone": COMPLETE["phone"]}), OrderErrorCode.NOTHING_TO_CHANGE),
+        (OrderEdit(add_lines=[DraftLine("HB-M6X20-304", 1, "箱")]), OrderErrorCode.UNKNOWN_UNIT),
+    ],
+)
+async def test_bad_edits_are_refused_without_writing(world: World, change: OrderEdit, code: OrderErrorCode) -> None:
+    order_id = await pending_order(world)
+    before = await snapshot(world.sm)
+    with pytest.raises(OrderError) as err:
+        await actions.edit(world.sm, order_id, world.as_customer, change)
+    assert err.value.code == code
+    assert await snapshot(world.sm) == before
+
+
+async def test_team_manager_may_act_outside_their_regions(world: World) -> None:
+    # the rep's own manager covers only 江苏省; a customer in 浙江省 assigned to that rep
+    async with world.sm() as s, s.begin():
+        far = Customer(name="远方", openid="o-far", province="浙江省", rep_id=world.rep.id)
+        s.add(far)
+    result = await actions.create_order(
+        world.sm, far.id, [BOLTS_3_BOXES], Actor.customer(far.id, "o-far"), fields=COMPLETE, submit=True
+    )
+    confirmed = await actions.confirm(world.sm, result.order.id, world.as_manager)
+    assert confirmed.status == OrderStatus.CONFIRMED
