@@ -146,7 +146,9 @@ class StandinState:
     login_codes: dict[str, LoginCode] = field(default_factory=dict)
     sent: list[dict[str, Any]] = field(default_factory=list)
     errors: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
-    token_fetches: dict[str, int] = field(default_factory=dict)  # realm -> count, for tests
+    # Successful token requests over HTTP per realm (a stable_token call answered with the
+    # same token counts too): what "one fetch for many callers" is measured by.
+    token_fetches: dict[str, int] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def now(self) -> float:
@@ -180,7 +182,10 @@ class StandinState:
         token = Token(value, realm, kind, now, now + self.config.token_ttl)
         self.tokens[value] = token
         self.current[(realm, kind)] = value
-        self.token_fetches[realm] = self.token_fetches.get(realm, 0) + 1
+        return token
+
+    def fetched(self, token: Token) -> Token:
+        self.token_fetches[token.realm] = self.token_fetches.get(token.realm, 0) + 1
         return token
 
     def live_token(self, realm: str, kind: str) -> Token | None:

@@ -33,9 +33,8 @@ OK = {"errcode": 0, "errmsg": "ok"}
 @routes.get("/cgi-bin/token")
 async def token(request: web.Request) -> web.Response:
     q = request.query
-    tok = request.app[STATE].token(
-        q.get("appid", ""), q.get("secret", ""), q.get("grant_type", "")
-    )
+    state = request.app[STATE]
+    tok = state.fetched(state.token(q.get("appid", ""), q.get("secret", ""), q.get("grant_type", "")))
     return web.json_response({"access_token": tok.value, "expires_in": int(tok.expires_at - tok.issued_at)})
 
 
@@ -43,11 +42,13 @@ async def token(request: web.Request) -> web.Response:
 async def stable_token(request: web.Request) -> web.Response:
     body = await json_body(request)
     state = request.app[STATE]
-    tok = state.stable_token(
-        str(body.get("appid", "")),
-        str(body.get("secret", "")),
-        str(body.get("grant_type", "")),
-        bool(body.get("force_refresh", False)),
+    tok = state.fetched(
+        state.stable_token(
+            str(body.get("appid", "")),
+            str(body.get("secret", "")),
+            str(body.get("grant_type", "")),
+            bool(body.get("force_refresh", False)),
+        )
     )
     return web.json_response({"access_token": tok.value, "expires_in": round(tok.expires_at - state.now())})
 

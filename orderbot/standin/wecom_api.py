@@ -30,7 +30,9 @@ OK = {"errcode": 0, "errmsg": "ok"}
 @routes.get("/cgi-bin/gettoken")
 async def gettoken(request: web.Request) -> web.Response:
     state = request.app[STATE]
-    tok = state.wecom_token(request.query.get("corpid", ""), request.query.get("corpsecret", ""))
+    tok = state.fetched(
+        state.wecom_token(request.query.get("corpid", ""), request.query.get("corpsecret", ""))
+    )
     return web.json_response(
         {**OK, "access_token": tok.value, "expires_in": round(tok.expires_at - state.now())}
     )
