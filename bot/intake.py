@@ -22,14 +22,12 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.inbound_store import BatchWriter
 from bot.messages import InboundMsg
 from orderbot.stores import KeyValueStore
-from orders.models import InboundMessage, Outbox, utcnow
-from orders.outbox import enqueue
-from orders.upsert import insert_for
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +64,7 @@ class Intake:
         self.max_batch = max_batch
         self._queue: list[tuple[InboundMsg, asyncio.Future[int | None]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._batch_writer: BatchWriter | None = None
 
     def _key(self, msg: InboundMsg) -> str:
         return f"inbound:{self.channel}:{msg.dedup_key}"
@@ -78,8 +77,9 @@ class Intake:
         key = self._key(msg)
         if self.store is not None and await self._seen_before(key):
             return Accepted(message_id=None, duplicate=True)
-        if type(self)._insert is not Intake._insert:
-            message_id = await self._insert(msg)  # a subclass's own one-by-one insert
+        custom_insert = getattr(self, "_insert", None)
+        if custom_insert is not None:
+            message_id = await custom_insert(msg)  # a subclass's own one-by-one insert
         else:
             message_id = await self._group_commit(msg)
         await self._remember(key, message_id)
@@ -138,83 +138,23 @@ class Intake:
                     future.set_result(ids.get(m.dedup_key) if new else None)
 
     async def _insert_many(self, msgs: list[InboundMsg]) -> dict[str, int]:
-        """Messages and their outbox rows in one transaction: {dedup_key: id} of the new ones.
-
-        Core statements with executemany (compiled once, cached by SQLAlchemy): per-message
-        cost is what matters when a few hundred callbacks a second arrive.
-        """
+        """Messages and their outbox rows in one transaction: {dedup_key: id} of the new ones."""
         unique = list({m.dedup_key: m for m in reversed(msgs)}.values())[::-1]
         if not unique:
             return {}
-        now = utcnow()
-        rows = [
-            {
-                "channel": self.channel,
-                "dedup_key": m.dedup_key,
-                "from_user": m.openid,
-                "msg_type": m.msg_type,
-                "content": m.content,
-                "raw": m.raw,
-                "received_at": now,
-                "state": "received",
-            }
-            for m in unique
-        ]
-        async with self.sessionmaker() as session, session.begin():
-            conn = await session.connection()
-            insert_messages = (
-                insert_for(session, InboundMessage.__table__)
-                .on_conflict_do_nothing(index_elements=["channel", "dedup_key"])
-                .returning(InboundMessage.__table__.c.id, InboundMessage.__table__.c.dedup_key)
-            )
-            ids = {key: id_ for id_, key in (await conn.execute(insert_messages, rows)).all()}
-            if ids:
-                targets = {m.dedup_key: m.openid for m in unique}
-                work = [
-                    {
-                        "kind": self.kind,
-                        "target": targets[key],
-                        "payload": {"message_id": id_},
-                        "dedup_key": f"{self.kind}:{id_}",
-                        "state": "pending",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                    for key, id_ in ids.items()
-                ]
-                insert_work = insert_for(session, Outbox.__table__).on_conflict_do_nothing(
-                    index_elements=["dedup_key"]
-                )
-                await conn.execute(insert_work, work)
-        return ids
+        if self._batch_writer is None:
+            self._batch_writer = BatchWriter(self._engine(), channel=self.channel, kind=self.kind)
+        return await self._batch_writer.write(unique)
 
-    async def _insert(self, msg: InboundMsg) -> int | None:
-        """The message and its outbox row in one transaction; None if it was already stored."""
-        async with self.sessionmaker() as session, session.begin():
-            stmt = (
-                insert_for(session, InboundMessage)
-                .values(
-                    channel=self.channel,
-                    dedup_key=msg.dedup_key,
-                    from_user=msg.openid,
-                    msg_type=msg.msg_type,
-                    content=msg.content,
-                    raw=msg.raw,
-                    received_at=utcnow(),
-                    state="received",
-                )
-                .on_conflict_do_nothing(index_elements=["channel", "dedup_key"])
-                .returning(InboundMessage.id)
-            )
-            message_id = (await session.exec(stmt)).scalar_one_or_none()
-            if message_id is None:
-                return None
-            await enqueue(
-                session,
-                kind=self.kind,
-                target=msg.openid,
-                payload={"message_id": message_id},
-                dedup_key=f"{self.kind}:{message_id}",
-            )
-            return message_id
+    def _engine(self) -> AsyncEngine:
+        engine = self.sessionmaker.kw.get("bind")
+        if not isinstance(engine, AsyncEngine):
+            raise TypeError("Intake needs a sessionmaker bound to an AsyncEngine")
+        return engine
+
+    async def close(self) -> None:
+        """Let queued messages finish, then release the writer's thread and connection."""
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+        if self._batch_writer is not None:
+            await self._batch_writer.close()

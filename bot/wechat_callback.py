@@ -117,6 +117,7 @@ def setup(app: web.Application, callback: WeChatCallback | None = None) -> None:
         app[CALLBACK] = callback
     else:
         app.on_startup.append(_build_from_app)
+    app.on_cleanup.append(_close)
 
     async def verify_url(request: web.Request) -> web.Response:
         handler = request.app.get(CALLBACK)
@@ -139,6 +140,12 @@ async def _build_from_app(app: web.Application) -> None:
         return
     intake = Intake(app[appkeys.SESSIONMAKER], app.get(appkeys.STORE), channel="wechat")
     app[CALLBACK] = WeChatCallback(crypto_from_settings(settings), intake)
+
+
+async def _close(app: web.Application) -> None:
+    handler = app.get(CALLBACK)
+    if handler is not None:
+        await handler.intake.close()
 
 
 def crypto_from_settings(settings: Settings) -> CallbackCrypto:

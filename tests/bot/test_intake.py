@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
-import bot.intake
+import bot.inbound_store
 from bot.intake import Intake
 from bot.messages import parse
 from bot.wechat_callback import WeChatCallback, setup
@@ -131,14 +131,14 @@ async def test_message_and_outbox_row_commit_together(sqlite_engine, monkeypatch
     intake = Intake(make_sessionmaker(sqlite_engine), store)
     msg = parse(text_xml("o_w", "atomic", msg_id=999))
 
-    real_insert_for = bot.intake.insert_for
+    real_insert = bot.inbound_store.dialect_insert
 
-    def insert_failing_on_outbox(session, table):
-        if table in (Outbox, Outbox.__table__):
+    def insert_failing_on_outbox(conn, table):
+        if table is Outbox.__table__:
             raise RuntimeError("crash between the two inserts")
-        return real_insert_for(session, table)
+        return real_insert(conn, table)
 
-    monkeypatch.setattr(bot.intake, "insert_for", insert_failing_on_outbox)
+    monkeypatch.setattr(bot.inbound_store, "dialect_insert", insert_failing_on_outbox)
     try:
         await intake.accept(msg)
     except RuntimeError:
@@ -146,7 +146,7 @@ async def test_message_and_outbox_row_commit_together(sqlite_engine, monkeypatch
     else:
         raise AssertionError("the failure was swallowed")
     assert await count_rows(sqlite_engine) == (0, 0)
-    monkeypatch.setattr(bot.intake, "insert_for", real_insert_for)
+    monkeypatch.setattr(bot.inbound_store, "dialect_insert", real_insert)
     result = await intake.accept(msg)  # WeChat's retry
     assert not result.duplicate
     assert await count_rows(sqlite_engine) == (1, 1)
