@@ -187,7 +187,7 @@ def group_rows(boxes: list[TextBox]) -> list[Row]:
 
 def _roles_in(text: str) -> list[tuple[int, str, str]]:
     """(position, role, word) for each header word in a header cell's text."""
-    t = _norm(text)
+    t = text
     found: list[tuple[int, str, str]] = []
     taken = [False] * len(t)
     words = sorted(((w, r) for r, ws in COLUMN_WORDS.items() for w in ws), key=lambda p: -len(p[0]))
@@ -214,10 +214,12 @@ def header_columns(row: Row) -> list[Column] | None:
         t = _norm(b.text)
         if len(t) > 12 or ":" in t:
             return None
-        core = re.sub(r"[(（][^)）]*[)）]?", "", t)
+        # Keep spaces (and blank out parentheses) so positions still map to x.
+        core = re.sub(r"[(（][^)）]*[)）]?", lambda m: " " * len(m.group(0)),
+                      b.text.strip().replace("：", ":"))
         roles = _roles_in(core)
         covered = sum(len(w) for _, _, w in roles)
-        if not roles or covered < 0.6 * len(core):
+        if not roles or covered < 0.6 * len(core.replace(" ", "")):
             columns.append(Column("other", t, b.left, b.right))
             continue
         # A box holding several header words (borderless tables): split it by characters.

@@ -1,0 +1,105 @@
+"""Layout on synthetic boxes: tables found by their headers, fields by their labels."""
+
+from __future__ import annotations
+
+import math
+
+from ocr.engine import TextBox
+from ocr.layout import analyse, box_skew, group_rows, level
+from ocr.pipeline import row_line, unglue
+
+
+def box(text: str, x: float, y: float, score: float = 0.99, h: float = 30) -> TextBox:
+    w = max(1, len(text)) * h * 0.9
+    return TextBox(text, score, ((x, y), (x + w, y), (x + w, y + h), (x, y + h)))
+
+
+def table(header: list[tuple[str, float]], rows: list[list[str]], y0: float = 400) -> list[TextBox]:
+    out = [box(t, x, y0) for t, x in header]
+    for r, cells in enumerate(rows):
+        out += [box(t, x, y0 + 60 * (r + 1)) for (_, x), t in zip(header, cells, strict=True) if t]
+    return out
+
+
+def test_columns_are_found_in_any_order_and_wording():
+    boxes = table([("数量", 100), ("单位", 260), ("规格型号", 380), ("货品名称", 600), ("材料", 900)],
+                  [["500", "个", "M8×30", "外六角螺栓", "304不锈钢"],
+                   ["2", "箱", "M6", "六角螺母", "镀锌"]])
+    layout = analyse(boxes)
+    assert [c.role for c in layout.columns] == ["qty", "unit", "spec", "name", "material"]
+    assert [row_line(r) for r in layout.table] == ["外六角螺栓 M8×30 304不锈钢 500个", "六角螺母 M6 镀锌 2箱"]
+
+
+def test_price_index_and_unknown_columns_stay_out_of_the_item_line():
+    boxes = table([("序号", 100), ("产品名称", 200), ("订购数量", 600), ("单价(元)", 760),
+                   ("金额", 900), ("质检", 1040)],
+                  [["1", "外六角螺栓M6×20 304", "5000", "0.25", "1250.00", "合格"]])
+    layout = analyse(boxes)
+    roles = [c.role for c in layout.columns]
+    assert roles == ["index", "name", "qty", "price", "amount", "other"]
+    assert row_line(layout.table[0]) == "外六角螺栓M6×20 304 5000"
+
+
+def test_a_merged_header_box_is_split_into_its_columns():
+    # A borderless header read as one box: "品名      数量   单位" (27 px per character).
+    boxes = [box("品名      数量   单位", 100, 400)]
+    boxes += [box("法兰螺母M8", 100, 460), box("800", 320, 460), box("个", 455, 460)]
+    layout = analyse(boxes)
+    assert {"name", "qty", "unit"} <= {c.role for c in layout.columns}
+    assert layout.table and layout.table[0].text("qty") == "800"
+
+
+def test_the_table_ends_at_a_labelled_line_and_fields_are_read_around_it():
+    boxes = [box("订货单", 500, 100, h=50),
+             box("订单编号：PO20260301-007", 100, 200), box("下单日期：2026-03-01", 700, 200),
+             box("客户名称：常州恒锐五金有限公司", 100, 250), box("联系人：张工", 700, 250),
+             box("传真：0519-86881234", 100, 300), box("手机：138 1234 5678", 700, 300)]
+    boxes += table([("名称", 100), ("数量", 700)], [["平垫圈M8 304", "2000"]], y0=400)
+    boxes += [box("收货地址：江苏省常州市武进区湖塘镇长虹路88号", 100, 560),
+              box("交期", 100, 610), box("2026年3月11日", 260, 610),
+              box("备注：加急", 100, 660), box("审核：", 700, 660)]
+    layout = analyse(boxes)
+    assert len(layout.table) == 1
+    f = {k: v.value for k, v in layout.fields.items()}
+    assert f["phone"] == "138 1234 5678"           # not the fax number
+    assert f["delivery"] == "2026年3月11日"          # not the order date; value in its own box
+    assert f["company"] == "常州恒锐五金有限公司" and f["contact"] == "张工"
+    assert f["address"].startswith("江苏省常州市") and f["remarks"] == "加急"
+
+
+def test_a_wrapped_product_name_joins_its_row():
+    boxes = table([("序号", 100), ("品名", 200), ("数量", 700), ("单位", 850)],
+                  [["1", "十字沉头自攻螺钉", "500", "个"], ["", "ST4.2×25 304不锈钢", "", ""]])
+    layout = analyse(boxes)
+    assert len(layout.table) == 1
+    assert row_line(layout.table[0]) == "十字沉头自攻螺钉ST4.2×25 304不锈钢 500个"
+
+
+def test_key_value_label_rows_are_not_mistaken_for_a_table_header():
+    boxes = [box("单位名称：宏图汽配", 100, 100), box("联系人数量不限", 700, 100)]
+    assert not analyse(boxes).has_table
+
+
+def test_tilted_boxes_are_levelled_before_grouping_rows():
+    angle = math.radians(3)
+    boxes = []
+    for r in range(4):
+        for c in range(4):
+            x, y = 100 + 300 * c, 200 + 45 * r
+            quad = []
+            for dx, dy in ((0, 0), (200, 0), (200, 30), (0, 30)):
+                px, py = x + dx, y + dy
+                quad.append((px * math.cos(angle) - py * math.sin(angle),
+                             px * math.sin(angle) + py * math.cos(angle)))
+            boxes.append(TextBox(f"r{r}c{c}xxxxxxx", 0.9, tuple(quad)))
+    assert abs(box_skew(boxes) - 3) < 0.2
+    assert len(group_rows(boxes)) > 4                 # tilted: lines run into each other
+    rows = group_rows(level(boxes, box_skew(boxes)))
+    assert [len(r.boxes) for r in rows] == [4, 4, 4, 4]
+
+
+def test_glued_spec_and_grade_are_separated_again():
+    assert unglue("外六角螺栓M6×20304不锈钢") == "外六角螺栓M6×20 304不锈钢"
+    assert unglue("M10×100304") == "M10×100 304"
+    assert unglue("内六角M8×2512.9级") == "内六角M8×25 12.9级"
+    assert unglue("O型圈25×3.1氟橡胶") == "O型圈25×3.1氟橡胶"
