@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from orderbot.stores_memory import MemoryStore
+from tests.push.harness import MANAGER_ID, World
 from workers import outbox as queue
 from workers.push_router import RobotLimiter, digest_text
-
-from tests.push.harness import MANAGER_ID, World
 
 
 async def alert(world: World, key: str, text: str, target: str = "", **extra: object) -> None:

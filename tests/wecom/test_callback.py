@@ -10,14 +10,13 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
+from bot.wechat_crypto import CallbackCrypto, Mode
 from bot.wecom_callback import WeComCallback, WeComIntake, setup
 from bot.wecom_commands import card_event
-from bot.wechat_crypto import CallbackCrypto, Mode
 from orderbot.db import make_sessionmaker
 from orderbot.settings import Settings
 from orderbot.stores_memory import MemoryStore
 from orders.models import InboundMessage, Outbox
-
 from tests.wecom import wecom_sim
 
 

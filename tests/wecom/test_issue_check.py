@@ -6,7 +6,6 @@ logistics event ships the order and the customer receives the waybill number."""
 from __future__ import annotations
 
 from bot.cards import money
-
 from tests.push.harness import CUSTOMER_OPENID, REP_ID, World
 from tests.wecom import wecom_sim
 

@@ -1,0 +1,144 @@
+"""A rep's text commands and card buttons, through the callback, the hub and the stand-in."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+
+from sqlmodel import select
+
+from orders.models import OrderEvent
+from tests.push.harness import CUSTOMER_OPENID, MANAGER_ID, OTHER_REP_ID, REP_ID, World
+from tests.wecom import wecom_sim
+
+_msgids = itertools.count(9000)
+
+
+async def say(world: World, text: str, userid: str = REP_ID) -> list[str]:
+    """The rep sends `text`; returns the texts the app answered with."""
+    before = len(world.sent("wecom_send", to=userid))
+    xml = wecom_sim.text_xml(world.settings, userid, text, msgid=next(_msgids))
+    assert (await wecom_sim.post(world.app_client, world.settings, xml)).status == 200
+    await world.drain()
+    return [e["payload"]["text"]["content"] for e in world.sent("wecom_send", to=userid)[before:]
+            if e["msgtype"] == "text"]
+
+
+async def press(world: World, label: str, userid: str = REP_ID, card_index: int = -1) -> None:
+    cards = [e for e in world.sent("wecom_send", to=userid) if e["msgtype"] == "template_card"]
+    card = cards[card_index]["payload"]["template_card"]
+    code = next(d.remote_id for d in await world.ledger(channel="wecom_card", target=userid)
+                if d.remote_id and card["task_id"])
+    key = next(b["key"] for b in card["button_list"] if b["text"] == label)
+    xml = wecom_sim.card_event_xml(world.settings, userid, key, card["task_id"], code or "")
+    assert (await wecom_sim.post(world.app_client, world.settings, xml)).status == 200
+    await world.drain()
+
+
+async def pending_order(world: World) -> tuple[int, str]:
+    await world.customer_wrote(hours_ago=1)
+    order_id = await world.place_order()
+    await world.drain()
+    return order_id, (await world.order(order_id)).number
+
+
+async def test_todo_lists_my_pending_orders(world: World) -> None:
+    assert await say(world, "待办") == ["暂无待办订单。"]
+    _, number = await pending_order(world)
+    [text] = await say(world, "待办")
+    assert "待办订单 1 张" in text and number in text and "待确认" in text
+
+
+async def test_confirm_by_text_is_recorded_with_the_rep_as_actor(world: World) -> None:
+    order_id, number = await pending_order(world)
+    [text] = await say(world, f"确认 {number}")
+    assert f"已确认订单 {number}" in text
+    assert (await world.order(order_id)).status == "confirmed"
+    async with world.sm() as s:
+        event = (await s.exec(select(OrderEvent).where(OrderEvent.order_id == order_id,
+                                                       OrderEvent.type == "confirmed"))).one()
+    assert (event.actor_kind, event.actor_id) == ("rep", REP_ID)
+    assert event.source_message_id is not None
+
+
+async def test_reject_needs_a_reason_and_tells_the_customer(world: World) -> None:
+    order_id, number = await pending_order(world)
+    [ask] = await say(world, f"拒绝 {number}")
+    assert "请写明拒绝原因" in ask and (await world.order(order_id)).status == "pending"
+    [done] = await say(world, f"拒绝 {number} 暂时缺货")
+    assert "已拒绝" in done and (await world.order(order_id)).status == "cancelled"
+    told = [e["payload"]["text"]["content"] for e in world.sent("custom_send", to=CUSTOMER_OPENID)]
+    assert any("已取消" in t and "暂时缺货" in t for t in told)
+
+
+async def test_change_the_delivery_date(world: World) -> None:
+    order_id, number = await pending_order(world)
+    target = date.today() + timedelta(days=20)
+    [text] = await say(world, f"改 {number} 交期 {target.month}月{target.day}日")
+    assert target.isoformat() in text
+    assert (await world.order(order_id)).delivery_date == target
+    [bad] = await say(world, f"改 {number} 交期 过几天吧")
+    assert "没看懂交期" in bad
+
+
+async def test_hand_over_to_another_rep_who_gets_the_card(world: World) -> None:
+    order_id, number = await pending_order(world)
+    [text] = await say(world, f"转 {number} 李四")
+    assert "已转交给 李四" in text
+    assert (await world.order(order_id)).rep_id == world.ids["other_rep"]
+    cards = [e for e in world.sent("wecom_send", to=OTHER_REP_ID) if e["msgtype"] == "template_card"]
+    assert len(cards) == 1 and number in cards[0]["payload"]["template_card"]["sub_title_text"]
+    # the first rep may no longer act on it
+    [refused] = await say(world, f"确认 {number}")
+    assert "操作未成功" in refused and (await world.order(order_id)).status == "pending"
+
+
+async def test_unknown_orders_strangers_and_chatter(world: World) -> None:
+    [text] = await say(world, "确认 SO20990101-0001")
+    assert "没有找到订单" in text
+    [help_text] = await say(world, "你好")
+    assert "可用指令" in help_text
+    world.standin.register_user("wecom", "someone_else")  # in the corp, but not a rep here
+    [stranger] = await say(world, "待办", userid="someone_else")
+    assert "还不是" in stranger
+
+
+async def test_reject_button_cancels_and_the_card_shows_it(world: World) -> None:
+    order_id, number = await pending_order(world)
+    await press(world, "拒绝")
+    assert (await world.order(order_id)).status == "cancelled"
+    [update] = world.sent("update_template_card")
+    assert update["payload"]["template_card"]["replace_text"] == "已拒绝"
+
+
+async def test_a_stale_card_shows_where_the_order_stands(world: World) -> None:
+    order_id, number = await pending_order(world)
+    await say(world, f"确认 {number}")  # confirmed by text first
+    await press(world, "确认")  # then the old card's button
+    [update] = world.sent("update_template_card")
+    assert update["payload"]["template_card"]["replace_text"] == "已确认"
+    async with world.sm() as s:
+        confirmations = list(await s.exec(select(OrderEvent).where(
+            OrderEvent.order_id == order_id, OrderEvent.type == "confirmed")))
+    assert len(confirmations) == 1
+
+
+async def test_an_expired_response_code_falls_back_to_a_text(world: World) -> None:
+    order_id, number = await pending_order(world)
+    world.advance(73 * 3600)  # WeCom's response_code lives 72 hours
+    await press(world, "确认")
+    assert (await world.order(order_id)).status == "confirmed"
+    assert world.sent("update_template_card") == []
+    texts = [e["payload"]["text"]["content"] for e in world.sent("wecom_send", to=REP_ID) if e["msgtype"] == "text"]
+    assert any("卡片已过期" in t for t in texts)
+    assert {r.state for r in await world.outbox(kind="wecom_card_update")} == {"done"}
+
+
+async def test_a_manager_sees_held_orders_of_their_reps(world: World) -> None:
+    await world.customer_wrote(hours_ago=1)
+    order_id = await world.place_order(quantity=10_000_000)  # more than in stock: held
+    await world.drain()
+    order = await world.order(order_id)
+    assert order.status == "on_hold"
+    [text] = await say(world, "待办", userid=MANAGER_ID)
+    assert order.number in text and "异常挂起" in text
