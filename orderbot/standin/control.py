@@ -104,7 +104,11 @@ async def consent(request: web.Request) -> web.Response:
     state = request.app[STATE]
     if openid not in state.mp_users:
         state.register_user(MINIPROGRAM, openid, str(body.get("unionid", "")))
-    left = state.add_consent(openid, template_id, int(body.get("times", 1)))
+    try:
+        times = int(body.get("times", 1))
+    except (TypeError, ValueError) as exc:
+        raise _bad("times must be a whole number") from exc
+    left = state.add_consent(openid, template_id, times)
     return web.json_response({"openid": openid, "template_id": template_id, "consents": left})
 
 

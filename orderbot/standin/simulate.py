@@ -38,6 +38,17 @@ def bad_request(message: str) -> web.HTTPBadRequest:
     return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
 
 
+def number(body: dict[str, Any], key: str, default: float, kind: type = int) -> Any:
+    """body[key] as a number (default when absent), else a 400 naming the field."""
+    value = body.get(key)
+    if value in (None, ""):
+        return default
+    try:
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise bad_request(f"{key} must be a number") from exc
+
+
 def read_image(value: str) -> tuple[bytes, str]:
     """An image given as a file path or as base64, with its content type."""
     path = Path(value)
@@ -64,9 +75,9 @@ def wechat_fields(
     head = {
         "ToUserName": state.config.wechat_original_id,
         "FromUserName": openid,
-        "CreateTime": int(body.get("create_time") or state.now()),
+        "CreateTime": number(body, "create_time", int(state.now())),
     }
-    msgid = int(body.get("msgid") or next(_msgids))
+    msgid = number(body, "msgid", 0) or next(_msgids)
     facts: dict[str, Any] = {}
     if "text" in body:
         fields = {**head, "MsgType": "text", "Content": str(body["text"]), "MsgId": msgid}
@@ -126,6 +137,7 @@ async def simulate_wechat(request: web.Request) -> web.Response:
     state = request.app[STATE]
     cfg = state.config
     body = await json_body(request)
+    signing = wechat_signing(state, str(body.get("mode") or ""))
     fields, facts = wechat_fields(body, state, str(request.url.origin()))
     openid = fields["FromUserName"]
     if fields.get("Event") == "unsubscribe":
@@ -133,15 +145,14 @@ async def simulate_wechat(request: web.Request) -> web.Response:
     else:
         state.register_user(WECHAT, openid, str(body.get("unionid", "")))
         state.open_window(openid)
-    signing = wechat_signing(state, str(body.get("mode") or ""))
     delivery = await deliver(
         request.app[HTTP],
         str(body.get("callback_url") or cfg.callback_url),
         signing,
         build_xml(fields),
         openid,
-        wait=float(body.get("timeout") or cfg.callback_timeout),
-        attempts=int(body.get("attempts") or cfg.callback_attempts),
+        wait=number(body, "timeout", cfg.callback_timeout, float),
+        attempts=number(body, "attempts", cfg.callback_attempts),
     )
     if delivery.reply:
         state.record("passive_reply", WECHAT, openid, "xml", delivery.reply)
@@ -158,13 +169,12 @@ def wecom_fields(
     head = {
         "ToUserName": cfg.wecom_corpid,
         "FromUserName": userid,
-        "CreateTime": int(body.get("create_time") or state.now()),
+        "CreateTime": number(body, "create_time", int(state.now())),
     }
     agent = {"AgentID": int(cfg.wecom_agentid) if str(cfg.wecom_agentid).isdigit() else cfg.wecom_agentid}
     facts: dict[str, Any] = {}
     if "text" in body or "image" in body:
-        msgid = int(body.get("msgid") or next(_msgids))
-        facts["msgid"] = msgid
+        msgid = facts["msgid"] = number(body, "msgid", 0) or next(_msgids)
         if "text" in body:
             return {**head, "MsgType": "text", "Content": str(body["text"]), "MsgId": msgid, **agent}, facts
         data, kind = read_image(str(body["image"]))
@@ -219,8 +229,8 @@ async def simulate_wecom(request: web.Request) -> web.Response:
         signing,
         build_xml(fields),
         fields["FromUserName"],
-        wait=float(body.get("timeout") or cfg.callback_timeout),
-        attempts=int(body.get("attempts") or cfg.callback_attempts),
+        wait=number(body, "timeout", cfg.callback_timeout, float),
+        attempts=number(body, "attempts", cfg.callback_attempts),
     )
     if delivery.reply:
         state.record("passive_reply", WECOM, fields["FromUserName"], "xml", delivery.reply)
@@ -241,5 +251,5 @@ async def simulate_verify(request: web.Request) -> web.Response:
         signing, url = wechat_signing(state), str(body.get("callback_url") or state.config.callback_url)
     else:
         raise bad_request("app must be wechat or wecom")
-    wait = float(body.get("timeout") or state.config.callback_timeout)
+    wait = number(body, "timeout", state.config.callback_timeout, float)
     return readable_json(await verify_url(request.app[HTTP], url, signing, wait=wait))

@@ -206,6 +206,9 @@ async def test_bad_simulate_requests_are_refused(standin: TestClient, orderbot: 
     assert resp.status == 400
     resp = await standin.post("/__simulate__/wechat", json={"openid": "o", "location": {"lat": "x"}})
     assert resp.status == 400
+    for key in ("msgid", "create_time", "timeout", "attempts"):
+        resp = await standin.post("/__simulate__/wechat", json={"openid": "o", "text": "x", key: "soon"})
+        assert resp.status == 400 and key in (await resp.json())["error"]
     assert orderbot.received == []
 
 
