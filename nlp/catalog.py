@@ -14,6 +14,7 @@ import csv
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -56,6 +57,11 @@ class Match:
     found_spec: bool = False  # a spec or part number was read (even if not in the catalog)
 
 
+@lru_cache(maxsize=65536)
+def _specs_of(text: str) -> list[SpecHit]:
+    return find_specs(text)
+
+
 def _split_aliases(value) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -83,6 +89,7 @@ class Catalog:
         self.bearing_index: dict[str, list[int]] = defaultdict(list)
         self.word_index: dict[str, list[int]] = defaultdict(list)
         self.materials: dict[str, str] = {w.lower(): c for w, c in iter_vocab()}
+        self._word_sets: dict[str, frozenset[int]] = {}
         self._build()
 
     # ---- construction -------------------------------------------------------------
@@ -144,11 +151,11 @@ class Catalog:
                         words.add(run[k:])
             p.words = frozenset(w.lower() for w in words)
             keys: list[str] = []
-            for hit in find_specs(p.spec) + [
+            for hit in _specs_of(p.spec) + [
                 h
                 for a in p.aliases
                 if a.lower() not in self.materials
-                for h in find_specs(a)
+                for h in _specs_of(a)
                 if h.kind == "code"
             ]:
                 if hit.key not in keys:
@@ -255,12 +262,17 @@ class Catalog:
             if not ids:
                 return Match(None, 0.0)
             block = sorted(ids)
+        own = set(words)
+        if len(block) > 64 and own:
+            # A big spec block (every M20 part): keep the ones of the type named.
+            narrowed = self._with_words(block, own)
+            if narrowed:
+                block = narrowed
         cands = [self.products[i] for i in block]
         if material:
             cands = [p for p in cands if p.material_class == material]
             if not cands:
                 return Match(None, 0.0, found_spec=found_spec)
-        own = set(words)
         ctx = set(context_words or []) if not own else set()
 
         def score(p: Product) -> float:
@@ -277,7 +289,7 @@ class Catalog:
         if own and best == 0 and not found_spec:
             return Match(None, 0.0)
         tied = [p for s, p in scored if s == best]
-        if len(tied) > 1:
+        if 1 < len(tied) <= 64:
             tied = self._tie_break(tied, text)
         conf = 0.95 if found_spec else 0.85
         if own and not any(w in tied[0].words for w in own):
@@ -291,12 +303,25 @@ class Catalog:
         # An open choice: the plain carbon-steel product is what an unqualified order
         # usually means, and among those the one with no series or brand to its name.
         default = [p for p in tied if p.material_class == DEFAULT_MATERIAL]
+        if len({p.spec_keys for p in tied}) > 1:
+            default = []  # the size itself is open (螺母 with no M-size): ask, do not guess
         if default:
             pick = min(default, key=lambda p: len(p.name.split()))
             if alts[0] != pick.sku:
                 alts = [pick.sku] + [a for a in alts if a != pick.sku][: MAX_ALTERNATIVES - 1]
             return Match(pick, 0.5, alternatives=alts, found_spec=found_spec)
         return Match(None, 0.3, alternatives=alts, found_spec=found_spec)
+
+    def _with_words(self, block: list[int], words: set[str]) -> list[int]:
+        """Members of `block` that carry any of `words` (set algebra on the postings)."""
+        keep: set[int] = set()
+        bset = set(block)
+        for w in words:
+            ws = self._word_sets.get(w)
+            if ws is None:
+                ws = self._word_sets[w] = frozenset(self.word_index.get(w, ()))
+            keep |= bset & ws
+        return sorted(keep)
 
     @staticmethod
     def _tie_break(tied: list[Product], text: str) -> list[Product]:

@@ -89,9 +89,7 @@ class Draft:
     def missing(self) -> list[str]:
         """Fields an order needs that are not known yet, in the contract's order."""
         out = []
-        if not any(i.sku for i in self.items) and not self.items:
-            out.append("items")
-        elif not self.items:
+        if not self.items:
             out.append("items")
         if not self.phone:
             out.append("phone")

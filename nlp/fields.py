@@ -67,6 +67,9 @@ def find_contact(text: str, phone_start: int | None) -> str | None:
             continue  # 谢谢老板 is thanks, not 谢老板
         if name and not re.match(r"^[这那哪每各本该此我你他她它大]", name):
             cands.append((start, name))
+    for m in re.finditer(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]生)(?![\u4e00-\u9fff])", text):
+        if m.group(1) not in ("先生", "学生", "医生", "师生", "后生", "一生", "发生", "出生"):
+            cands.append((m.start(), m.group(1)))  # Cantonese 刘生 = Mr Liu
     for m in _OLD.finditer(text):
         name = _clean_name(m.group("name"))
         if name:

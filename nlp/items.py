@@ -197,11 +197,12 @@ def _make_items(text, masked, window, raw_span, q, specs, tokens, catalog, ctx, 
         if not p_specs and ctx.spec is not None:
             # Nothing but a material or a type changed: the size carries over
             # (M8螺栓 100个 螺母 100个; 304 的 1000个, 316 的 500个).
-            inherited = catalog.match([ctx.spec], p_words, material, region, ctx.words, ctx.material)
-            if inherited.product and (not p_words or any(w in inherited.product.words for w in p_words)):
-                m = inherited
-            else:
-                m = catalog.match([], p_words, material, region, ctx.words, ctx.material)
+            m = catalog.match([], p_words, material, region, ctx.words, ctx.material)
+            for spec in _inheritable(ctx.spec):
+                inherited = catalog.match([spec], p_words, material, region, ctx.words, ctx.material)
+                if inherited.product and (not p_words or any(w in inherited.product.words for w in p_words)):
+                    m = inherited
+                    break
         else:
             m = catalog.match(p_specs, p_words, material, region, ctx.words, ctx.material)
         if not p_specs and not p_words and not m.product:
@@ -224,6 +225,14 @@ def _make_items(text, masked, window, raw_span, q, specs, tokens, catalog, ctx, 
             ctx.material = material
         if p_specs:
             ctx.spec = p_specs[-1]
+    return out
+
+
+def _inheritable(spec: SpecHit) -> list[SpecHit]:
+    """The previous line's size, then its thread alone (M8×30 bolt → M8 nut)."""
+    out = [spec]
+    if spec.kind == "dims" and "x" in spec.key:
+        out.append(SpecHit(spec.key.split("x")[0], "dims", spec.start, spec.end))
     return out
 
 

@@ -8,6 +8,7 @@ is loaded (see catalog.py), so a new material needs no code change.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # class → words. "不锈钢" alone means 304 in the trade (316 is always named).
 MATERIAL_WORDS: dict[str, tuple[str, ...]] = {
@@ -44,15 +45,13 @@ def word_pattern(word: str) -> str:
     return esc
 
 
-def material_class(text: str, extra: dict[str, str] | None = None) -> str | None:
+@lru_cache(maxsize=4096)
+def material_class(text: str) -> str | None:
     """Class of a material cell (碳钢镀锌 → ZN): the longest known word inside it wins,
     then the rightmost (碳钢发黑 is black oxide, the finish named last)."""
     best: tuple[int, int, str] | None = None
-    vocab = dict(iter_vocab())
-    if extra:
-        vocab.update(extra)
     up = text.upper()
-    for word, cls in vocab.items():
+    for word, cls in iter_vocab():
         pos = up.rfind(word.upper())
         if pos >= 0 and (best is None or (len(word), pos) > best[:2]):
             best = (len(word), pos, cls)
