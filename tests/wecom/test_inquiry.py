@@ -1,0 +1,64 @@
+"""A rep passes on a customer's inquiry; the rep completes and confirms it for the customer."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from orders.models import Customer, Order, OrderEvent, Product
+from tests.push.harness import REP_ID, World
+from tests.wecom.test_commands import say
+
+
+@pytest.fixture
+async def catalog_world(world: World, shared_dir: Path) -> World:
+    """The shared fastener catalog in the hub, with stock."""
+    with (shared_dir / "eval/catalog.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    async with world.sm() as s, s.begin():
+        have = {p.sku for p in await s.exec(select(Product))}
+        for r in rows:
+            if r["sku"] in have:
+                continue
+            s.add(Product(sku=r["sku"], name=r["name"], category=r["category"], spec=r["spec"],
+                          material=r["material"], unit=r["unit"], pack_unit=r["pack_unit"] or None,
+                          pack_size=int(r["pack_size"]) if r["pack_size"] else None,
+                          price=Decimal(r["price"]), aliases=[a for a in r["aliases"].split("|") if a],
+                          stock=1_000_000))
+    return world
+
+
+async def test_a_forwarded_inquiry_for_a_known_customer_becomes_their_order(catalog_world: World) -> None:
+    world = catalog_world
+    replies = await say(world, "客户：常州恒锐五金 M6*20外六角 304的 500个，下周三前送常州武进湖塘镇长虹路88号，张工 13812345678")
+    assert replies and "已匹配客户：常州恒锐五金有限公司" in replies[0]
+    assert "确认" in replies[-1]  # the summary, waiting for the rep's confirmation
+    replies = await say(world, "确认")
+    assert any("已代客户下单" in r for r in replies), replies
+    async with world.sm() as s:
+        order = (await s.exec(select(Order))).one()
+        created = (await s.exec(select(OrderEvent).where(OrderEvent.order_id == order.id,
+                                                         OrderEvent.type == "submitted"))).one()
+    assert (order.customer_id, order.channel, order.status) == (world.ids["customer"], "wecom", "pending")
+    assert (created.actor_kind, created.actor_id) == ("rep", REP_ID)
+    # and the order's card follows, like any other pending order
+    cards = [e for e in world.sent("wecom_send", to=REP_ID) if e["msgtype"] == "template_card"]
+    assert len(cards) == 1 and order.number in cards[0]["payload"]["template_card"]["sub_title_text"]
+
+
+async def test_an_inquiry_from_a_new_customer_creates_the_customer_for_this_rep(catalog_world: World) -> None:
+    world = catalog_world
+    replies = await say(world, "王老板 13900001111 要M8的镀锌螺母 2000个 明天送苏州工业园区星湖街328号")
+    assert "新建客户" in replies[0]
+    async with world.sm() as s:
+        customer = (await s.exec(select(Customer).where(Customer.id != world.ids["customer"]))).one()
+    assert customer.phones == ["13900001111"] and customer.rep_id == world.ids["rep"]
+    replies = await say(world, "取消")
+    assert any("不下了" in r for r in replies)
+    # after cancelling, plain chatter is help again, not a follow-up of the draft
+    [help_text] = await say(world, "你好")
+    assert "可用指令" in help_text
