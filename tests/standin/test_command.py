@@ -1,0 +1,34 @@
+"""`orderbot standin` reads the apps' credentials from the environment and its options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from orderbot import cli
+from orderbot.commands import standin as command
+from orderbot.standin.keys import STATE
+
+
+def test_command_builds_the_standin_from_env_and_options(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    served: dict[str, Any] = {}
+
+    def fake_run_app(app: web.Application, **kw: Any) -> None:
+        served.update(app=app, **kw)
+
+    monkeypatch.setattr(command.web, "run_app", fake_run_app)
+    for name, value in {"WECHAT_APPID": "wx-env", "WECHAT_SECRET": "s", "WECHAT_TOKEN": "t",
+                        "WECOM_CORPID": "ww-env"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MINIPROGRAM_APPID", raising=False)
+    code = cli.main(["standin", "--port", "8999", "--callback-url", "http://127.0.0.1:9000/wechat/callback",
+                     "--token-ttl", "60"])
+    assert code == 0 and served["port"] == 8999
+    config = served["app"][STATE].config
+    assert (config.wechat_appid, config.wechat_secret, config.wecom_corpid) == ("wx-env", "s", "ww-env")
+    assert config.callback_url == "http://127.0.0.1:9000/wechat/callback" and config.token_ttl == 60
+    assert "wechat, wecom" in capsys.readouterr().out
