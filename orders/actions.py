@@ -8,7 +8,9 @@ Every action is ONE transaction that
 3. writes the order with a version check (UPDATE … WHERE id = :id AND version = :v, which
    bumps the version); zero rows means someone else changed it first → CONFLICT,
 4. adds one OrderEvent per state change and the Outbox rows for its side effects.
-A refused action raises OrderError; nothing of it is committed.
+A refused action raises OrderError; nothing of it is committed. Actions also take
+`expected_version`: the version the caller saw (a card, a form); if the order has moved on
+since, the action is refused with CONFLICT instead of acting on stale information.
 
 `db` is an async_sessionmaker (the action opens, commits and closes its own session) or
 an AsyncSession: an idle session gets its own transaction committed here; a session
@@ -135,6 +137,16 @@ async def _lock_order(s: AsyncSession, order_id: int) -> Order:
     if order is None:
         raise OrderError(OrderErrorCode.ORDER_NOT_FOUND, f"订单 {order_id} 不存在")
     return order
+
+
+def _check_version(order: Order, expected_version: int | None) -> None:
+    """A client that acted on what it saw (a card, a form) passes that version: a newer
+    order means what it saw is stale, so the action is refused with CONFLICT."""
+    if expected_version is not None and expected_version != order.version:
+        raise OrderError(
+            OrderErrorCode.CONFLICT, "订单已经更新，请查看最新内容后再操作",
+            expected_version=expected_version, version=order.version,
+        )
 
 
 async def _lines(s: AsyncSession, order_id: int) -> list[OrderLine]:
@@ -386,6 +398,7 @@ async def submit(
     routing_rule: str | None = None,
     confirm_due_at: dt.datetime | None = None,
     source_message_id: int | None = None,
+    expected_version: int | None = None,
 ) -> OrderResult:
     """The customer confirms a complete draft: pending (assigned to `rep_id`, else the
     customer's own rep), or on_hold when credit or stock blocks it. MISSING_FIELDS lists
@@ -394,6 +407,7 @@ async def submit(
         order = await _lock_order(s, order_id)
         customer = await check_order_access(s, actor, order)
         _next(order.status, Action.SUBMIT, actor.role)
+        _check_version(order, expected_version)
         lines = await _lines(s, order.id)
         missing = missing_fields(order, lines)
         if missing:
@@ -405,7 +419,8 @@ async def submit(
 
 
 async def confirm(
-    db: DB, order_id: int, actor: Actor, *, source_message_id: int | None = None
+    db: DB, order_id: int, actor: Actor, *, source_message_id: int | None = None,
+    expected_version: int | None = None,
 ) -> OrderResult:
     """The rep confirms: prices lock and stock is reserved (recorded in the event). When
     credit or stock blocks it the order goes on_hold instead, with an alert to the manager;
@@ -415,6 +430,7 @@ async def confirm(
         customer = await check_order_access(s, actor, order)
         from_status = order.status
         to = _next(order.status, Action.CONFIRM, actor.role)
+        _check_version(order, expected_version)
         lines = await _lines(s, order.id)
         blocked = await _blocking(s, order, customer, lines)
         if blocked:
@@ -451,6 +467,7 @@ async def _transition(
     source_message_id: int | None = None,
     notify: str = "customer",  # customer / rep / manager / none
     payload: Mapping[str, Any] | None = None,
+    expected_version: int | None = None,
 ) -> OrderResult:
     """The common shape of a status change: lock, check, write, event, outbox."""
     async with unit_of_work(db) as s:
@@ -458,6 +475,7 @@ async def _transition(
         customer = await check_order_access(s, actor, order)
         from_status = order.status
         to = _next(order.status, action, actor.role)
+        _check_version(order, expected_version)
         lines = await _lines(s, order.id)
         new_values = {"status": to, **(values or {})}
         changes: dict[str, Any] = _diff(order, new_values)
@@ -591,7 +609,7 @@ async def _check_price(
 
 async def edit(
     db: DB, order_id: int, actor: Actor, change: OrderEdit, *, reason: str | None = None,
-    source_message_id: int | None = None,
+    source_message_id: int | None = None, expected_version: int | None = None,
 ) -> OrderResult:
     """Change quantities, lines, delivery date, address or (staff only) prices (修改).
 
@@ -602,6 +620,7 @@ async def edit(
         order = await _lock_order(s, order_id)
         customer = await check_order_access(s, actor, order)
         to = _next(order.status, Action.EDIT, actor.role)
+        _check_version(order, expected_version)
         status = OrderStatus(order.status)
         lines = await _lines(s, order.id)
         by_id = {line.id: line for line in lines}

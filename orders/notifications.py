@@ -43,6 +43,7 @@ def order_payload(event: str, order: Order, lines: Iterable[OrderLine], **extra:
         "order_id": order.id,
         "number": order.number,
         "customer_id": order.customer_id,
+        "version": order.version,  # the order version this payload describes (see expected_version)
         "status": status.value,
         "status_label": status.label,
         "total": money(order.total),

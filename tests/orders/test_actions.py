@@ -414,3 +414,21 @@ async def test_team_manager_may_act_outside_their_regions(world: World) -> None:
     )
     confirmed = await actions.confirm(world.sm, result.order.id, world.as_manager)
     assert confirmed.status == OrderStatus.CONFIRMED
+
+
+async def test_button_on_a_stale_card_is_refused(world: World) -> None:
+    # given the rep's card shows version 2, then the customer edits the order (version 3)
+    order_id = await pending_order(world)
+    card = (await outbox_rows(world.sm))[-1].payload
+    assert (card["event"], card["version"]) == ("new_order", 2)
+    await actions.edit(world.sm, order_id, world.as_customer, OrderEdit(fields={"remarks": "防静电袋"}))
+    before = await snapshot(world.sm)
+    # when the rep presses 确认 on the old card, then it is refused and nothing changes
+    with pytest.raises(OrderError) as err:
+        await actions.confirm(world.sm, order_id, world.as_rep, expected_version=card["version"])
+    assert err.value.code == OrderErrorCode.CONFLICT
+    assert await snapshot(world.sm) == before
+    # the new card (version 3) works
+    fresh = (await outbox_rows(world.sm))[-1].payload
+    result = await actions.confirm(world.sm, order_id, world.as_rep, expected_version=fresh["version"])
+    assert result.status == OrderStatus.CONFIRMED
