@@ -33,8 +33,15 @@ def _realm(body: dict[str, Any], default: str = WECHAT) -> str:
 
 @routes.get("/__sent__")
 async def sent(request: web.Request) -> web.Response:
-    """Every accepted message, newest last; ?api=, ?channel=, ?to= narrow it down."""
+    """Every accepted message, newest last; ?api=, ?channel=, ?to= narrow it down and
+    ?after=ID returns only newer ones (for polling)."""
     entries = request.app[STATE].sent
+    if "after" in request.query:
+        try:
+            after = int(request.query["after"])
+        except ValueError as exc:
+            raise _bad("after must be a message id") from exc
+        entries = [e for e in entries if e["id"] > after]
     for key in ("api", "channel"):
         if key in request.query:
             entries = [e for e in entries if e[key] == request.query[key]]

@@ -192,6 +192,9 @@ async def test_sent_log_is_newest_last_and_can_be_cleared(standin: TestClient) -
     sent = await (await standin.get("/__sent__")).json()
     assert [e["to"] for e in sent] == ["o-1", "o-2"]
     assert sent[0]["id"] < sent[1]["id"]
+    newer = await (await standin.get("/__sent__", params={"after": str(sent[0]["id"])})).json()
+    assert [e["to"] for e in newer] == ["o-2"]
+    assert (await standin.get("/__sent__", params={"after": "x"})).status == 400
     assert (await standin.delete("/__sent__")).status == 200
     assert await (await standin.get("/__sent__")).json() == []
 

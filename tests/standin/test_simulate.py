@@ -163,6 +163,13 @@ async def test_location_and_follow_event(standin: TestClient, orderbot: FakeOrde
     users = await (await standin.get("/__users__")).json()
     assert "o-new" in [u["openid"] for u in users["wechat"]]
 
+    await simulate(standin, {"openid": "o-new", "event": "unsubscribe"})
+    params = {"grant_type": "client_credential", "appid": "wx0000test0000oa", "secret": "oa-secret"}
+    tok = (await (await standin.get("/cgi-bin/token", params=params)).json())["access_token"]
+    body = {"touser": "o-new", "template_id": "TPL", "data": {}}
+    resp = await standin.post("/cgi-bin/message/template/send", params={"access_token": tok}, json=body)
+    assert (await resp.json())["errcode"] == 43004  # an unfollowed user gets no template message
+
 
 async def test_late_answer_is_retried_with_the_same_msgid(
     standin: TestClient, orderbot: FakeOrderbot
