@@ -166,7 +166,10 @@ def find_address(text: str, regions: Regions | None = None) -> AddressHit | None
             _ADDRESS_AFTER.match(text[end:])
         )
         if single and not full:
-            accept = bool(_ADDRESS_AFTER.match(text[end:]) or _MARKER_BEFORE.search(text[max(0, start - 6) : start]))
+            before = text[max(0, start - 6) : start]
+            # A lone short name must start a word (湘江道与阿里山大街 is not 阿里地区).
+            starts_word = not before or not re.match(r"[\u4e00-\u9fff]", before[-1]) or bool(_MARKER_BEFORE.search(before))
+            accept = starts_word and bool(_ADDRESS_AFTER.match(text[end:]) or _MARKER_BEFORE.search(before))
         if accept:
             ambiguous = single and len({o[0].code[:4] for o in ms_at(ms, start).options if o[0].level == r.level}) > 1
             return _build(text, combo, start, end, regions, ambiguous)

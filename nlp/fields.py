@@ -22,7 +22,7 @@ _BAD_NAME_CHARS = re.compile(r"[的了吗呢吧啊呀嘛送发要到在是有和
 _COMPANY = re.compile(
     r"(?P<c>[\u4e00-\u9fffA-Za-z()（）]{2,30}?(?:有限责任公司|股份有限公司|有限公司|分公司|公司|集团|工厂|制造厂|厂|商行|经营部|门市部|五金店|店|工作室))"
 )
-_RUSH = re.compile(r"加急|急用|急件|急需|急要|特急|很急|挺急|比较急|着急|十万火急|火急|越快越好|尽快|赶紧|赶快|火速|要的急|急急|赶工|催|急[!！]*(?:\s|$|，|,|。)|^急")
+_RUSH = re.compile(r"急单|急着用|急等|等着用|赶时间|加急|急用|急件|急需|急要|特急|很急|挺急|比较急|着急|十万火急|火急|越快越好|尽快|赶紧|赶快|火速|要的急|急急|赶工|催|急[!！]*(?:\s|$|，|,|。)|^急")
 _NOT_RUSH = re.compile(r"不急|不着急|不用急|不用着急|别急|不赶|不是很急|没那么急|不太急|不那么急|不用赶")
 _SAME_DAY = re.compile(r"(?:今天|当天|今晚)\s*(?:必须|务必|一定要?|就要|得|要)\s*(?:发|送|到|出)")
 _REMARK = re.compile(
@@ -37,7 +37,7 @@ def _clean_name(name: str) -> str | None:
     return name
 
 
-def find_contact(text: str, phone_start: int | None) -> str | None:
+def find_contact(text: str, phone_start: int | None, phone_end: int | None = None) -> str | None:
     """The receiver as written with their title (张工, 老周): one named after a
     收货人/联系人 marker wins; else a titled name next to the phone; else the first
     titled name that is not a greeting (老板, 师傅)."""
@@ -80,6 +80,10 @@ def find_contact(text: str, phone_start: int | None) -> str | None:
         m = re.search(r"(?:^|[\s，,：:\n])([\u4e00-\u9fff]{2,3})\s*(?:电话|手机)?[:：]?\s*$", before)
         if m and not _NOT_NAME.match(m.group(1)) and not _BAD_NAME_CHARS.search(m.group(1)[1:]):
             cands.append((phone_start - 1, m.group(1)))
+        after = text[phone_end : phone_end + 8] if phone_end else ""
+        m = re.match(r"^[\s，,]*([\u4e00-\u9fff]{2,3})(?=$|[\s，,。\n])", after)
+        if m and not _NOT_NAME.match(m.group(1)) and not _BAD_NAME_CHARS.search(m.group(1)[1:]):
+            cands.append((phone_end + 1, m.group(1)))
     if not cands:
         return None
     if phone_start is not None:

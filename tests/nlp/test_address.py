@@ -91,3 +91,7 @@ def test_jionlp_location_cases(text, want):
     got = parts(text)
     # jionlp keeps full-width brackets in the detail; we normalise them (NFKC).
     assert got == tuple(normalize(x) if isinstance(x, str) else x for x in want)
+
+
+def test_a_short_name_inside_a_word_is_not_a_region():
+    assert parts("湘江道与阿里山大街交口东行50米") is None

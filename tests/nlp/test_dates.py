@@ -109,3 +109,8 @@ def test_jionlp_table_is_loaded():
 def test_jionlp_time_points(text, today, day):
     hits = find_dates(normalize(text), today)
     assert hits and hits[0].date == day
+
+
+def test_month_dot_day_needs_a_delivery_word():
+    assert delivery("3.15前到") == "2026-03-15"
+    assert delivery("拉铆钉4.8*12 不锈钢") is None

@@ -10,7 +10,7 @@ from nlp.text import normalize
 def contact(text):
     t = normalize(text)
     p = pick_phone(t, find_phones(t))
-    return find_contact(t, p.start if p else None)
+    return find_contact(t, p.start if p else None, p.end if p else None)
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,12 @@ def test_rush(text, want):
 def test_company():
     assert find_company("常州恒锐五金有限公司 采购单") == "常州恒锐五金有限公司"
     assert find_company("M6螺母 1000个") is None
+
+
+def test_bare_name_after_the_phone():
+    assert contact("M8螺母304 100个 13712345678 李四") == "李四"
+    assert contact("M8螺母304 100个 电话13712345678，明天到") is None
+
+
+def test_cantonese_mr():
+    assert contact("寄到东莞市长安镇振安中路123号，刘生，电话 13600001111") == "刘生"

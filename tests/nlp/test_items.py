@@ -94,3 +94,13 @@ def test_draft_roundtrip_and_missing(catalog):
     out = d.to_dict()
     assert out["missing"] == ["phone", "address"]
     assert Draft.from_dict(out).to_dict() == out
+
+
+def test_nut_line_takes_the_bolt_thread(catalog):
+    text = "外六角螺栓m八乘三十的304的给我来两千个然后螺母也要两千个"
+    assert lines(text, catalog) == [("HB-M8X30-304", 2000, "个"), ("HN-M8-ZN", 2000, "个")]
+
+
+def test_open_size_is_not_guessed(catalog):
+    item = extract_draft("螺母 镀锌 2000个", TODAY, catalog).items[0]
+    assert item.sku is None and len(item.alternatives) > 1
