@@ -150,11 +150,6 @@ def _on_text(state: SessionState, text: str, reader: Reader, profile: Profile) -
         if state.draft:
             return _evaluate(state.draft, reader, profile)
         return Step(state, [replies.NOTHING_TO_CONFIRM])
-    if bare in _CANCEL:
-        if state.draft:
-            return Step(SessionState(), [replies.CANCELLED_DRAFT])
-        return Step(state, [replies.NOTHING_TO_CONFIRM])
-
     removal = _REMOVE_LINE.match(bare)
     if removal and state.draft:
         index = _small_number(removal.group(1)) - 1
@@ -162,6 +157,11 @@ def _on_text(state: SessionState, text: str, reader: Reader, profile: Profile) -
         if 0 <= index < len(draft.get("items") or []):
             draft["items"].pop(index)
             return _evaluate(draft, reader, profile)
+
+    if _is_cancel(bare):
+        if state.draft:
+            return Step(SessionState(), [replies.CANCELLED_DRAFT])
+        return Step(state, [replies.NOTHING_TO_CONFIRM])
 
     if state.draft:
         updated = reader.followup(copy.deepcopy(state.draft), text)
@@ -296,6 +296,12 @@ def _same_order(a: dict[str, Any], b: dict[str, Any]) -> bool:
     keys = ("items", "contact", "phone", "address", "delivery_date", "rush", "remarks", "company")
     strip: Callable[[dict[str, Any]], Any] = lambda d: [d.get(k) for k in keys]  # noqa: E731
     return strip(a) == strip(b)
+
+
+def _is_cancel(text: str) -> bool:
+    """算了 / 不要了 / 取消, also inside a short message ("那算了不要了"), but not in an order
+    line that merely contains the words."""
+    return text in _CANCEL or (len(text) <= 8 and any(w in text for w in _CANCEL) and not any(c.isdigit() for c in text))
 
 
 def _looks_like_question(text: str) -> bool:

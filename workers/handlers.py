@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 # Modules whose import registers handlers (add yours here). Absent modules are skipped.
 HANDLER_MODULES: tuple[str, ...] = (
+    "bot.chat",  # inbound: the customer's WeChat conversation
     "workers.notify",  # notify_customer / notify_rep / alert_manager / card updates / digests
     "workers.ocr_jobs",  # OCR of uploaded images, when that module exists
 )

@@ -1,0 +1,377 @@
+"""The customer's chat on the Official Account: stored inbound messages → the conversation.
+
+One outbox row of kind "inbound" per stored message (bot/intake.py) lands here. Handling is
+idempotent and never races for one customer:
+- a per-customer lock in the shared store serialises two quick messages;
+- the message's `handled` mark, the conversation state and the replies (outbox rows) commit
+  in one transaction, so a redelivered row finds the mark and does nothing;
+- an order placed by "确认" is created in its own transaction together with an
+  IdempotencyRecord keyed by the message, so a crash before the second commit cannot
+  produce a second order on redelivery.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import conversation, replies
+from bot.conversation import CreateOrder, Incoming, ListOrders, RunOcr, SessionState, ShowOrder
+from bot.intake import INBOUND_KIND
+from bot.messages import MessageError, parse
+from bot.wecom_commands import today_in_china
+from bot.wecom_inquiry import draft_fields, draft_lines
+from orderbot.routing_rules import RulesFile, rules_file_from_settings
+from orders import actions
+from orders.actors import Actor
+from orders.assignment import submit_routed
+from orders.errors import OrderError, OrderErrorCode
+from orders.models import (
+    ChatSession,
+    Customer,
+    IdempotencyRecord,
+    InboundMessage,
+    OcrJob,
+    Order,
+    OrderEvent,
+    utcnow,
+)
+from orders.status import OrderStatus
+from workers import outbox as queue
+from workers.handlers import JobContext, handler
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "wechat"
+SESSION_TTL = dt.timedelta(hours=72)  # an untouched draft is forgotten after this
+REPLY_KIND = "notify_customer"  # rendered as plain text by workers/notify.py, routed by push_router
+OCR_KIND = "ocr_job"
+LOCK_TIMEOUT = 60.0
+
+
+@dataclass
+class Turn:
+    """Everything one message produced, written in one transaction."""
+
+    replies: list[str]
+    state: SessionState
+    order_number: str | None = None
+
+
+# --------------------------------------------------------------------------- customers
+
+
+async def customer_for_openid(s: AsyncSession, openid: str, unionid: str | None = None) -> Customer:
+    """The customer behind an openid; created on first contact, merged by unionid."""
+    found = (await s.exec(select(Customer).where(Customer.openid == openid))).first()
+    if found is None and unionid:
+        found = (await s.exec(select(Customer).where(Customer.unionid == unionid))).first()
+        if found is not None and found.openid is None:
+            found.openid = openid
+            s.add(found)
+    if found is None:
+        found = Customer(openid=openid, unionid=unionid)
+        s.add(found)
+        await s.flush()
+    return found
+
+
+async def merge_by_phone(s: AsyncSession, customer: Customer, phone: str | None) -> Customer:
+    """A known customer (e.g. entered by a rep, or from the mini-program) who now writes
+    from WeChat: the phone on their order joins the two records into the older one."""
+    if not phone or phone in (customer.phones or []):
+        return customer
+    others = (await s.exec(select(Customer).where(Customer.id != customer.id))).all()
+    match = next((c for c in others if phone in (c.phones or []) and not c.openid), None)
+    if match is None:
+        customer.phones = [*(customer.phones or []), phone]
+        s.add(customer)
+        return customer
+    # Move this chat's openid onto the existing record; keep the one with history.
+    openid, customer.openid = customer.openid, None
+    s.add(customer)
+    await s.flush()
+    match.openid = openid
+    match.unionid = match.unionid or customer.unionid
+    s.add(match)
+    await s.flush()
+    return match
+
+
+def profile_of(customer: Customer) -> dict[str, Any]:
+    """What a returning customer is offered: last address, contact and phone."""
+    return {
+        "address": customer.last_address,
+        "contact": customer.last_contact,
+        "phone": (customer.phones or [None])[0],
+    }
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def incoming_of(msg: InboundMessage) -> Incoming | None:
+    """The conversation's view of a stored message; None for what needs no answer."""
+    if msg.msg_type in ("text", "voice"):
+        return Incoming("text", text=msg.content or "") if msg.content else Incoming("text", text="")
+    try:
+        parsed = parse(msg.raw, "mp") if msg.raw else None
+    except MessageError:
+        parsed = None
+    if msg.msg_type == "image":
+        return Incoming("image", media_id=(parsed.media_id if parsed else None) or msg.content or "")
+    if msg.msg_type == "location":
+        label = (parsed.location.label if parsed and parsed.location else None) or msg.content or ""
+        return Incoming("location", location_label=label)
+    if msg.msg_type == "event":
+        event = (parsed.event if parsed else None) or (msg.content or "")
+        return Incoming("subscribe") if event == "subscribe" else None
+    return Incoming("text", text="")
+
+
+# --------------------------------------------------------------------------- the handler
+
+
+class Chat:
+    """Carries out conversation steps against the hub for one process."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], store: Any,
+                 rules: RulesFile, reader_source: Any) -> None:
+        self.sessionmaker, self.store, self.rules = sessionmaker, store, rules
+        self.reader_source = reader_source  # .reader(today) -> DraftReader
+
+    @classmethod
+    def from_context(cls, ctx: JobContext) -> Chat:
+        chat = ctx.extra.get("wechat_chat")
+        if chat is None:
+            from bot.wecom_inquiry import InquiryFlow
+
+            flow = ctx.extra.get("wecom_inquiry") or InquiryFlow(ctx.sessionmaker)
+            chat = ctx.extra["wechat_chat"] = cls(
+                ctx.sessionmaker, ctx.store, rules_file_from_settings(ctx.settings), flow
+            )
+        return chat
+
+    async def handle(self, message_id: int, *, now: dt.datetime | None = None) -> Turn | None:
+        """Answer one stored message; None when it was handled before (a redelivery)."""
+        async with self.sessionmaker() as s:
+            msg = await s.get(InboundMessage, message_id)
+            if msg is None or msg.state == "handled":
+                return None
+            openid = msg.from_user
+        async with self.store.lock(f"chat:{CHANNEL}:{openid}", timeout=LOCK_TIMEOUT):
+            async with self.sessionmaker() as s:
+                msg = await s.get(InboundMessage, message_id)
+                if msg is None or msg.state == "handled":
+                    return None
+            incoming = incoming_of(msg)
+            return await self._turn(openid, incoming, message_id=message_id, now=now)
+
+    async def on_ocr_result(self, openid: str, draft: dict[str, Any] | None, error: str | None,
+                            *, job_id: int, now: dt.datetime | None = None) -> Turn | None:
+        """An image sent in chat has been read: continue the conversation with its draft."""
+        async with self.store.lock(f"chat:{CHANNEL}:{openid}", timeout=LOCK_TIMEOUT):
+            if error or not draft or not draft.get("items"):
+                reason = error or "没有找到产品和数量"
+                return await self._turn(openid, None, job_id=job_id, now=now,
+                                        fixed_reply=replies.IMAGE_FAILED.format(reason=reason))
+            return await self._turn(openid, Incoming("ocr_result", draft=draft), job_id=job_id, now=now)
+
+    async def _turn(self, openid: str, incoming: Incoming | None, *, message_id: int | None = None,
+                    job_id: int | None = None, now: dt.datetime | None = None,
+                    fixed_reply: str | None = None) -> Turn | None:
+        now = now or utcnow()
+        reader = await self.reader_source.reader(today_in_china(now))
+        async with self.sessionmaker() as s:
+            customer = await customer_for_openid(s, openid)
+            session_row = await _load_session(s, openid, now)
+            state = _state_of(session_row)
+            profile = profile_of(customer)
+            await s.commit()
+        step = (
+            conversation.step(state, incoming, reader, profile) if incoming is not None
+            else conversation.Step(state, [fixed_reply] if fixed_reply else [])
+        )
+        _name_options(step.state, reader)
+        texts = list(step.replies)
+        number = None
+        for intent in step.intents:
+            if isinstance(intent, CreateOrder):
+                number, refusal = await self._place(customer.id, openid, intent.draft, message_id, now)
+                if refusal is not None:  # the hub said no: keep the draft, tell why
+                    texts.append(refusal)
+                    step.state = state
+            elif isinstance(intent, ListOrders):
+                texts.append(await self._list_orders(customer.id))
+            elif isinstance(intent, ShowOrder):
+                texts.append(await self._show_order(customer.id, intent.number))
+            elif isinstance(intent, RunOcr):
+                pass  # queued below, in the same transaction as the reply
+        key = f"msg:{message_id}" if message_id is not None else f"ocr:{job_id}"
+        async with self.sessionmaker() as s, s.begin():
+            if message_id is not None:
+                msg = await s.get(InboundMessage, message_id)
+                if msg is None or msg.state == "handled":
+                    return None
+                msg.state, msg.handled_at = "handled", now
+                s.add(msg)
+            await _save_session(s, openid, customer.id, step.state, now)
+            if number is not None:
+                await _remember_profile(s, customer.id, step.state, intent_draft(step))
+            for intent in step.intents:
+                if isinstance(intent, RunOcr) and intent.media_id:
+                    job = OcrJob(customer_id=customer.id, source=CHANNEL, media_id=intent.media_id,
+                                 content_type="image")
+                    s.add(job)
+                    await s.flush()
+                    await queue.enqueue(s, kind=OCR_KIND, target=openid, payload={"job_id": job.id},
+                                        dedup_key=f"ocr_job:chat:{key}")
+            for i, text in enumerate(texts):
+                await queue.enqueue(s, kind=REPLY_KIND, target=openid,
+                                    payload={"type": "chat_reply", "text": text, "customer_id": customer.id},
+                                    dedup_key=f"chat_reply:{key}:{i}")
+        return Turn(texts, step.state, number)
+
+    async def _place(self, customer_id: int | None, openid: str, draft: dict[str, Any],
+                     message_id: int | None, now: dt.datetime) -> tuple[str | None, str | None]:
+        """Create and submit the order, once per confirming message: (order number, None),
+        or (None, a Chinese text saying why the hub refused)."""
+        assert customer_id is not None
+        scope, key = f"{CHANNEL}:{openid}", f"msg:{message_id}"
+        actor = Actor.customer(customer_id, openid)
+        try:
+            async with self.sessionmaker() as s, s.begin():
+                done = (await s.exec(select(IdempotencyRecord).where(
+                    IdempotencyRecord.scope == scope, IdempotencyRecord.key == key))).first()
+                if done is not None and done.order_id is not None:
+                    order = await s.get(Order, done.order_id)
+                    return (order.number if order else None), None
+                customer = await s.get(Customer, customer_id)
+                if customer is not None:
+                    await merge_by_phone(s, customer, draft.get("phone"))
+                created = await actions.create_order(
+                    s, customer_id, draft_lines(draft), actor, fields=draft_fields(draft),
+                    channel=CHANNEL, source_message_id=message_id, now=now,
+                )
+                result = await submit_routed(s, created.order.id, actor, self.rules.current(),
+                                             now=now, source_message_id=message_id)
+                s.add(IdempotencyRecord(scope=scope, key=key, order_id=result.order.id))
+                return result.order.number, None
+        except OrderError as err:
+            log.info("order from %s refused: %s", openid, err)
+            if err.code == OrderErrorCode.MISSING_FIELDS:
+                return None, replies.ask_missing(err.details.get("missing") or [])
+            return None, f"下单没有成功：{err.message}。请修改后再回复「确认」，或联系业务员。"
+
+    async def _list_orders(self, customer_id: int | None) -> str:
+        async with self.sessionmaker() as s:
+            rows = (await s.exec(
+                select(Order).where(Order.customer_id == customer_id)
+                .order_by(col(Order.id).desc()).limit(5)
+            )).all()
+        return replies.order_list([
+            {"number": o.number, "status_label": OrderStatus(o.status).label, "total": o.total} for o in rows
+        ])
+
+    async def _show_order(self, customer_id: int | None, number: str) -> str:
+        async with self.sessionmaker() as s:
+            order = (await s.exec(select(Order).where(
+                Order.number == number, Order.customer_id == customer_id))).first()
+            if order is None:  # someone else's order looks exactly like a missing one
+                return replies.order_not_found(number)
+            event = (await s.exec(
+                select(OrderEvent).where(OrderEvent.order_id == order.id, OrderEvent.visible_to_customer)
+                .order_by(col(OrderEvent.id).desc()).limit(1)
+            )).first()
+        return replies.order_detail({
+            "number": order.number, "status_label": OrderStatus(order.status).label,
+            "total": order.total, "delivery_date": order.delivery_date, "carrier": order.carrier,
+            "waybill_no": order.waybill_no,
+            "last_event": _event_text(event) if event else None,
+        })
+
+
+def intent_draft(step: conversation.Step) -> dict[str, Any]:
+    for intent in step.intents:
+        if isinstance(intent, CreateOrder):
+            return intent.draft
+    return {}
+
+
+def _event_text(event: OrderEvent) -> str:
+    stamp = event.at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%m-%d %H:%M")
+    label = OrderStatus(event.to_status).label if event.to_status else event.type
+    return f"{stamp} {label}" + (f"（{event.reason}）" if event.reason else "")
+
+
+def _name_options(state: SessionState, reader: Any) -> None:
+    """Options offered to the customer read as product names, not SKUs."""
+    by_sku = getattr(getattr(reader, "catalog", None), "by_sku", {})
+    if state.pending_choice:
+        for option in state.pending_choice["options"]:
+            product = by_sku.get(option.get("sku"))
+            if product is not None and option.get("name") in (None, option.get("sku")):
+                option["name"] = product.name
+
+
+async def _load_session(s: AsyncSession, openid: str, now: dt.datetime) -> ChatSession | None:
+    row = (await s.exec(select(ChatSession).where(
+        ChatSession.channel == CHANNEL, ChatSession.user_key == openid))).first()
+    if row is not None and row.expires_at is not None and _aware(row.expires_at) < now:
+        row.stage, row.draft, row.pending_choice = "idle", None, None
+    return row
+
+
+def _state_of(row: ChatSession | None) -> SessionState:
+    if row is None:
+        return SessionState()
+    return SessionState(row.stage, row.draft, row.pending_choice)
+
+
+async def _save_session(s: AsyncSession, openid: str, customer_id: int | None,
+                        state: SessionState, now: dt.datetime) -> None:
+    row = (await s.exec(select(ChatSession).where(
+        ChatSession.channel == CHANNEL, ChatSession.user_key == openid))).first()
+    if row is None:
+        row = ChatSession(channel=CHANNEL, user_key=openid)
+    row.customer_id = customer_id
+    row.stage, row.draft, row.pending_choice = state.stage, state.draft, state.pending_choice
+    row.version += 1
+    row.updated_at, row.expires_at = now, now + SESSION_TTL
+    s.add(row)
+
+
+async def _remember_profile(s: AsyncSession, customer_id: int | None, state: SessionState,
+                            draft: dict[str, Any]) -> None:
+    customer = await s.get(Customer, customer_id) if customer_id else None
+    if customer is None or not draft:
+        return
+    if draft.get("address"):
+        customer.last_address = draft["address"]
+    if draft.get("contact"):
+        customer.last_contact = draft["contact"]
+        customer.name = customer.name or draft["contact"]
+    if draft.get("company") and not customer.company:
+        customer.company = draft["company"]
+    phone = draft.get("phone")
+    if phone:
+        customer.phones = [phone, *[p for p in (customer.phones or []) if p != phone]]
+    address = draft.get("address") or {}
+    customer.province = customer.province or address.get("province")
+    customer.city = customer.city or address.get("city")
+    s.add(customer)
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+@handler(INBOUND_KIND)
+async def wechat_inbound(ctx: JobContext, row: Any) -> None:
+    await Chat.from_context(ctx).handle(int(row.payload["message_id"]))
