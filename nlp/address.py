@@ -70,21 +70,21 @@ def _consistent(parent: Region, child: Region) -> bool:
     return False
 
 
-def _best_chain(text: str, ms: list[_Mention]):
-    """Longest run of adjacent mentions whose regions nest; returns (score, picks, start, end)."""
-    best = None
-    for s in range(len(ms)):
+def _chains(text: str, ms: list[_Mention]):
+    """For each run of adjacent mentions, its longest nesting prefix:
+    (score, picks, start, end)."""
+    out = []
+    s = 0
+    while s < len(ms):
         run = [ms[s]]
         for k in range(s + 1, len(ms)):
             gap = text[run[-1].end : ms[k].start]
             if len(gap.strip()) > 0 or len(gap) > 2:
                 break
             run.append(ms[k])
-        # Try the longest nesting prefix of the run.
-        for length in range(len(run), 0, -1):
+        found = None
+        for length in range(min(len(run), 4), 0, -1):
             sub = run[:length]
-            if len(sub) > 4:
-                continue
             choices = None
             for combo in cartesian(*[m.options for m in sub]):
                 if all(_consistent(combo[j][0], combo[j + 1][0]) for j in range(len(combo) - 1)):
@@ -92,12 +92,15 @@ def _best_chain(text: str, ms: list[_Mention]):
                     if choices is None or sc > choices[0]:
                         choices = (sc, combo)
             if choices:
-                sc, combo = choices
-                cand = (sc, list(combo), sub[0].start, sub[-1].end)
-                if best is None or sc > best[0]:
-                    best = cand
+                found = (choices[0], list(choices[1]), sub[0].start, sub[-1].end)
+                out.append(found)
                 break
-    return best
+        s += len(found[1]) if found else 1
+    return out
+
+
+_RECEIVER_BEFORE = re.compile(r"(?:收货|收件|送货|送到|送至|发到|发往|寄到|寄往|运到|到货)[^\n]{0,8}$")
+_SENDER_BEFORE = re.compile(r"(?:发货地|发货人|寄件|发件|公司地址|我司|厂址|我们在|我们是|退货)[^\n]{0,8}$")
 
 
 def _score(combo) -> float:
@@ -157,22 +160,31 @@ def find_address(text: str, regions: Regions | None = None) -> AddressHit | None
     """The delivery address in `text`, or None."""
     regions = regions or load_regions()
     ms = _mentions(text, regions)
-    chain = _best_chain(text, ms) if ms else None
-    if chain:
+    best = None
+    for chain in _chains(text, ms):
         sc, combo, start, end = chain
         single = len(combo) == 1
         r, full = combo[-1]
-        accept = not single or (full and r.level in (CITY, COUNTY)) or full and r.level == PROVINCE and bool(
-            _ADDRESS_AFTER.match(text[end:])
-        )
+        before = text[max(0, start - 6) : start]
         if single and not full:
-            before = text[max(0, start - 6) : start]
             # A lone short name must start a word (湘江道与阿里山大街 is not 阿里地区).
             starts_word = not before or not re.match(r"[\u4e00-\u9fff]", before[-1]) or bool(_MARKER_BEFORE.search(before))
             accept = starts_word and bool(_ADDRESS_AFTER.match(text[end:]) or _MARKER_BEFORE.search(before))
-        if accept:
-            ambiguous = single and len({o[0].code[:4] for o in ms_at(ms, start).options if o[0].level == r.level}) > 1
-            return _build(text, combo, start, end, regions, ambiguous)
+        else:
+            accept = not single or r.level in (CITY, COUNTY) or bool(_ADDRESS_AFTER.match(text[end:]))
+        if not accept:
+            continue
+        # The receiver's address beats the sender's when a message gives both.
+        wide = text[max(0, start - 14) : start]
+        sc += 3 if _RECEIVER_BEFORE.search(wide) else 0
+        sc -= 3 if _SENDER_BEFORE.search(wide) else 0
+        if best is None or sc > best[0]:
+            best = (sc, combo, start, end)
+    if best:
+        sc, combo, start, end = best
+        r = combo[-1][0]
+        ambiguous = len(combo) == 1 and len({o[0].code[:4] for o in ms_at(ms, start).options if o[0].level == r.level}) > 1
+        return _build(text, combo, start, end, regions, ambiguous)
     m = re.search(r"(?:收货地址|送货地址|地址)[：:\s]*", text)
     if m:
         detail, dend = _detail(text, m.end())

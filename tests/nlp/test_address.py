@@ -95,3 +95,8 @@ def test_jionlp_location_cases(text, want):
 
 def test_a_short_name_inside_a_word_is_not_a_region():
     assert parts("湘江道与阿里山大街交口东行50米") is None
+
+
+def test_receiver_address_beats_sender_address():
+    text = "发货地址：常州市武进区湖塘镇1号，收货地址：上海市浦东新区川沙路5号"
+    assert parts(text) == ("上海市", "上海市", "浦东新区", "川沙路5号")
