@@ -1,0 +1,81 @@
+"""The outbox handler for "ocr_job": an image (chat message or mini-program upload) → a draft.
+
+The image is either stored on the OcrJob row (mini-program uploads) or still on WeChat's
+side (chat image messages: downloaded through the media API with the job's media_id).
+The result lands on the row; for a chat image the conversation then carries on with it.
+Idempotent: a job already done or failed is not run again, so a redelivered row is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.clients.errors import APIError
+from bot.wecom_commands import today_in_china
+from ocr.jobs import run_ocr_job_async
+from orders.models import Customer, OcrJob, utcnow
+from workers.handlers import JobContext, PermanentError, TransientError, handler
+
+log = logging.getLogger(__name__)
+
+KIND = "ocr_job"
+
+
+async def _image_of(ctx: JobContext, job: OcrJob) -> bytes:
+    if job.image:
+        return job.image
+    if not job.media_id:
+        raise PermanentError(f"ocr job {job.id} has neither an image nor a media_id")
+    clients = ctx.extra.get("clients")
+    if clients is None:
+        from bot.clients import make_clients
+
+        clients = ctx.extra["clients"] = make_clients(ctx.settings, ctx.store, session=ctx.http)
+    if clients.wechat is None:
+        raise PermanentError("WECHAT_APPID / WECHAT_SECRET are not set: cannot download media")
+    try:
+        media = await clients.wechat.download_media(job.media_id)
+    except APIError as err:
+        if err.transient:
+            raise TransientError(str(err)) from err
+        raise PermanentError(str(err)) from err
+    return media.data
+
+
+async def _catalog(ctx: JobContext) -> Any:
+    flow = ctx.extra.get("wecom_inquiry")
+    if flow is None:
+        from bot.wecom_inquiry import InquiryFlow
+
+        flow = ctx.extra["wecom_inquiry"] = InquiryFlow(ctx.sessionmaker)
+    return (await flow.reader(today_in_china())).catalog
+
+
+@handler(KIND)
+async def run_ocr(ctx: JobContext, row: Any) -> None:
+    job_id = int(row.payload["job_id"])
+    async with ctx.sessionmaker() as s, s.begin():
+        job = await s.get(OcrJob, job_id)
+        if job is None:
+            raise PermanentError(f"ocr job {job_id} does not exist")
+        if job.state in ("done", "failed"):
+            return
+        job.state, job.updated_at = "running", utcnow()
+        s.add(job)
+    image = await _image_of(ctx, job)
+    result = await run_ocr_job_async(image, today_in_china(), await _catalog(ctx))
+    draft = result.get("draft") if result.get("ok") else None
+    error = None if result.get("ok") else (result.get("error") or {}).get("message_zh") or "识别失败"
+    async with ctx.sessionmaker() as s, s.begin():
+        job = await s.get(OcrJob, job_id)
+        assert job is not None
+        job.state = "done" if draft is not None else "failed"
+        job.draft, job.error, job.updated_at = draft, error, utcnow()
+        job.image = None if job.source == "wechat" else job.image  # WeChat keeps its copy
+        s.add(job)
+        customer = await s.get(Customer, job.customer_id) if job.customer_id else None
+    if job.source == "wechat" and customer is not None and customer.openid:
+        from bot.chat import Chat
+
+        await Chat.from_context(ctx).on_ocr_result(customer.openid, draft, error, job_id=job_id)
