@@ -8,6 +8,7 @@ a request handler.
 from __future__ import annotations
 
 from aiohttp import BodyPartReader
+from aiohttp.http_exceptions import HttpProcessingError
 
 from miniprogram_api.endpoints import Call, Reply
 from miniprogram_api.errors import ApiError, not_found
@@ -51,7 +52,7 @@ async def _image_from_request(call: Call) -> bytes:
         while (part := await reader.next()) is not None:
             if isinstance(part, BodyPartReader) and part.name == "file":
                 return await _read_capped(part)
-    except (ValueError, AssertionError) as exc:  # a malformed multipart body
+    except (ValueError, AssertionError, HttpProcessingError) as exc:  # a malformed multipart body
         raise ApiError(400, "bad_request", "上传内容格式有误") from exc
     raise ApiError(422, "validation_error", "请求参数有误：file", errors=[{"field": "file", "error": "missing"}])
 
