@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import os
 import random
+import signal
 import socket
 import statistics
 import sys
@@ -83,8 +84,14 @@ def serve(kind: str, port: int, db_path: str) -> None:
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        t0 = os.times()
         print("ready", flush=True)
-        await asyncio.Event().wait()
+        await stop.wait()
+        t = os.times()  # CPU this server used (all threads), reported to the load generator
+        print(f"cpu {t.user + t.system - t0.user - t0.system:.4f}", flush=True)
+        await runner.cleanup()
 
     asyncio.run(main())
 
@@ -178,10 +185,19 @@ async def _run_server(kind: str, db_path: str) -> tuple[asyncio.subprocess.Proce
         env=os.environ | {"PYTHONPATH": str(ROOT)},
     )
     assert proc.stdout is not None
-    line = await asyncio.wait_for(proc.stdout.readline(), 60)
-    if line.strip() != b"ready":
+    line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode().split()
+    if not line or line[0] != "ready":
         raise RuntimeError(f"{kind} server did not start")
     return proc, port
+
+
+async def _stop_server(proc: asyncio.subprocess.Process) -> float:
+    """Stop the server; the CPU seconds it used since it was ready (the load, mostly)."""
+    assert proc.stdout is not None
+    proc.terminate()
+    out = (await proc.stdout.read()).decode().split()
+    await proc.wait()
+    return float(out[out.index("cpu") + 1]) if "cpu" in out else float("nan")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -207,6 +223,7 @@ async def bench(n: int, concurrency: int, retries: float, rounds: int) -> int:
     print(f"building {n} safe-mode callbacks with wechatpy ({retries:.0%} delivered twice)…")
     reqs, distinct = _requests(n, retries)
     results: dict[str, list[tuple[float, list[float]]]] = {"bare": [], "callback": []}
+    cpu: dict[str, list[float]] = {"bare": [], "callback": []}  # server CPU µs per request
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(rounds):
             for kind in ("bare", "callback"):
@@ -215,8 +232,8 @@ async def bench(n: int, concurrency: int, retries: float, rounds: int) -> int:
                 try:
                     rps, lat, bad = await _load(port, reqs, concurrency, warmup)
                 finally:
-                    proc.terminate()
-                    await proc.wait()
+                    used = await _stop_server(proc)
+                cpu[kind].append(used / len(reqs) * 1e6)
                 if bad:
                     print(f"  {kind}: {bad} non-200 answers")
                 results[kind].append((rps, lat))
@@ -241,6 +258,10 @@ async def bench(n: int, concurrency: int, retries: float, rounds: int) -> int:
     print(f"{'server':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
     print(f"{'bare':<10}{b[0]:>10.0f}{b[1]:>10.2f}{b[2]:>10.2f}")
     print(f"{'callback':<10}{c[0]:>10.0f}{c[1]:>10.2f}{c[2]:>10.2f}")
+    cpu_b, cpu_c = statistics.median(cpu["bare"]), statistics.median(cpu["callback"])
+    print(
+        f"server CPU per request: bare {cpu_b:.0f} µs, callback {cpu_c:.0f} µs (ratio {cpu_b / cpu_c:.2f})"
+    )
     ratio = c[0] / b[0]
     ok = ratio >= 0.5 and c[2] <= 20
     print(

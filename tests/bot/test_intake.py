@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
-import bot.inbound_store
 from bot.intake import Intake
 from bot.messages import parse
 from bot.wechat_callback import WeChatCallback, setup
@@ -123,30 +123,22 @@ async def test_store_outage_falls_back_to_the_database(sqlite_engine):
     assert await count_rows(sqlite_engine) == (1, 1)
 
 
-async def test_message_and_outbox_row_commit_together(sqlite_engine, monkeypatch):
+async def test_message_and_outbox_row_commit_together(sqlite_engine):
     """If queueing the work fails, the message is not stored either; the retry stores both."""
     from orderbot.stores_memory import MemoryStore
 
-    store = MemoryStore()
-    intake = Intake(make_sessionmaker(sqlite_engine), store)
+    intake = Intake(make_sessionmaker(sqlite_engine), MemoryStore())
     msg = parse(text_xml("o_w", "atomic", msg_id=999))
-
-    real_insert = bot.inbound_store.dialect_insert
-
-    def insert_failing_on_outbox(conn, table):
-        if table is Outbox.__table__:
-            raise RuntimeError("crash between the two inserts")
-        return real_insert(conn, table)
-
-    monkeypatch.setattr(bot.inbound_store, "dialect_insert", insert_failing_on_outbox)
-    try:
+    async with sqlite_engine.begin() as conn:  # the second insert of the transaction fails
+        await conn.exec_driver_sql(
+            "CREATE TRIGGER crash BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'crash'); END"
+        )
+    with pytest.raises(Exception, match="crash"):
         await intake.accept(msg)
-    except RuntimeError:
-        pass
-    else:
-        raise AssertionError("the failure was swallowed")
     assert await count_rows(sqlite_engine) == (0, 0)
-    monkeypatch.setattr(bot.inbound_store, "dialect_insert", real_insert)
+    async with sqlite_engine.begin() as conn:
+        await conn.exec_driver_sql("DROP TRIGGER crash")
     result = await intake.accept(msg)  # WeChat's retry
     assert not result.duplicate
     assert await count_rows(sqlite_engine) == (1, 1)
+    await intake.close()
