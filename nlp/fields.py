@@ -12,7 +12,12 @@ _RECEIVER = re.compile(
     r"(?:收货人|收件人|联系人|收货|收件|联系|对接人|姓名|找)\s*(?:是|为|写|:|：|\s)*"
     rf"(?P<name>{_SURNAME_TITLE}|{_OLD_YOUNG}|[\u4e00-\u9fff]{{2,3}})"
 )
-_TITLED = re.compile(rf"(?<![\u4e00-\u9fff])(?P<name>[\u4e00-\u9fff]{TITLE})(?![\u4e00-\u9fff])|(?P<name2>[\u4e00-\u9fff]{{1,2}}{TITLE})")
+# A title ends the name: 工 in 工业/工程 or 总 in 总部/总共 is a word, not a title.
+_TITLE_END = r"(?![业程厂地人作具艺期资位商区件部共计价线台装])"
+_TITLED = re.compile(
+    rf"(?<![\u4e00-\u9fff])(?P<name>[\u4e00-\u9fff]{TITLE}){_TITLE_END}(?![\u4e00-\u9fff])"
+    rf"|(?:(?<![\u4e00-\u9fff])|(?<=[找是叫问系给]))(?P<name2>[\u4e00-\u9fff]{{1,2}}{TITLE}){_TITLE_END}"
+)
 _OLD = re.compile(rf"(?<![\u4e00-\u9fff])(?P<name>{_OLD_YOUNG})")
 _NOT_NAME = re.compile(
     r"^(?:老板|老板娘|老样子|老地方|老规矩|老客户|小时|小的|小件|师傅|地址|电话|手机|一下|方式|采购|我们|你们|货|收到|人|"

@@ -65,3 +65,8 @@ def test_bare_name_after_the_phone():
 
 def test_cantonese_mr():
     assert contact("寄到东莞市长安镇振安中路123号，刘生，电话 13600001111") == "刘生"
+
+
+def test_title_characters_inside_words_are_not_names():
+    text = "[2026-03-04 10:23:15] 王工：下周一，送到苏州工业园区星湖街328号 13812345678"
+    assert contact(text) == "王工"
