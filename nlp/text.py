@@ -2,8 +2,8 @@
 
 Customers write in simplified or traditional characters, full-width digits and
 letters, Cantonese particles and typos; every extractor works on one canonical form
-so each rule is written once. Positions are preserved char-for-char where possible
-(the conversion maps one character to one character).
+so each rule is written once. Every extractor reads the normalised text only, so replacements
+may change lengths.
 """
 
 from __future__ import annotations
@@ -27,7 +27,19 @@ _COLLOQUIAL = {
     "度锌": "镀锌",
     "渡锌": "镀锌",
     "自功": "自攻",
+    # Trade slang and common typos for catalog words (平华司 = 平垫片, 镙丝 = 螺丝).
+    "弹簧华司": "弹簧垫片",
+    "弹弓垫": "弹簧垫",
+    "平华司": "平垫片",
+    "华司": "垫片",
+    "螺丝母": "螺母",
     "螺丝帽": "螺帽",
+    "镙": "螺",
+    "罗丝": "螺丝",
+    "螺拴": "螺栓",
+    "膨胀丝": "膨胀螺丝",
+    "自攻丝": "自攻螺丝",
+    "钻尾丝": "钻尾螺丝",
     "两RS": "2RS",
     "双RS": "2RS",
     "两rs": "2RS",

@@ -6,7 +6,7 @@ catalog unit, a pack word stays as written, no unit means the catalog unit.
 
 from __future__ import annotations
 
-PIECE_WORDS = ("个", "只", "颗", "粒", "片", "件", "枚", "支", "pcs", "pc", "PCS", "PC", "Pcs")
+PIECE_WORDS = ("个", "只", "颗", "粒", "片", "件", "枚", "支", "根", "pcs", "pc", "PCS", "PC", "Pcs")
 PACK_WORDS = ("箱", "盒", "包", "袋", "桶", "卷", "扎", "捆", "托", "件箱")
 SPELLING = {
     "公斤": "千克",

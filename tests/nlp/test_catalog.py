@@ -83,3 +83,16 @@ def test_from_rows_accepts_list_aliases():
         ]
     )
     assert [i.sku for i in extract_draft("M6螺母 304 10个", TODAY, cat).items] == ["A-2"]
+
+
+@pytest.mark.parametrize(
+    "text,sku",
+    [
+        ("M8平华司 镀锌 1000个", "FW-M8-ZN"),
+        ("M8弹弓垫 304 500", "SW-M8-304"),
+        ("M10螺丝母 蓝白锌 200粒", "HN-M10-ZN"),
+        ("膨胀丝M10*80 100套", "EB-M10X80-ZN"),
+    ],
+)
+def test_trade_slang(text, sku, catalog):
+    assert skus(text, catalog) == [sku]
