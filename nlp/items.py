@@ -70,8 +70,10 @@ def _quantities(masked: str) -> list[_Qty]:
         value = parse_number(num)
         if value is None or value <= 0:
             continue
-        if _NOT_QTY_AFTER.match(after) or masked[max(0, s - 1) : s] == "每":
-            continue
+        if _NOT_QTY_AFTER.match(after) or "每" in masked[max(0, s - 3) : s]:
+            continue  # 386只装, 一百个起, 每箱1000个: pack sizes and minimums, not orders
+        if re.fullmatch(r"\d{7,}", num):
+            continue  # order numbers, dates run together: nobody orders ten million bolts
         chinese = not re.match(r"\d", num)
         if not unit:
             if _BAD_AFTER.match(after):

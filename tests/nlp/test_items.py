@@ -104,3 +104,13 @@ def test_nut_line_takes_the_bolt_thread(catalog):
 def test_open_size_is_not_guessed(catalog):
     item = extract_draft("螺母 镀锌 2000个", TODAY, catalog).items[0]
     assert item.sku is None and len(item.alternatives) > 1
+
+
+def test_pack_sizes_and_order_numbers_are_not_quantities(catalog):
+    assert lines("M8螺母304 每箱1000个 要5箱", catalog) == [("HN-M8-304", 5, "箱")]
+    assert lines("订单号：20260304001\nM8螺母304 1000个", catalog) == [("HN-M8-304", 1000, "个")]
+
+
+def test_asking_about_today_is_not_a_same_day_demand(catalog):
+    d = extract_draft("M8螺母304 1000个 今天发货吗", TODAY, catalog)
+    assert d.delivery_date is None and d.rush is False
