@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from aiohttp import FormData
 from sqlalchemy import func
 from sqlmodel import select
@@ -13,6 +14,10 @@ from sqlmodel import select
 from orders.models import Customer, IdempotencyRecord, Order, OrderEvent, Outbox
 
 from .conftest import Mp
+
+# Tests whose behaviour does not depend on the database run on SQLite only (fast suite);
+# logins, idempotency, routing, authorisation and upserts run on both.
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 ADDRESS = {"contact": "张工", "phone": "13812345678", "province": "江苏省", "city": "常州市",
            "district": "武进区", "detail": "湖塘镇长虹路88号"}
@@ -73,6 +78,7 @@ async def test_login_merges_with_the_official_account_customer_by_unionid(mp: Mp
     assert await count(mp, Customer) == 1
 
 
+@sqlite_only
 async def test_missing_or_bad_tokens_are_401_in_the_error_shape(mp: Mp) -> None:
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}):
         resp = await mp.client.get("/mp/v1/orders", headers=headers)
@@ -81,6 +87,7 @@ async def test_missing_or_bad_tokens_are_401_in_the_error_shape(mp: Mp) -> None:
         assert body["code"] == "unauthorized" and body["message"] == "请先登录"
 
 
+@sqlite_only
 async def test_validation_errors_are_422_with_a_chinese_message(mp: Mp) -> None:
     token = await mp.login("v-1")
     resp = await mp.client.post("/mp/v1/orders", json={"items": []}, headers=mp.auth(token, **key()))
@@ -95,6 +102,7 @@ async def test_validation_errors_are_422_with_a_chinese_message(mp: Mp) -> None:
 # ---- catalog -------------------------------------------------------------------------------
 
 
+@sqlite_only
 async def test_catalog_search_by_spec_alias_and_name(mp: Mp) -> None:
     async def first(q: str) -> dict:
         resp = await mp.client.get("/mp/v1/catalog/products", params={"q": q})
@@ -111,6 +119,7 @@ async def test_catalog_search_by_spec_alias_and_name(mp: Mp) -> None:
     assert body["total"] == 15 and {p["category"] for p in body["items"]} == {"轴承"}
 
 
+@sqlite_only
 async def test_product_detail_and_unknown_sku(mp: Mp) -> None:
     resp = await mp.client.get("/mp/v1/catalog/products/HB-M6X20-304")
     body = await resp.json()
@@ -199,6 +208,7 @@ async def test_orders_reach_the_reps_the_rules_name(mp: Mp) -> None:
         assert "routed" not in {e["type"] for e in detail["events"]}
 
 
+@sqlite_only
 async def test_list_detail_and_filter(mp: Mp) -> None:
     token = await mp.login("lister")
     numbers = []
@@ -283,6 +293,7 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
        b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
 
 
+@sqlite_only
 async def test_upload_queues_an_ocr_job_and_can_be_polled(mp: Mp) -> None:
     token = await mp.login("uploader")
     resp = await mp.client.post("/mp/v1/uploads", data=form(PNG), headers=mp.auth(token))
@@ -314,6 +325,7 @@ async def test_subscriptions_count_each_accept(mp: Mp) -> None:
 # ---- drafts ----------------------------------------------------------------------------------
 
 
+@sqlite_only
 async def test_draft_preview_reads_items_contact_and_date(mp: Mp) -> None:
     token = await mp.login("drafter")
     text = "M6*20的外六角 304的 5000个，明天送到常州武进湖塘镇长虹路88号，张工 13812345678"
@@ -328,6 +340,7 @@ async def test_draft_preview_reads_items_contact_and_date(mp: Mp) -> None:
     assert resp.status == 422
 
 
+@sqlite_only
 async def test_order_lines_the_catalog_does_not_sell_are_422(mp: Mp) -> None:
     token = await mp.login("bad-lines")
     for item, code in (({"sku": "NOPE-1", "quantity": 5}, "product_not_found"),

@@ -28,6 +28,7 @@ from orders.models import Customer
 from .conftest import REPS, Mp, catalog_products
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_openapi_document_is_valid_and_lists_every_route(mp: Mp) -> None:
     resp = await mp.client.get("/mp/v1/openapi.json")
     assert resp.status == 200
@@ -123,7 +124,7 @@ def test_schemathesis_finds_no_server_errors(live_api: tuple[str, str]) -> None:
         operation = result.ok()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
-            @settings(max_examples=10, deadline=None, database=None,
+            @settings(max_examples=8, deadline=None, database=None,
                       suppress_health_check=list(HealthCheck))
             @given(case=operation.as_strategy(generation_mode=mode))
             def check(case) -> None:
