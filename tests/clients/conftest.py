@@ -9,6 +9,7 @@ import pytest
 
 from bot.clients import Clients, make_clients
 from orderbot.settings import Settings
+from orderbot.standin import StandinState
 from orderbot.stores import KeyValueStore
 from orderbot.stores_memory import MemoryStore
 from orderbot.stores_redis import RedisStore
@@ -28,16 +29,13 @@ async def store(store_kind: str, request: pytest.FixtureRequest) -> AsyncIterato
 
 
 @pytest.fixture
-def settings(standin_url: str) -> Settings:  # noqa: F811 (the imported fixture)
+def settings(standin_url: str, standin_state: StandinState) -> Settings:  # noqa: F811
+    """orderbot's settings for the apps the stand-in knows, pointed at the stand-in."""
+    cfg = standin_state.config
+    names = ("wechat_appid", "wechat_secret", "miniprogram_appid", "miniprogram_secret",
+             "wecom_corpid", "wecom_agentid", "wecom_secret", "wecom_robot_key")
     return Settings(
-        wechat_appid="wx0000test0000oa",
-        wechat_secret="oa-secret",
-        miniprogram_appid="wx0000test0000mp",
-        miniprogram_secret="mp-secret",
-        wecom_corpid="ww0000test0000corp",
-        wecom_agentid="1000002",
-        wecom_secret="wecom-secret",
-        wecom_robot_key="robot-key-0001",
+        **{name: getattr(cfg, name) for name in names},
         wechat_api_base=standin_url,
         wecom_api_base=standin_url,
     )
