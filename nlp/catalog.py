@@ -24,7 +24,8 @@ from .specs import SpecHit, find_specs
 
 BLOCK_LIMIT = 400  # word postings larger than this are too generic to block on
 DEFAULT_MATERIAL = "ZN"
-MAX_ALTERNATIVES = 8  # plain carbon steel, zinc plated: what an unqualified order means
+MAX_ALTERNATIVES = 8
+BIG_BLOCK = 64  # spec blocks larger than this are narrowed through their own word index  # plain carbon steel, zinc plated: what an unqualified order means
 _ASCII_WORD = re.compile(r"^[A-Za-z\d.\-+/]+$")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
@@ -89,7 +90,6 @@ class Catalog:
         self.bearing_index: dict[str, list[int]] = defaultdict(list)
         self.word_index: dict[str, list[int]] = defaultdict(list)
         self.materials: dict[str, str] = {w.lower(): c for w, c in iter_vocab()}
-        self._word_sets: dict[str, frozenset[int]] = {}
         self._build()
 
     # ---- construction -------------------------------------------------------------
@@ -167,6 +167,17 @@ class Catalog:
             for w in p.words:
                 self.word_index[w].append(i)
             p.text = " ".join([p.name, p.spec, *p.aliases]).lower()
+        # Big spec blocks (every M8 part) get their own word index, so a message naming
+        # the type (M8螺母) narrows the block without scanning it.
+        self.spec_words: dict[str, dict[str, list[int]]] = {}
+        blocks = list(self.spec_index.items()) + [("bearing:" + b, ids) for b, ids in self.bearing_index.items()]
+        for key, ids in blocks:
+            if len(ids) > BIG_BLOCK:
+                sub: dict[str, list[int]] = defaultdict(list)
+                for i in ids:
+                    for w in self.products[i].words:
+                        sub[w].append(i)
+                self.spec_words[key] = dict(sub)
         # The tokenizer's vocabulary: product words and material words, longest first.
         self.lexicon: dict[str, str] = {w: "word" for w in self.word_index}
         for w, c in self.materials.items():
@@ -237,19 +248,23 @@ class Catalog:
         specs/words/material come from the item's own text; context_* from the item
         before it ("M8×30的也要两千" inherits 内六角 and 12.9级 softly)."""
         block: list[int] | None = None
+        block_key: str | None = None
         found_spec = False
         for hit in reversed(specs):
             if hit.kind == "code":
                 if hit.key in self.spec_index:
                     block = list(self.spec_index[hit.key])
+                    block_key = hit.key
                     found_spec = True
                     break
                 continue
             found_spec = True
             if hit.kind == "bearing" and "-" not in hit.key:
                 block = list(self.bearing_index.get(hit.base, []))
+                block_key = "bearing:" + hit.base
             else:
                 block = list(self.spec_index.get(hit.key, []))
+                block_key = hit.key
             break
         if found_spec and not block:
             return Match(None, 0.0, found_spec=True)
@@ -263,9 +278,9 @@ class Catalog:
                 return Match(None, 0.0)
             block = sorted(ids)
         own = set(words)
-        if len(block) > 64 and own:
+        if len(block) > BIG_BLOCK and own:
             # A big spec block (every M20 part): keep the ones of the type named.
-            narrowed = self._with_words(block, own)
+            narrowed = self._with_words(block_key, block, own)
             if narrowed:
                 block = narrowed
         cands = [self.products[i] for i in block]
@@ -312,16 +327,17 @@ class Catalog:
             return Match(pick, 0.5, alternatives=alts, found_spec=found_spec)
         return Match(None, 0.3, alternatives=alts, found_spec=found_spec)
 
-    def _with_words(self, block: list[int], words: set[str]) -> list[int]:
-        """Members of `block` that carry any of `words` (set algebra on the postings)."""
-        keep: set[int] = set()
-        bset = set(block)
+    def _with_words(self, block_key: str | None, block: list[int], words: set[str]) -> list[int]:
+        """Members of a big spec block that carry any of `words`, from the per-spec
+        word index built with the catalog (no scan of the block)."""
+        sub = self.spec_words.get(block_key or "")
+        if sub is None:
+            products = self.products
+            return [i for i in block if not words.isdisjoint(products[i].words)]
+        ids: set[int] = set()
         for w in words:
-            ws = self._word_sets.get(w)
-            if ws is None:
-                ws = self._word_sets[w] = frozenset(self.word_index.get(w, ()))
-            keep |= bset & ws
-        return sorted(keep)
+            ids.update(sub.get(w, ()))
+        return sorted(ids)
 
     @staticmethod
     def _tie_break(tied: list[Product], text: str) -> list[Product]:
