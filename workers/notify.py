@@ -235,8 +235,10 @@ async def _parked(ctx: JobContext, row: Outbox, error: str) -> None:
 async def notify_customer(ctx: JobContext, row: Outbox) -> None:
     payload = row.payload
     async with ctx.sessionmaker() as session:
+        # The hub's target is the OA openid, or the mini-program openid of a customer without
+        # one: the customer row says which is which.
         customer = await _customer(session, payload.get("customer_id"))
-        openid = row.target or (customer.openid if customer else None) or ""
+        openid = (customer.openid or "") if customer else row.target
         mp_openid = customer.mp_openid if customer else None
         if not openid and not mp_openid:
             raise PermanentError("customer has neither an Official Account nor a mini-program openid")

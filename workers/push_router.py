@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -31,7 +31,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orderbot.stores import KeyValueStore
-from orders.models import InboundMessage, PushDelivery, SubscribeConsent
+from orders.models import Customer, InboundMessage, PushDelivery, SubscribeConsent
 from workers.handlers import PermanentError, TransientError
 
 CS_WINDOW = timedelta(hours=48)
@@ -157,6 +157,7 @@ class CustomerPush:
     url: str | None = None
     page: str | None = None
     order_id: int | None = None
+    customer_id: int | None = None  # to look the mini-program openid up only when it is needed
 
 
 async def last_inbound_at(session: AsyncSession, openid: str) -> datetime | None:
@@ -167,24 +168,35 @@ async def last_inbound_at(session: AsyncSession, openid: str) -> datetime | None
     return (await session.exec(stmt)).one_or_none()
 
 
+async def load_window(session: AsyncSession, openid: str) -> tuple[datetime | None, int]:
+    """(the customer's last message, customer-service messages we sent since), in one query."""
+    last = (
+        select(func.max(InboundMessage.received_at))
+        .where(InboundMessage.channel == "wechat", InboundMessage.from_user == openid)
+        .scalar_subquery()
+    )
+    sent = (
+        select(func.count(PushDelivery.id))
+        .where(PushDelivery.target == openid, PushDelivery.channel == Channel.CS.value,
+               PushDelivery.sent_at >= last)
+        .scalar_subquery()
+    )
+    row = (await session.exec(select(last, sent))).one()
+    return row[0], int(row[1] or 0)
+
+
+async def load_consents(session: AsyncSession, mp_openid: str, template_id: str) -> int:
+    stmt = select(SubscribeConsent.remaining).where(
+        SubscribeConsent.openid == mp_openid, SubscribeConsent.template_id == template_id
+    )
+    return int((await session.exec(stmt)).one_or_none() or 0)
+
+
 async def load_reach(
     session: AsyncSession, openid: str, mp_openid: str | None, template_id: str | None, now: datetime
 ) -> Reach:
-    last = await last_inbound_at(session, openid) if openid else None
-    sent = 0
-    if last is not None and now - _aware(last) < CS_WINDOW:
-        stmt = select(func.count(PushDelivery.id)).where(
-            PushDelivery.target == openid,
-            PushDelivery.channel == Channel.CS.value,
-            PushDelivery.sent_at >= last,
-        )
-        sent = int((await session.exec(stmt)).one())
-    consents = 0
-    if template_id and mp_openid:
-        stmt2 = select(SubscribeConsent.remaining).where(
-            SubscribeConsent.openid == mp_openid, SubscribeConsent.template_id == template_id
-        )
-        consents = int((await session.exec(stmt2)).one_or_none() or 0)
+    last, sent = await load_window(session, openid) if openid else (None, 0)
+    consents = await load_consents(session, mp_openid, template_id) if template_id and mp_openid else 0
     return Reach(last, sent, consents)
 
 
@@ -261,40 +273,59 @@ async def push_to_customer(
 ) -> Channel:
     """Deliver one customer message through the best open channel; returns the channel used.
 
+    The channels are tried in `plan_customer`'s order, each looked up only when the one before
+    it is closed (most pushes go out as customer-service messages after one query).
     Idempotent per dedup_key: a second call after a recorded delivery sends nothing.
     """
     now = now or utcnow()
     done = await already_delivered(session, dedup_key)
     if done is not None:
         return Channel(done.channel)
-    reach = await load_reach(session, push.openid, push.mp_openid, push.subscribe_template_id, now)
-    plan = plan_customer(
-        reach, now, can_subscribe=bool(push.subscribe_template_id and push.mp_openid), has_oa=bool(push.openid)
-    )
     closed: list[str] = []
-    for channel in plan:
-        try:
-            answer = await _send_customer(api, channel, push)
-        except Exception as exc:  # noqa: BLE001 — classified below
-            code = errcode_of(exc)
-            if channel is Channel.CS and code in CS_CLOSED:
-                closed.append(f"cs:{code}")
-                continue
-            if channel is Channel.SUBSCRIBE and code in NO_CONSENT:
-                await _use_consent(session, push.mp_openid or "", push.subscribe_template_id or "", all_of_them=True)
-                await session.commit()
-                closed.append(f"subscribe:{code}")
-                continue
-            raise classify(exc) from exc
-        if channel is Channel.SUBSCRIBE:
-            await _use_consent(session, push.mp_openid or "", push.subscribe_template_id or "")
-        msgid = answer.get("msgid") if isinstance(answer, dict) else None
-        await record(
-            session, dedup_key, channel, push.openid or push.mp_openid or "", text=push.text, order_id=push.order_id,
-            remote_id=str(msgid) if msgid is not None else None, now=now,
-        )
-        return channel
-    raise PushFailed(f"no channel reaches {push.openid or push.mp_openid}: {', '.join(closed) or 'none'}")
+    target = push.openid or push.mp_openid or ""
+    if push.openid:
+        last, sent = await load_window(session, push.openid)
+        if Channel.CS in plan_customer(Reach(last, sent, 0), now, can_subscribe=False):
+            answer = await _attempt(api, Channel.CS, push, closed)
+            if answer is not None:
+                await record(session, dedup_key, Channel.CS, target, text=push.text, order_id=push.order_id, now=now)
+                return Channel.CS
+    mp_openid = push.mp_openid
+    if mp_openid is None and push.customer_id is not None and push.subscribe_template_id:
+        mp_openid = (await session.exec(select(Customer.mp_openid).where(Customer.id == push.customer_id))).one_or_none()
+    if mp_openid and push.subscribe_template_id:
+        if await load_consents(session, mp_openid, push.subscribe_template_id) > 0:
+            answer = await _attempt(api, Channel.SUBSCRIBE, replace(push, mp_openid=mp_openid), closed)
+            await _use_consent(session, mp_openid, push.subscribe_template_id, all_of_them=answer is None)
+            if answer is not None:
+                await record(session, dedup_key, Channel.SUBSCRIBE, target, text=push.text,
+                             order_id=push.order_id, remote_id=_msgid(answer), now=now)
+                return Channel.SUBSCRIBE
+            await session.commit()
+    if push.openid:
+        answer = await _attempt(api, Channel.TEMPLATE, push, closed)
+        if answer is not None:
+            await record(session, dedup_key, Channel.TEMPLATE, target, text=push.text, order_id=push.order_id,
+                         remote_id=_msgid(answer), now=now)
+            return Channel.TEMPLATE
+    raise PushFailed(f"no channel reaches {target}: {', '.join(closed) or 'none'}")
+
+
+def _msgid(answer: dict[str, Any]) -> str | None:
+    msgid = answer.get("msgid") if isinstance(answer, dict) else None
+    return str(msgid) if msgid else None
+
+
+async def _attempt(api: PushApi, channel: Channel, push: CustomerPush, closed: list[str]) -> dict[str, Any] | None:
+    """WeChat's answer, or None when this channel is closed for this customer (try the next)."""
+    try:
+        return await _send_customer(api, channel, push)
+    except Exception as exc:  # noqa: BLE001 — classified below
+        code = errcode_of(exc)
+        if (channel is Channel.CS and code in CS_CLOSED) or (channel is Channel.SUBSCRIBE and code in NO_CONSENT):
+            closed.append(f"{channel.value}:{code}")
+            return None
+        raise classify(exc) from exc
 
 
 async def _send_customer(api: PushApi, channel: Channel, push: CustomerPush) -> dict[str, Any]:

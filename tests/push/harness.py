@@ -234,6 +234,22 @@ async def world(engine: AsyncEngine, aiohttp_client: Callable[..., Any]) -> Asyn
 
 
 @pytest.fixture
+async def embedded_world(tmp_path, aiohttp_client: Callable[..., Any]) -> AsyncIterator[World]:
+    """The embedded profile only (SQLite): for the many command-level tests, whose database
+    behaviour the two-profile tests already cover."""
+    from sqlmodel import SQLModel
+
+    from orderbot.db import make_engine
+
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'orderbot.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all)
+    async for w in make_world(engine, aiohttp_client):
+        yield w
+    await engine.dispose()
+
+
+@pytest.fixture
 async def robot_world(engine: AsyncEngine, aiohttp_client: Callable[..., Any]) -> AsyncIterator[World]:
     async for w in make_world(engine, aiohttp_client, robot=True):
         yield w

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from bot.logistics_hook import TrackingEvent
 from tests.push.harness import CUSTOMER_OPENID, REP_ID, World
+
+
+@pytest.fixture
+def world(embedded_world: World) -> World:
+    """These run on the embedded profile; the two-profile tests cover the database paths."""
+    return embedded_world
 
 
 async def confirmed_order(world: World) -> tuple[int, str]:

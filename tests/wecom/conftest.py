@@ -1,1 +1,1 @@
-from tests.push.harness import robot_world, world  # noqa: F401  (fixtures)
+from tests.push.harness import embedded_world, robot_world, world  # noqa: F401  (fixtures)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 
+import pytest
 from sqlmodel import select
 
 from orders.models import OrderEvent
@@ -12,6 +13,12 @@ from tests.push.harness import CUSTOMER_OPENID, MANAGER_ID, OTHER_REP_ID, REP_ID
 from tests.wecom import wecom_sim
 
 _msgids = itertools.count(9000)
+
+
+@pytest.fixture
+def world(embedded_world: World) -> World:
+    """These run on the embedded profile; the two-profile tests cover the database paths."""
+    return embedded_world
 
 
 async def say(world: World, text: str, userid: str = REP_ID) -> list[str]:

@@ -15,6 +15,12 @@ from tests.wecom.test_commands import say
 
 
 @pytest.fixture
+def world(embedded_world: World) -> World:
+    """These run on the embedded profile; the two-profile tests cover the database paths."""
+    return embedded_world
+
+
+@pytest.fixture
 async def catalog_world(world: World, shared_dir: Path) -> World:
     """The shared fastener catalog in the hub, with stock."""
     with (shared_dir / "eval/catalog.csv").open(encoding="utf-8") as f:
