@@ -31,7 +31,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/drafts", orders_api.preview_draft, "把一段文字理解成订单草稿（不保存）", "orders",
              s.DraftOut, body=s.DraftIn),
     Endpoint("POST", "/uploads", uploads_api.upload_image, "上传订单照片，排队识别", "uploads",
-             s.JobOut, status=202, upload=True, errors=(400, 413, 415, 422)),
+             s.JobOut, status=202, upload=True, errors=(400, 413, 415, 422, 429)),
     Endpoint("GET", "/jobs/{job_id}", uploads_api.get_job, "识别任务的状态与结果", "uploads",
              s.JobOut, int_params=("job_id",), errors=(404,)),
     Endpoint("POST", "/orders", orders_api.place_order, "下单（同一 Idempotency-Key 重试只生成一笔订单）",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from aiohttp import BodyPartReader
 from aiohttp.http_exceptions import HttpProcessingError
+from sqlalchemy import func
+from sqlmodel import col, select
 
 from miniprogram_api.endpoints import Call, Reply
 from miniprogram_api.errors import ApiError, not_found
@@ -17,6 +19,7 @@ from orders.models import OcrJob
 from orders.outbox import enqueue
 
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
+MAX_OPEN_JOBS = 5  # queued or running per customer: OCR is CPU-heavy, one customer must not hog it
 OCR_JOB = "ocr_job"
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -63,6 +66,15 @@ async def upload_image(call: Call) -> Reply:
     if not data or kind is None:
         raise ApiError(415, "unsupported_media_type", "只支持 JPEG、PNG、WebP、BMP、GIF 图片")
     async with call.services.sessionmaker() as session, session.begin():
+        open_jobs = (
+            await session.exec(
+                select(func.count()).select_from(OcrJob).where(
+                    OcrJob.customer_id == call.me.customer_id, col(OcrJob.state).in_(("queued", "running"))
+                )
+            )
+        ).one()
+        if open_jobs >= MAX_OPEN_JOBS:
+            raise ApiError(429, "too_many_jobs", f"已有 {open_jobs} 张图片在识别中，请稍后再传")
         job = OcrJob(customer_id=call.me.customer_id, source="miniprogram", content_type=kind,
                      image=data, created_at=call.services.clock(), updated_at=call.services.clock())
         session.add(job)

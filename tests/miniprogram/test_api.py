@@ -310,6 +310,13 @@ async def test_upload_queues_an_ocr_job_and_can_be_polled(mp: Mp) -> None:
     assert resp.status == 415 and (await resp.json())["code"] == "unsupported_media_type"
     resp = await mp.client.post("/mp/v1/uploads", json={"file": "x"}, headers=mp.auth(token))
     assert resp.status == 415
+    # OCR is CPU-heavy: a customer may have only a few images waiting
+    for _ in range(4):
+        assert (await mp.client.post("/mp/v1/uploads", data=form(PNG), headers=mp.auth(token))).status == 202
+    resp = await mp.client.post("/mp/v1/uploads", data=form(PNG), headers=mp.auth(token))
+    assert resp.status == 429 and (await resp.json())["code"] == "too_many_jobs"
+    other = await mp.login("uploader-2")
+    assert (await mp.client.post("/mp/v1/uploads", data=form(PNG), headers=mp.auth(other))).status == 202
 
 
 async def test_subscriptions_count_each_accept(mp: Mp) -> None:
