@@ -13,6 +13,8 @@ from aiohttp import web
 
 from orderbot.standin.keys import STATE, json_body
 from orderbot.standin.state import (
+    ARGUMENT_INVALID,
+    CONTENT_TOO_LONG,
     CUSTOM_MSGTYPES,
     INVALID_APPID,
     INVALID_GRANT_TYPE,
@@ -25,8 +27,10 @@ from orderbot.standin.state import (
     WECOM,
     ApiError,
 )
+from orderbot.standin.subscribe_rules import invalid_field
 
 routes = web.RouteTableDef()
+TEXT_LIMIT = 2048  # bytes of a customer-service text message
 OK = {"errcode": 0, "errmsg": "ok"}
 
 
@@ -64,6 +68,8 @@ async def custom_send(request: web.Request) -> web.Response:
     msgtype = str(body.get("msgtype", ""))
     if msgtype not in CUSTOM_MSGTYPES or not isinstance(body.get(msgtype), dict):
         raise ApiError(INVALID_MSGTYPE, "invalid message type")
+    if msgtype == "text" and len(str(body["text"].get("content", "")).encode()) > TEXT_LIMIT:
+        raise ApiError(CONTENT_TOO_LONG, "content size out of limit")
     state.spend_window(openid)
     state.record("custom_send", WECHAT, openid, msgtype, body)
     return web.json_response(OK)
@@ -96,6 +102,10 @@ async def subscribe_send(request: web.Request) -> web.Response:
     template_id = str(body.get("template_id", ""))
     if not template_id:
         raise ApiError(INVALID_TEMPLATE_ID, "invalid template_id")
+    data = body.get("data")
+    problem = invalid_field(data) if isinstance(data, dict) else "argument invalid! data is empty"
+    if problem:
+        raise ApiError(ARGUMENT_INVALID, problem)
     state.spend_consent(openid, template_id)
     entry = state.record("subscribe_send", MINIPROGRAM, openid, "subscribe", body)
     return web.json_response({**OK, "msgid": entry["id"]})

@@ -25,6 +25,15 @@ from orderbot.standin.state import (
 
 routes = web.RouteTableDef()
 OK = {"errcode": 0, "errmsg": "ok"}
+TEXT_LIMIT = 2048  # bytes; WeCom cuts longer text and markdown instead of refusing it
+
+
+def truncated(content: dict[str, Any], limit: int) -> dict[str, Any]:
+    """What the member sees: content cut to `limit` UTF-8 bytes, marked when cut."""
+    raw = str(content.get("content", "")).encode("utf-8")
+    if len(raw) <= limit:
+        return content
+    return {**content, "content": raw[:limit].decode("utf-8", "ignore"), "truncated": True}
 
 
 @routes.get("/cgi-bin/gettoken")
@@ -64,6 +73,10 @@ async def message_send(request: web.Request) -> web.Response:
     valid, invalid = _split_members(state, str(body.get("touser", "")))
     if not valid and not body.get("toparty") and not body.get("totag"):
         raise ApiError(ALL_RECIPIENTS_INVALID, "user & party & tag all invalid")
+    if msgtype == "text":
+        body = {**body, "text": truncated(body["text"], TEXT_LIMIT)}
+    elif msgtype == "markdown":
+        body = {**body, "markdown": truncated(body["markdown"], TEXT_LIMIT)}
     entry = state.record("wecom_send", WECOM, valid, msgtype, body)
     reply: dict[str, Any] = {**OK, "invaliduser": "|".join(invalid), "msgid": str(entry["id"])}
     if msgtype == "template_card" and _card_is_interactive(body):

@@ -215,3 +215,37 @@ async def test_refused_calls_are_listed_for_debugging(standin: TestClient) -> No
     assert errors[-1]["errcode"] == 40003
     assert json.loads(errors[-1]["body"])["text"]["content"] == "你好"
     assert errors[-1]["path"] == "/cgi-bin/message/custom/send"
+
+
+async def test_subscribe_values_must_fit_their_field_types(standin: TestClient) -> None:
+    tok = await token(standin, MP)
+    await standin.post("/__consent__", json={"openid": "mp-fan", "template_id": "T", "times": 9})
+    path = "/cgi-bin/message/subscribe/send"
+
+    async def send(data: dict) -> dict:
+        body = {"touser": "mp-fan", "template_id": "T", "data": {k: {"value": v} for k, v in data.items()}}
+        return await post(standin, path, tok, body)
+
+    good = {"thing1": "M8 镀锌螺栓 5000个", "character_string2": "SO20261122-0001", "phrase3": "已发货",
+            "amount4": "¥12800.00", "date5": "2026年11月23日", "phone_number6": "+86-519-88888888"}
+    assert (await send(good))["errcode"] == 0
+    for key, bad in [("thing1", "吉尔吉斯斯坦进口黑麦列巴(700克/条)*2"), ("character_string2", "订单一"),
+                     ("phrase3", "已经发货了啊"), ("amount4", "一万"), ("thing1", "")]:
+        answer = await send({**good, key: bad})
+        assert answer["errcode"] == 47003 and f"data.{key}.value" in answer["errmsg"], (key, answer)
+    consents = await (await standin.post("/__consent__", json={"openid": "mp-fan", "template_id": "T", "times": 0})).json()
+    assert consents["consents"] == 8  # refused sends spent no consent
+
+
+async def test_long_texts(standin: TestClient, standin_state: StandinState) -> None:
+    tok = await token(standin, OA)
+    await standin.post("/__window__", json={"openid": "o-long"})
+    long_text = "订单明细" * 200  # 2400 bytes
+    answer = await post(standin, "/cgi-bin/message/custom/send", tok, text("o-long", long_text))
+    assert answer["errcode"] == 45002
+    wecom = await token(standin, WECOM)
+    await standin.post("/__users__", json={"userid": "rep-long", "app": "wecom"})
+    body = {"touser": "rep-long", "msgtype": "text", "agentid": 1000002, "text": {"content": long_text}}
+    assert (await post(standin, "/cgi-bin/message/send", wecom, body))["errcode"] == 0
+    shown = standin_state.sent[-1]["payload"]["text"]
+    assert shown["truncated"] and len(shown["content"].encode()) <= 2048
