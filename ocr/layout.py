@@ -41,7 +41,10 @@ ITEM_ROLES = ("name", "spec", "material", "qty", "unit")
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "phone": ("收货人电话", "联系人电话", "联系人手机", "收货电话", "联系电话", "手机号码", "电话号码",
               "联系方式", "手机号", "电话/手机", "手机/电话", "手机", "电话", "Tel", "TEL", "Mobile"),
-    "contact": ("联系人员", "联系人", "收货人", "收件人", "订货人", "采购员", "采购人", "经办人"),
+    "contact_phone": ("联系人及电话", "联系人/电话", "联系人及手机", "收货人及电话", "收货人/电话",
+                      "收货人及联系方式", "联系人及联系方式"),
+    "contact": ("收货人姓名", "联系人姓名", "联系人员", "联系人", "收货人", "收件人", "订货人", "采购员",
+                "采购人", "经办人"),
     "company": ("客户名称", "单位名称", "订货单位", "收货单位", "购货单位", "客户单位", "公司名称",
                 "需方单位", "需方", "客户"),
     "address": ("收货地址", "送货地址", "交货地址", "到货地址", "收货地点", "交货地点", "送货地点",
@@ -58,6 +61,10 @@ _ALL_LABELS = sorted(((lab, key) for key, labs in FIELD_LABELS.items() for lab i
 _LABEL_KEY = dict(_ALL_LABELS)
 _LABEL_RE = re.compile("|".join(re.escape(lab) for lab, _ in _ALL_LABELS))
 _SEP = "\u3000"                      # marks a gap between two boxes of one row
+# Any short "词：" after a gap is some label: unknown ones end the value before them.
+_ANY_LABEL = re.compile(r"(?:^|(?<=[\s\u3000,，;；|]))[\u4e00-\u9fff]{2,6}(?=[:：])")
+_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff]) +(?=[\u4e00-\u9fff])")     # 地  址 → 地址
+_UNIT_HINT = re.compile(r"[(（/]\s*(个|只|件|套|片|颗|粒|箱|盒|包|袋|千克|kg|吨|米|pcs|PCS)\s*[)）]?")
 _STOP_ROW = re.compile(r"^(合计|总计|共计|小计|大写|金额合计)")
 _TITLE = re.compile(r"^(订货|订购|采购|要货|购货|销售|订)单$")
 _LEADING_INDEX = re.compile(r"^\s*\d{1,2}\s*[.、,，)）]?\s*(?=\D)")
@@ -88,6 +95,7 @@ class Column:
     header: str
     left: float
     right: float
+    unit_hint: str = ""      # 数量(箱): the unit every number in the column is counted in
 
 
 @dataclass
@@ -101,6 +109,7 @@ class TableRow:
     """One order line as read: text and OCR score per column role."""
 
     cells: dict[str, Cell] = field(default_factory=dict)
+    unit_hint: str = ""
 
     def text(self, role: str) -> str:
         c = self.cells.get(role)
@@ -219,14 +228,16 @@ def header_columns(row: Row) -> list[Column] | None:
                       b.text.strip().replace("：", ":"))
         roles = _roles_in(core)
         covered = sum(len(w) for _, _, w in roles)
-        if not roles or covered < 0.6 * len(core.replace(" ", "")):
+        if not roles or covered < 0.5 * len(core.replace(" ", "")):   # 证货数量: still 数量
             columns.append(Column("other", t, b.left, b.right))
             continue
         # A box holding several header words (borderless tables): split it by characters.
         width = (b.right - b.left) / max(1, len(core))
+        hint = _UNIT_HINT.search(b.text)
         for i, (pos, role, word) in enumerate(roles):
             end = roles[i + 1][0] if i + 1 < len(roles) else len(core)
-            columns.append(Column(role, word, b.left + pos * width, b.left + end * width))
+            columns.append(Column(role, word, b.left + pos * width, b.left + end * width,
+                                  hint.group(1) if hint and role == "qty" else ""))
     roles = {c.role for c in columns}
     known = [c for c in columns if c.role != "other"]
     if "qty" in roles and ({"name", "spec"} & roles) and len(known) >= 2 \
@@ -272,7 +283,7 @@ def read_table(rows: list[Row], start: int, columns: list[Column]) -> tuple[list
         gap = row.cy - last_cy
         if _is_field_row(row) or (pitch and gap > 2.6 * pitch) or gap > 6 * header.height:
             break
-        tr = TableRow()
+        tr = TableRow(unit_hint=next((c.unit_hint for c in columns if c.unit_hint), ""))
         for b in row.boxes:
             hits = _assign(b, columns)
             if not hits:
@@ -308,14 +319,20 @@ def _fields_in_row(row: Row, rows_below: list[Row]) -> list[Field]:
     for k, b in enumerate(row.boxes):
         if k:
             pieces.append((_SEP, 1.0))
-        pieces.extend((ch, b.score) for ch in b.text)
+        pieces.extend((ch, b.score) for ch in _CJK_GAP.sub("", b.text))
     text = "".join(ch for ch, _ in pieces)
     marks = [m for m in _LABEL_RE.finditer(text)]
     # A label must start a box or follow a gap/colon-free run of punctuation, not sit mid-value.
     marks = [m for m in marks
              if m.start() == 0 or text[m.start() - 1] in _SEP + " ,，;；|" or _label_like(text, m)]
+    known = [(m.start(), m.end()) for m in marks]
+    unknown = [m for m in _ANY_LABEL.finditer(text)
+               if not any(s <= m.start() < e or m.start() <= s < m.end() for s, e in known)]
+    marks = sorted(marks + unknown, key=lambda m: m.start())
     out = []
     for j, m in enumerate(marks):
+        if m.group(0) not in _LABEL_KEY:
+            continue
         end = marks[j + 1].start() if j + 1 < len(marks) else len(text)
         raw = text[m.end():end]
         value = raw.strip(_SEP + " :：;；,，|")

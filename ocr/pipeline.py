@@ -27,16 +27,19 @@ from .preprocess import Prepared, prepare
 from .settings import OcrSettings, get_ocr_settings
 
 REJECT_BELOW = 0.5
-FIELD_ORDER = ("company", "contact", "phone", "address", "delivery", "remarks")
-FIELD_LINE_LABEL = {"company": "客户", "contact": "联系人", "phone": "电话", "address": "收货地址",
-                    "delivery": "交货日期", "remarks": "备注"}
+FIELD_ORDER = ("company", "contact", "contact_phone", "phone", "address", "delivery", "remarks")
+FIELD_LINE_LABEL = {"company": "客户", "contact": "联系人", "contact_phone": "联系人", "phone": "电话",
+                    "address": "收货地址", "delivery": "交货日期", "remarks": "备注"}
+# Titles the recogniser sometimes gets one stroke wrong.
+_TITLE_FIXES = {"女上": "女士", "先牛": "先生", "经埋": "经理"}
 DRAFT_FIELD = {"company": "company", "contact": "contact", "phone": "phone", "address": "address",
                "delivery": "delivery_date"}
 _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
 _NAME = re.compile(r"^[\u4e00-\u9fff]{1,5}$")
 # OCR drops the space in "M6×20 304不锈钢" → "M6×20304不锈钢": put it back where a known
 # grade ends the digit run (lazy length, so M10×100304 → M10×100 304).
-_GLUED_GRADE = re.compile(r"([×xX*]\d+?)(304|316|201|8\.8|10\.9|12\.9|4\.8)(?=级|不锈钢|\s|$|[\u4e00-\u9fff])")
+_GLUED_GRADE = re.compile(r"((?:[×xX*]\d+?)|(?<![A-Za-z])M\d{1,2}?)(304|316|201|8\.8|10\.9|12\.9|4\.8)"
+                          r"(?=级|不锈钢|\s|$|[\u4e00-\u9fff])")
 
 
 def unglue(text: str) -> str:
@@ -97,6 +100,8 @@ def row_line(row: TableRow) -> str:
     unit = row.text("unit").replace(" ", "")
     if qty and unit and unit in qty:
         unit = ""
+    if qty and not unit and row.unit_hint and not re.search(r"[^\d.]$", qty):
+        unit = row.unit_hint
     parts.append(qty + unit)
     return unglue(" ".join(p for p in parts if p))
 
@@ -177,6 +182,10 @@ def draft_from_layout(layout: FormLayout, *, today: dt.date, catalog: Catalog,
     contact = fields.get("contact")
     if contact and _NAME.match(contact.value.replace(" ", "")):
         draft.contact = contact.value.replace(" ", "")       # the name as written, with title
+    if draft.contact:
+        for wrong, right in _TITLE_FIXES.items():
+            if draft.contact.endswith(wrong):
+                draft.contact = draft.contact[: -len(wrong)] + right
     company = fields.get("company")
     if company and company.score >= REJECT_BELOW and len(company.value) >= 2:
         draft.company = company.value.replace(" ", "")
@@ -196,6 +205,8 @@ def _score_fields(draft: OcrDraft, layout: FormLayout, confirm_below: float) -> 
         if value is None:
             continue
         f = layout.fields.get(key)
+        if f is None and attr in ("contact", "phone"):
+            f = layout.fields.get("contact_phone")
         score = round(f.score, 3) if f else 0.6          # found outside a labelled field
         draft.field_confidence[attr] = score
         if score < confirm_below:

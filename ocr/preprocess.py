@@ -26,6 +26,55 @@ class Prepared:
     skew: float
     bilevel: bool
     denoised: bool
+    flattened: bool = False     # a photographed sheet was found and warped flat
+
+
+def _order_corners(pts: np.ndarray) -> np.ndarray:
+    """tl, tr, br, bl."""
+    s, d = pts.sum(axis=1), np.diff(pts, axis=1).ravel()
+    return np.float32([pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]])
+
+
+def find_sheet(gray: np.ndarray) -> np.ndarray | None:
+    """Corners of a sheet of paper photographed on a darker background, or None.
+
+    The paper is the largest bright region; it counts only if it is a convex
+    quadrilateral covering a good part of the photo but not all of it (a scan or a
+    fax has no background to find).
+    """
+    h, w = gray.shape[:2]
+    f = 400.0 / max(h, w)
+    small = cv2.GaussianBlur(cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA),
+                             (5, 5), 0)
+    _, mask = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    c = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(c)
+    sh, sw = small.shape
+    if not 0.3 * sh * sw < area < 0.95 * sh * sw:
+        return None
+    approx = cv2.approxPolyDP(c, 0.02 * cv2.arcLength(c, True), True)
+    if len(approx) != 4 or not cv2.isContourConvex(approx):
+        return None
+    corners = approx.reshape(4, 2).astype(np.float32) / f
+    margin = 0.015 * min(h, w)
+    inside = ((corners[:, 0] > margin) & (corners[:, 0] < w - margin)
+              & (corners[:, 1] > margin) & (corners[:, 1] < h - margin))
+    return _order_corners(corners) if inside.sum() >= 3 else None
+
+
+def flatten_sheet(gray: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """Warp the photographed sheet to a rectangle (undoes perspective, crops the desk)."""
+    tl, tr, br, bl = corners
+    width = int(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
+    height = int(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
+    dst = np.float32([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]])
+    m = cv2.getPerspectiveTransform(corners, dst)
+    return cv2.warpPerspective(gray, m, (width, height), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
 
 
 def resize_for_ocr(gray: np.ndarray) -> tuple[np.ndarray, float]:
@@ -116,12 +165,17 @@ def remove_speckles(gray: np.ndarray, max_area: int = 2, clearance: int = 3) -> 
 def prepare(gray: np.ndarray, *, deskew: bool = True, min_skew: float = 0.2) -> Prepared:
     """Resize, deskew and denoise a grayscale page for the engine."""
     bilevel = is_bilevel(gray)
-    denoised = False
+    denoised = flattened = False
     if bilevel:
         gray = remove_speckles(gray)
         denoised = True
+    else:
+        corners = find_sheet(gray)
+        if corners is not None:
+            gray = flatten_sheet(gray, corners)
+            flattened = True
     gray, scale = resize_for_ocr(gray)
     skew = estimate_skew(gray) if deskew else 0.0
     if abs(skew) >= min_skew:
         gray = rotate(gray, skew)
-    return Prepared(gray, scale, skew, bilevel, denoised)
+    return Prepared(gray, scale, skew, bilevel, denoised, flattened)

@@ -132,8 +132,21 @@ def _quantity(rng: random.Random, unit: str, packed: bool) -> int:
     return rng.choice([100, 200, 300, 500, 800, 1000, 1500, 2000, 2500, 3000, 5000, 8000, 10000])
 
 
-def make_line(rng: random.Random, p: Product, style: str) -> Line:
-    """style 'split': name/spec/material in their own columns; 'name': all in the name."""
+def plain_categories(products: list[Product]) -> set[str]:
+    """Categories that name one kind of product (平垫圈), unlike 螺母 (六角/法兰/尼龙锁紧)."""
+    heads: dict[str, set[str]] = {}
+    for p in products:
+        heads.setdefault(p.category, set()).add(p.name.split(" ")[0])
+    return {c for c, names in heads.items() if len(names) == 1}
+
+
+def make_line(rng: random.Random, p: Product, style: str, plain: set[str] | None = None) -> Line:
+    """style 'split': name/spec/material in their own columns; 'name': all in the name.
+
+    The written name always identifies the product: a category word stands in for the
+    product name only where it is not ambiguous (see plain_categories).
+    """
+    use_category = p.category in (plain or set()) and rng.random() < 0.3
     packed = rng.random() < 0.2
     unit = p.pack_unit if packed else p.unit
     if not packed and p.unit == "个" and rng.random() < 0.15:
@@ -141,9 +154,9 @@ def make_line(rng: random.Random, p: Product, style: str) -> Line:
     qty = _quantity(rng, p.unit, packed)
     spec = _spec_variant(rng, p.spec)
     if style == "name":
-        return Line(p, f"{p.category if rng.random() < 0.3 else p.name.split(' ')[0]} {spec} "
+        return Line(p, f"{p.category if use_category else p.name.split(' ')[0]} {spec} "
                        f"{p.material}", "", "", qty, unit)
-    name = p.name.split(" ")[0] if rng.random() < 0.7 else p.category
+    name = p.category if use_category else p.name.split(" ")[0]
     material = _material_variant(rng, p) if p.category not in ("轴承", "空气滤芯", "机油滤芯") \
         or rng.random() < 0.5 else ""
     return Line(p, name, spec, material, qty, unit)
@@ -188,7 +201,8 @@ def make_order(rng: random.Random, products: list[Product], *, style: str = "spl
     today = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randint(0, 330))
     delivery = today + dt.timedelta(days=rng.randint(1, 30))
     chosen = rng.sample(products, rng.randint(*n_items))
-    lines = [make_line(rng, p, style) for p in chosen]
+    plain = plain_categories(products)
+    lines = [make_line(rng, p, style, plain) for p in chosen]
     surname = rng.choice(SURNAMES)
     contact = surname + (rng.choice(TITLES) if rng.random() < 0.6
                          else "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2))))

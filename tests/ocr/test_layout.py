@@ -102,4 +102,7 @@ def test_glued_spec_and_grade_are_separated_again():
     assert unglue("外六角螺栓M6×20304不锈钢") == "外六角螺栓M6×20 304不锈钢"
     assert unglue("M10×100304") == "M10×100 304"
     assert unglue("内六角M8×2512.9级") == "内六角M8×25 12.9级"
+    assert unglue("平垫圈M6304不锈钢") == "平垫圈M6 304不锈钢"
+    assert unglue("弹簧垫圈M10304不锈钢") == "弹簧垫圈M10 304不锈钢"
     assert unglue("O型圈25×3.1氟橡胶") == "O型圈25×3.1氟橡胶"
+    assert unglue("深沟球轴承6304-2RS") == "深沟球轴承6304-2RS"
