@@ -1,8 +1,9 @@
 """Pushes per second draining the outbox into the in-process stand-in, with the limits held.
 
     .venv/bin/python bench/push.py [--customers 60] [--per-customer 7] [--alerts 30] [--rounds 3]
+                                   [--postgres]   # PostgreSQL at 127.0.0.1 instead of SQLite
 
-Each round, on a fresh SQLite database:
+Each round, on a fresh database (SQLite file, or a scratch PostgreSQL database):
 - outbox: --customers customers with an open 48-hour window each get --per-customer status
   pushes, every rep gets a card per order, and --alerts manager alerts go to the group robot;
   the real worker (batch 20, handlers, push router, ledger, clients) drains it all, then the
@@ -22,11 +23,13 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
 
 import aiohttp  # noqa: E402
 from aiohttp.test_utils import TestServer  # noqa: E402
@@ -46,8 +49,7 @@ from workers import push_router  # noqa: E402
 from workers.handlers import JobContext, load_handler_modules  # noqa: E402
 from workers.runner import OutboxWorker, WorkerConfig  # noqa: E402
 
-import os
-CONCURRENCY = int(os.environ.get("BENCH_CONC", "20"))
+CONCURRENCY = 20  # rows delivered at once: the worker's default batch
 
 
 def settings_for(url: str, cfg) -> Settings:
@@ -70,8 +72,8 @@ async def outbox_round(args: argparse.Namespace) -> tuple[float, int, dict[str, 
     await server.start_server()
     url = str(server.make_url("")).rstrip("/")
     settings = settings_for(url, state.config)
-    tmp = tempfile.mkdtemp()
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp}/bench.db")
+    url_db, drop = await fresh_database(args.postgres)
+    engine = make_engine(url_db)
     async with engine.begin() as conn:
         await conn.run_sync(SQLModel.metadata.create_all)
     sm = make_sessionmaker(engine)
@@ -124,7 +126,34 @@ async def outbox_round(args: argparse.Namespace) -> tuple[float, int, dict[str, 
         return elapsed, pushes, checks
     finally:
         await engine.dispose()
+        await drop()
         await server.close()
+
+
+async def fresh_database(postgres: bool):
+    """A URL to an empty database and a coroutine function dropping it afterwards."""
+    if not postgres:
+        tmp = tempfile.mkdtemp()
+
+        async def nothing() -> None:
+            return None
+
+        return f"sqlite+aiosqlite:///{tmp}/bench.db", nothing
+    from sqlalchemy import text
+
+    name = f"orderbot_bench_{uuid.uuid4().hex[:8]}"
+    admin = make_engine("postgresql+asyncpg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+
+    async def drop() -> None:
+        eng = make_engine("postgresql+asyncpg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+        async with eng.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await eng.dispose()
+
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", drop
 
 
 def limits_held(state: StandinState, counts: dict[str, int], digests: int) -> dict[str, object]:
@@ -179,6 +208,7 @@ async def main() -> None:
     p.add_argument("--per-customer", type=int, default=7)
     p.add_argument("--alerts", type=int, default=30)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--postgres", action="store_true", help="PostgreSQL at 127.0.0.1:5432 (user postgres)")
     args = p.parse_args()
     load_handler_modules()
     ours, base = [], []
