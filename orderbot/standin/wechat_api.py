@@ -70,6 +70,8 @@ async def custom_send(request: web.Request) -> web.Response:
         raise ApiError(INVALID_MSGTYPE, "invalid message type")
     if msgtype == "text" and len(str(body["text"].get("content", "")).encode()) > TEXT_LIMIT:
         raise ApiError(CONTENT_TOO_LONG, "content size out of limit")
+    if msgtype == "image":
+        state.get_media(str(body["image"].get("media_id", "")), WECHAT)  # 40007 if unknown
     state.spend_window(openid)
     state.record("custom_send", WECHAT, openid, msgtype, body)
     return web.json_response(OK)

@@ -87,6 +87,12 @@ async def test_media_download_returns_the_bytes(clients: Clients, standin: TestC
         await clients.wechat.download_media("missing")
     assert info.value.errcode == 40007 and info.value.permanent
 
+    await standin.post("/__window__", json={"openid": "o-pic"})
+    await clients.wechat.send_image("o-pic", media_id)  # e.g. a quote rendered as an image
+    with pytest.raises(WeChatAPIError) as info:
+        await clients.wechat.send_image("o-pic", "missing")
+    assert info.value.errcode == 40007
+
 
 async def test_jscode2session(clients: Clients, standin: TestClient) -> None:
     code = (await (await standin.post("/__login__", json={"openid": "mp-wu", "unionid": "u-wu"})).json())["code"]
