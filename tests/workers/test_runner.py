@@ -31,9 +31,9 @@ async def test_wake_skips_the_poll_wait_and_stop_ends_the_loop(engine: AsyncEngi
     await asyncio.sleep(0.05)  # the worker is idle, waiting
     await _enqueue(engine, 1)
     worker.wake()
-    await asyncio.wait_for(got.wait(), timeout=2)
+    await asyncio.wait_for(got.wait(), timeout=10)
     worker.stop()
-    await asyncio.wait_for(task, timeout=2)
+    await asyncio.wait_for(task, timeout=10)
 
 
 async def test_stop_finishes_the_batch_in_hand(engine: AsyncEngine, handlers: HandlerRegistry, make_worker) -> None:
@@ -49,9 +49,9 @@ async def test_stop_finishes_the_batch_in_hand(engine: AsyncEngine, handlers: Ha
 
     worker = make_worker(batch_size=3)
     task = asyncio.create_task(worker.run())
-    await asyncio.wait_for(started.wait(), timeout=2)
+    await asyncio.wait_for(started.wait(), timeout=10)
     worker.stop()
-    await asyncio.wait_for(task, timeout=2)
+    await asyncio.wait_for(task, timeout=10)
     assert len(finished) == 3
     async with make_sessionmaker(engine)() as s:
         assert (await outbox.count_by_state(s))["done"] == 3
@@ -70,7 +70,7 @@ async def test_cancelled_worker_gives_back_unstarted_rows(engine: AsyncEngine, h
 
     worker = make_worker(batch_size=2)
     task = asyncio.create_task(worker.run_once())
-    await asyncio.wait_for(started.wait(), timeout=2)
+    await asyncio.wait_for(started.wait(), timeout=10)
     task.cancel()
     try:
         await task
@@ -102,4 +102,4 @@ async def test_a_failing_round_does_not_kill_the_loop(engine: AsyncEngine, handl
     await asyncio.sleep(0.1)
     assert calls >= 2 and not task.done()
     worker.stop()
-    await asyncio.wait_for(task, timeout=2)
+    await asyncio.wait_for(task, timeout=10)
