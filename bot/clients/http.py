@@ -61,8 +61,14 @@ class HTTPClient:
     async def _send(
         self, method: str, path: str, params: dict[str, Any] | None, body: Any
     ) -> tuple[int, str, bytes, str]:
-        data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json; charset=utf-8"} if data is not None else None
+        headers: dict[str, str] | None = None
+        if isinstance(body, aiohttp.FormData):
+            data: Any = body
+        elif body is not None:
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            headers = {"Content-Type": "application/json; charset=utf-8"}
+        else:
+            data = None
         try:
             async with self.session.request(
                 method, self.base_url + path, params=params, data=data, headers=headers,
@@ -81,6 +87,14 @@ class HTTPClient:
     ) -> dict[str, Any]:
         """The JSON answer, or WeChatAPIError when errcode is not 0."""
         status, _, raw, _ = await self._send(method, path, params, json_body)
+        return _parse(path, status, raw)
+
+    async def upload(self, path: str, *, params: dict[str, Any], media: Media) -> dict[str, Any]:
+        """multipart/form-data with the file in field "media" (media/upload)."""
+        form = aiohttp.FormData()
+        form.add_field("media", media.data, filename=media.filename or "media",
+                       content_type=media.content_type)
+        status, _, raw, _ = await self._send("POST", path, params, form)
         return _parse(path, status, raw)
 
     async def download(self, path: str, *, params: dict[str, Any]) -> Media:

@@ -84,6 +84,16 @@ class WeChatClient(_TokenAPI):
         answer = await self._post("/cgi-bin/message/template/send", body)
         return int(answer.get("msgid", 0))
 
+    async def upload_media(self, media: Media, kind: str = "image") -> str:
+        """Upload temporary media (kept 3 days); returns its media_id for image messages.
+        A retry after a token error sends a fresh form (aiohttp forms are single-use)."""
+        answer = await self.tokens.call(
+            lambda token: self.http.upload(
+                "/cgi-bin/media/upload", params={"access_token": token, "type": kind}, media=media
+            )
+        )
+        return str(answer["media_id"])
+
     async def download_media(self, media_id: str) -> Media:
         """The bytes of a temporary media (e.g. an image a customer sent; kept 3 days)."""
         return await self.tokens.call(

@@ -77,6 +77,16 @@ class WeComClient:
             body["button"] = {"replace_name": button_replace_name or "已处理"}
         await self._post("/cgi-bin/message/update_template_card", body)
 
+    async def upload_media(self, media: Media, kind: str = "image") -> str:
+        """Upload temporary media (kept 3 days); returns its media_id for image messages.
+        A retry after a token error sends a fresh form (aiohttp forms are single-use)."""
+        answer = await self.tokens.call(
+            lambda token: self.http.upload(
+                "/cgi-bin/media/upload", params={"access_token": token, "type": kind}, media=media
+            )
+        )
+        return str(answer["media_id"])
+
     async def download_media(self, media_id: str) -> Media:
         return await self.tokens.call(
             lambda token: self.http.download(

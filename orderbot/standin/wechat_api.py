@@ -18,6 +18,8 @@ from orderbot.standin.state import (
     CUSTOM_MSGTYPES,
     INVALID_APPID,
     INVALID_GRANT_TYPE,
+    INVALID_MEDIA_SIZE,
+    INVALID_MEDIA_TYPE,
     INVALID_MSGTYPE,
     INVALID_OPENID,
     INVALID_TEMPLATE_ID,
@@ -124,6 +126,33 @@ async def media_get(request: web.Request) -> web.Response:
         content_type=media.content_type,
         headers={"Content-Disposition": f'attachment; filename="{media.filename}"'},
     )
+
+
+MEDIA_TYPES = {"image", "voice", "video", "thumb", "file"}
+
+
+@routes.post("/cgi-bin/media/upload")
+async def media_upload(request: web.Request) -> web.Response:
+    """Temporary media (multipart field "media"), for WeChat and WeCom tokens alike."""
+    state = request.app[STATE]
+    tok = state.check_token(request.query.get("access_token"), {WECHAT, MINIPROGRAM, WECOM})
+    kind = request.query.get("type", "")
+    if kind not in MEDIA_TYPES:
+        raise ApiError(INVALID_MEDIA_TYPE, "invalid media type")
+    data, content_type, filename = b"", "application/octet-stream", ""
+    if request.content_type.startswith("multipart/"):
+        async for part in await request.multipart():
+            if getattr(part, "name", None) == "media":
+                data = await part.read()  # type: ignore[union-attr]
+                content_type = part.headers.get("Content-Type", content_type)
+                filename = getattr(part, "filename", None) or ""
+    if not data:
+        raise ApiError(INVALID_MEDIA_SIZE, "invalid file size")
+    media_id = state.add_media(tok.realm, data, content_type, filename)
+    answer = {"type": kind, "media_id": media_id, "created_at": int(state.now())}
+    if tok.realm == WECOM:
+        answer = {"errcode": 0, "errmsg": "", **answer, "created_at": str(answer["created_at"])}
+    return web.json_response(answer)
 
 
 @routes.get("/sns/jscode2session")

@@ -101,3 +101,15 @@ async def test_jscode2session(clients: Clients, standin: TestClient) -> None:
     with pytest.raises(WeChatAPIError) as info:
         await clients.miniprogram.jscode2session(code)
     assert info.value.errcode == 40163
+
+
+async def test_uploaded_image_can_be_sent_and_read_back(clients: Clients, standin: TestClient) -> None:
+    from bot.clients import Media
+
+    media_id = await clients.wechat.upload_media(Media(PNG, "image/png", "quote.png"))
+    assert (await clients.wechat.download_media(media_id)).data == PNG
+    await standin.post("/__window__", json={"openid": "o-quote"})
+    await clients.wechat.send_image("o-quote", media_id)
+    with pytest.raises(WeChatAPIError) as info:
+        await clients.wechat.upload_media(Media(b"", "image/png", "empty.png"))
+    assert info.value.errcode == 40006

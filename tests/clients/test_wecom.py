@@ -57,3 +57,14 @@ async def test_robot_limit_on_the_21st_message_in_a_minute(
     standin_state.clock.advance(60)
     await clients.robot.send_text("a minute later")
     assert len(standin_state.sent) == 21
+
+
+async def test_wecom_media_upload_and_download(clients: Clients) -> None:
+    from bot.clients import Media
+
+    media_id = await clients.wecom.upload_media(Media(b"%PDF-1.4 quote", "application/pdf", "quote.pdf"), "file")
+    media = await clients.wecom.download_media(media_id)
+    assert media.data == b"%PDF-1.4 quote" and media.filename == "quote.pdf"
+    with pytest.raises(WeChatAPIError) as info:
+        await clients.wechat.download_media(media_id)  # an OA token cannot read WeCom media
+    assert info.value.errcode == 40007
