@@ -10,7 +10,8 @@ API paths (as on api.weixin.qq.com / qyapi.weixin.qq.com):
   POST /cgi-bin/message/custom/send                    48 h window, 5 per window (45015/45047)
   POST /cgi-bin/message/template/send                  followers only (43004)
   POST /cgi-bin/message/subscribe/send                 one consent per message (43101)
-  GET  /cgi-bin/media/get, GET /sns/jscode2session
+  GET  /cgi-bin/media/get, POST /cgi-bin/media/upload (OA and WeCom, each its own media)
+  GET  /sns/jscode2session                             single-use codes (40029/40163)
   GET  /cgi-bin/gettoken, POST /cgi-bin/message/send,
   POST /cgi-bin/message/update_template_card           WeCom; response_code once, 72 h
   POST /cgi-bin/webhook/send?key=                      group robot, 20 a minute (45009)
