@@ -8,7 +8,8 @@
    the caller) against `submit_routed` (decision from the database + routed event + cursor),
    median milliseconds each and the ratio.
 3. One SLA sweep over `--pending` pending orders: none due (the confirm_due_at index skips
-   them) and all due (each gets a reminder), milliseconds per sweep and per order.
+   them), all due (each gets a reminder), and all already escalated (left out in SQL),
+   milliseconds per sweep and per order.
 """
 
 from __future__ import annotations
@@ -137,10 +138,16 @@ async def bench_db(orders: int, pending: int) -> None:
         t = time.perf_counter()
         due = await sweep(sm, rules, t0 + timedelta(minutes=31))
         due_ms = (time.perf_counter() - t) * 1000
+        await sweep(sm, rules, t0 + timedelta(minutes=121))  # every order escalates
+        t = time.perf_counter()
+        stale = await sweep(sm, rules, t0 + timedelta(minutes=300))
+        stale_ms = (time.perf_counter() - t) * 1000
         print(f"SLA sweep over {pending} pending orders: none due {quiet_ms:.1f} ms "
               f"({len(quiet.reminded)} reminders); all due {due_ms:.0f} ms "
               f"({len(due.reminded) + len(due.escalated)} reminders/escalations, "
               f"{due_ms / max(1, len(due.reminded) + len(due.escalated)):.2f} ms each)")
+        print(f"SLA sweep over {pending} pending orders already escalated: {stale_ms:.1f} ms "
+              f"({len(stale.reminded) + len(stale.escalated)} writes)")
         await engine.dispose()
 
 

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orders import actions
@@ -165,14 +165,30 @@ async def sweep(
 ) -> SweepReport:
     """One pass over pending orders whose first deadline has passed (or that have none)."""
     report = SweepReport()
+    # Orders already escalated for their current assignment have nothing left to do: leave
+    # them out in SQL, so a backlog of stale orders does not cost a read each per sweep.
+    latest_assignment = (
+        select(func.max(OrderEvent.id))
+        .where(OrderEvent.order_id == Order.id, col(OrderEvent.type).in_(_ASSIGNING))
+        .correlate(Order)
+        .scalar_subquery()
+    )
+    escalated = (
+        select(OrderEvent.id)
+        .where(OrderEvent.order_id == Order.id, OrderEvent.type == RoutingEvent.ESCALATED.value)
+        .where(or_(latest_assignment.is_(None), OrderEvent.id > latest_assignment))
+        .correlate(Order)
+        .exists()
+    )
     async with sessionmaker() as session:
         ids = (
             await session.exec(
                 select(Order.id)
                 .where(Order.status == OrderStatus.PENDING.value)
-                .where(Order.rep_id.is_not(None))  # type: ignore[union-attr]
-                .where(or_(Order.confirm_due_at.is_(None), Order.confirm_due_at <= now))  # type: ignore[union-attr,operator]
-                .order_by(Order.id)  # type: ignore[arg-type]
+                .where(col(Order.rep_id).is_not(None))
+                .where(or_(col(Order.confirm_due_at).is_(None), col(Order.confirm_due_at) <= now))
+                .where(~escalated)
+                .order_by(col(Order.id))
             )
         ).all()
     for order_id in ids:
