@@ -6,6 +6,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orders.errors import OrderError, OrderErrorCode
 from orders.pricing import (
@@ -76,3 +78,22 @@ def test_totals_never_below_zero() -> None:
 def test_rep_discount_floor() -> None:
     assert lowest_price(Decimal("0.25"), Decimal("0.05")) == Decimal("0.2375")
     assert lowest_price(Decimal("0.25"), Decimal("0")) == Decimal("0.25")
+
+
+@given(
+    lines=st.lists(
+        st.tuples(st.integers(1, 50), st.sampled_from(["盒", "个", None]), st.booleans()), max_size=6
+    ),
+    discount=st.decimals(min_value=-10, max_value=10_000, places=2),
+    tier=st.sampled_from(["standard", "silver", "gold", "vip"]),
+)
+def test_totals_count_only_sales_lines_and_never_go_negative(
+    lines: list[tuple[int, str | None, bool]], discount: Decimal, tier: str
+) -> None:
+    priced = [price_line(BOLT, Decimal(q), unit, tier, "gift" if gift else "main") for q, unit, gift in lines]
+    totals = order_totals(priced, discount)
+    sales = sum((p.amount for p in priced if p.line_type != "gift"), Decimal(0))
+    assert all(p.amount == 0 for p in priced if p.line_type == "gift")
+    assert totals.subtotal == sales
+    assert totals.total == max(sales - max(discount, Decimal(0)), Decimal(0))
+    assert totals.total >= 0
