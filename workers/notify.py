@@ -12,6 +12,7 @@ seen by a person, and counts it in `orderbot_push_parked_total`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
@@ -45,7 +46,8 @@ ALERT_DEDUP_TTL = 3600.0  # the same alert topic reaches managers once an hour a
 # Template ids configured in the WeChat console; the stand-in accepts any id.
 TEMPLATE_ORDER_STATUS = "order_status"
 SUBSCRIBE_ORDER_STATUS = "order_status_subscribe"
-CARD_CARD_EVENTS = {"order_card", "submitted", "pending", "routed", "reassigned", "released", "new_order"}
+# Events that (re)present a pending order to its rep as a card with buttons.
+CARD_EVENTS = {"order_card", "submitted", "pending", "routed", "reassigned", "released", "new_order", "edited"}
 
 
 # ---------------------------------------------------------------- texts (pure)
@@ -107,6 +109,24 @@ def subscribe_data(payload: dict[str, Any], text: str) -> dict[str, Any]:
         "phrase2": {"value": str(payload.get("status_label") or "")[:5]},
         "thing3": {"value": text[:20]},
     }
+
+
+def rep_text(payload: dict[str, Any]) -> str:
+    """What a rep reads about one of their orders when no card is due."""
+    if payload.get("text"):
+        return str(payload["text"])
+    event = str(payload.get("event") or payload.get("type") or "")
+    no = payload.get("number", "")
+    reason = payload.get("reason")
+    if event == "delivered":
+        return f"订单 {no} 已签收。"
+    if event == "cancelled":
+        return f"客户取消了订单 {no}" + (f"，原因：{reason}" if reason else "") + "。"
+    if event == "edited":
+        return f"客户修改了订单 {no}，当前合计 {_money(payload.get('total'))}，状态：{payload.get('status_label', '')}。"
+    if event in {"reassigned", "released", "new_order", "order_card"}:
+        return f"订单 {no} 当前状态：{payload.get('status_label', '')}。"
+    return manager_text(payload)
 
 
 def manager_text(payload: dict[str, Any]) -> str:
@@ -277,14 +297,11 @@ async def notify_rep(ctx: JobContext, row: Outbox) -> None:
             userid = rep.wecom_userid if rep else ""
         if not userid:
             raise PermanentError("no rep to notify")
-        if kind in CARD_CARD_EVENTS and payload.get("order_id"):
-            if not payload.get("lines") or "version" not in payload:
-                payload = {**await order_payload(session, int(payload["order_id"]), kind), **{
-                    k: v for k, v in payload.items() if k in {"on_behalf_of"}}}
-            order = await session.get(Order, int(payload["order_id"]))
-            if order is not None and order.status != OrderStatus.PENDING.value:
-                log.info("order %s is %s now; no card", order.number, order.status)
-                return
+        order = await session.get(Order, int(payload["order_id"])) if payload.get("order_id") else None
+        if kind in CARD_EVENTS and order is not None and order.status == OrderStatus.PENDING.value:
+            # Fresh from the database: the card shows the order as it is now, with its version.
+            payload = {**await order_payload(session, int(payload["order_id"]), kind),
+                       **{k: v for k, v in payload.items() if k == "on_behalf_of"}}
             customer = await _customer(session, payload.get("customer_id"))
             card = cards.order_card(card_data(payload, customer))
             body = cards.send_body(userid, _agentid(ctx), card)
@@ -293,7 +310,7 @@ async def notify_rep(ctx: JobContext, row: Outbox) -> None:
                                         text=f"card {payload.get('number')}")
             PUSH_SENT.labels(router.Channel.WECOM_CARD.value).inc()
             return
-        text = str(payload.get("text") or manager_text(payload))
+        text = rep_text(payload)
         await router.push_to_member(session, push_api(ctx), text_body(userid, _agentid(ctx), text),
                                     row.dedup_key, order_id=payload.get("order_id"), text=text)
     PUSH_SENT.labels(router.Channel.WECOM_APP.value).inc()
@@ -341,12 +358,12 @@ async def alert_manager(ctx: JobContext, row: Outbox) -> None:
     """Holds, SLA breaches and parked pushes. The same topic alerts once an hour; the group
     robot takes 20 a minute and the rest go out together in one digest."""
     payload = row.payload
-    topic = str(payload.get("dedup") or f"{payload.get('type') or payload.get('event')}:{payload.get('order_id') or row.dedup_key}")
+    text = manager_text(payload)
+    topic = str(payload.get("dedup") or _topic(payload, text, row.dedup_key))
     first = await ctx.store.set_if_absent(f"alert-topic:{topic}", row.dedup_key, ttl=ALERT_DEDUP_TTL)
     if not first and await ctx.store.get(f"alert-topic:{topic}") != row.dedup_key:
         log.info("alert %s already sent within the hour; skipped", topic)
         return
-    text = manager_text(payload)
     robot_key = ctx.settings.wecom_robot_key
     async with ctx.sessionmaker() as session:
         if robot_key:
@@ -365,6 +382,13 @@ async def alert_manager(ctx: JobContext, row: Outbox) -> None:
         await router.push_to_member(session, push_api(ctx), body, row.dedup_key,
                                     order_id=payload.get("order_id"), text=text)
     PUSH_SENT.labels(router.Channel.WECOM_APP.value).inc()
+
+
+def _topic(payload: dict[str, Any], text: str, fallback: str) -> str:
+    """Same kind, same order, same words: the same alert."""
+    kind = payload.get("type") or payload.get("event") or "alert"
+    subject = payload.get("order_id") or fallback
+    return f"{kind}:{subject}:{hashlib.sha1(text.encode()).hexdigest()[:12]}"
 
 
 async def _schedule_digest(session: AsyncSession, robot_key: str, free_at: float, wait: float) -> None:

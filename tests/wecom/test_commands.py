@@ -149,3 +149,24 @@ async def test_a_manager_sees_held_orders_of_their_reps(world: World) -> None:
     assert order.status == "on_hold"
     [text] = await say(world, "待办", userid=MANAGER_ID)
     assert order.number in text and "异常挂起" in text
+
+
+async def test_the_rep_hears_when_the_customer_changes_or_cancels(world: World) -> None:
+    from orders import actions
+    from orders.actors import Actor
+
+    order_id, number = await pending_order(world)
+    customer = Actor.customer(world.ids["customer"], CUSTOMER_OPENID)
+    # an edit of a pending order: a fresh card replaces the stale one
+    later = date.today() + timedelta(days=30)
+    await actions.edit(world.sm, order_id, customer, actions.OrderEdit(fields={"delivery_date": later}))
+    await world.drain()
+    cards = [e for e in world.sent("wecom_send", to=REP_ID) if e["msgtype"] == "template_card"]
+    assert len(cards) == 2
+    facts = {h["keyname"]: h["value"] for h in cards[-1]["payload"]["template_card"]["horizontal_content_list"]}
+    assert facts["交期"] == later.isoformat()
+    # a cancellation: a text, no card
+    await actions.cancel(world.sm, order_id, customer, "不需要了")
+    await world.drain()
+    texts = [e["payload"]["text"]["content"] for e in world.sent("wecom_send", to=REP_ID) if e["msgtype"] == "text"]
+    assert texts == [f"客户取消了订单 {number}，原因：不需要了。"]
