@@ -209,10 +209,24 @@ async def deliver(
         if resp.status == 200 and text and text != "success":
             try:
                 delivery.reply = signing.read_reply(text)
+                delivery.reply_error = reply_problem(delivery.reply, user)
             except Exception as exc:  # reported to the caller, not raised
                 delivery.reply_error = f"reply could not be verified/decrypted: {exc!r}"
         break
     return delivery
+
+
+def reply_problem(reply: str, user: str) -> str:
+    """Why WeChat would not show this passive reply, or "" when it would."""
+    try:
+        fields = xmltodict.parse(reply)["xml"]
+    except Exception:  # any parse failure means the same thing to WeChat
+        return "reply is neither 'success', empty, nor reply XML"
+    if not isinstance(fields, dict) or not fields.get("MsgType"):
+        return "reply XML has no MsgType"
+    if fields.get("ToUserName") != user:
+        return f"reply ToUserName {fields.get('ToUserName')!r} is not the sender {user!r}"
+    return ""
 
 
 async def verify_url(

@@ -31,6 +31,7 @@ from orderbot.standin.state import WECHAT, WECOM, StandinState
 routes = web.RouteTableDef()
 _msgids = itertools.count(int(time.time() * 1000) * 1000)
 
+FAILURE_NOTICE = "该公众号暂时无法提供服务，请稍后再试"
 IMAGE_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8": "image/jpeg", b"GIF8": "image/gif"}
 
 
@@ -154,8 +155,12 @@ async def simulate_wechat(request: web.Request) -> web.Response:
         wait=number(body, "timeout", cfg.callback_timeout, float),
         attempts=number(body, "attempts", cfg.callback_attempts),
     )
-    if delivery.reply:
+    if delivery.reply and not delivery.reply_error:
         state.record("passive_reply", WECHAT, openid, "xml", delivery.reply)
+    if not delivery.delivered or delivery.reply_error:
+        # What WeChat shows the user when the account fails to answer properly.
+        state.record("failure_notice", WECHAT, openid, "text", {"content": FAILURE_NOTICE})
+        facts["user_saw"] = FAILURE_NOTICE
     return readable_json({**delivery.as_json(), **facts})
 
 
@@ -232,7 +237,7 @@ async def simulate_wecom(request: web.Request) -> web.Response:
         wait=number(body, "timeout", cfg.callback_timeout, float),
         attempts=number(body, "attempts", cfg.callback_attempts),
     )
-    if delivery.reply:
+    if delivery.reply and not delivery.reply_error:
         state.record("passive_reply", WECOM, fields["FromUserName"], "xml", delivery.reply)
     return readable_json({**delivery.as_json(), **facts})
 

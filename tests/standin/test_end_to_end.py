@@ -58,6 +58,7 @@ async def test_message_is_verified_stored_once_and_acknowledged(
     first = await simulate(standin, body)
     again = await simulate(standin, body)  # WeChat's retry of the same MsgId
     assert first["delivered"] and again["delivered"]
+    assert "user_saw" not in first  # orderbot answered in a way WeChat accepts
     rows = await stored(engine)
     assert [(r.channel, r.dedup_key, r.from_user, r.content) for r in rows] == [
         ("wechat", "880001", "o-e2e", "M8螺栓 5000个 明天送")

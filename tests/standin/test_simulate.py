@@ -190,6 +190,7 @@ async def test_unreachable_orderbot_is_reported_not_lost(
     result = await simulate(standin, {"openid": "o-lost", "text": "hello"})
     assert not result["delivered"] and len(result["attempts"]) == 3
     assert all(a["error"] for a in result["attempts"])
+    assert result["user_saw"] == "该公众号暂时无法提供服务，请稍后再试"
 
 
 async def test_passive_reply_is_decrypted_and_recorded(
@@ -283,3 +284,19 @@ async def test_wecom_image_from_a_rep_is_downloadable_with_a_wecom_token(
     tok = (await (await standin.get("/cgi-bin/gettoken", params=params)).json())["access_token"]
     resp = await standin.get("/cgi-bin/media/get", params={"access_token": tok, "media_id": msg["MediaId"]})
     assert await resp.read() == PNG
+
+
+async def test_a_bad_answer_shows_the_user_wechats_failure_notice(
+    standin: TestClient, standin_state: StandinState, orderbot: FakeOrderbot
+) -> None:
+    orderbot.reply = "ok"  # neither "success", empty, nor reply XML
+    standin_state.config = standin_state.config.with_(wechat_aes_key="")
+    result = await simulate(standin, {"openid": "o-bad", "text": "hi"})
+    assert result["delivered"] and result["reply_error"]
+    assert result["user_saw"] == "该公众号暂时无法提供服务，请稍后再试"
+    sent = await (await standin.get("/__sent__", params={"to": "o-bad"})).json()
+    assert [e["api"] for e in sent] == ["failure_notice"]
+
+    orderbot.reply = ""
+    result = await simulate(standin, {"openid": "o-good", "text": "hi"})
+    assert "user_saw" not in result and not result["reply_error"]
