@@ -39,7 +39,7 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path, env_db, capsys: py
 
 
 def test_worker_refuses_an_unreachable_database(env_db, capsys: pytest.CaptureFixture[str]) -> None:
-    env_db("sqlite+aiosqlite:////nonexistent-dir/sub/x.db")
+    env_db("postgresql+asyncpg://postgres@127.0.0.1:1/nothing")  # connection refused
     assert main(["worker", "--once"]) == 2
     assert "cannot reach the database" in capsys.readouterr().err
 
