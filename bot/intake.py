@@ -139,7 +139,9 @@ class Intake:
 
     async def _insert_many(self, msgs: list[InboundMsg]) -> dict[str, int]:
         """Messages and their outbox rows in one transaction: {dedup_key: id} of the new ones."""
-        unique = list({m.dedup_key: m for m in reversed(msgs)}.values())[::-1]
+        # One row per key, in key order: concurrent batches in other processes then take
+        # their row locks in the same order and cannot deadlock (PostgreSQL would abort one).
+        unique = sorted({m.dedup_key: m for m in msgs}.values(), key=lambda m: m.dedup_key)
         if not unique:
             return {}
         if self._batch_writer is None:
