@@ -212,7 +212,17 @@ def _roles_in(text: str) -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def header_columns(row: Row) -> list[Column] | None:
+def _fuzzy_role(text: str) -> str | None:
+    """A header word misread by one character (订货数置 → 订货数量), for words of 3+ chars."""
+    for role, words in COLUMN_WORDS.items():
+        for w in words:
+            if len(w) >= 3 and len(w) == len(text) and sum(a != b for a, b in zip(w, text,
+                                                                                   strict=True)) == 1:
+                return role
+    return None
+
+
+def header_columns(row: Row, relaxed: bool = False) -> list[Column] | None:
     """Columns if this row is an items-table header, else None.
 
     Every short cell of a header row becomes a column, known or not ("other"), so that
@@ -220,7 +230,7 @@ def header_columns(row: Row) -> list[Column] | None:
     """
     columns: list[Column] = []
     for b in row.boxes:
-        t = _norm(b.text)
+        t = _norm(b.text).rstrip(":")
         if len(t) > 12 or ":" in t:
             return None
         # Keep spaces (and blank out parentheses) so positions still map to x.
@@ -229,7 +239,8 @@ def header_columns(row: Row) -> list[Column] | None:
         roles = _roles_in(core)
         covered = sum(len(w) for _, _, w in roles)
         if not roles or covered < 0.5 * len(core.replace(" ", "")):   # 证货数量: still 数量
-            columns.append(Column("other", t, b.left, b.right))
+            fuzzy = _fuzzy_role(core.replace(" ", ""))
+            columns.append(Column(fuzzy or "other", t, b.left, b.right))
             continue
         # A box holding several header words (borderless tables): split it by characters.
         width = (b.right - b.left) / max(1, len(core))
@@ -243,7 +254,26 @@ def header_columns(row: Row) -> list[Column] | None:
     if "qty" in roles and ({"name", "spec"} & roles) and len(known) >= 2 \
             and len(known) >= len(columns) - 2:
         return columns
+    # Relaxed (second pass): the quantity header is unreadable; the numbers will tell.
+    if relaxed and "qty" not in roles and ({"name", "spec"} & roles) and len(known) >= 2 \
+            and any(c.role == "other" for c in columns):
+        return columns
     return None
+
+
+def _numeric_column_as_qty(columns: list[Column], table: list[TableRow]) -> list[Column]:
+    """Relabel the unknown column whose cells are mostly whole numbers as the quantity."""
+    best, best_n = None, 0
+    for c in columns:
+        if c.role != "other":
+            continue
+        n = sum(bool(re.fullmatch(r"[\d,，]+\D{0,3}", r.text(f"other:{c.left:.0f}")))
+                for r in table)
+        if n > best_n:
+            best, best_n = c, n
+    if best is None or best_n < max(1, 0.6 * len(table)):
+        return columns
+    return [Column("qty", c.header, c.left, c.right) if c is best else c for c in columns]
 
 
 def _assign(box: TextBox, columns: list[Column]) -> list[tuple[Column, float]]:
@@ -289,10 +319,10 @@ def read_table(rows: list[Row], start: int, columns: list[Column]) -> tuple[list
             if not hits:
                 continue
             col = hits[0][0]
-            text = b.text.strip()
+            text = b.text.strip(" .,，'`·:：;_")        # fax specks read as stray dots
             if len(hits) > 1 and any(c.role == "index" for c, _ in hits) and col.role != "index":
                 text = _LEADING_INDEX.sub("", text)
-            tr.add(col.role, text, b.score)
+            tr.add(col.role if col.role != "other" else f"other:{col.left:.0f}", text, b.score)
         if not any(tr.text(r) for r in ITEM_ROLES):
             i += 1
             last_cy = row.cy
@@ -313,13 +343,29 @@ def read_table(rows: list[Row], start: int, columns: list[Column]) -> tuple[list
 # ---------------------------------------------------------------- key–value fields
 
 
+def _one_off(a: str, b: str) -> bool:
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
+def repair_label(text: str) -> str:
+    """A label misread by one character (到货白期 → 到货日期), when it starts the box."""
+    cut = min((i for i in (text.find(":"), text.find("：")) if i > 0), default=-1)
+    head = text[:cut] if cut > 0 else text.strip()
+    if not 3 <= len(head) <= 6 or head in _LABEL_KEY or _LABEL_RE.match(head):
+        return text
+    hits = {lab for lab in _LABEL_KEY if _one_off(lab, head)}
+    if len(hits) != 1:
+        return text
+    return hits.pop() + (text[cut:] if cut > 0 else "")
+
+
 def _fields_in_row(row: Row, rows_below: list[Row]) -> list[Field]:
     """Every `label value` pair in one row (several per row on two-column forms)."""
     pieces: list[tuple[str, float]] = []      # characters of the row with their box's score
     for k, b in enumerate(row.boxes):
         if k:
             pieces.append((_SEP, 1.0))
-        pieces.extend((ch, b.score) for ch in _CJK_GAP.sub("", b.text))
+        pieces.extend((ch, b.score) for ch in repair_label(_CJK_GAP.sub("", b.text)))
     text = "".join(ch for ch, _ in pieces)
     marks = [m for m in _LABEL_RE.finditer(text)]
     # A label must start a box or follow a gap/colon-free run of punctuation, not sit mid-value.
@@ -378,14 +424,23 @@ def analyse(boxes: list[TextBox]) -> FormLayout:
     rows = group_rows(level(boxes, skew))
     layout = FormLayout(rows=rows, skew=skew)
     table_span = (len(rows), len(rows))
-    for i, row in enumerate(rows):
-        cols = header_columns(row)
-        if cols:
+    for relaxed in (False, True):
+        for i, row in enumerate(rows):
+            cols = header_columns(row, relaxed)
+            if not cols:
+                continue
             table, end = read_table(rows, i, cols)
+            if relaxed:
+                cols = _numeric_column_as_qty(cols, table)
+                if not any(c.role == "qty" for c in cols):
+                    continue
+                table, end = read_table(rows, i, cols)
             if table or not layout.columns:
                 layout.columns, layout.table, table_span = cols, table, (i, end)
             if table:
                 break
+        if layout.table:
+            break
     for i, row in enumerate(rows):
         if table_span[0] <= i < table_span[1]:
             continue

@@ -31,7 +31,7 @@ FIELD_ORDER = ("company", "contact", "contact_phone", "phone", "address", "deliv
 FIELD_LINE_LABEL = {"company": "客户", "contact": "联系人", "contact_phone": "联系人", "phone": "电话",
                     "address": "收货地址", "delivery": "交货日期", "remarks": "备注"}
 # Titles the recogniser sometimes gets one stroke wrong.
-_TITLE_FIXES = {"女上": "女士", "先牛": "先生", "经埋": "经理"}
+_TITLE_FIXES = {"女上": "女士", "女土": "女士", "先牛": "先生", "经埋": "经理", "姆": "姐"}
 DRAFT_FIELD = {"company": "company", "contact": "contact", "phone": "phone", "address": "address",
                "delivery": "delivery_date"}
 _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")

@@ -106,3 +106,10 @@ def test_glued_spec_and_grade_are_separated_again():
     assert unglue("弹簧垫圈M10304不锈钢") == "弹簧垫圈M10 304不锈钢"
     assert unglue("O型圈25×3.1氟橡胶") == "O型圈25×3.1氟橡胶"
     assert unglue("深沟球轴承6304-2RS") == "深沟球轴承6304-2RS"
+
+
+def test_labels_misread_by_one_character_are_still_labels():
+    boxes = [box("到货白期", 100, 100), box("2026-02-21", 260, 100),
+             box("联糸电话：13812345678", 700, 100), box("备注", 100, 150)]
+    fields = {k: f.value for k, f in analyse(boxes).fields.items()}
+    assert fields == {"delivery": "2026-02-21", "phone": "13812345678"}
