@@ -148,7 +148,8 @@ class Catalog:
                         continue
                     words.add(run)
                     for k in range(1, len(run) - 1):
-                        words.add(run[k:])
+                        words.add(run[k:])  # 日产轩逸 → 轩逸
+                        words.add(run[: k + 1])  # 丰田卡罗拉 → 丰田
             p.words = frozenset(w.lower() for w in words)
             keys: list[str] = []
             for hit in _specs_of(p.spec) + [
@@ -167,6 +168,11 @@ class Catalog:
             for w in p.words:
                 self.word_index[w].append(i)
             p.text = " ".join([p.name, p.spec, *p.aliases]).lower()
+        # Every character the catalog uses to name products: a message's qualifier made of
+        # these that a matched product does not carry (法兰 before 螺栓) means another product.
+        self.vocab_chars: frozenset[str] = frozenset(
+            ch for p in self.products for ch in p.text if "\u4e00" <= ch <= "\u9fff"
+        )
         # Big spec blocks (every M8 part) get their own word index, so a message naming
         # the type (M8螺母) narrows the block without scanning it.
         self.spec_words: dict[str, dict[str, list[int]]] = {}
@@ -249,13 +255,13 @@ class Catalog:
         before it ("M8×30的也要两千" inherits 内六角 and 12.9级 softly)."""
         block: list[int] | None = None
         block_key: str | None = None
-        found_spec = False
+        found_spec = by_code = False
         for hit in reversed(specs):
             if hit.kind == "code":
                 if hit.key in self.spec_index:
                     block = list(self.spec_index[hit.key])
                     block_key = hit.key
-                    found_spec = True
+                    found_spec = by_code = True
                     break
                 continue
             found_spec = True
@@ -301,8 +307,9 @@ class Catalog:
 
         scored = sorted(((score(p), p) for p in cands), key=lambda x: -x[0])
         best = scored[0][0]
-        if own and best == 0 and not found_spec:
-            return Match(None, 0.0)
+        if own and best == 0 and not by_code and not any(w in p.words for w in own for p in cands):
+            # The type named (内六角 with a nut-only size) is not in this block.
+            return Match(None, 0.0, alternatives=[p.sku for p in cands][:MAX_ALTERNATIVES], found_spec=found_spec)
         tied = [p for s, p in scored if s == best]
         if 1 < len(tied) <= 64:
             tied = self._tie_break(tied, text)

@@ -30,6 +30,7 @@ _BAD_AFTER = re.compile(r"^(?:%|元|块|号|年|月|日|点|时|分|岁|楼|层|
 _NOT_QTY_AFTER = re.compile(r"^\s*(?:装|起|以上|以下|左右的价|种|/\s*(?:箱|盒|包)|一(?:箱|盒|包))")
 _GENERIC_HEAD = re.compile(r"(螺丝|螺钉|螺栓|螺母|螺帽|垫片|垫圈|链条|轴承|铆钉|密封圈|管件|阀门|滤芯|刹车片|接头|弹簧|销子|卡箍|扎带|钻头|砂轮|胶带)")
 _EACH = "各"
+_FILLER = set("的要来个只和跟与及还也再都各给我你帮订买发送请批些点先另外同样")
 _LIST_MARKER = re.compile(r"(?m)^\s*(?:\d{1,2}|[一二三四五六七八九十]{1,2})\s*(?:[、)）]|\.(?!\d))")
 _PRICE = re.compile(r"[¥￥$]\s*\d+(?:\.\d+)?|\d+(?:\.\d+)?\s*(?:元|块钱|块一|毛)")
 _TIME = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?!\d)")
@@ -122,7 +123,8 @@ def read_items(
     tokens = catalog.tokens(no_specs)
     for s, e, _w, _k in tokens:
         _blank(work, s, e)
-    qtys = _quantities("".join(work))
+    blanked = "".join(work)
+    qtys = _quantities(blanked)
 
     anchors = sorted([(h.start, h.end) for h in specs] + [(s, e) for s, e, _w, k in tokens if k == "word"])
     items: list[Item] = []
@@ -155,9 +157,33 @@ def read_items(
         else:
             extra_material = None
         new = _make_items(text, masked, window, raw_span, q, specs, tokens, catalog, ctx, extra_material)
+        for item in new:
+            if item.sku and _unexplained_qualifier(blanked, window, tokens, catalog.by_sku[item.sku], catalog):
+                # 六角法兰面螺栓 is not the catalog's 外六角螺栓: keep it for a person.
+                item.alternatives = [item.sku]
+                item.sku, item.name, item.confidence = None, None, 0.3
         items.extend(new)
         boundary = end
     return items
+
+
+def _unexplained_qualifier(blanked: str, window, tokens, product, catalog: Catalog) -> bool:
+    """CJK characters glued before a product word that name products elsewhere in the
+    catalog but not this one (法兰 in 六角法兰面螺栓 matched as 螺栓)."""
+    ws, we = window
+    own = set(product.text)
+    for s, _e, _w, kind in tokens:
+        if kind != "word" or not (ws <= s < we):
+            continue
+        j, strange = s, 0
+        while j > ws and s - j < 6 and "\u4e00" <= blanked[j - 1] <= "\u9fff":
+            j -= 1
+            ch = blanked[j]
+            if ch in catalog.vocab_chars and ch not in own and ch not in _FILLER:
+                strange += 1
+        if strange >= 2:  # one stray character (然后) is speech, two name something
+            return True
+    return False
 
 
 def _spec_counts(h: SpecHit, masked: str, catalog: Catalog) -> bool:

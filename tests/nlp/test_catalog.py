@@ -96,3 +96,13 @@ def test_from_rows_accepts_list_aliases():
 )
 def test_trade_slang(text, sku, catalog):
     assert skus(text, catalog) == [sku]
+
+
+def test_a_qualified_type_the_catalog_lacks_is_not_matched_to_the_plain_one(catalog):
+    item = extract_draft("M8*30 六角法兰面螺栓 镀锌 100个", TODAY, catalog).items[0]
+    assert item.sku is None and item.alternatives == ["HB-M8X30-ZN"]
+
+
+def test_a_type_with_no_product_in_the_size_block_is_not_matched(catalog):
+    # 内六角 comes in M8×L lengths only; an M8-only block is nuts and washers.
+    assert skus("M8沉头内六角 304 100个", catalog) == [None]
