@@ -22,6 +22,7 @@ from orderbot.resources import open_resources
 from orderbot.settings import Settings, get_settings
 from orderbot.stores import KeyValueStore
 from workers.runner import start_in_process_worker
+from workers.wakeup import make_waker
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,10 @@ def create_app(
             app[appkeys.SESSIONMAKER] = res.sessionmaker
             app[appkeys.STORE] = res.store
             app[appkeys.HTTP] = res.http
+            app[appkeys.WAKE_OUTBOX], publisher = make_waker(res.store)
             yield
+            if publisher is not None:
+                await publisher.aclose()
 
     app.cleanup_ctx.append(resources)
     if settings.embedded if start_worker is None else start_worker:
@@ -89,6 +93,7 @@ async def _in_process_worker(app: web.Application) -> AsyncIterator[None]:
         http=app[appkeys.HTTP],
     )
     app[appkeys.WORKER] = worker
+    app[appkeys.WAKE_OUTBOX] = worker.wake
     yield
     worker.stop()
     try:

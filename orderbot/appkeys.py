@@ -6,9 +6,12 @@
 SETTINGS is set when the app is created; the others are opened at startup (cleanup_ctx)
 and are therefore present in every request handler and in `on_startup` hooks. WORKER is
 present only when the outbox worker runs in this process (embedded profile).
+WAKE_OUTBOX is always present.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import aiohttp
 from aiohttp import web
@@ -25,3 +28,6 @@ SESSIONMAKER = web.AppKey("sessionmaker", async_sessionmaker[AsyncSession])
 STORE = web.AppKey("store", KeyValueStore)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 WORKER = web.AppKey("worker", OutboxWorker)
+# Call after committing outbox rows: wakes the in-process worker, or (production) publishes
+# a wake-up to every `orderbot worker` through Redis. Never fails; polling is the fallback.
+WAKE_OUTBOX = web.AppKey("wake_outbox", Callable[[], None])

@@ -273,14 +273,22 @@ async def run_worker_tasks(worker: OutboxWorker, *, sla_interval: float = SLA_IN
         ),
         name="sla-sweep",
     )
+    background = [sla]
+    from orderbot.stores_redis import RedisStore
+
+    if isinstance(worker.ctx.store, RedisStore):
+        from workers.wakeup import listen_for_wakeups
+
+        background.append(asyncio.create_task(listen_for_wakeups(worker.ctx.store, worker), name="wakeups"))
     try:
         await worker.run()
     finally:
         worker.stop()
-        try:
-            await asyncio.wait_for(sla, timeout=5)
-        except TimeoutError:
-            log.warning("SLA sweep did not stop in time; cancelled")
+        for task in background:
+            try:
+                await asyncio.wait_for(task, timeout=5)
+            except TimeoutError:
+                log.warning("%s did not stop in time; cancelled", task.get_name())
 
 
 def start_in_process_worker(

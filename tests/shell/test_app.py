@@ -206,7 +206,7 @@ async def test_embedded_profile_delivers_outbox_in_process(aiohttp_client, db_ur
     worker = app[appkeys.WORKER]
     async with make_sessionmaker(engine)() as s, s.begin():
         await outbox.enqueue(s, kind=kind, target="openid-1", dedup_key=f"{kind}:1")
-    worker.wake()  # without it the row would wait for the 5 s poll
+    app[appkeys.WAKE_OUTBOX]()  # without it the row would wait for the 5 s poll
     await asyncio.wait_for(delivered.wait(), timeout=10)
     assert seen == ["openid-1"]
     await client.close()  # app cleanup stops the worker
