@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Literal
+from xml.etree import ElementTree
 
-import xmltodict
 from wechatpy.enterprise.parser import parse_message as parse_wecom_message
 from wechatpy.messages import BaseMessage
 from wechatpy.parser import parse_message as parse_mp_message
@@ -71,17 +71,20 @@ class InboundMsg:
 def read_envelope(body: str | bytes) -> dict[str, str]:
     """The outer XML of a safe/compatible-mode callback: its flat fields, Encrypt among them.
 
-    Raises MessageError when the body is not XML or has no `Encrypt` text. Entity
-    declarations are refused by xmltodict (no XXE, no entity expansion).
+    Raises MessageError when the body is not XML or has no `Encrypt` text. Read with
+    the C ElementTree parser (it runs on every request, before anything is verified);
+    any DOCTYPE is refused first, so no entity is ever declared, let alone expanded.
     """
+    raw = body.encode() if isinstance(body, str) else body
+    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
+        raise MessageError("DOCTYPE / ENTITY declarations are not accepted")
     try:
-        data = xmltodict.parse(body)
-    except Exception as exc:
-        raise MessageError(f"malformed XML: {type(exc).__name__}: {exc}") from exc
-    root = data.get("xml") if isinstance(data, dict) else None
-    if not isinstance(root, dict):
+        root = ElementTree.fromstring(raw)
+    except (ElementTree.ParseError, ValueError) as exc:
+        raise MessageError(f"malformed XML: {exc}") from exc
+    if root.tag != "xml":
         raise MessageError("no <xml> root element")
-    fields = {k: v for k, v in root.items() if isinstance(v, str)}
+    fields = {child.tag: child.text or "" for child in root if len(child) == 0}
     if not fields.get("Encrypt"):
         raise MessageError("no Encrypt element")
     return fields
