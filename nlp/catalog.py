@@ -25,6 +25,7 @@ from .specs import SpecHit, find_specs
 BLOCK_LIMIT = 400  # word postings larger than this are too generic to block on
 DEFAULT_MATERIAL = "ZN"
 MAX_ALTERNATIVES = 8
+GRADES = frozenset({"8.8", "10.9", "12.9"})  # strength grades of bolts, not materials of nuts
 BIG_BLOCK = 64  # spec blocks larger than this are narrowed through their own word index  # plain carbon steel, zinc plated: what an unqualified order means
 _ASCII_WORD = re.compile(r"^[A-Za-z\d.\-+/]+$")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
@@ -299,10 +300,12 @@ class Catalog:
         def score(p: Product) -> float:
             s = sum(len(w) for w in own if w in p.words)
             s += 0.5 * sum(len(w) for w in ctx if w in p.words)
-            if not material and not own and context_material and p.material_class == context_material:
-                # Only a line that names no product type of its own (M6*25 三千 after
-                # 12.9级内六角) takes the previous line's material.
-                s += 0.75
+            if not material and context_material and p.material_class == context_material:
+                # The previous line's material, softly: a line naming no type of its own
+                # (M6*25 三千 after 12.9级内六角) takes it whatever it is; a line of another
+                # type (304 bolts, then 螺母) takes a material, not a bolt grade.
+                if not own or context_material not in GRADES:
+                    s += 0.75
             return s
 
         scored = sorted(((score(p), p) for p in cands), key=lambda x: -x[0])

@@ -96,9 +96,14 @@ def test_draft_roundtrip_and_missing(catalog):
     assert Draft.from_dict(out).to_dict() == out
 
 
-def test_nut_line_takes_the_bolt_thread(catalog):
+def test_nut_line_takes_the_bolt_thread_and_material(catalog):
     text = "外六角螺栓m八乘三十的304的给我来两千个然后螺母也要两千个"
-    assert lines(text, catalog) == [("HB-M8X30-304", 2000, "个"), ("HN-M8-ZN", 2000, "个")]
+    assert lines(text, catalog) == [("HB-M8X30-304", 2000, "个"), ("HN-M8-304", 2000, "个")]
+
+
+def test_a_bolt_grade_is_not_a_nut_material(catalog):
+    text = "M8*30外六角 8.8级 200个 M8螺母200个"
+    assert lines(text, catalog)[1][0] == "HN-M8-ZN"
 
 
 def test_open_size_is_not_guessed(catalog):
