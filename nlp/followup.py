@@ -23,7 +23,10 @@ from .extract import extract_draft
 from .specs import find_specs
 from .text import normalize
 
-_CANCEL_ALL = re.compile(r"^\s*(?:都|全部|整单|订单|这单|那就)?\s*(?:不要了|取消|算了|不用了|撤单|作废)[了吧啊。!！\s]*$")
+_CANCEL_ALL = re.compile(
+    r"^\s*(?:(?:都|全部|整单|订单|这单|那就|那|我)\s*)?(?:不要了|取消|算了|不用了|撤单|作废|不买了|不订了)"
+    r"(?:订单|这单|了|吧|啊|哈|吧)*[。.!！\s]*$"
+)
 _REMOVE = re.compile(r"(?P<what>.+?)(?:不要了|不要|取消|删掉|去掉)")
 _CHANGE = re.compile(r"(?P<old>.+?)(?:的那个|那个|的)?\s*(?:改成|换成|改为|换为|变成)\s*(?P<new>.+)")
 _ADD = re.compile(r"^\s*(?:再|还)(?:加|要|来|补)")
@@ -63,7 +66,10 @@ def apply_followup(draft: Draft, text: str, today: dt.date, catalog: Catalog) ->
 
 
 def _find_line(draft: Draft, words: str, today: dt.date, catalog: Catalog) -> int | None:
-    """Index of the draft line that `words` (304的那个, M8螺母) points at."""
+    """Index of the draft line that `words` (304的那个, M8螺母) points at; 数量 on a
+    one-line draft is that line."""
+    if re.fullmatch(r"\s*(?:数量|个数|数目|件数)\s*", words) and len(draft.items) == 1:
+        return 0
     probe = extract_draft(words + " 1", today, catalog)
     if probe.items and probe.items[0].sku:
         for i, it in enumerate(draft.items):

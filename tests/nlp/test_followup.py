@@ -59,3 +59,13 @@ def test_cancel_everything(draft, catalog):
 def test_new_phone_and_date(draft, catalog):
     d = apply_followup(draft, "电话换成13900001111，改到下周三", TODAY, catalog)
     assert d.phone == "13900001111" and d.delivery_date == "2026-03-11"
+
+
+@pytest.mark.parametrize("text", ["取消订单", "那算了吧", "订单取消"])
+def test_cancel_phrasings(text, draft, catalog):
+    assert apply_followup(draft, text, TODAY, catalog).cancelled is True
+
+
+def test_quantity_of_a_one_line_draft(catalog):
+    one = extract_draft("M8螺母 304 1000个", TODAY, catalog)
+    assert apply_followup(one, "数量改成3000", TODAY, catalog).items[0].quantity == 3000
