@@ -95,9 +95,9 @@ def _candidates(text: str, today: dt.date):
         day = _safe(ny, nm, d or 0)
         if day:
             yield day, m, True
-    for m in re.finditer(r"大大后天|大后天|后天|明天|今天|今晚|当天|马上|立刻|现在", text):
+    for m in re.finditer(r"大大后天|大后天|后天|明天|明早|明晚|明儿|今天|今晚|当天|马上|立刻|现在", text):
         w = m.group(0)
-        off = {"大大后天": 4, "大后天": 3, "后天": 2, "明天": 1}.get(w, 0)
+        off = {"大大后天": 4, "大后天": 3, "后天": 2, "明天": 1, "明早": 1, "明晚": 1, "明儿": 1}.get(w, 0)
         yield today + dt.timedelta(days=off), m, w in ("明天", "后天", "大后天")
     # Weeks: 下下周一, 下周三, 这周五, 本礼拜五, 周六, 星期天.
     for m in re.finditer(
@@ -115,6 +115,14 @@ def _candidates(text: str, today: dt.date):
         if m.group(1) and m.group(1).startswith("下"):
             base = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
         yield base.replace(day=calendar.monthrange(base.year, base.month)[1]), m, True
+    for m in re.finditer(r"(?:今年)?年底|年末", text):
+        yield dt.date(today.year, 12, 31), m, True
+    for m in re.finditer(r"(下个?月|本月|这个?月)?月中", text):
+        base = today
+        if m.group(1) and m.group(1).startswith("下"):
+            base = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        mid = base.replace(day=15)
+        yield (mid if mid >= today else (mid.replace(day=1) + dt.timedelta(days=32)).replace(day=15)), m, True
     for m in re.finditer(r"(?:下个?月|下月)(?:初)", text):
         base = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
         yield base, m, True
