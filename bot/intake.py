@@ -118,7 +118,7 @@ class Intake:
         self._queue.append((msg, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_queued())
-        return await asyncio.shield(future)
+        return await future  # if the request is cancelled, the batch is written all the same
 
     async def _write_queued(self) -> None:
         while self._queue:

@@ -42,8 +42,10 @@ def _refusal(exc: CryptoError | MessageError) -> web.Response:
 
 async def read_limited(request: web.Request, limit: int) -> bytes:
     """The body, or 413 as soon as it is known to exceed `limit` (header or bytes read)."""
-    if request.content_length is not None and request.content_length > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+    if request.content_length is not None:
+        if request.content_length > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+        return await request.read()
     body = bytearray()
     async for chunk in request.content.iter_chunked(16 * 1024):
         body.extend(chunk)
