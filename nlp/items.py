@@ -149,13 +149,7 @@ def read_items(
             else:
                 window, raw_span, end = left, (boundary, q.end), q.end
         # A material said right after the quantity (两千，同样12.9级) belongs to this line.
-        tail_stop = next((i for i in range(end, nxt_start) if masked[i] in "\n。；;"), nxt_start)
-        tail = [t for t in tokens if end <= t[0] and t[1] <= tail_stop]
-        if tail and all(k.startswith("material:") for *_x, k in tail) and not _has_anchor(anchors, end, tail_stop):
-            extra_material = tail[-1][3].split(":", 1)[1]
-            end = tail[-1][1]
-        else:
-            extra_material = None
+        extra_material, end = _trailing_material(masked, tokens, anchors, end, nxt_start)
         new = _make_items(text, masked, window, raw_span, q, specs, tokens, catalog, ctx, extra_material)
         for item in new:
             if item.sku and _unexplained_qualifier(blanked, window, tokens, catalog.by_sku[item.sku], catalog):
@@ -165,6 +159,25 @@ def read_items(
         items.extend(new)
         boundary = end
     return items
+
+
+def _trailing_material(masked, tokens, anchors, end, nxt_start) -> tuple[str | None, int]:
+    """A material said after the quantity (两千，同样12.9级 / 两千个不锈钢的还有…) belongs
+    to that line, unless it leads straight into the next product (… 1000个 304 M8平垫)."""
+    tail_stop = next((i for i in range(end, nxt_start) if masked[i] in "\n。；;"), nxt_start)
+    first_anchor = next((a[0] for a in anchors if end <= a[0] < tail_stop), tail_stop)
+    run = [t for t in tokens if end <= t[0] and t[1] <= first_anchor]
+    if not run or not all(k.startswith("material:") for *_x, k in run):
+        return None, end
+    last = run[-1]
+    gap = masked[end : run[0][0]]
+    if re.search(r"[\u4e00-\u9fff]", gap.replace("同样", "").replace("都", "").replace("也", "").replace("是", "")):
+        return None, end  # words between: not an afterthought about this line
+    after = masked[last[1] : last[1] + 4]
+    closes = first_anchor == tail_stop or re.match(r"\s*(?:的|[，,。；;\n]|还有|另外|和|再|然后|也)", after)
+    if not closes:
+        return None, end
+    return last[3].split(":", 1)[1], last[1]
 
 
 def _unexplained_qualifier(blanked: str, window, tokens, product, catalog: Catalog) -> bool:

@@ -119,3 +119,12 @@ def test_pack_sizes_and_order_numbers_are_not_quantities(catalog):
 def test_asking_about_today_is_not_a_same_day_demand(catalog):
     d = extract_draft("M8螺母304 1000个 今天发货吗", TODAY, catalog)
     assert d.delivery_date is None and d.rush is False
+
+
+def test_spoken_material_after_the_quantity(catalog):
+    text = "我要M8的螺母两千个不锈钢的还有M8平垫两千个也是不锈钢的明天送到"
+    assert lines(text, catalog) == [("HN-M8-304", 2000, "个"), ("FW-M8-304", 2000, "片")]
+
+
+def test_material_before_the_next_product_is_that_products(catalog):
+    assert lines("M8螺母 1000个 304 M8平垫 1000个", catalog)[1] == ("FW-M8-304", 1000, "片")
