@@ -9,7 +9,6 @@ customer's behalf: the hub records the rep as the actor and the channel as "weco
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import datetime as dt
 import logging
@@ -188,18 +187,21 @@ class InquiryFlow:
         media_id = _media_id(msg.raw)
         if not media_id or self.wecom is None:
             return None
+        from ocr.jobs import run_ocr_job_async
+
         try:
-            from ocr.pipeline import draft_from_image
-        except ImportError:
-            return Outcome(["暂不支持识别图片，请直接发文字。"])
-        media = await self.wecom.download_media(media_id)
+            media = await self.wecom.download_media(media_id)
+        except Exception as exc:
+            if getattr(exc, "errcode", None) == 40007:  # media expired or unknown: WeCom keeps 3 days
+                return Outcome(["这张图片已失效，请重新发送。"])
+            raise  # network trouble: the worker retries
         reader = await self.reader(rep.today)
-        try:
-            draft = await asyncio.to_thread(draft_from_image, media.data, today=rep.today, catalog=reader.catalog)
-        except Exception as exc:  # noqa: BLE001 — an unreadable picture is an answer, not a crash
-            log.info("ocr failed for wecom media %s: %s", media_id, exc)
-            return Outcome(["这张图片没能识别出订单，请拍清楚一些，或直接发文字。"])
-        as_dict = draft.to_dict()
+        result = await run_ocr_job_async(media.data, rep.today, reader.catalog)
+        if not result.get("ok"):
+            error = result.get("error") or {}
+            log.info("ocr refused wecom media %s: %s", media_id, error)
+            return Outcome([error.get("message_zh") or "这张图片没能识别出订单，请拍清楚一些，或直接发文字。"])
+        as_dict = dict(result["draft"])
         incoming = conversation.Incoming("ocr_result", draft=as_dict)
         async with self.sessionmaker() as s:
             open_row = await self._session(s, rep.row.wecom_userid)

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from orders.models import Customer, Order, OrderEvent, Product
 from tests.push.harness import REP_ID, World
+from tests.wecom import wecom_sim
 from tests.wecom.test_commands import say
 
 
@@ -68,3 +69,29 @@ async def test_an_inquiry_from_a_new_customer_creates_the_customer_for_this_rep(
     # after cancelling, plain chatter is help again, not a follow-up of the draft
     [help_text] = await say(world, "你好")
     assert "可用指令" in help_text
+
+
+@pytest.mark.slow
+async def test_a_photographed_order_form_becomes_a_draft_for_the_rep(catalog_world: World, tmp_path: Path,
+                                                                      shared_dir: Path) -> None:
+    from ocr.fonts import cjk_fonts
+    from ocr.testforms.generate import generate
+
+    fonts = cjk_fonts()
+    if not fonts:
+        pytest.skip("no CJK font to render a test form (fonts-wqy-microhei)")
+    world = catalog_world
+    [case] = generate(tmp_path, shared_dir / "eval/catalog.csv", n=1, seed=7, templates=("bordered",),
+                      kinds=("scan",), fonts=fonts[:1])
+    media_id = world.standin.add_media("wecom", case.image.read_bytes(), "image/png")
+    before = len(world.sent("wecom_send", to=REP_ID))
+    xml = wecom_sim.image_xml(world.settings, REP_ID, media_id, msgid=77001)
+    assert (await wecom_sim.post(world.app_client, world.settings, xml)).status == 200
+    await world.drain()
+    replies = [e["payload"]["text"]["content"] for e in world.sent("wecom_send", to=REP_ID)[before:]
+               if e["msgtype"] == "text"]
+    assert replies and replies[0].startswith(("已匹配客户", "新建客户")), replies
+    skus = {i["sku"] for i in case.expect["items"] if i.get("sku")}
+    async with world.sm() as s:
+        names = {p.sku: p.name for p in await s.exec(select(Product).where(Product.sku.in_(skus)))}
+    assert any(name in "\n".join(replies) for name in names.values()), (replies, names)

@@ -46,3 +46,11 @@ async def post(client: TestClient, settings: Settings, xml: str, nonce: str = "n
     params = {"msg_signature": fields["MsgSignature"], "timestamp": fields["TimeStamp"], "nonce": fields["Nonce"]}
     body = f"<xml><ToUserName><![CDATA[{settings.wecom_corpid}]]></ToUserName><Encrypt><![CDATA[{fields['Encrypt']}]]></Encrypt><AgentID><![CDATA[{settings.wecom_agentid}]]></AgentID></xml>"
     return await client.post("/wecom/callback", params=params, data=body.encode())
+
+
+def image_xml(settings: Settings, userid: str, media_id: str, msgid: int) -> str:
+    return _xml({
+        "ToUserName": settings.wecom_corpid, "FromUserName": userid, "CreateTime": int(time.time()),
+        "MsgType": "image", "PicUrl": "http://wework.qpic.cn/test.jpg", "MediaId": media_id,
+        "MsgId": msgid, "AgentID": int(settings.wecom_agentid),
+    })
