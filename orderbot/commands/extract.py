@@ -42,12 +42,12 @@ def process_line(line: str, catalog, extract_draft) -> dict[str, Any]:
     rid = req["id"]
     try:
         today = _today(req.get("today"))
-    except ValueError:
-        return {"id": rid, "error": f"bad today: {req.get('today')!r}"}
+    except (ValueError, TypeError):
+        today = _today(None)  # a line with an id always gets a draft; relative dates use today
     text = req.get("text")
     image = req.get("image")
     if text is not None and not isinstance(text, str):
-        return {"id": rid, "error": "text must be a string"}
+        text = str(text)
     try:
         if image:
             draft = _from_image(str(image), today, catalog, text)

@@ -84,3 +84,9 @@ def test_dev_set_score_floor(tmp_path):
     items_f1 = float(next(line for line in score.splitlines() if line.startswith("items")).split()[-1])
     assert overall >= 0.95, score
     assert items_f1 >= 0.95, score
+
+
+def test_a_line_with_an_id_always_gets_a_draft(catalog):
+    got = _run([json.dumps({"id": "t", "text": 12345, "today": "not a date"}), json.dumps({"id": "u"})], catalog)
+    assert [g["id"] for g in got] == ["t", "u"]
+    assert all("draft" in g for g in got)
