@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -54,6 +55,7 @@ class Intake:
         remember_for: float = 2 * 86400.0,
         pending_for: float = 30.0,
         max_batch: int = 200,
+        wake: Callable[[], None] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.store = store
@@ -62,6 +64,7 @@ class Intake:
         self.remember_for = remember_for  # WeChat retries within ~15 s; keep keys 2 days
         self.pending_for = pending_for
         self.max_batch = max_batch
+        self.wake = wake  # appkeys.WAKE_OUTBOX: tell the worker new rows are committed
         self._queue: list[tuple[InboundMsg, asyncio.Future[int | None]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._batch_writer: BatchWriter | None = None
@@ -130,6 +133,8 @@ class Intake:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            if ids and self.wake is not None:
+                self.wake()
             first: set[str] = set()
             for m, future in batch:  # a retry in the same batch as its original: duplicate
                 new = m.dedup_key not in first

@@ -140,7 +140,12 @@ async def _build_from_app(app: web.Application) -> None:
     if not settings.wechat_token:
         log.warning("WECHAT_TOKEN is not set: /wechat/callback answers 503")
         return
-    intake = Intake(app[appkeys.SESSIONMAKER], app.get(appkeys.STORE), channel="wechat")
+    intake = Intake(
+        app[appkeys.SESSIONMAKER],
+        app.get(appkeys.STORE),
+        channel="wechat",
+        wake=app.get(appkeys.WAKE_OUTBOX),
+    )
     app[CALLBACK] = WeChatCallback(crypto_from_settings(settings), intake)
 
 

@@ -230,3 +230,33 @@ async def test_setup_builds_the_callback_from_app_settings(aiohttp_client, sqlit
         await client.post("/wechat/callback", params=plain_params, data=plain_body.encode())
     ).status == 403
     assert await count_rows(sqlite_engine) == (1, 1)
+
+
+async def test_create_app_serves_the_callback(aiohttp_client, sqlite_engine):
+    """The real app factory: middlewares, resources, the callback built from settings."""
+    from orderbot.app import create_app
+    from orderbot.settings import Settings
+    from orderbot.stores_memory import MemoryStore
+
+    sim = WeChatSim(mode="safe")
+    settings = Settings(wechat_token=sim.token, wechat_aes_key=sim.aes_key, wechat_appid=sim.app_id)
+    app = create_app(
+        settings,
+        engine=sqlite_engine,
+        store=MemoryStore(),
+        start_worker=False,
+        features=("bot.wechat_callback",),
+    )
+    client = await aiohttp_client(app)
+    resp = await client.get("/wechat/callback", params=sim.verify_params("echo-me"))
+    assert (resp.status, await resp.text()) == (200, "echo-me")
+    params, body = sim.request(text_xml("o_app", "through create_app"))
+    for _ in range(2):  # a retry as well
+        resp = await client.post("/wechat/callback", params=params, data=body.encode())
+        assert (resp.status, await resp.text()) == (200, "success")
+    assert (await client.post("/wechat/callback", params=params, data=b"x" * 70_000)).status == 413
+    assert (await client.post("/wechat/callback", params=params, data=b"<xml")).status == 400
+    assert (
+        await client.post("/wechat/callback", params=params | {"msg_signature": "0"}, data=body)
+    ).status == 403
+    assert await count_rows(sqlite_engine) == (1, 1)

@@ -142,3 +142,20 @@ async def test_message_and_outbox_row_commit_together(sqlite_engine):
     assert not result.duplicate
     assert await count_rows(sqlite_engine) == (1, 1)
     await intake.close()
+
+
+async def test_the_worker_is_woken_after_a_new_message_commits(sqlite_engine):
+    sm = make_sessionmaker(sqlite_engine)
+    woken: list[tuple[int, int]] = []
+
+    async def rows_now() -> None:
+        woken.append(await count_rows(sqlite_engine))
+
+    pending: list[asyncio.Task] = []
+    intake = Intake(sm, None, wake=lambda: pending.append(asyncio.ensure_future(rows_now())))
+    msg = parse(text_xml("o_wake", "wake up", msg_id=4242))
+    await intake.accept(msg)
+    await intake.accept(msg)  # a retry: nothing new, no wake-up
+    await asyncio.gather(*pending)
+    assert woken == [(1, 1)]  # once, and the rows were already committed
+    await intake.close()
