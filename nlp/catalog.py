@@ -328,8 +328,8 @@ class Catalog:
         # An open choice: the plain carbon-steel product is what an unqualified order
         # usually means, and among those the one with no series or brand to its name.
         default = [p for p in tied if p.material_class == DEFAULT_MATERIAL]
-        if len({p.spec_keys for p in tied}) > 1:
-            default = []  # the size itself is open (螺母 with no M-size): ask, do not guess
+        if len({p.spec_keys for p in tied}) > 1 or len({p.name.split(" ")[0] for p in tied}) > 1:
+            default = []  # the size or the type itself is open (螺母 with no size, M8的螺丝): ask
         if default:
             pick = min(default, key=lambda p: len(p.name.split()))
             if alts[0] != pick.sku:
