@@ -24,11 +24,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from orders import actions
 from orders.actors import Actor
 from orders.assignment import RoutingEvent, team_load
+from orders.errors import OrderError
 from orders.events import EventType, add_event
 from orders.models import Order, OrderEvent, SalesRep, utcnow
 from orders.outbox import OutboxKind, enqueue
 from orders.routing import RuleSet, Strategy, pick_in_team, team_members
-from orders.sla import SlaState, SlaStep, confirm_due_at, manager_for, next_step
+from orders.sla import SlaPolicy, SlaState, SlaStep, confirm_due_at, manager_for, next_step
 from orders.status import OrderStatus
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,10 @@ SLA_ACTOR = Actor.system("timer:sla")
 # Events that hand the order to a rep and so restart its confirmation clock.
 _ASSIGNING = {RoutingEvent.ROUTED.value, EventType.REASSIGNED.value, EventType.RELEASED.value,
               EventType.SUBMITTED.value}
+
+
+class _AlreadyDone(Exception):
+    """Raised inside a transaction to roll it back: another sweep did this step first."""
 
 
 @dataclass
@@ -98,6 +103,14 @@ async def _escalate(
         new_rep = next((r for r in reps if picked is not None and r.id == picked.id), None)
     manager = manager_for(rep, reps, team)
     target = manager.wecom_userid if manager is not None else ""
+    # The escalated event comes before any reassignment: the reassignment starts a new
+    # assignment, whose own reminder and escalation are still to come.
+    event = add_event(session, order.id, RoutingEvent.ESCALATED, SLA_ACTOR,  # type: ignore[arg-type]
+                      changes={"manager": target or None}, reason="待确认超时升级")
+    event.visible_to_customer, event.at = False, now
+    await session.flush()
+    if new_rep is not None and not await _reassign(session, order, new_rep, policy, now):
+        new_rep = None
     text = f"订单 {order.number} 超时未确认（业务员 {rep.name if rep else '未分配'}）"
     if new_rep is not None:
         text += f"，已转交 {new_rep.name}"
@@ -107,32 +120,48 @@ async def _escalate(
         "reassigned_to": new_rep.wecom_userid if new_rep else None,
     }
     if not await enqueue(session, OutboxKind.ALERT_MANAGER, target, payload, key):
-        return False, None
-    event = add_event(session, order.id, RoutingEvent.ESCALATED, SLA_ACTOR,  # type: ignore[arg-type]
-                      changes={"manager": target or None}, reason="待确认超时升级")
-    event.visible_to_customer, event.at = False, now
-    if new_rep is not None:
-        # Through the hub: version check, "reassigned" event, the new rep's card.
+        raise _AlreadyDone  # another sweep escalated this assignment: undo ours entirely
+    return True, new_rep
+
+
+async def _reassign(session: AsyncSession, order: Order, new_rep: SalesRep, policy: SlaPolicy,
+                    now: datetime) -> bool:
+    """Through the hub: version check, "reassigned" event, the new rep's card. A refusal
+    (the order changed meanwhile, the rep left) writes nothing; the escalation still goes out."""
+    try:
         await actions.reassign(
             session, order.id, SLA_ACTOR, new_rep.id, reason="待确认超时，自动转交",
             confirm_due_at=confirm_due_at(now, order.rush, policy),
         )
-        # The hub stamps events with the wall clock; the new assignment's deadlines run on
-        # this job's clock (the same in production, a fake one in tests).
-        moved = (
-            await session.exec(
-                select(OrderEvent)
-                .where(OrderEvent.order_id == order.id, OrderEvent.type == EventType.REASSIGNED.value)
-                .order_by(OrderEvent.id.desc())  # type: ignore[union-attr]
-            )
-        ).first()
-        if moved is not None:
-            moved.at = now
-            session.add(moved)
-    return True, new_rep
+    except OrderError as exc:
+        log.warning("SLA: order %s not reassigned to %s: %s", order.number, new_rep.wecom_userid, exc)
+        return False
+    # The hub stamps events with the wall clock; the new assignment's deadlines run on
+    # this job's clock (the same in production, a fake one in tests).
+    moved = (
+        await session.exec(
+            select(OrderEvent)
+            .where(OrderEvent.order_id == order.id, OrderEvent.type == EventType.REASSIGNED.value)
+            .order_by(col(OrderEvent.id).desc())
+        )
+    ).first()
+    if moved is not None:
+        moved.at = now
+        session.add(moved)
+    return True
 
 
 async def _sweep_one(
+    sessionmaker: async_sessionmaker[AsyncSession], order_id: int, rules: RuleSet,
+    now: datetime, report: SweepReport,
+) -> None:
+    try:
+        await _sweep_one_tx(sessionmaker, order_id, rules, now, report)
+    except _AlreadyDone:
+        pass
+
+
+async def _sweep_one_tx(
     sessionmaker: async_sessionmaker[AsyncSession], order_id: int, rules: RuleSet,
     now: datetime, report: SweepReport,
 ) -> None:

@@ -158,3 +158,17 @@ async def test_concurrent_sweeps_write_each_reminder_once(sm) -> None:
     reminded = sorted(n for r in reports for n in r.reminded)
     assert reminded == sorted(o.number for o in orders)
     assert len([r for r in await outbox(sm) if r.kind == "notify_rep"]) == 3
+
+
+async def test_escalation_without_a_teammate_alerts_and_keeps_the_rep(sm) -> None:
+    async with sm() as s, s.begin():
+        (await s.get(SalesRep, 6)).active = False  # ka-b away: ka-a is alone in key-accounts
+    order = await submit(sm, province=None, total="70000")
+    assert order.rep_id == 5
+    report = await sweep(sm, RULES, at(61))
+    assert report.escalated == [order.number] and report.reassigned == []
+    alert = next(r for r in await outbox(sm) if r.kind == "alert_manager")
+    assert alert.payload["reassigned_to"] is None and "转交" not in alert.payload["text"]
+    async with sm() as s:
+        assert (await s.get(Order, order.id)).rep_id == 5
+    assert (await sweep(sm, RULES, at(200))).escalated == []
