@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import case
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -25,8 +27,10 @@ from miniprogram_api.services import MpServices, Principal
 from orders.models import Customer, CustomerAddress, SubscribeConsent, utcnow
 from orders.upsert import insert_for
 
+log = logging.getLogger(__name__)
+
 # jscode2session errcodes that mean "this code is no good" rather than "WeChat is down".
-_BAD_CODE = {40029, 40163, 40226, -1}
+_BAD_CODE = {40029, 40163, 40226}  # invalid code, code been used, high-risk user
 MAX_ADDRESSES = 50
 MAX_CONSENTS_PER_TEMPLATE = 50  # each accept is one message; cap what a client can bank
 
@@ -34,6 +38,9 @@ MAX_CONSENTS_PER_TEMPLATE = 50  # each accept is one message; cap what a client 
 async def jscode2session(services: MpServices, code: str) -> dict[str, str]:
     """openid, session_key and (when bound to an open platform) unionid for a wx.login code."""
     s = services.settings
+    if not s.miniprogram_appid or not s.miniprogram_secret:
+        log.error("MINIPROGRAM_APPID / MINIPROGRAM_SECRET are not set: mini-program login refused")
+        raise ApiError(503, "login_not_configured", "小程序登录暂不可用，请稍后再试")
     client = HTTPClient(s.wechat_api_base, session=services.http)
     try:
         return await client.call("GET", "/sns/jscode2session", params={
@@ -41,8 +48,10 @@ async def jscode2session(services: MpServices, code: str) -> dict[str, str]:
             "js_code": code, "grant_type": "authorization_code",
         })
     except WeChatAPIError as exc:
-        if exc.errcode in _BAD_CODE or exc.errcode in {40013, 40125}:
+        if exc.errcode in _BAD_CODE:
             raise ApiError(401, "invalid_login_code", "登录凭证无效或已过期，请重新登录") from exc
+        # 40013 / 40125: our appid or secret is wrong — ours to fix, not the user's.
+        log.error("jscode2session refused: %s", exc)
         raise ApiError(502, "wechat_error", "微信登录服务异常，请稍后再试") from exc
     except TransportError as exc:
         raise ApiError(503, "wechat_unavailable", "暂时连不上微信，请稍后再试") from exc

@@ -361,3 +361,21 @@ async def test_order_lines_the_catalog_does_not_sell_are_422(mp: Mp) -> None:
     body = {**order_body(), "items": [{"sku": "HB-M6X20-304", "quantity": 2, "unit": "盒"}]}
     resp = await mp.client.post("/mp/v1/orders", json=body, headers=mp.auth(token, **key()))
     assert resp.status == 201 and (await resp.json())["total"] == "500"
+
+
+@sqlite_only
+async def test_login_problems_on_our_side_are_5xx_not_the_users_fault(mp: Mp) -> None:
+    good = mp.services.settings
+    try:
+        mp.services.settings = good.model_copy(update={"miniprogram_secret": "wrong"})
+        resp = await mp.client.post("/mp/v1/auth/login", json={"code": mp.standin.issue_login_code("x1")})
+        assert (resp.status, (await resp.json())["code"]) == (502, "wechat_error")
+        mp.services.settings = good.model_copy(update={"miniprogram_appid": ""})
+        resp = await mp.client.post("/mp/v1/auth/login", json={"code": mp.standin.issue_login_code("x2")})
+        assert (resp.status, (await resp.json())["code"]) == (503, "login_not_configured")
+        mp.services.settings = good.model_copy(update={"wechat_api_base": "http://127.0.0.1:9"})
+        resp = await mp.client.post("/mp/v1/auth/login", json={"code": "whatever"})
+        assert (resp.status, (await resp.json())["code"]) == (503, "wechat_unavailable")
+    finally:
+        mp.services.settings = good
+    assert await count(mp, Customer) == 0
