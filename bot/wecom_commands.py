@@ -363,11 +363,15 @@ async def _dispatch(rep: Rep, msg: InboundMessage, inquiry: Any) -> Outcome:
 
 @handler(INBOUND_KIND)
 async def wecom_inbound(ctx: JobContext, row: Any) -> None:
+    from bot.wecom_inquiry import InquiryFlow
+
+    # The flow (and its catalog cache) is shared with the chat and OCR handlers, which may
+    # have made it first, without the WeCom client that photos need.
     inquiry = ctx.extra.get("wecom_inquiry")
     if inquiry is None:
-        from bot.wecom_inquiry import InquiryFlow
-
         inquiry = ctx.extra["wecom_inquiry"] = InquiryFlow.from_context(ctx)
+    elif inquiry.wecom is None:
+        inquiry.wecom = InquiryFlow.from_context(ctx).wecom
     await handle_message(ctx.sessionmaker, int(row.payload["message_id"]), inquiry=inquiry)
 
 

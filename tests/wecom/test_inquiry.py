@@ -27,15 +27,16 @@ async def catalog_world(world: World, shared_dir: Path) -> World:
     with (shared_dir / "eval/catalog.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     async with world.sm() as s, s.begin():
-        have = {p.sku for p in await s.exec(select(Product))}
-        for r in rows:
-            if r["sku"] in have:
-                continue
-            s.add(Product(sku=r["sku"], name=r["name"], category=r["category"], spec=r["spec"],
-                          material=r["material"], unit=r["unit"], pack_unit=r["pack_unit"] or None,
-                          pack_size=int(r["pack_size"]) if r["pack_size"] else None,
-                          price=Decimal(r["price"]), aliases=[a for a in r["aliases"].split("|") if a],
-                          stock=1_000_000))
+        for r in rows:  # the catalog's own names and aliases, also for the products seeded already
+            product = await s.get(Product, r["sku"]) or Product(sku=r["sku"], name=r["name"])
+            product.name, product.category, product.spec = r["name"], r["category"], r["spec"]
+            product.material, product.unit = r["material"], r["unit"]
+            product.pack_unit = r["pack_unit"] or None
+            product.pack_size = int(r["pack_size"]) if r["pack_size"] else None
+            product.price = Decimal(r["price"])
+            product.aliases = [a for a in r["aliases"].split("|") if a]
+            product.stock = 1_000_000
+            s.add(product)
     return world
 
 
