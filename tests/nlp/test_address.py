@@ -100,3 +100,8 @@ def test_a_short_name_inside_a_word_is_not_a_region():
 def test_receiver_address_beats_sender_address():
     text = "发货地址：常州市武进区湖塘镇1号，收货地址：上海市浦东新区川沙路5号"
     assert parts(text) == ("上海市", "上海市", "浦东新区", "川沙路5号")
+
+
+def test_detail_stops_where_the_order_goes_on_without_a_space():
+    assert parts("送到常州市武进区湖塘镇长虹路88号M8螺母304 1000个")[3] == "湖塘镇长虹路88号"
+    assert parts("常州市武进区湖塘镇长虹路88号明天送")[3] == "湖塘镇长虹路88号"
