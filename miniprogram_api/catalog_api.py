@@ -18,36 +18,60 @@ from miniprogram_api.errors import not_found
 from miniprogram_api.schemas import CatalogQuery, ProductOut, ProductPage
 from orders.models import Product
 
-MIN_SCORE = 60  # partial_ratio below this is noise
+MIN_SCORE = 70  # with nothing to block on, a fuzzy score below this is noise
+
+
+def _spec_hits(catalog: Any, query: str) -> tuple[dict[str, float], bool]:
+    """SKU → bonus for the specs in the query: the exact spec scores most, the same size
+    family (M10 → M10×80, M5×16 → other M5 lengths) less. The flag says a spec was read."""
+    from nlp.specs import find_specs
+
+    bonus: dict[str, float] = {}
+    hits = find_specs(query)
+    for hit in hits:
+        if hit.kind == "bearing":
+            exact = catalog.spec_index.get(hit.key) or catalog.bearing_index.get(hit.base, [])
+            family: list[int] = []
+        else:
+            exact = catalog.spec_index.get(hit.key, [])
+            head = hit.key.split("x")[0]
+            family = [i for key, ids in catalog.spec_index.items()
+                      if key == head or key.startswith(head + "x") for i in ids]
+        for i in family:
+            sku = catalog.products[i].sku
+            bonus[sku] = max(bonus.get(sku, 0.0), 15.0)
+        for i in exact:
+            sku = catalog.products[i].sku
+            bonus[sku] = max(bonus.get(sku, 0.0), 40.0)
+    return bonus, bool(hits)
 
 
 def rank(catalog: Any, query: str, category: str = "") -> list[str]:
     """SKUs for a free-text query, best first."""
-    from nlp.specs import find_specs
+    from nlp.text import normalize
 
     products = catalog.products
     if category:
         products = [p for p in products if p.category == category]
-    text = query.strip().lower()
-    if not text:
+    if not query.strip():
         return [p.sku for p in products]
-    block: set[str] | None = None
-    for hit in find_specs(query):
-        ids = catalog.spec_index.get(hit.key) or (
-            catalog.bearing_index.get(hit.base, []) if hit.kind == "bearing" else []
-        )
-        if ids:
-            block = {catalog.products[i].sku for i in ids} if block is None else block | {
-                catalog.products[i].sku for i in ids}
-    words = [w for _, _, w, kind in catalog.tokens(query) if kind == "word"]
+    text = normalize(query).lower()  # trade slang and typos: 华司 → 垫片
+    spec_bonus, spec_said = _spec_hits(catalog, text)
+    tokens = catalog.tokens(text)
+    words = [w for _, _, w, kind in tokens if kind == "word"]
+    materials = {kind.split(":", 1)[1] for _, _, _, kind in tokens if kind.startswith("material:")}
+
+    block: set[str] | None = set(spec_bonus) if spec_said else None
     if words:
         by_words = {catalog.products[i].sku for w in words for i in catalog.word_index.get(w, [])}
         block = by_words if block is None else (block & by_words) or block
     candidates = [p for p in products if block is None or p.sku in block]
+    if materials:  # a material the customer names is a hard filter, as in message matching
+        candidates = [p for p in candidates if p.material_class in materials] or candidates
 
     def score(p: Any) -> float:
         s = max(fuzz.partial_ratio(text, p.text), fuzz.WRatio(text, p.text))
-        s += sum(len(w) for w in words if w in p.words)
+        s += sum(len(w) for w in words if w in p.words) * 5 + spec_bonus.get(p.sku, 0.0)
         return s
 
     scored = sorted(((score(p), p.sku) for p in candidates), key=lambda x: (-x[0], x[1]))

@@ -114,6 +114,11 @@ async def test_catalog_search_by_spec_alias_and_name(mp: Mp) -> None:
     assert (await first("M6*20 304外六角"))["sku"] == "HB-M6X20-304"
     assert (await first("M6x20 外六角 不锈钢"))["sku"] == "HB-M6X20-304"
     assert (await first("刹车片"))["category"] == "刹车片"
+    assert (await first("M8华司"))["name"].startswith("平垫圈 M8")  # trade slang for a washer
+    assert (await first("膨胀螺丝 M10"))["name"].startswith("膨胀螺栓 M10×")  # the size family
+    assert (await first("6203"))["category"] == "轴承"
+    nothing = await (await mp.client.get("/mp/v1/catalog/products", params={"q": "xyz"})).json()
+    assert nothing == {"items": [], "total": 0, "page": 1, "page_size": 20}
     resp = await mp.client.get("/mp/v1/catalog/products", params={"category": "轴承", "page_size": 50})
     body = await resp.json()
     assert body["total"] == 15 and {p["category"] for p in body["items"]} == {"轴承"}
