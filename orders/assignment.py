@@ -90,8 +90,10 @@ async def record_routing(
     before: int | None = None,
     now: datetime | None = None,
     actor: Actor | None = None,
+    rules_version: str = "",
 ) -> None:
-    """The "routed" event naming the rule (internal), and the team's round-robin cursor."""
+    """The "routed" event naming the rule and the table version (internal), and the team's
+    round-robin cursor."""
     assert order.id is not None
     now = now or utcnow()
     if decision.team and decision.rep_id is not None:
@@ -101,7 +103,8 @@ async def record_routing(
         order.id,
         RoutingEvent.ROUTED,  # type: ignore[arg-type]
         actor or Actor.system(f"rule:{decision.rule_id}"),
-        changes={"rule": decision.rule_id, "team": decision.team, "rep_id": [before, decision.rep_id]},
+        changes={"rule": decision.rule_id, "rules_version": rules_version or None, "team": decision.team,
+                 "rep_id": [before, decision.rep_id]},
         reason=decision.reason,
     )
     event.visible_to_customer = False
@@ -129,7 +132,8 @@ async def assign_rep(
     order.routing_rule = decision.rule_id
     order.confirm_due_at = confirm_due_at(now, order.rush, decision.sla)
     session.add(order)
-    await record_routing(session, order, decision, before=before, now=now, actor=None)
+    await record_routing(session, order, decision, before=before, now=now, actor=actor,
+                         rules_version=rules.version)
     return decision
 
 
@@ -164,5 +168,6 @@ async def submit_routed(
         confirm_due_at=confirm_due_at(now, order.rush, decision.sla),
         source_message_id=source_message_id,
     )
-    await record_routing(session, result.order, decision, before=before, now=now)
+    await record_routing(session, result.order, decision, before=before, now=now,
+                         rules_version=rules.version)
     return result

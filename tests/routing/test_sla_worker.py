@@ -83,6 +83,7 @@ async def test_orders_reach_the_reps_the_rules_name(sm) -> None:
     assert (nowhere.rep_id, nowhere.routing_rule) == (8, "fallback")
     routed = await events(sm, big.id, "routed")
     assert routed[0].changes["rule"] == "key-accounts" and not routed[0].visible_to_customer
+    assert routed[0].changes["rules_version"] == "default-1" and routed[0].actor_id == "rule:key-accounts"
 
 
 async def test_fewest_open_uses_the_database_counts(sm) -> None:
