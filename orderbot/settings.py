@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     wecom_api_base: str = Field("https://qyapi.weixin.qq.com", validation_alias=_env("WECOM_API_BASE"))
 
     hook_secret: str = Field("", validation_alias=_env("ORDERBOT_HOOK_SECRET"))
+    # Order-status message templates, as configured in the OA and mini-program consoles.
+    template_order_status: str = Field("order_status", validation_alias=_env("ORDERBOT_TEMPLATE_ORDER_STATUS"))
+    subscribe_order_status: str = Field(
+        "order_status_subscribe", validation_alias=_env("ORDERBOT_SUBSCRIBE_ORDER_STATUS")
+    )
     # Routing table file (orders/routing.py); empty means the shipped orderbot/routing_rules.yaml.
     routing_rules: str = Field("", validation_alias=_env("ORDERBOT_ROUTING_RULES"))
 

@@ -43,9 +43,6 @@ KIND_CUSTOMER, KIND_REP, KIND_MANAGER = "notify_customer", "notify_rep", "alert_
 KIND_CARD_UPDATE, KIND_DIGEST = "wecom_card_update", "robot_digest"
 ALERT_DEDUP_TTL = 3600.0  # the same alert topic reaches managers once an hour at most
 
-# Template ids configured in the WeChat console; the stand-in accepts any id.
-TEMPLATE_ORDER_STATUS = "order_status"
-SUBSCRIBE_ORDER_STATUS = "order_status_subscribe"
 # Events that (re)present a pending order to its rep as a card with buttons.
 CARD_EVENTS = {"order_card", "submitted", "pending", "routed", "reassigned", "released", "new_order", "edited"}
 
@@ -264,8 +261,8 @@ async def notify_customer(ctx: JobContext, row: Outbox) -> None:
             raise PermanentError("customer has neither an Official Account nor a mini-program openid")
         text = customer_text(payload)
         push = router.CustomerPush(
-            openid=openid, text=text, template_id=TEMPLATE_ORDER_STATUS,
-            data=template_data(payload, text), subscribe_template_id=SUBSCRIBE_ORDER_STATUS,
+            openid=openid, text=text, template_id=ctx.settings.template_order_status,
+            data=template_data(payload, text), subscribe_template_id=ctx.settings.subscribe_order_status,
             mp_openid=mp_openid, subscribe_data=subscribe_data(payload, text), order_id=payload.get("order_id"),
         )
         channel = await router.push_to_customer(session, push_api(ctx), push, row.dedup_key)
