@@ -59,7 +59,7 @@ def _candidates(text: str, today: dt.date):
         if d:
             yield d, m, True
     # Month + day: 3月5日, 十一月十号, 3/5 (slash form only with a delivery word after).
-    for m in re.finditer(rf"(?<![\d年])({_N})\s*月\s*({_N})\s*[日号]?", text):
+    for m in re.finditer(rf"(?<![\d年零一二两三四五六七八九十])({_N})\s*月\s*({_N})\s*[日号]?", text):
         mo, d = _num(m.group(1)), _num(m.group(2))
         if mo and d and 1 <= mo <= 12 and 1 <= d <= 31:
             day = _month_day(today, mo, d)

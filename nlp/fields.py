@@ -16,7 +16,7 @@ _RECEIVER = re.compile(
 _TITLE_END = r"(?![业程厂地人作具艺期资位商区件部共计价线台装])"
 _TITLED = re.compile(
     rf"(?<![\u4e00-\u9fff])(?P<name>[\u4e00-\u9fff]{TITLE}){_TITLE_END}(?![\u4e00-\u9fff])"
-    rf"|(?:(?<![\u4e00-\u9fff])|(?<=[找是叫问系给]))(?P<name2>[\u4e00-\u9fff]{{1,2}}{TITLE}){_TITLE_END}"
+    rf"|(?:(?<![\u4e00-\u9fff])|(?<=[找是叫问系给话]))(?P<name2>[\u4e00-\u9fff]{{1,2}}{TITLE}){_TITLE_END}"
 )
 _OLD = re.compile(rf"(?<![\u4e00-\u9fff])(?P<name>{_OLD_YOUNG})")
 _NOT_NAME = re.compile(
@@ -27,7 +27,7 @@ _BAD_NAME_CHARS = re.compile(r"[的了吗呢吧啊呀嘛送发要到在是有和
 _COMPANY = re.compile(
     r"(?P<c>[\u4e00-\u9fffA-Za-z()（）]{2,30}?(?:有限责任公司|股份有限公司|有限公司|分公司|公司|集团|工厂|制造厂|厂|商行|经营部|门市部|五金店|店|工作室))"
 )
-_RUSH = re.compile(r"急单|急着用|急等|等着用|赶时间|加急|急用|急件|急需|急要|特急|很急|挺急|比较急|着急|十万火急|火急|越快越好|尽快|赶紧|赶快|火速|要的急|急急|赶工|催|急[!！]*(?:\s|$|，|,|。)|^急")
+_RUSH = re.compile(r"要急|急单|急着用|急等|等着用|赶时间|加急|急用|急件|急需|急要|特急|很急|挺急|比较急|着急|十万火急|火急|越快越好|尽快|赶紧|赶快|火速|要的急|急急|赶工|催|急[!！]*(?:\s|$|，|,|。)|^急")
 _NOT_RUSH = re.compile(r"不急|不着急|不用急|不用着急|别急|不赶|不是很急|没那么急|不太急|不那么急|不用赶")
 _SAME_DAY = re.compile(r"(?:今天|当天|今晚)\s*(?:必须|务必|一定要?|就要|得|要)\s*(?:发|送|到|出)")
 _REMARK = re.compile(
@@ -82,6 +82,9 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
     # A bare name right before or after the phone (王斌 13891234567).
     if phone_start is not None:
         before = text[max(0, phone_start - 6) : phone_start]
+        glued = re.search(rf"(?:[老小][\u4e00-\u9fff]|[\u4e00-\u9fff]{TITLE}|[\u4e00-\u9fff]生)\s*$", before)
+        if glued and not _NOT_NAME.match(glued.group(0).strip()) and glued.group(0).strip() not in ("先生", "学生"):
+            cands.append((phone_start - 1, glued.group(0).strip()))
         m = re.search(r"(?:^|[\s，,：:\n])([\u4e00-\u9fff]{2,3})\s*(?:电话|手机)?[:：]?\s*$", before)
         if m and not _NOT_NAME.match(m.group(1)) and not _BAD_NAME_CHARS.search(m.group(1)[1:]):
             cands.append((phone_start - 1, m.group(1)))

@@ -105,3 +105,7 @@ def test_receiver_address_beats_sender_address():
 def test_detail_stops_where_the_order_goes_on_without_a_space():
     assert parts("送到常州市武进区湖塘镇长虹路88号M8螺母304 1000个")[3] == "湖塘镇长虹路88号"
     assert parts("常州市武进区湖塘镇长虹路88号明天送")[3] == "湖塘镇长虹路88号"
+
+
+def test_detail_stops_at_a_glued_receiver():
+    assert parts("北京大兴区亦庄经海路20号院3号楼收货张宏伟13501234876")[3] == "亦庄经海路20号院3号楼"

@@ -70,3 +70,14 @@ def test_cantonese_mr():
 def test_title_characters_inside_words_are_not_names():
     text = "[2026-03-04 10:23:15] 王工：下周一，送到苏州工业园区星湖街328号 13812345678"
     assert contact(text) == "王工"
+
+
+@pytest.mark.parametrize(
+    "text,want",
+    [
+        ("到了工地门口打电话陈师傅18621710098", "陈师傅"),
+        ("临洺关镇工业路9号老孟13931005566", "老孟"),
+    ],
+)
+def test_names_glued_to_the_phone(text, want):
+    assert contact(text) == want

@@ -128,3 +128,7 @@ def test_spoken_material_after_the_quantity(catalog):
 
 def test_material_before_the_next_product_is_that_products(catalog):
     assert lines("M8螺母 1000个 304 M8平垫 1000个", catalog)[1] == ("FW-M8-304", 1000, "片")
+
+
+def test_chinese_quantity_glued_to_the_spec(catalog):
+    assert lines("304内六角M5*12一千个", catalog) == [("SH-M5X12-304", 1000, "个")]
