@@ -23,7 +23,7 @@ _ORDER_ERRORS = (404, 409)
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/auth/login", account_api.login, "用 wx.login 的 code 登录，换取会话令牌", "auth",
-             s.LoginOut, body=s.LoginIn, auth=False, errors=(401, 502, 503)),
+             s.LoginOut, status=201, also=(200,), body=s.LoginIn, auth=False, errors=(401, 502, 503)),
     Endpoint("GET", "/catalog/products", catalog_api.search_products, "搜索商品（名称、别名、规格，模糊匹配）",
              "catalog", s.ProductPage, query=s.CatalogQuery, auth=False),
     Endpoint("GET", "/catalog/products/{sku}", catalog_api.get_product, "商品详情", "catalog",
@@ -35,7 +35,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/jobs/{job_id}", uploads_api.get_job, "识别任务的状态与结果", "uploads",
              s.JobOut, int_params=("job_id",), errors=(404,)),
     Endpoint("POST", "/orders", orders_api.place_order, "下单（同一 Idempotency-Key 重试只生成一笔订单）",
-             "orders", s.OrderOut, status=201, body=s.OrderIn, errors=_ORDER_ERRORS,
+             "orders", s.OrderOut, status=201, also=(200,), body=s.OrderIn, errors=_ORDER_ERRORS,
              headers=(Header("Idempotency-Key", "客户端为每笔下单生成的唯一键，重试时保持不变",
                              required=True),)),
     Endpoint("GET", "/orders", orders_api.list_orders, "我的订单（分页，可按状态筛选）", "orders",

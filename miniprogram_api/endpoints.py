@@ -65,6 +65,7 @@ class Endpoint:
     tag: str
     response: type[BaseModel]
     status: int = 200
+    also: tuple[int, ...] = ()  # other success statuses with the same body (a replay: 200)
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     auth: bool = True

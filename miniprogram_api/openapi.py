@@ -75,7 +75,8 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
             "properties": {"file": {"type": "string", "format": "binary", "description": "订单照片（≤ 8 MB）"}},
         }}}}
     responses: dict[str, Any] = {
-        str(ep.status): {"description": "OK", "content": {"application/json": {"schema": _ref(ep.response)}}}
+        str(status): {"description": "OK", "content": {"application/json": {"schema": _ref(ep.response)}}}
+        for status in (ep.status, *ep.also)
     }
     errors = set(ep.errors) | ({401} if ep.auth else set()) | ({422} if ep.body or ep.query else set())
     for status in sorted(errors):
