@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "extract": "read order drafts out of JSONL messages (see contracts/extraction.md)",
     "standin": "a local stand-in for the WeChat, WeCom and mini-program server APIs",
     "demo": "migrate, seed demo data, start the stand-in and the service",
+    "pushes": "list parked pushes (failed for good), or requeue one",
 }
 
 
