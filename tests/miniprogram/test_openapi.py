@@ -137,6 +137,8 @@ def test_schemathesis_finds_no_server_errors(live_api: tuple[str, str]) -> None:
                     body = response.json()
                     if response.status_code >= 400:
                         assert set(body) >= {"code", "message"}, (case.method, case.path, body)
+                    # every answer matches the document: status, content type, body schema
+                    case.validate_response(response)
 
             try:
                 check()
