@@ -20,7 +20,7 @@ from .units import UNIT_WORDS
 
 _UNIT_ALT = "|".join(re.escape(u) for u in UNIT_WORDS)
 _QTY = re.compile(
-    rf"(?P<pre>[×xX*]\s*)?(?P<num>{NUMBER_RE})(?:[ ]?(?P<unit>{_UNIT_ALT})(?P<half>半)?)?"
+    rf"(?P<pre>[×xX*]\s*)?(?P<num>{NUMBER_RE})(?:[ ]?(?:来|多|余)?(?P<unit>{_UNIT_ALT})(?P<half>半)?)?"
     rf"|(?P<halfonly>半)(?P<hunit>箱|盒|包|袋|桶|卷)"
 )
 _BLANK = "\x01"
