@@ -352,8 +352,10 @@ async def _managers(session: AsyncSession) -> list[str]:
 
 @handler(KIND_MANAGER)
 async def alert_manager(ctx: JobContext, row: Outbox) -> None:
-    """Holds, SLA breaches and parked pushes. The same topic alerts once an hour; the group
-    robot takes 20 a minute and the rest go out together in one digest."""
+    """Holds, SLA breaches and parked pushes. A named manager (the row's target) gets an app
+    message; an alert for nobody in particular goes to the managers' group robot (20 a minute,
+    the rest together in one digest), or to every manager when there is no robot. The same
+    topic alerts once an hour."""
     payload = row.payload
     text = manager_text(payload)
     topic = str(payload.get("dedup") or _topic(payload, text, row.dedup_key))
@@ -363,7 +365,7 @@ async def alert_manager(ctx: JobContext, row: Outbox) -> None:
         return
     robot_key = ctx.settings.wecom_robot_key
     async with ctx.sessionmaker() as session:
-        if robot_key:
+        if robot_key and not row.target:
             outcome = await router.alert_via_robot(session, push_api(ctx), limiter(ctx), robot_key, text,
                                                    row.dedup_key, order_id=payload.get("order_id"))
             if not outcome.sent:
