@@ -72,3 +72,50 @@ class RulesFile:
 def rules_file_from_settings(settings: Any) -> RulesFile:
     """The configured file (ORDERBOT_ROUTING_RULES), else the shipped default."""
     return RulesFile(getattr(settings, "routing_rules", "") or None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Check a rule file before deploying it, and show which rule an order would hit:
+
+        python -m orderbot.routing_rules [FILE] [--explain province=江苏省 amount=60000 channel=wechat]
+
+    Exit 0 when the file is valid, 1 when it is not (the error says which field)."""
+    import argparse
+    from decimal import Decimal
+
+    from orders.routing import OrderFacts
+
+    parser = argparse.ArgumentParser(prog="python -m orderbot.routing_rules", description=main.__doc__)
+    parser.add_argument("file", nargs="?", default=str(DEFAULT_RULES_PATH))
+    parser.add_argument("--explain", nargs="*", metavar="FIELD=VALUE",
+                        help="province, city, amount, categories (a,b), tier, channel, rush (true/false)")
+    args = parser.parse_args(argv)
+    try:
+        rules = load_rules(args.file)
+    except (OSError, ValueError, ValidationError, yaml.YAMLError) as exc:
+        print(f"INVALID {args.file}:\n{exc}")
+        return 1
+    print(f"OK {args.file}: version {rules.version!r}, {len(rules.rules)} rules, fallback team {rules.fallback_team!r}")
+    for rule in rules.rules:
+        target = f"rep {rule.rep}" if rule.rep else f"team {rule.team} ({rule.strategy})"
+        print(f"  {rule.priority:>4} {rule.id:<20} → {target}  {rule.description}")
+    if args.explain is not None:
+        given = dict(item.split("=", 1) for item in args.explain if "=" in item)
+        facts = OrderFacts(
+            amount=Decimal(given.get("amount", "0")), province=given.get("province"), city=given.get("city"),
+            categories=frozenset(c for c in given.get("categories", "").split(",") if c),
+            tier=given.get("tier", "standard"), channel=given.get("channel", "wechat"),
+            rush=given.get("rush", "").lower() in {"1", "true", "yes"},
+        )
+        hit = next((r for r in rules.rules if r.matches(facts)), None)
+        if hit is None:
+            print(f"no rule matches: fallback team {rules.fallback_team!r}")
+        else:
+            policy = rules.policy_for(hit.id)
+            print(f"first matching rule: {hit.id} → {hit.rep or hit.team}; remind after "
+                  f"{policy.remind_after(facts.rush)}, escalate after {policy.escalate_after(facts.rush)}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -71,3 +71,14 @@ def test_the_setting_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert rules_file_from_settings(Settings()).current().version == "v2"
     monkeypatch.delenv("ORDERBOT_ROUTING_RULES")
     assert rules_file_from_settings(Settings()).current().version == "default-1"
+
+
+def test_the_checker_accepts_the_shipped_table_and_names_the_bad_field(tmp_path: Path, capsys) -> None:
+    from orderbot.routing_rules import main
+
+    assert main(["--explain", "province=广东省", "amount=100"]) == 0
+    assert "first matching rule: south" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - {id: x, team: t, strategy: random}\n", encoding="utf-8")
+    assert main([str(bad)]) == 1
+    assert "strategy" in capsys.readouterr().out
