@@ -147,8 +147,26 @@ async def test_a_manager_sees_held_orders_of_their_reps(world: World) -> None:
     await world.drain()
     order = await world.order(order_id)
     assert order.status == "on_hold"
+    alerts = [e["payload"]["text"]["content"] for e in world.sent("wecom_send", to=MANAGER_ID)]
+    assert len(alerts) == 1 and alerts[0].startswith(f"【订单挂起】{order.number}")
     [text] = await say(world, "待办", userid=MANAGER_ID)
     assert order.number in text and "异常挂起" in text
+
+
+async def test_an_order_left_unconfirmed_reminds_the_rep_then_alerts_the_manager(world: World) -> None:
+    from orderbot.routing_rules import DEFAULT_RULES_PATH, load_rules
+    from workers.sla import sweep
+
+    order_id, number = await pending_order(world)
+    rules = load_rules(DEFAULT_RULES_PATH)
+    await sweep(world.sm, rules, world.clock.now() + timedelta(hours=1))
+    await world.drain()
+    reminders = [e["payload"]["text"]["content"] for e in world.sent("wecom_send", to=REP_ID) if e["msgtype"] == "text"]
+    assert len(reminders) == 1 and number in reminders[0] and "超时" in reminders[0]
+    await sweep(world.sm, rules, world.clock.now() + timedelta(hours=5))
+    await world.drain()
+    alerts = [e["payload"]["text"]["content"] for e in world.sent("wecom_send", to=MANAGER_ID)]
+    assert len(alerts) == 1 and number in alerts[0] and "超时未确认" in alerts[0]
 
 
 async def test_the_rep_hears_when_the_customer_changes_or_cancels(world: World) -> None:
