@@ -149,12 +149,12 @@ def find_dates(text: str, today: dt.date) -> list[DateHit]:
         after = text[m.end() : m.end() + 6]
         if _PAST_AFTER.match(after):
             continue
-        same_day = bool(
-            re.match(r"今天|当天", m.group(0))
-            and re.match(r"\s*(?:必须|务必|一定要?|就要|要|得|能)?\s*(?:发|送|到|出)", after)
-            and not re.match(r"[^，,。\n]{0,5}(?:吗|么|不|没|？|\?)", after)  # 今天发货吗 asks, does not demand
-        )
-        if re.match(r"今天|今晚|当天|马上|立刻|现在", m.group(0)) and not same_day:
+        today_word = re.match(r"今天|当天", m.group(0))
+        asks = re.match(r"[^，,。\n]{0,5}(?:吗|么|不|没|？|\?)", after)  # 今天发货吗 asks
+        ships = bool(today_word and not asks and re.match(r"\s*(?:必须|务必|一定要?|就要|要|得|能)?\s*(?:发|送|到|出)", after))
+        # A same-day *demand* (rush) needs an obligation word: 今天必须发, 今天一定要到.
+        same_day = ships and bool(re.match(r"\s*(?:必须|务必|一定|就要|要|得)", after))
+        if re.match(r"今天|今晚|当天|马上|立刻|现在", m.group(0)) and not ships:
             # 今天 without a demand to ship (今天下单, 今天有货吗) is not a delivery date.
             continue
         out.append(DateHit(day, m.start(), m.end(), same_day))

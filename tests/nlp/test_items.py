@@ -134,3 +134,10 @@ def test_material_before_the_next_product_is_that_products(catalog):
 
 def test_chinese_quantity_glued_to_the_spec(catalog):
     assert lines("304内六角M5*12一千个", catalog) == [("SH-M5X12-304", 1000, "个")]
+
+
+def test_shipping_today_is_a_date_but_only_a_demand_is_rush(catalog):
+    plain = extract_draft("M8螺母304 100个 今天发", TODAY, catalog)
+    demand = extract_draft("M8螺母304 100个 今天必须发", TODAY, catalog)
+    assert (plain.delivery_date, plain.rush) == ("2026-03-04", False)
+    assert (demand.delivery_date, demand.rush) == ("2026-03-04", True)
