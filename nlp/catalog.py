@@ -144,6 +144,8 @@ class Catalog:
             # Model names inside the name/spec (大众朗逸, 日产轩逸/骐达) and their
             # tails (轩逸), which is how people shorten brand + model.
             for part in re.split(r"[\s/,，]+", f"{rest} {p.spec}"):
+                if re.search(r"\d", part):
+                    continue  # 386只装, 30种规格: counts and sizes, not names
                 for run in _CJK_RUN.findall(part):
                     if run.lower() in self.materials:
                         continue

@@ -24,6 +24,8 @@ def _cells(line: str) -> list[str] | None:
         cells = [c.strip() for c in re.split(r"\s{2,}", s)]
     elif s.count(",") >= 2:
         cells = [c.strip() for c in s.split(",")]
+    elif " " in s:
+        cells = s.split()  # single spaces: only trusted when the cell count fits the header
     else:
         return None
     return cells if len(cells) >= 2 else None
@@ -36,10 +38,11 @@ def flatten_tables(text: str) -> str:
     header: list[str] | None = None
     for line in lines:
         cells = _cells(line)
-        if cells and any(_QTY_HEAD.match(c) for c in cells):
+        if cells and len(cells) >= 3 and any(_QTY_HEAD.match(c) for c in cells):
             header = cells
             continue
-        if header and cells and len(cells) >= len(header) - 1:
+        loose = cells is not None and "|" not in line and "\t" not in line and not re.search(r"\S\s{2,}\S", line.strip())
+        if header and cells and (len(cells) == len(header) if loose else len(cells) >= len(header) - 1):
             if all(re.fullmatch(r"[-:\s]*", c) for c in cells):
                 continue  # markdown separator row
             out.append(_row(header, cells))

@@ -141,3 +141,8 @@ def test_shipping_today_is_a_date_but_only_a_demand_is_rush(catalog):
     demand = extract_draft("M8螺母304 100个 今天必须发", TODAY, catalog)
     assert (plain.delivery_date, plain.rush) == ("2026-03-04", False)
     assert (demand.delivery_date, demand.rush) == ("2026-03-04", True)
+
+
+def test_single_space_table_with_row_numbers(catalog):
+    text = "序号 名称 规格 材质 数量\n1 外六角螺栓 M8×30 304 1000\n2 六角螺母 M8 304 1000"
+    assert lines(text, catalog) == [("HB-M8X30-304", 1000, "个"), ("HN-M8-304", 1000, "个")]
