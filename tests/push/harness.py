@@ -227,10 +227,31 @@ async def make_world(
             await clients.close()
 
 
+async def profile_store(engine: AsyncEngine, request: pytest.FixtureRequest) -> Any:
+    """The two profiles: SQLite with the memory store, PostgreSQL with Redis (own key prefix)."""
+    if engine.dialect.name != "postgresql":
+        return MemoryStore()
+    from orderbot.stores_redis import RedisStore
+
+    return RedisStore(request.getfixturevalue("redis_url"), prefix=request.getfixturevalue("key_prefix"))
+
+
+async def _cleanup(store: Any) -> None:
+    client = getattr(store, "client", None)
+    if client is not None:  # Redis: only this test's keys, never flushdb (the server is shared)
+        keys = [k async for k in client.scan_iter(match=f"{store.prefix}*", count=1000)]
+        if keys:
+            await client.delete(*keys)
+    await store.close()
+
+
 @pytest.fixture
-async def world(engine: AsyncEngine, aiohttp_client: Callable[..., Any]) -> AsyncIterator[World]:
-    async for w in make_world(engine, aiohttp_client):
+async def world(engine: AsyncEngine, aiohttp_client: Callable[..., Any],
+                request: pytest.FixtureRequest) -> AsyncIterator[World]:
+    store = await profile_store(engine, request)
+    async for w in make_world(engine, aiohttp_client, store=store):
         yield w
+    await _cleanup(store)
 
 
 @pytest.fixture
@@ -250,6 +271,9 @@ async def embedded_world(tmp_path, aiohttp_client: Callable[..., Any]) -> AsyncI
 
 
 @pytest.fixture
-async def robot_world(engine: AsyncEngine, aiohttp_client: Callable[..., Any]) -> AsyncIterator[World]:
-    async for w in make_world(engine, aiohttp_client, robot=True):
+async def robot_world(engine: AsyncEngine, aiohttp_client: Callable[..., Any],
+                      request: pytest.FixtureRequest) -> AsyncIterator[World]:
+    store = await profile_store(engine, request)
+    async for w in make_world(engine, aiohttp_client, robot=True, store=store):
         yield w
+    await _cleanup(store)
