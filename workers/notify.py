@@ -350,7 +350,7 @@ async def _managers(session: AsyncSession) -> list[str]:
     return list(rows.all())
 
 
-@handler(KIND_MANAGER)
+@watched(KIND_MANAGER)
 async def alert_manager(ctx: JobContext, row: Outbox) -> None:
     """Holds, SLA breaches and parked pushes. A named manager (the row's target) gets an app
     message; an alert for nobody in particular goes to the managers' group robot (20 a minute,
@@ -401,7 +401,7 @@ async def _schedule_digest(session: AsyncSession, robot_key: str, free_at: float
     await session.commit()
 
 
-@handler(KIND_DIGEST)
+@watched(KIND_DIGEST)
 async def robot_digest(ctx: JobContext, row: Outbox) -> None:
     """Everything folded so far in one message; alerts folded meanwhile get a digest of their own."""
     key = row.payload.get("robot_key") or row.target
