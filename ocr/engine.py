@@ -75,14 +75,14 @@ class RapidOcrEngine:
 
     name = "rapidocr"
 
-    def __init__(self, threads: int = 0, use_cls: bool = False) -> None:
+    def __init__(self, threads: int = 0, use_cls: bool = False, min_text_score: float = 0.5) -> None:
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as e:  # pragma: no cover - it is a declared dependency
             raise EngineUnavailable(f"rapidocr-onnxruntime is not installed: {e}") from e
-        kw = {}
+        kw: dict[str, float | int] = {"text_score": min_text_score}
         if threads > 0:
-            kw = {"intra_op_num_threads": threads}
+            kw["intra_op_num_threads"] = threads
         self._ocr = RapidOCR(**kw)
         self._use_cls = use_cls
 
@@ -142,7 +142,7 @@ _engines_lock = threading.Lock()
 def make_engine(settings: OcrSettings) -> OcrEngine:
     if settings.engine == "paddleocr":
         return PaddleOcrEngine(settings)
-    return RapidOcrEngine(threads=settings.threads)
+    return RapidOcrEngine(threads=settings.threads, min_text_score=settings.min_text_score)
 
 
 def get_engine(settings: OcrSettings | None = None) -> OcrEngine:

@@ -35,6 +35,11 @@ _TITLE_FIXES = {"女上": "女士", "女土": "女士", "先牛": "先生", "经
 DRAFT_FIELD = {"company": "company", "contact": "contact", "phone": "phone", "address": "address",
                "delivery": "delivery_date"}
 _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
+# "5,000" read as "5.000": a whole count, unless the unit is a weight or a length.
+_DOTTED_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+(?=\D*$)")
+_MEASURED = re.compile(r"千克|公斤|kg|KG|吨|米|m\b")
+# A date whose separators the fax ate: "2026 08 05", "2026_8_5".
+_BARE_DATE = re.compile(r"(?<!\d)(20\d{2})[\s._\-/~·,，]+(\d{1,2})[\s._\-/~·,，]+(\d{1,2})(?!\d)")
 _NAME = re.compile(r"^[\u4e00-\u9fff]{1,5}$")
 # OCR drops the space in "M6×20 304不锈钢" → "M6×20304不锈钢": put it back where a known
 # grade ends the digit run (lazy length, so M10×100304 → M10×100 304).
@@ -96,7 +101,7 @@ def row_line(row: TableRow) -> str:
         parts.append(spec)
     if material and material.replace(" ", "") not in name.replace(" ", ""):
         parts.append(material)
-    qty = _THOUSANDS.sub("", row.text("qty").replace(" ", ""))
+    qty = _plain_quantity(row)
     unit = row.text("unit").replace(" ", "")
     if qty and unit and unit in qty:
         unit = ""
@@ -106,6 +111,13 @@ def row_line(row: TableRow) -> str:
     return unglue(" ".join(p for p in parts if p))
 
 
+def _plain_quantity(row: TableRow) -> str:
+    qty = _THOUSANDS.sub("", row.text("qty").replace(" ", ""))
+    if _DOTTED_THOUSANDS.match(qty) and not _MEASURED.search(qty + row.text("unit")):
+        qty = qty.replace(".", "")
+    return qty
+
+
 def _row_score(row: TableRow) -> float:
     scores = [c.score for role, c in row.cells.items()
               if role in ("name", "spec", "material", "qty", "unit") and c.text]
@@ -113,7 +125,7 @@ def _row_score(row: TableRow) -> float:
 
 
 def _cell_quantity(row: TableRow) -> float | None:
-    m = re.match(r"^\d+(?:\.\d+)?", _THOUSANDS.sub("", row.text("qty").replace(" ", "")))
+    m = re.match(r"^\d+(?:\.\d+)?", _plain_quantity(row))
     if not m:
         return None
     value = float(m.group(0))
@@ -150,7 +162,10 @@ def _field_text(layout: FormLayout, extra_remarks: list[str]) -> str:
     for key in FIELD_ORDER:
         f = layout.fields.get(key)
         if f is not None and f.score >= REJECT_BELOW:
-            lines.append(f"{FIELD_LINE_LABEL[key]}：{f.value}")
+            value = f.value
+            if key == "delivery":
+                value = _BARE_DATE.sub(lambda m: f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}", value)
+            lines.append(f"{FIELD_LINE_LABEL[key]}：{value}")
     if extra_remarks:
         lines.append("备注：" + "；".join(extra_remarks))
     return "\n".join(lines)

@@ -22,6 +22,9 @@ class OcrSettings(BaseSettings):
     max_pixels: int = Field(50_000_000, validation_alias=_env("ORDERBOT_OCR_MAX_PIXELS"))
     threads: int = Field(0, validation_alias=_env("ORDERBOT_OCR_THREADS"),
                          description="onnxruntime intra-op threads; 0 means all cores")
+    min_text_score: float = Field(0.3, validation_alias=_env("ORDERBOT_OCR_MIN_TEXT_SCORE"),
+                                  description="recognised text below this score is dropped; "
+                                  "kept text still flags its field for confirmation")
     confirm_below: float = Field(0.85, validation_alias=_env("ORDERBOT_OCR_CONFIRM_BELOW"),
                                  description="fields read with less confidence are flagged")
     # paddleocr backend only: local model directories (nothing is downloaded)
