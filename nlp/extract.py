@@ -41,7 +41,7 @@ def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
     date = pick_date(t, date_hits)
     blanks += [(h.start, h.end) for h in date_hits]
 
-    items = read_items(t, catalog, blanks)
+    items = _dedupe(read_items(t, catalog, blanks))
     has_delivery = bool(phone or addr or date)
     if _PRICE_QUESTION.search(t) and not has_delivery and not _ORDER_INTENT.search(t):
         items = []  # a price question names products without ordering them
@@ -56,6 +56,20 @@ def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
         rush=is_rush(t) or bool(date and date.same_day_demand),
         remarks=find_remarks(t),
     )
+
+
+def _dedupe(items):
+    """A line repeated word for word (a pasted chat log where the seller echoes the
+    order back) is one line, not two."""
+    seen: set[tuple] = set()
+    out = []
+    for it in items:
+        key = (it.sku, it.quantity, it.unit)
+        if it.sku and key in seen:
+            continue
+        seen.add(key)
+        out.append(it)
+    return out
 
 
 def _blank_spans(text: str, spans: list[tuple[int, int]]) -> str:

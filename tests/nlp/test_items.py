@@ -146,3 +146,8 @@ def test_shipping_today_is_a_date_but_only_a_demand_is_rush(catalog):
 def test_single_space_table_with_row_numbers(catalog):
     text = "序号 名称 规格 材质 数量\n1 外六角螺栓 M8×30 304 1000\n2 六角螺母 M8 304 1000"
     assert lines(text, catalog) == [("HB-M8X30-304", 1000, "个"), ("HN-M8-304", 1000, "个")]
+
+
+def test_an_order_echoed_back_in_a_pasted_chat_is_one_line(catalog):
+    text = "客户: M8螺母304 1000个 明天到\n我: 好的，M8螺母304 1000个，单价0.23元，明天发\n客户: 对 再加M8平垫304 1000片"
+    assert lines(text, catalog) == [("HN-M8-304", 1000, "个"), ("FW-M8-304", 1000, "片")]
