@@ -159,3 +159,30 @@ async def test_the_worker_is_woken_after_a_new_message_commits(sqlite_engine):
     await asyncio.gather(*pending)
     assert woken == [(1, 1)]  # once, and the rows were already committed
     await intake.close()
+
+
+async def test_sqlite_write_lock_held_elsewhere_neither_blocks_the_loop_nor_loses(
+    sqlite_engine, tmp_path
+):
+    """Another connection holds SQLite's write lock: the batch waits on the writer thread,
+    the event loop keeps serving, and the message is stored once the lock is released."""
+    import sqlite3
+
+    other = sqlite3.connect(tmp_path / "orderbot.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # e.g. the outbox worker in the middle of a claim
+    intake = Intake(make_sessionmaker(sqlite_engine), None)
+    pending = asyncio.ensure_future(
+        intake.accept(parse(text_xml("o_lock", "waiting", msg_id=5151)))
+    )
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for _ in range(20):  # 0.2 s during which the loop must keep running
+        await asyncio.sleep(0.01)
+    assert loop.time() - started < 1.5  # a loop stuck in SQLite's busy wait would take 30 s
+    assert not pending.done()  # still waiting for the lock, not failed
+    other.execute("COMMIT")
+    other.close()
+    result = await asyncio.wait_for(pending, 10)
+    assert result.message_id is not None and not result.duplicate
+    assert await count_rows(sqlite_engine) == (1, 1)
+    await intake.close()
