@@ -132,15 +132,15 @@ async def park_abandoned(session: AsyncSession, *, now: datetime, max_attempts: 
     return (await session.exec(stmt)).rowcount or 0
 
 
-async def mark_done(session: AsyncSession, row_id: int, *, now: datetime) -> bool:
+async def mark_done(session: AsyncSession, row_ids: list[int], *, now: datetime) -> int:
     """Delivered. Applies even if our lease ran out meanwhile: the effect has happened."""
     stmt = (
         update(Outbox)
-        .where(Outbox.id == row_id, Outbox.state == PENDING)
+        .where(Outbox.id.in_(row_ids), Outbox.state == PENDING)
         .values(state=DONE, done_at=now, lease_until=None, locked_by=None)
         .execution_options(synchronize_session=False)
     )
-    return bool((await session.exec(stmt)).rowcount)
+    return (await session.exec(stmt)).rowcount or 0
 
 
 async def mark_retry(

@@ -75,6 +75,19 @@ class WorkerConfig:
         return self.lease_seconds / 2
 
 
+DONE, RETRY, PARK = "done", "retry", "park"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt decided; written with the rest of its batch."""
+
+    row: Outbox
+    what: str  # DONE / RETRY / PARK
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
 def make_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -123,7 +136,8 @@ class OutboxWorker:
     # -- one round -------------------------------------------------------------------
 
     async def run_once(self) -> int:
-        """Claim one batch and deliver it; returns how many rows were claimed."""
+        """Claim one batch, run its handlers concurrently, then record every outcome in one
+        transaction (one write per batch, not per row: SQLite has a single writer)."""
         cfg, now = self.config, self.clock()
         async with self.sessionmaker() as session, session.begin():
             await outbox.park_abandoned(session, now=now, max_attempts=cfg.max_attempts)
@@ -137,13 +151,16 @@ class OutboxWorker:
             )
         if not rows:
             return 0
-        tasks = [asyncio.create_task(self.deliver(row)) for row in rows]
+        tasks = [asyncio.create_task(self.attempt(row)) for row in rows]
         try:
             await asyncio.gather(*tasks)
         except asyncio.CancelledError:
-            unstarted = [row.id for row, t in zip(rows, tasks, strict=True) if t.cancelled()]
-            await asyncio.shield(self._release([i for i in unstarted if i is not None]))
+            # Stopped mid-batch: keep what finished, hand back what did not.
+            finished = [t.result() for t in tasks if t.done() and not t.cancelled() and t.exception() is None]
+            interrupted = [row.id for row, t in zip(rows, tasks, strict=True) if t.cancelled()]
+            await asyncio.shield(self._record(finished, release=[i for i in interrupted if i is not None]))
             raise
+        await self._record([t.result() for t in tasks])
         return len(rows)
 
     async def drain(self, max_rounds: int = 1000) -> int:
@@ -156,9 +173,8 @@ class OutboxWorker:
                 break
         return total
 
-    async def deliver(self, row: Outbox) -> None:
-        """Run the row's handler and record done / retry / parked."""
-        assert row.id is not None
+    async def attempt(self, row: Outbox) -> Outcome:
+        """Run the row's handler once and say what should happen to the row."""
         token = request_id_var.set(f"outbox-{row.id}")
         started = time.perf_counter()
         fn = self.handlers.get(row.kind)
@@ -168,51 +184,57 @@ class OutboxWorker:
             async with asyncio.timeout(self.config.handler_timeout):
                 await fn(self.ctx, row)
         except PermanentError as exc:
-            await self._park(row, f"permanent: {exc}")
+            return self._parked(row, f"permanent: {exc}")
         except Exception as exc:  # TransientError, timeouts, and bugs alike are retried
-            await self._fail(row, exc)
+            return self._failed(row, exc)
         else:
-            async with self.sessionmaker() as session, session.begin():
-                await outbox.mark_done(session, row.id, now=self.clock())
             metrics.OUTBOX_DELIVERED.labels(row.kind).inc()
             log.info("outbox row delivered", extra={"kind": row.kind, "attempt": row.attempts})
+            return Outcome(row, DONE)
         finally:
             metrics.OUTBOX_SECONDS.labels(row.kind).observe(time.perf_counter() - started)
             request_id_var.reset(token)
 
-    async def _fail(self, row: Outbox, exc: Exception) -> None:
+    def _failed(self, row: Outbox, exc: Exception) -> Outcome:
         error = f"{type(exc).__name__}: {exc}"
         if row.attempts >= self.config.max_attempts:
-            await self._park(row, f"gave up after {row.attempts} attempts: {error}")
-            return
+            return self._parked(row, f"gave up after {row.attempts} attempts: {error}")
         delay = outbox.backoff_delay(
             row.attempts, base=self.config.backoff_base, cap=self.config.backoff_max, rng=self.rng
         )
         if isinstance(exc, TransientError) and exc.retry_after is not None:
             delay = exc.retry_after
-        retry_at = self.clock() + timedelta(seconds=delay)
-        async with self.sessionmaker() as session, session.begin():
-            await outbox.mark_retry(
-                session, row.id or 0, worker_id=self.worker_id, retry_at=retry_at, error=error
-            )
         metrics.OUTBOX_FAILED.labels(row.kind, "retry").inc()
         log.warning(
             "outbox delivery failed; will retry",
             exc_info=not isinstance(exc, TransientError),
             extra={"kind": row.kind, "attempt": row.attempts, "retry_in_s": round(delay, 3), "error": error},
         )
+        return Outcome(row, RETRY, error=error, retry_at=self.clock() + timedelta(seconds=delay))
 
-    async def _park(self, row: Outbox, error: str) -> None:
-        async with self.sessionmaker() as session, session.begin():
-            await outbox.mark_parked(session, row.id or 0, worker_id=self.worker_id, error=error)
+    def _parked(self, row: Outbox, error: str) -> Outcome:
         metrics.OUTBOX_FAILED.labels(row.kind, "parked").inc()
         metrics.OUTBOX_PARKED.inc()
         log.error("outbox row parked", extra={"kind": row.kind, "attempt": row.attempts, "error": error})
+        return Outcome(row, PARK, error=error)
 
-    async def _release(self, row_ids: list[int]) -> None:
-        if row_ids:
-            async with self.sessionmaker() as session, session.begin():
-                await outbox.release(session, row_ids, worker_id=self.worker_id)
+    async def _record(self, outcomes: list[Outcome], *, release: list[int] | None = None) -> None:
+        if not outcomes and not release:
+            return
+        wid = self.worker_id
+        async with self.sessionmaker() as session, session.begin():
+            done = [o.row.id for o in outcomes if o.what == DONE and o.row.id is not None]
+            if done:
+                await outbox.mark_done(session, done, now=self.clock())
+            for o in outcomes:
+                if o.what == RETRY and o.retry_at is not None:
+                    await outbox.mark_retry(
+                        session, o.row.id or 0, worker_id=wid, retry_at=o.retry_at, error=o.error or ""
+                    )
+                elif o.what == PARK:
+                    await outbox.mark_parked(session, o.row.id or 0, worker_id=wid, error=o.error or "")
+            if release:
+                await outbox.release(session, release, worker_id=wid)
 
     async def refresh_gauges(self) -> None:
         async with self.sessionmaker() as session:

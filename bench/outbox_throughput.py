@@ -1,0 +1,116 @@
+"""Outbox delivery throughput: rows per second through claim → handler → done.
+
+Handlers are no-ops, so this measures the queue itself (claim, lease, bookkeeping), on
+SQLite and (when reachable) PostgreSQL, with 1 and 4 concurrent workers. The baseline in
+the same run is one row per claim (batch_size=1); the other figures are ratios to it.
+
+    .venv/bin/python bench/outbox_throughput.py [--rows 400] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+import orders.models  # noqa: F401  (registers the tables)
+from orderbot.db import make_engine, make_sessionmaker
+from orderbot.settings import Settings
+from orderbot.stores_memory import MemoryStore
+from workers import outbox
+from workers.handlers import HandlerRegistry, JobContext
+from workers.runner import OutboxWorker, WorkerConfig
+
+PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+
+async def _fresh(url: str) -> None:
+    eng = make_engine(url)
+    async with eng.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.drop_all)
+        await conn.run_sync(SQLModel.metadata.create_all)
+    await eng.dispose()
+
+
+async def one_run(url: str, rows: int, workers: int, batch: int) -> float:
+    await _fresh(url)
+    engine = make_engine(url)
+    sm = make_sessionmaker(engine)
+    async with sm() as s, s.begin():
+        for i in range(rows):
+            await outbox.enqueue(s, kind="noop", dedup_key=f"b:{i}")
+    handlers = HandlerRegistry()
+
+    @handlers.register("noop")
+    async def noop(ctx, row) -> None:
+        return None
+
+    ctx = JobContext(Settings(), engine, sm, MemoryStore(), None, "bench")
+    pool = [
+        OutboxWorker(sm, ctx, config=WorkerConfig(batch_size=batch), handlers=handlers)
+        for _ in range(workers)
+    ]
+    started = time.perf_counter()
+    done = sum(await asyncio.gather(*(w.drain(max_rounds=100_000) for w in pool)))
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    assert done == rows, (done, rows)
+    return rows / elapsed
+
+
+async def pg_url() -> str | None:
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+    except OSError:
+        return None
+    name = f"orderbot_bench_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+
+
+async def drop_pg(url: str) -> None:
+    admin = make_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=400)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    cases = [("baseline: 1 worker, 1 row/claim", 1, 1), ("1 worker, 20 rows/claim", 1, 20),
+             ("4 workers, 20 rows/claim", 4, 20)]
+    with tempfile.TemporaryDirectory() as tmp:
+        targets = [("sqlite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")]
+        pg = await pg_url()
+        if pg:
+            targets.append(("postgresql", pg))
+        try:
+            for label, url in targets:
+                base = None
+                for name, workers, batch in cases:
+                    runs = [await one_run(url, args.rows, workers, batch) for _ in range(args.repeat)]
+                    med = statistics.median(runs)
+                    base = base or med
+                    print(f"{label:10} {name:34} median {med:7.0f} rows/s  x{med / base:4.1f} vs baseline"
+                          f"  (runs: {', '.join(f'{r:.0f}' for r in runs)})")
+        finally:
+            if pg:
+                await drop_pg(pg)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
