@@ -104,8 +104,8 @@ def _chains(text: str, ms: list[_Mention]):
     return out
 
 
-_RECEIVER_BEFORE = re.compile(r"(?:收货|收件|送货|送到|送至|发到|发往|寄到|寄往|运到|到货)[^\n]{0,8}$")
-_SENDER_BEFORE = re.compile(r"(?:发货地|发货人|寄件|发件|公司地址|我司|厂址|我们在|我们是|退货)[^\n]{0,8}$")
+_RECEIVER_BEFORE = re.compile(r"(?:收货|收件|送货|送到|送至|发到|发往|寄到|寄往|运到|到货)[^\n]{0,30}$")
+_SENDER_BEFORE = re.compile(r"(?:发货地|发货人|寄件|发件|公司地址|我司|厂址|我们在|我们是|退货)[^\n]{0,30}$")
 
 
 def _score(combo) -> float:
@@ -180,7 +180,10 @@ def find_address(text: str, regions: Regions | None = None) -> AddressHit | None
         if not accept:
             continue
         # The receiver's address beats the sender's when a message gives both.
+        line_start = text.rfind("\n", 0, start) + 1
         wide = text[max(0, start - 14) : start]
+        if start - line_start < 40:
+            wide = text[line_start:start]  # a waybill's 收件人：… line, marker far before
         sc += 3 if _RECEIVER_BEFORE.search(wide) else 0
         sc -= 3 if _SENDER_BEFORE.search(wide) else 0
         if best is None or sc > best[0]:

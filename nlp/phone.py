@@ -58,7 +58,7 @@ def pick_phone(text: str, hits: list[PhoneHit]) -> PhoneHit | None:
             score += 1
         if h.mobile:
             score += 1
-        if _NOT_RECEIVER.search(before):
+        if _NOT_RECEIVER.search(before) or _NOT_RECEIVER.search(clause) and not _RECEIVER.search(clause):
             score -= 5
         if score > best_score:
             best, best_score = h, score

@@ -90,3 +90,13 @@ def test_a_line_with_an_id_always_gets_a_draft(catalog):
     got = _run([json.dumps({"id": "t", "text": 12345, "today": "not a date"}), json.dumps({"id": "u"})], catalog)
     assert [g["id"] for g in got] == ["t", "u"]
     assert all("draft" in g for g in got)
+
+
+def test_waybill_receiver_block_beats_sender_block(catalog):
+    import datetime as dt
+
+    from nlp import extract_draft
+
+    text = "寄件人：李四 13912345678 深圳市福田区福华路1号\n收件人：张三 13812345678 广州市天河区体育西路100号"
+    d = extract_draft(text, dt.date(2026, 3, 4), catalog)
+    assert (d.contact, d.phone, d.address.district, d.address.detail) == ("张三", "13812345678", "天河区", "体育西路100号")
