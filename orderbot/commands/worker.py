@@ -11,8 +11,10 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 import signal
+import sys
 
 from orderbot.settings import Settings, get_settings
 
@@ -26,6 +28,37 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--heartbeat", metavar="FILE", help="touch FILE after every polling round (health checks)"
     )
+    parser.add_argument(
+        "--parked", action="store_true", help="list parked outbox rows as JSON lines, then exit"
+    )
+    parser.add_argument(
+        "--requeue", metavar="ID", type=int, action="append",
+        help="send a parked row again from scratch (repeatable), then exit",
+    )
+
+
+async def parked_report(settings: Settings, requeue: list[int] | None) -> int:
+    """Print parked rows (one JSON object a line) or requeue the given ones."""
+    from orderbot.db import make_engine, make_sessionmaker
+    from workers import outbox
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            if requeue:
+                missing = [i for i in requeue if not await outbox.requeue(session, i)]
+                for i in missing:
+                    print(f"row {i} is not parked; left alone", file=sys.stderr)
+                return 1 if missing else 0
+            for row in await outbox.list_parked(session, limit=10_000):
+                print(json.dumps({
+                    "id": row.id, "kind": row.kind, "target": row.target, "dedup_key": row.dedup_key,
+                    "attempts": row.attempts, "last_error": row.last_error,
+                    "created_at": str(row.created_at), "payload": row.payload,
+                }, ensure_ascii=False, default=str))
+            return 0
+    finally:
+        await engine.dispose()
 
 
 async def main(settings: Settings, *, once: bool = False, heartbeat: str | None = None) -> int:
@@ -67,4 +100,6 @@ def run(args: argparse.Namespace) -> int:
     refused = refuse_if_unmigrated("worker")
     if refused is not None:
         return refused
+    if args.parked or args.requeue:
+        return asyncio.run(parked_report(settings, args.requeue))
     return asyncio.run(main(settings, once=args.once, heartbeat=args.heartbeat))

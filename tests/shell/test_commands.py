@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -51,7 +52,7 @@ async def test_database_problem_until_migrated(db_url: str) -> None:
     assert await database_problem(db_url) is None
 
 
-def test_worker_once_delivers_what_is_due_and_exits(tmp_path: Path, env_db) -> None:
+def test_worker_once_delivers_what_is_due_and_exits(tmp_path: Path, env_db, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'w.db'}"
     env_db(url)
 
@@ -76,6 +77,16 @@ def test_worker_once_delivers_what_is_due_and_exits(tmp_path: Path, env_db) -> N
     asyncio.run(prepare())
     assert main(["worker", "--once"]) == 0
     assert asyncio.run(state()) == "parked"  # no handler for that kind: parked, not lost
+
+    capsys.readouterr()
+    assert main(["worker", "--parked"]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    parked = json.loads(line)
+    assert parked["dedup_key"] == "k1" and "no handler" in parked["last_error"]
+
+    assert main(["worker", "--requeue", str(parked["id"])]) == 0
+    assert asyncio.run(state()) == "pending"
+    assert main(["worker", "--requeue", str(parked["id"])]) == 1  # not parked any more
 
 
 def test_import_if_present_skips_only_missing_modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
