@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import product as cartesian
 
 from .draft import Address
+from .phone import role_before
 from .regions import CITY, COUNTY, PROVINCE, Region, Regions, load_regions
 
 _MARKER_BEFORE = re.compile(r"(?:地址|地点|送到|送至|送往|发到|发往|寄到|寄往|运到|到货地|收货地|送货到|送|发|到)[：:\s]*$")
@@ -186,6 +187,8 @@ def find_address(text: str, regions: Regions | None = None) -> AddressHit | None
             wide = text[line_start:start]  # a waybill's 收件人：… line, marker far before
         sc += 3 if _RECEIVER_BEFORE.search(wide) else 0
         sc -= 3 if _SENDER_BEFORE.search(wide) else 0
+        role = role_before(text, start)
+        sc += {"receiver": 2, "sender": -2}.get(role or "", 0)
         if best is None or sc > best[0]:
             best = (sc, combo, start, end)
     if best:

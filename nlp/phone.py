@@ -17,6 +17,17 @@ _MOBILE_LABEL = re.compile(r"手机|mobile|Mobile|tel|Tel|TEL|电话|☎|📞")
 _NOT_RECEIVER = re.compile(r"传真|fax|Fax|FAX|公司电话|座机|发货人|寄件人|订单号|单号|发票")
 
 
+_ROLE = re.compile(r"(收货人|收件人|收货方|收件方|收货信息|收件信息)|(发货人|寄件人|发件人|发货方|寄件方|寄件信息|发件信息|发货信息)")
+
+
+def role_before(text: str, pos: int) -> str | None:
+    """Whose block `pos` is in on a waybill: the last 收件人/寄件人 style marker before it."""
+    last = None
+    for m in _ROLE.finditer(text, 0, pos):
+        last = "receiver" if m.group(1) else "sender"
+    return last
+
+
 @dataclass(frozen=True)
 class PhoneHit:
     digits: str
@@ -58,8 +69,11 @@ def pick_phone(text: str, hits: list[PhoneHit]) -> PhoneHit | None:
             score += 1
         if h.mobile:
             score += 1
-        if _NOT_RECEIVER.search(before) or _NOT_RECEIVER.search(clause) and not _RECEIVER.search(clause):
+        role = role_before(text, h.start)
+        if role == "sender" or _NOT_RECEIVER.search(before):
             score -= 5
+        elif role == "receiver":
+            score += 2
         if score > best_score:
             best, best_score = h, score
     return best

@@ -100,3 +100,16 @@ def test_waybill_receiver_block_beats_sender_block(catalog):
     text = "寄件人：李四 13912345678 深圳市福田区福华路1号\n收件人：张三 13812345678 广州市天河区体育西路100号"
     d = extract_draft(text, dt.date(2026, 3, 4), catalog)
     assert (d.contact, d.phone, d.address.district, d.address.detail) == ("张三", "13812345678", "天河区", "体育西路100号")
+
+
+def test_waybill_blocks_on_separate_lines(catalog):
+    import datetime as dt
+
+    from nlp import extract_draft
+
+    text = (
+        "寄件人：李四\n电话：13912345678\n地址：深圳市福田区福华路1号\n"
+        "收件人：张三\n电话：13812345678\n地址：广州市天河区体育西路100号"
+    )
+    d = extract_draft(text, dt.date(2026, 3, 4), catalog)
+    assert (d.contact, d.phone, d.address.district) == ("张三", "13812345678", "天河区")
