@@ -20,7 +20,7 @@ _TIGHT_SEP = r"[*xX×✕]"
 _PITCHED = re.compile(rf"(?<![A-Za-z\d.])[Mm]\s?({_NUM}){_SEP}(\d\.\d+){_SEP}({_NUM})(?![\d.])")
 # Prefixed: M6*20, ST4.2x16, M6 30长, M6（no length), M六乘二十 (spoken).
 _PREFIXED = re.compile(
-    rf"(?<![A-Za-z\d.])(?:[Mm]|ST|st|St)\s?({_CNUM})"
+    rf"(?<![A-Za-z\d.])(?:[Mm]|ST|st|St|[ΦφØø])\s?({_CNUM})"
     rf"(?:(?:{_SEP}|\s+)({_CNUM})(?=\s*(?:长|mm|MM|毫米))\s*(?:长|mm|MM|毫米)?|{_SEP}({_CNUM}))?"
     rf"(?![\d.A-Za-z])"
 )
