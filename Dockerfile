@@ -12,14 +12,8 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
-COPY orderbot ./orderbot
-COPY orders ./orders
-COPY nlp ./nlp
-COPY ocr ./ocr
-COPY bot ./bot
-COPY miniprogram_api ./miniprogram_api
-COPY workers ./workers
+# Everything not excluded by .dockerignore; pyproject.toml decides which packages install.
+COPY . .
 RUN pip install . && useradd --system --uid 10001 orderbot
 
 USER orderbot
