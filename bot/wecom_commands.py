@@ -270,7 +270,7 @@ async def run_button(rep: Rep, event: CardEvent) -> Outcome:
     if order is None or order.id is None:
         return Outcome([f"没有找到订单 {press.number}。"])
     update = {"order_id": order.id, "userid": rep.row.wecom_userid, "response_code": event.response_code,
-              "task_id": event.task_id, "by": rep.row.name}
+              "task_id": event.task_id, "by": rep.row.name, "issued_at": event.create_time}
     if press.action == "edit":
         return Outcome([f"修改订单请回复，例如：\n改 {order.number} 交期 3月9日\n改 {order.number} 地址 …\n改 {order.number} 电话 …"])
     if press.action == "reassign":

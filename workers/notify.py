@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -313,6 +313,21 @@ async def notify_rep(ctx: JobContext, row: Outbox) -> None:
     PUSH_SENT.labels(router.Channel.WECOM_APP.value).inc()
 
 
+INVALID_RESPONSE_CODE = 40078  # spent, or older than 72 hours
+
+
+class ExpiredCard(Exception):
+    """The card's response_code is past its 72 hours by our own clock: do not even try."""
+
+
+def _issued_at(value: Any) -> datetime:
+    """The callback's CreateTime (when WeCom issued the code); unknown means now."""
+    try:
+        return datetime.fromtimestamp(int(value), UTC) if value else router.utcnow()
+    except (TypeError, ValueError, OverflowError):
+        return router.utcnow()
+
+
 @watched(KIND_CARD_UPDATE)
 async def update_card(ctx: JobContext, row: Outbox) -> None:
     """Replace the rep's card with its outcome. A spent or expired response_code cannot update
@@ -327,11 +342,14 @@ async def update_card(ctx: JobContext, row: Outbox) -> None:
         card = cards.outcome_card(data, str(p.get("outcome") or payload.get("status")), by=p.get("by"),
                                   note=p.get("note"))
         body = cards.update_body([p["userid"]], _agentid(ctx), str(p["response_code"]), card)
+        ticket = cards.ResponseCodeTicket(str(p["response_code"]), _issued_at(p.get("issued_at")))
+        channel = router.Channel.CARD_UPDATE
         try:
+            if ticket.expired(router.utcnow()):
+                raise ExpiredCard
             await push_api(ctx).update_wecom_card(body)
-            channel = router.Channel.CARD_UPDATE
         except Exception as exc:  # noqa: BLE001
-            if router.errcode_of(exc) != 40078:
+            if not isinstance(exc, ExpiredCard) and router.errcode_of(exc) != INVALID_RESPONSE_CODE:
                 raise router.classify(exc) from exc
             label = cards.OUTCOME_TEXT.get(str(p.get("outcome")), str(p.get("outcome")))
             text = f"订单 {data.number} {label}（卡片已过期，无法更新）"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -188,3 +189,21 @@ async def test_the_rep_hears_when_the_customer_changes_or_cancels(world: World) 
     await world.drain()
     texts = [e["payload"]["text"]["content"] for e in world.sent("wecom_send", to=REP_ID) if e["msgtype"] == "text"]
     assert texts == [f"客户取消了订单 {number}，原因：不需要了。"]
+
+
+async def test_a_button_pressed_on_a_card_older_than_72_hours_is_answered_by_text(world: World) -> None:
+    # WeCom stamps the event with the time it issued the response_code; ours is past 72 h
+    order_id, number = await pending_order(world)
+    cards = [e for e in world.sent("wecom_send", to=REP_ID) if e["msgtype"] == "template_card"]
+    card = cards[-1]["payload"]["template_card"]
+    code = (await world.ledger(channel="wecom_card"))[0].remote_id or ""
+    key = next(b["key"] for b in card["button_list"] if b["text"] == "确认")
+
+    xml = wecom_sim.card_event_xml(world.settings, REP_ID, key, card["task_id"], code,
+                                   create_time=int(time.time()) - 73 * 3600)
+    assert (await wecom_sim.post(world.app_client, world.settings, xml)).status == 200
+    await world.drain()
+    assert (await world.order(order_id)).status == "confirmed"
+    assert world.sent("update_template_card") == []  # not even tried
+    texts = [e["payload"]["text"]["content"] for e in world.sent("wecom_send", to=REP_ID) if e["msgtype"] == "text"]
+    assert any("卡片已过期" in t for t in texts)
