@@ -96,3 +96,11 @@ async def test_a_photographed_order_form_becomes_a_draft_for_the_rep(catalog_wor
     async with world.sm() as s:
         names = {p.sku: p.name for p in await s.exec(select(Product).where(Product.sku.in_(skus)))}
     assert any(name in "\n".join(replies) for name in names.values()), (replies, names)
+
+
+async def test_an_unnamed_inquiry_is_matched_to_the_customer_by_phone(catalog_world: World) -> None:
+    world = catalog_world
+    replies = await say(world, "M8的镀锌螺母 两千个 明天送 电话13812345678")
+    assert replies[0].startswith("已匹配客户：常州恒锐五金有限公司"), replies
+    async with world.sm() as s:
+        assert len(list(await s.exec(select(Customer)))) == 1  # nobody new was created
