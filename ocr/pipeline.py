@@ -47,7 +47,13 @@ _GLUED_GRADE = re.compile(r"((?:[×xX*]\d+?)|(?<![A-Za-z])M\d{1,2}?)(304|316|201
                           r"(?=级|不锈钢|\s|$|[\u4e00-\u9fff])")
 
 
+# ...and in a typed list the quantity follows too: "法兰螺母M63041500个" → M6 304 1500个.
+_GLUED_GRADE_QTY = re.compile(r"((?:[×xX*]\d+?)|(?<![A-Za-z])M\d{1,2}?)(304|316|201)(\d+)"
+                              r"(?=\s?(?:个|只|件|套|片|颗|粒|箱|盒|包|pcs|PCS))")
+
+
 def unglue(text: str) -> str:
+    text = _GLUED_GRADE_QTY.sub(r"\1 \2 \3", text)
     return _GLUED_GRADE.sub(r"\1 \2", text)
 
 
@@ -175,7 +181,7 @@ def draft_from_layout(layout: FormLayout, *, today: dt.date, catalog: Catalog,
                       confirm_below: float = 0.85) -> OcrDraft:
     """Turn a laid-out page into a Draft through nlp, with per-field confidence."""
     row_remarks = [r.text("remark") for r in layout.table if r.text("remark")]
-    free_text = "\n".join(r.text.replace("\u3000", " ") for r in layout.free_rows)
+    free_text = "\n".join(unglue(r.text.replace("\u3000", " ")) for r in layout.free_rows)
     if layout.table:
         items = _items(layout, today, catalog)
     else:   # no table header found: read the free text the way a chat message is read

@@ -38,7 +38,7 @@ COLUMNS = {
     "amount": ["金额"],
     "remark": ["备注"],
 }
-TEMPLATES = ("bordered", "grid", "plain", "invoice")
+TEMPLATES = ("bordered", "grid", "plain", "invoice", "list", "letter")
 
 
 @dataclass
@@ -233,6 +233,38 @@ def render(order: Order, font: CjkFont, template: str, rng: random.Random,
         page.text(m, decoys[0])
         page.y += gap
         _draw_table(page, rng, order, style, template, bordered=True)
+    elif template == "list":
+        # No table at all: a numbered list of lines, as typed into a fax cover sheet.
+        for k in ("company", "contact", "phone"):
+            page.text(m, _kv(*f[k], rng))
+            page.y += gap
+        page.text(m, rng.choice(["订货明细：", "需要以下货物：", "订购产品如下："]))
+        page.y += gap
+        for i, ln in enumerate(order.lines):
+            words = " ".join(w for w in (ln.name, ln.spec, ln.material) if w)
+            page.text(m + page.size, f"{i + 1}{rng.choice(['、', '. ', '）'])}{words} "
+                                     f"{ln.quantity}{ln.unit}")
+            page.y += gap
+        page.y += page.size // 2
+        for k in ("address", "delivery"):
+            page.text(m, _kv(*f[k], rng))
+            page.y += gap
+    elif template == "letter":
+        # Labels spaced out to one width (联 系 人：), one per line, values far right of them.
+        keys = ["company", "contact", "phone", "address", "delivery"]
+        rng.shuffle(keys)
+        width = max(len(f[k][0]) for k in keys)
+        for k in keys:
+            label = f[k][0]
+            if len(label) < width and len(label) > 1:
+                label = (" " * ((width - len(label)) * 2 // (len(label) - 1) + 1)).join(label)
+            page.text(m, label + "：")
+            page.text(m + page.size * (width + 3), f[k][1])
+            page.y += gap
+        page.y += page.size // 2
+        _draw_table(page, rng, order, style, template, bordered=rng.random() < 0.5)
+        page.text(half + m // 2, decoys[0])
+        page.y += gap
     else:  # plain
         keys = ["company", "contact", "phone", "address", "delivery"]
         if rng.random() < 0.5:
