@@ -215,6 +215,8 @@ def _has_anchor(anchors: list[tuple[int, int]], start: int, end: int) -> bool:
 
 
 def _make_items(text, masked, window, raw_span, q, specs, tokens, catalog, ctx, extra_material) -> list[Item]:
+    """The line(s) one quantity closes: its window's specs, words and material, matched
+    against the catalog with the previous line as soft context (several for 各)."""
     ws, we = window
     w_specs = [h for h in specs if ws <= h.start and h.end <= we]
     w_tokens = [t for t in tokens if ws <= t[0] and t[1] <= we]
