@@ -15,6 +15,7 @@ Two paths, the same two statements (built by SQLAlchemy from the table definitio
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.messages import InboundMsg
 from orders.models import InboundMessage, Outbox, utcnow
+
+log = logging.getLogger(__name__)
 
 MESSAGES, WORK = InboundMessage.__table__, Outbox.__table__
 
@@ -134,20 +137,23 @@ class SqliteFileWriter:
         self.path, self.channel, self.kind, self.wait = path, channel, kind, wait
         self.synchronous = synchronous.upper()
         self._conn: sqlite3.Connection | None = None
-        dialect = sqlite.dialect(paramstyle="qmark")
-        self._insert_message = _compile(
+        dialect = sqlite.dialect(paramstyle="named")
+        self._insert_message, self.complete = _compile(
             sqlite.insert(MESSAGES)
             .values({c: bindparam(c, type_=MESSAGES.c[c].type) for c in self._MESSAGE_COLUMNS})
             .on_conflict_do_nothing(index_elements=["channel", "dedup_key"])
             .returning(MESSAGES.c.id),
             dialect,
         )
-        self._insert_work = _compile(
+        self._insert_work, work_complete = _compile(
             sqlite.insert(WORK)
             .values({c: bindparam(c, type_=WORK.c[c].type) for c in self._WORK_COLUMNS})
             .on_conflict_do_nothing(index_elements=["dedup_key"]),
             dialect,
         )
+        # False when a column gained a Python-side default these statements would not fill
+        # (a model change): BatchWriter then uses the SQLAlchemy path instead.
+        self.complete = self.complete and work_complete
         self._time = _processor(MESSAGES.c.received_at, dialect)
         self._json = _processor(WORK.c.payload, dialect)
 
@@ -182,16 +188,16 @@ class SqliteFileWriter:
             for m in msgs:
                 row = conn.execute(
                     self._insert_message,
-                    (
-                        self.channel,
-                        m.dedup_key,
-                        m.openid,
-                        m.msg_type,
-                        m.content,
-                        m.raw,
-                        at,
-                        "received",
-                    ),
+                    {
+                        "channel": self.channel,
+                        "dedup_key": m.dedup_key,
+                        "from_user": m.openid,
+                        "msg_type": m.msg_type,
+                        "content": m.content,
+                        "raw": m.raw,
+                        "received_at": at,
+                        "state": "received",
+                    },
                 ).fetchone()
                 if row is not None:
                     ids[m.dedup_key] = row[0]
@@ -199,18 +205,18 @@ class SqliteFileWriter:
             conn.executemany(
                 self._insert_work,
                 [
-                    (
-                        self.kind,
-                        targets[key],
-                        self._json({"message_id": id_}),
-                        f"{self.kind}:{id_}",
-                        "pending",
-                        0,
-                        at,
-                        at,
-                    )
+                    {
+                        "kind": self.kind,
+                        "target": targets[key],
+                        "payload": self._json({"message_id": id_}),
+                        "dedup_key": f"{self.kind}:{id_}",
+                        "state": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": at,
+                        "created_at": at,
+                    }
                     for key, id_ in ids.items()
-                ],  # fmt: skip
+                ],
             )
             conn.execute("COMMIT")
         except BaseException:
@@ -234,8 +240,10 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _compile(stmt: Any, dialect: Any) -> str:
-    return str(stmt.compile(dialect=dialect))
+def _compile(stmt: Any, dialect: Any) -> tuple[str, bool]:
+    """SQL text, and whether our parameters are all it needs (no Python-side defaults)."""
+    compiled = stmt.compile(dialect=dialect)
+    return str(compiled), not compiled.insert_prefetch
 
 
 def _processor(column: Any, dialect: Any) -> Callable[[Any], Any]:
@@ -271,6 +279,9 @@ class BatchWriter:
         path = _sqlite_file_path(engine)
         self._on_loop: SqliteFileWriter | None = None
         self._on_thread: SqliteFileWriter | None = None
+        if path and not SqliteFileWriter(path, channel=channel, kind=kind).complete:
+            log.warning("inbound tables have new Python-side defaults: using the slower path")
+            path = None
         if path:
             kw: dict[str, Any] = {
                 "channel": channel,

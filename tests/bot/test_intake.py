@@ -186,3 +186,22 @@ async def test_sqlite_write_lock_held_elsewhere_neither_blocks_the_loop_nor_lose
     assert result.message_id is not None and not result.duplicate
     assert await count_rows(sqlite_engine) == (1, 1)
     await intake.close()
+
+
+def test_fast_sqlite_statements_notice_a_new_python_default():
+    """A model change adding a Python-side default must not be silently skipped."""
+    from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam
+    from sqlalchemy.dialects import sqlite
+
+    from bot.inbound_store import SqliteFileWriter, _compile
+
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("a", String),
+                  Column("b", String, default=lambda: "x"))  # fmt: skip
+    dialect = sqlite.dialect(paramstyle="named")
+    _, complete = _compile(sqlite.insert(table).values(a=bindparam("a")), dialect)
+    assert not complete
+    _, complete = _compile(sqlite.insert(table).values(a=bindparam("a"), b=bindparam("b")), dialect)
+    assert complete
+    assert SqliteFileWriter(
+        "unused.db", channel="wechat", kind="inbound"
+    ).complete  # today's models
