@@ -75,3 +75,30 @@ async def test_order_card_confirm_update_notify_ship(world: World) -> None:
     await world.drain()
     assert len(world.standin.sent) == before
     assert (await world.order(order_id)).version == order.version
+
+
+async def test_the_stand_in_playing_wecom_verifies_the_url_and_drives_a_card(embedded_world: World) -> None:
+    """The stand-in's own WeCom signing (another implementation) against our callback: the
+    console's URL check, and a button press with the code WeCom issues on it."""
+    world = embedded_world
+    url = str(world.app_client.make_url("/wecom/callback"))
+    resp = await world.standin_client.post("/__simulate__/verify", json={"app": "wecom", "callback_url": url})
+    assert resp.status == 200
+    assert (await resp.json())["verified"] is True, await resp.text()
+
+    await world.customer_wrote(hours_ago=1)
+    order_id = await world.place_order()
+    await world.drain()
+    card = next(e for e in world.sent("wecom_send", to=REP_ID) if e["msgtype"] == "template_card")
+    template_card = card["payload"]["template_card"]
+    key = next(b["key"] for b in template_card["button_list"] if b["text"] == "确认")
+    resp = await world.standin_client.post("/__simulate__/wecom", json={
+        "userid": REP_ID, "event": "template_card_event", "event_key": key,
+        "task_id": template_card["task_id"], "callback_url": url})
+    facts = await resp.json()
+    assert resp.status == 200 and facts["response_code"], facts
+    await world.drain()
+    assert (await world.order(order_id)).status == "confirmed"
+    [update] = world.sent("update_template_card")
+    assert update["payload"]["response_code"] == facts["response_code"]
+    assert update["payload"]["template_card"]["replace_text"] == "已确认"
