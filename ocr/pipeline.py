@@ -24,6 +24,7 @@ from .engine import OcrEngine, TextBox, get_engine
 from .layout import FormLayout, TableRow, analyse
 from .loading import decode, read_bytes
 from .preprocess import Prepared, prepare
+from .repair import repair_text
 from .settings import OcrSettings, get_ocr_settings
 
 REJECT_BELOW = 0.5
@@ -114,7 +115,7 @@ def row_line(row: TableRow) -> str:
     if qty and not unit and row.unit_hint and not re.search(r"[^\d.]$", qty):
         unit = row.unit_hint
     parts.append(qty + unit)
-    return unglue(" ".join(p for p in parts if p))
+    return unglue(repair_text(" ".join(p for p in parts if p)))
 
 
 def _plain_quantity(row: TableRow) -> str:
@@ -168,7 +169,7 @@ def _field_text(layout: FormLayout, extra_remarks: list[str]) -> str:
     for key in FIELD_ORDER:
         f = layout.fields.get(key)
         if f is not None and f.score >= REJECT_BELOW:
-            value = f.value
+            value = repair_text(f.value) if key == "address" else f.value
             if key == "delivery":
                 value = _BARE_DATE.sub(lambda m: f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}", value)
             lines.append(f"{FIELD_LINE_LABEL[key]}：{value}")
@@ -181,7 +182,8 @@ def draft_from_layout(layout: FormLayout, *, today: dt.date, catalog: Catalog,
                       confirm_below: float = 0.85) -> OcrDraft:
     """Turn a laid-out page into a Draft through nlp, with per-field confidence."""
     row_remarks = [r.text("remark") for r in layout.table if r.text("remark")]
-    free_text = "\n".join(unglue(r.text.replace("\u3000", " ")) for r in layout.free_rows)
+    free_text = "\n".join(unglue(repair_text(r.text.replace("\u3000", " ")))
+                          for r in layout.free_rows)
     if layout.table:
         items = _items(layout, today, catalog)
     else:   # no table header found: read the free text the way a chat message is read

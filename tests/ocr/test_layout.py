@@ -115,3 +115,11 @@ def test_labels_misread_by_one_character_are_still_labels():
              box("联糸电话：13812345678", 700, 100), box("备注", 100, 150)]
     fields = {k: f.value for k, f in analyse(boxes).fields.items()}
     assert fields == {"delivery": "2026-02-21", "phone": "13812345678"}
+
+
+def test_habitual_misreadings_are_repaired_before_nlp():
+    from ocr.repair import repair_text
+
+    assert repair_text("0型圈组合盒 丁晴橡胶") == "O型圈组合盒 丁腈橡胶"
+    assert repair_text("广州市番禹区") == "广州市番禺区"
+    assert repair_text("订单10型号") == "订单10型号"          # a zero inside a number stays
