@@ -38,6 +38,7 @@ from bot.wecom_parse import (
     Inquiry,
     Reassign,
     Reject,
+    Release,
     Todo,
     parse_command,
 )
@@ -167,6 +168,10 @@ async def run_command(rep: Rep, cmd: Command) -> Outcome:
             return Outcome([await _edit(rep, order, actor, cmd)])
         if isinstance(cmd, Reassign):
             return Outcome([await _reassign(rep, order, actor, cmd)])
+        if isinstance(cmd, Release):
+            await actions.release(rep.sessionmaker, order.id, actor, cmd.reason or f"{rep.row.name}放行",
+                                  source_message_id=src)
+            return Outcome([f"订单 {cmd.number} 已放行，回到待确认，已通知业务员。"])
     except (OrderError, TransitionError) as exc:
         return Outcome([refusal_text(exc)])
     return Outcome([HELP_TEXT])

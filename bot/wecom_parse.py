@@ -4,6 +4,7 @@
     拒绝 SO20260302-0001 缺货       reject, with the reason
     改 SO20260302-0001 交期 3月9日   change the delivery date (also 电话 / 地址 / 备注)
     转 SO20260302-0001 李四          hand the order to another rep
+    放行 SO20260302-0001 老客户      a manager releases a held order
     待办                             my orders waiting for me
 Anything else is either a customer's inquiry the rep pasted or forwarded (it names
 products, a phone, an address…) or gets a short help text.
@@ -24,6 +25,7 @@ _REJECT = re.compile(rf"^(?:拒绝|拒单|驳回){_SP}{ORDER_NO}{_SP}(.*)$", re.
 _EDIT = re.compile(rf"^(?:改|修改|更改|变更){_SP}{ORDER_NO}{_SP}(交期|交货期|日期|送货日期|电话|手机|地址|备注){_SP}(.+)$",
                    re.IGNORECASE | re.DOTALL)
 _REASSIGN = re.compile(rf"^(?:转|转交|转给|移交){_SP}{ORDER_NO}{_SP}(?:给)?{_SP}(\S.*)$", re.IGNORECASE)
+_RELEASE = re.compile(rf"^(?:放行|解除挂起|解挂){_SP}{ORDER_NO}{_SP}(.*)$", re.IGNORECASE | re.DOTALL)
 _TODO = re.compile(r"^(?:待办|待处理|我的待办|todo)$", re.IGNORECASE)
 _HELP = re.compile(r"^(?:帮助|help|\?|？|菜单)$", re.IGNORECASE)
 _CUSTOMER_PREFIX = re.compile(r"^(?:客户|代客下单|代下单|给)[:：\s]*([^\s,，:：。]{2,30})[\s,，:：。]+(.+)$", re.DOTALL)
@@ -38,6 +40,7 @@ HELP_TEXT = (
     "拒绝 SO… 原因　拒绝订单\n"
     "改 SO… 交期 3月9日　修改交期（也可改 电话/地址/备注）\n"
     "转 SO… 姓名　转交给其他业务员\n"
+    "放行 SO… 原因　经理放行挂起的订单\n"
     "待办　查看待我处理的订单\n"
     "直接转发客户的询价文字或订单照片，可代客户下单。"
 )
@@ -69,6 +72,12 @@ class Reassign:
 
 
 @dataclass(frozen=True)
+class Release:
+    number: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Todo:
     pass
 
@@ -86,7 +95,7 @@ class Inquiry:
     customer_hint: str | None = None
 
 
-Command = Confirm | Reject | Edit | Reassign | Todo | Help | Inquiry
+Command = Confirm | Reject | Edit | Reassign | Release | Todo | Help | Inquiry
 
 
 def _norm(text: str) -> str:
@@ -125,7 +134,9 @@ def parse_command(text: str, today: dt.date) -> Command:
         return Edit(m.group(1), field, value, date)
     if m := _REASSIGN.match(upper):
         return Reassign(m.group(1), m.group(2).strip())
-    if re.match(r"^(?:确认|拒绝|改|修改|转|转交)\b", t) or re.fullmatch(r"(?:确认|拒绝|改|转)\s*", t):
+    if m := _RELEASE.match(upper):
+        return Release(m.group(1), m.group(2).strip())
+    if re.match(r"^(?:确认|拒绝|改|修改|转|转交|放行)\b", t) or re.fullmatch(r"(?:确认|拒绝|改|转|放行)\s*", t):
         return Help()  # a command word without a usable order number
     if m := _CUSTOMER_PREFIX.match(t):
         return Inquiry(m.group(2).strip(), m.group(1))

@@ -152,6 +152,13 @@ async def test_a_manager_sees_held_orders_of_their_reps(world: World) -> None:
     assert len(alerts) == 1 and alerts[0].startswith(f"【订单挂起】{order.number}")
     [text] = await say(world, "待办", userid=MANAGER_ID)
     assert order.number in text and "异常挂起" in text
+    # a rep may not release it; the manager may, and the rep gets the card then
+    [refused] = await say(world, f"放行 {order.number} 老客户")
+    assert "操作未成功" in refused and (await world.order(order_id)).status == "on_hold"
+    [released] = await say(world, f"放行 {order.number} 老客户，先发货", userid=MANAGER_ID)
+    assert "已放行" in released and (await world.order(order_id)).status == "pending"
+    cards = [e for e in world.sent("wecom_send", to=REP_ID) if e["msgtype"] == "template_card"]
+    assert len(cards) == 1 and order.number in cards[0]["payload"]["template_card"]["sub_title_text"]
 
 
 async def test_an_order_left_unconfirmed_reminds_the_rep_then_alerts_the_manager(world: World) -> None:
