@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -40,18 +41,20 @@ def raw_read(engine, path: Path) -> int:
 def time_paths(cases, catalog, engine, repeat: int) -> dict[str, list[float]]:
     from ocr.pipeline import draft_from_image, read_form
 
-    times: dict[str, list[float]] = {"raw": [], "full": [], "prepare": [], "ocr": [],
-                                     "layout": []}
+    times: dict[str, list[float]] = {"raw": [], "full": [], "raw_cpu": [], "full_cpu": [],
+                                     "prepare": [], "ocr": [], "layout": []}
     for k in range(repeat):
         case = cases[k % len(cases)]
         today = dt.date.fromisoformat(case["today"])
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         raw_read(engine, Path(case["image"]))
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         draft_from_image(case["image"], today=today, catalog=catalog, engine=engine)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         times["raw"].append(t1 - t0)
         times["full"].append(t2 - t1)
+        times["raw_cpu"].append(c1 - c0)
+        times["full_cpu"].append(c2 - c1)
         stages = read_form(case["image"], engine=engine).seconds
         for key in ("prepare", "ocr", "layout"):
             times[key].append(stages[key])
@@ -105,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"full image -> Draft   median {full:.3f} s/image")
     print(f"overhead vs raw       {100 * (full / raw - 1):+.1f} %   (median of per-image ratios "
           f"{100 * (statistics.median(f / r for f, r in zip(times['full'], times['raw'], strict=True)) - 1):+.1f} %)")
+    rc, fc = statistics.median(times["raw_cpu"]), statistics.median(times["full_cpu"])
+    print(f"CPU seconds (all threads; load-independent): raw {rc:.3f}, full {fc:.3f}, "
+          f"overhead {100 * (fc / rc - 1):+.1f} %")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: {os.cpu_count()} cores, load average {load:.2f} during the run "
+          "(other jobs inflate wall-clock figures)")
     print("stages (median s): " + ", ".join(
         f"{k} {statistics.median(times[k]):.3f}" for k in ("prepare", "ocr", "layout")))
 
