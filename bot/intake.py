@@ -14,6 +14,10 @@ work without its message. Duplicates are dropped in two places:
 The store holds "pending" while a delivery is in flight and "stored:<id>" once committed;
 only "stored" short-circuits, so a process dying mid-delivery never makes a retry drop a
 message that was not saved. A store outage degrades to database-only dedup, not errors.
+
+Writes are group-committed: callbacks arriving together share one transaction
+(bot/inbound_store.py), and each request still waits for its own commit before it is
+acknowledged. A subclass defining `_insert(msg) -> id | None` keeps one-by-one inserts.
 """
 
 from __future__ import annotations
