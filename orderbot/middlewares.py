@@ -20,14 +20,8 @@ from pydantic import ValidationError
 
 from orderbot import metrics
 from orderbot.logging import new_request_id, request_id_var
+from orders.errors import OrderError
 from orders.status import TransitionError
-
-try:  # the hub's coded errors
-    from orders.errors import OrderError
-except ModuleNotFoundError as exc:  # pragma: no cover - only before orders/errors.py existed
-    if exc.name != "orders.errors":
-        raise
-    OrderError = None  # type: ignore[assignment,misc]
 
 log = logging.getLogger("orderbot.http")
 
@@ -95,12 +89,12 @@ async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return response
     except TransitionError as exc:
         return error_response(_TRANSITION_STATUS.get(exc.code, 409), exc.code, exc.message)
+    except OrderError as exc:
+        body = exc.as_dict()
+        return error_response(exc.http_status, body.pop("code"), body.pop("message"), **body)
     except ValidationError as exc:
         errs = exc.errors(include_url=False, include_context=False, include_input=False)
         return error_response(422, "invalid_request", "请求内容不符合要求", errors=errs)
-    except Exception as exc:
-        if OrderError is not None and isinstance(exc, OrderError):
-            body = exc.as_dict()
-            return error_response(exc.http_status, body.pop("code"), body.pop("message"), **body)
+    except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
         return error_response(500, "internal_error", "服务器内部错误，请稍后再试", request_id=request_id_var.get())
