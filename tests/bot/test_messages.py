@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 import xmltodict
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.messages import InboundMsg, MessageError, parse, read_envelope
 
@@ -167,3 +170,29 @@ def test_two_events_in_one_second_are_not_retries_of_each_other():
 def test_garbage_is_a_message_error(body):
     with pytest.raises(MessageError):
         parse(body)
+
+
+_FIELDS = ["FromUserName", "ToUserName", "CreateTime", "MsgType", "MsgId", "Content", "Event",
+           "EventKey", "Location_X", "Location_Y", "Label", "Latitude", "MediaId", "Recognition"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_bytes_parse_or_message_error(body):
+    for reader in (parse, read_envelope):
+        try:
+            reader(body)
+        except MessageError:
+            pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(_FIELDS), st.text(max_size=20), max_size=len(_FIELDS)))
+def test_any_field_values_parse_or_message_error(fields):
+    xml = "<xml>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in fields.items()) + "</xml>"
+    try:
+        msg = parse(xml)
+    except MessageError:
+        return
+    assert msg.openid == fields["FromUserName"].strip() or msg.openid == fields["FromUserName"]
+    assert msg.dedup_key  # every accepted message can be deduplicated
