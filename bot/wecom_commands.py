@@ -314,10 +314,10 @@ def _status_outcome(status: str) -> str:
 
 async def _reply(session: AsyncSession, userid: str, message_id: int, texts: Sequence[str],
                  update: dict[str, Any] | None) -> None:
-    for i, text in enumerate(texts):
+    if texts:  # one row: its texts go out one after the other, in this order
         await queue.enqueue(session, kind=REPLY_KIND, target=userid,
-                            payload={"type": "text", "text": text},
-                            dedup_key=f"wecom_reply:{message_id}:{i}")
+                            payload={"type": "text", "texts": list(texts)},
+                            dedup_key=f"wecom_reply:{message_id}")
     if update and update.get("response_code"):
         await queue.enqueue(session, kind=CARD_UPDATE_KIND, target=userid, payload=update,
                             dedup_key=f"card_update:{update['response_code']}")

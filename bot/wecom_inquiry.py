@@ -171,7 +171,10 @@ class InquiryFlow:
         text = msg.content or ""
         async with self.sessionmaker() as s:
             open_row = await self._session(s, rep.row.wecom_userid)
-        if open_row is not None and open_row.stage != "idle" and open_row.customer_id:
+        is_open = open_row is not None and open_row.stage != "idle" and open_row.customer_id
+        named = isinstance(cmd, Inquiry) and cmd.customer_hint is not None
+        if is_open and not named:  # a follow-up of the open draft
+            assert open_row is not None and open_row.customer_id is not None
             state = conversation.SessionState(open_row.stage, open_row.draft, open_row.pending_choice)
             return await self._step(rep, open_row.customer_id, state, conversation.Incoming("text", text), msg)
         if not isinstance(cmd, Inquiry):
@@ -180,7 +183,10 @@ class InquiryFlow:
         draft = reader.extract(cmd.text)
         if not draft.get("items") and not draft.get("phone"):
             return None
-        return await self._start(rep, cmd.customer_hint, draft, conversation.Incoming("text", cmd.text), msg)
+        out = await self._start(rep, cmd.customer_hint, draft, conversation.Incoming("text", cmd.text), msg)
+        if is_open:  # naming a customer starts afresh
+            out.replies.insert(0, "（上一张未完成的代客草稿已放弃）")
+        return out
 
     async def handle_image(self, rep: Rep, msg: InboundMessage) -> Outcome | None:
         """A photographed or faxed order form: OCR, then the same as a pasted inquiry."""

@@ -307,10 +307,14 @@ async def notify_rep(ctx: JobContext, row: Outbox) -> None:
                                         text=f"card {payload.get('number')}")
             PUSH_SENT.labels(router.Channel.WECOM_CARD.value).inc()
             return
-        text = rep_text(payload)
-        await router.push_to_member(session, push_api(ctx), text_body(userid, _agentid(ctx), text),
-                                    row.dedup_key, order_id=payload.get("order_id"), text=text)
-    PUSH_SENT.labels(router.Channel.WECOM_APP.value).inc()
+        # Several texts (a conversation's answers) go in order; each part has its own ledger
+        # key, so a retry after a partial failure sends only what is missing.
+        texts = [str(t) for t in payload["texts"]] if payload.get("texts") else [rep_text(payload)]
+        for i, text in enumerate(texts):
+            key = row.dedup_key if len(texts) == 1 else f"{row.dedup_key}#{i}"
+            await router.push_to_member(session, push_api(ctx), text_body(userid, _agentid(ctx), text),
+                                        key, order_id=payload.get("order_id"), text=text)
+            PUSH_SENT.labels(router.Channel.WECOM_APP.value).inc()
 
 
 INVALID_RESPONSE_CODE = 40078  # spent, or older than 72 hours

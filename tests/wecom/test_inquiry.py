@@ -104,3 +104,11 @@ async def test_an_unnamed_inquiry_is_matched_to_the_customer_by_phone(catalog_wo
     assert replies[0].startswith("已匹配客户：常州恒锐五金有限公司"), replies
     async with world.sm() as s:
         assert len(list(await s.exec(select(Customer)))) == 1  # nobody new was created
+
+
+async def test_naming_another_customer_starts_a_new_draft(catalog_world: World) -> None:
+    world = catalog_world
+    await say(world, "王老板 13900001111 要M8的镀锌螺母 2000个")  # open draft for a new customer
+    replies = await say(world, "客户：常州恒锐五金 M6*20外六角 304的 500个")
+    assert replies[0] == "（上一张未完成的代客草稿已放弃）"
+    assert replies[1].startswith("已匹配客户：常州恒锐五金有限公司")
