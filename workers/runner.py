@@ -76,6 +76,7 @@ class WorkerConfig:
 
 
 DONE, RETRY, PARK = "done", "retry", "park"
+MAX_ERROR_PAUSE = 30.0  # longest pause between rounds while the database keeps failing
 
 
 @dataclass(frozen=True)
@@ -246,26 +247,33 @@ class OutboxWorker:
 
     async def run(self) -> None:
         """Poll until stop(): straight on while batches come back full, else wait for
-        wake() or the poll interval. A failing round (database down) is logged and retried."""
+        wake() or the poll interval. A failing round (database down) is logged and retried
+        after a growing pause (up to MAX_ERROR_PAUSE); the heartbeat is touched only after
+        rounds that worked, so a health check sees a worker that cannot do its job."""
         log.info("outbox worker started", extra={"worker_id": self.worker_id})
+        failures = 0
         while not self.stopping:
             self._wake.clear()  # a wake() during the round below is kept for the wait
+            pause = self.config.poll_interval
             try:
                 n = await self.run_once()
                 if time.monotonic() - self._gauges_at >= self.config.gauge_interval:
                     self._gauges_at = time.monotonic()
                     await self.refresh_gauges()
+                failures = 0
+                if self.config.heartbeat_path:
+                    _touch(self.config.heartbeat_path)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("outbox round failed")
+                failures += 1
+                pause = min(MAX_ERROR_PAUSE, self.config.poll_interval * 2**failures)
+                log.exception("outbox round failed", extra={"failures": failures, "pause_s": pause})
                 n = 0
-            if self.config.heartbeat_path:
-                _touch(self.config.heartbeat_path)
             if n >= self.config.batch_size or self.stopping:
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.config.poll_interval)
+                await asyncio.wait_for(self._wake.wait(), pause)
         log.info("outbox worker stopped", extra={"worker_id": self.worker_id})
 
 

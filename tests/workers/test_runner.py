@@ -103,3 +103,28 @@ async def test_a_failing_round_does_not_kill_the_loop(engine: AsyncEngine, handl
     assert calls >= 2 and not task.done()
     worker.stop()
     await asyncio.wait_for(task, timeout=10)
+
+
+async def test_heartbeat_only_after_rounds_that_worked(engine: AsyncEngine, make_worker, monkeypatch, tmp_path) -> None:
+    beat = tmp_path / "alive"
+    worker = make_worker(poll_interval=0.01, heartbeat_path=str(beat))
+    real = worker.run_once
+    broken = True
+
+    async def round_() -> int:
+        if broken:
+            raise ConnectionError("database down")
+        return await real()
+
+    monkeypatch.setattr(worker, "run_once", round_)
+    task = asyncio.create_task(worker.run())
+    await asyncio.sleep(0.1)
+    assert not beat.exists()  # failing rounds: the health check must see it
+    broken = False
+    for _ in range(100):
+        if beat.exists():
+            break
+        await asyncio.sleep(0.05)
+    assert beat.exists()
+    worker.stop()
+    await asyncio.wait_for(task, timeout=10)
