@@ -42,9 +42,11 @@ class ClientsPushApi:
         return {"msgid": msgid}
 
     async def send_template(
-        self, openid: str, template_id: str, data: dict[str, Any], url: str | None
+        self, openid: str, template_id: str, data: dict[str, Any], url: str | None, client_msg_id: str = ""
     ) -> dict[str, Any]:
-        msgid = await self._need("wechat").send_template(openid, template_id, data, url=url or "")
+        msgid = await self._need("wechat").send_template(
+            openid, template_id, data, url=url or "", client_msg_id=client_msg_id
+        )
         return {"msgid": msgid}
 
     async def send_wecom(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -11,12 +11,16 @@ messages when no robot is configured.
 
 Every send is recorded in `PushDelivery` under the outbox row's dedup key before the row is
 acknowledged, so a row delivered again (a worker killed after sending) is not sent twice.
+The narrow gap left — a worker dying between WeChat's answer and that record — is closed for
+template messages by WeChat itself (`client_msg_id` = the dedup key); a customer-service or
+WeCom text may then arrive twice, which is the at-least-once promise.
 Errors: WeChat's transient codes raise `PushRetry` (a TransientError: the worker retries with
 backoff), the rest `PushFailed` (a PermanentError: parked, and a manager hears of it).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -81,7 +85,9 @@ class PushApi(Protocol):
 
     async def send_subscribe(self, openid: str, template_id: str, data: dict[str, Any], page: str | None) -> dict[str, Any]: ...
 
-    async def send_template(self, openid: str, template_id: str, data: dict[str, Any], url: str | None) -> dict[str, Any]: ...
+    async def send_template(
+        self, openid: str, template_id: str, data: dict[str, Any], url: str | None, client_msg_id: str = ""
+    ) -> dict[str, Any]: ...
 
     async def send_wecom(self, body: dict[str, Any]) -> dict[str, Any]: ...
 
@@ -158,6 +164,7 @@ class CustomerPush:
     page: str | None = None
     order_id: int | None = None
     customer_id: int | None = None  # to look the mini-program openid up only when it is needed
+    client_msg_id: str = ""  # WeChat drops a template message repeating this id (10 minutes)
 
 
 async def last_inbound_at(session: AsyncSession, openid: str) -> datetime | None:
@@ -283,6 +290,8 @@ async def push_to_customer(
         return Channel(done.channel)
     closed: list[str] = []
     target = push.openid or push.mp_openid or ""
+    if not push.client_msg_id:
+        push = replace(push, client_msg_id=client_msg_id(dedup_key))
     if push.openid:
         last, sent = await load_window(session, push.openid)
         if Channel.CS in plan_customer(Reach(last, sent, 0), now, can_subscribe=False):
@@ -311,6 +320,11 @@ async def push_to_customer(
     raise PushFailed(f"no channel reaches {target}: {', '.join(closed) or 'none'}")
 
 
+def client_msg_id(dedup_key: str) -> str:
+    """The outbox row's dedup key as WeChat's anti-reentry id (hashed when long)."""
+    return dedup_key if len(dedup_key) <= 64 else hashlib.sha1(dedup_key.encode()).hexdigest()
+
+
 def _msgid(answer: dict[str, Any]) -> str | None:
     msgid = answer.get("msgid") if isinstance(answer, dict) else None
     return str(msgid) if msgid else None
@@ -335,7 +349,7 @@ async def _send_customer(api: PushApi, channel: Channel, push: CustomerPush) -> 
         return await api.send_subscribe(
             push.mp_openid or "", push.subscribe_template_id or "", push.subscribe_data or push.data, push.page
         )
-    return await api.send_template(push.openid, push.template_id, push.data, push.url)
+    return await api.send_template(push.openid, push.template_id, push.data, push.url, push.client_msg_id)
 
 
 # ---------------------------------------------------------------- reps (WeCom app)

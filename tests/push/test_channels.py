@@ -141,3 +141,11 @@ async def test_an_unknown_customer_is_parked_visible_and_reported(robot_world: W
     from orderbot.metrics import REGISTRY
 
     assert (REGISTRY.get_sample_value("orderbot_push_parked_total", {"kind": "notify_customer"}) or 0) >= 1
+
+
+async def test_template_messages_carry_the_dedup_key_as_wechats_anti_reentry_id(world: World) -> None:
+    await notify(world, "order:7:v3:notify_customer")  # no window: a template message
+    await world.drain()
+    [sent] = world.sent("template_send")
+    assert sent["payload"]["client_msg_id"] == "order:7:v3:notify_customer"
+    assert len(push_router.client_msg_id("x" * 100)) == 40
