@@ -30,7 +30,7 @@ log = logging.getLogger("tests.shell")
 
 
 def _settings(url: str, **kw: object) -> Settings:
-    return Settings(ORDERBOT_DATABASE_URL=url, **kw)
+    return Settings(_env_file=None, ORDERBOT_DATABASE_URL=url, **kw)  # a developer's .env must not leak in
 
 
 @pytest.fixture

@@ -110,8 +110,8 @@ async def test_lock_lease_expires_when_holder_never_releases(store: KeyValueStor
 
 
 def test_make_store_picks_profile(key_prefix: str) -> None:
-    assert isinstance(make_store(Settings(ORDERBOT_REDIS_URL=None)), MemoryStore)
-    redis_store = make_store(Settings(ORDERBOT_REDIS_URL="redis://127.0.0.1:6379/0"), prefix="x:")
+    assert isinstance(make_store(Settings(_env_file=None, ORDERBOT_REDIS_URL=None)), MemoryStore)
+    redis_store = make_store(Settings(_env_file=None, ORDERBOT_REDIS_URL="redis://127.0.0.1:6379/0"), prefix="x:")
     assert isinstance(redis_store, RedisStore)
     assert redis_store.prefix == "orderbot:x:"
 

@@ -48,7 +48,7 @@ def make_worker(engine: AsyncEngine, clock: FakeClock, handlers: HandlerRegistry
 
     def make(name: str = "w1", **config: object) -> OutboxWorker:
         ctx = JobContext(
-            settings=Settings(), engine=engine, sessionmaker=sm, store=store, http=None, worker_id=name
+            settings=Settings(_env_file=None), engine=engine, sessionmaker=sm, store=store, http=None, worker_id=name
         )
         cfg = WorkerConfig(**{"poll_interval": 0.01, "lease_seconds": 30, "max_attempts": 4, **config})
         return OutboxWorker(sm, ctx, config=cfg, handlers=handlers, clock=clock, rng=lambda: 1.0)

@@ -41,7 +41,7 @@ async def test_published_wakeup_reaches_a_worker_in_another_process(
     # The worker's own connection, as in a separate `orderbot worker` process.
     worker_store = RedisStore(redis_url, prefix=key_prefix)
     sm = make_sessionmaker(engine)
-    ctx = JobContext(Settings(), engine, sm, worker_store, None, "w-remote")
+    ctx = JobContext(Settings(_env_file=None), engine, sm, worker_store, None, "w-remote")
     worker = OutboxWorker(sm, ctx, config=WorkerConfig(poll_interval=30.0), handlers=handlers)
     run = asyncio.create_task(worker.run())
     listen = asyncio.create_task(listen_for_wakeups(worker_store, worker))
@@ -63,7 +63,7 @@ async def test_published_wakeup_reaches_a_worker_in_another_process(
 async def test_web_app_in_production_publishes_wakeups(
     aiohttp_client, db_url: str, engine: AsyncEngine, redis_store: RedisStore, redis_url: str
 ) -> None:
-    settings = Settings(ORDERBOT_DATABASE_URL=db_url, ORDERBOT_REDIS_URL=redis_url)
+    settings = Settings(_env_file=None, ORDERBOT_DATABASE_URL=db_url, ORDERBOT_REDIS_URL=redis_url)
     app = create_app(settings, engine=engine, store=redis_store, features=())
     await aiohttp_client(app)
     async with redis_store.client.pubsub() as ps:
