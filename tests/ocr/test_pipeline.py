@@ -130,3 +130,18 @@ def test_the_ocr_job_returns_a_draft_or_a_coded_error(forms, drafts, catalog):
     Image.new("RGB", (400, 300), "white").save(buf, format="JPEG")
     cut = run_ocr_job(buf.getvalue()[:300], dt.date(2026, 3, 1), catalog)
     assert cut["error"]["code"] == "truncated"
+
+
+@pytest.mark.parametrize("turn", ["ROTATE_90_CLOCKWISE", "ROTATE_180"])
+def test_a_page_photographed_sideways_or_upside_down_is_turned(forms, drafts, catalog, ocr_engine,
+                                                                turn):
+    import cv2
+
+    from ocr.loading import load_page
+
+    page = load_page(forms[2].image, max_bytes=10**8, max_pixels=10**8)
+    buf = io.BytesIO()
+    Image.fromarray(cv2.rotate(page, getattr(cv2, turn))).save(buf, format="PNG")   # no EXIF
+    d = draft_from_image(buf.getvalue(), today=dt.date.fromisoformat(forms[2].today),
+                         catalog=catalog, engine=ocr_engine).to_dict()
+    assert _items(d) == _items(drafts[2]) and d["phone"] == drafts[2]["phone"]
