@@ -5,9 +5,9 @@ open and its 5-message budget lasts; else a one-time subscribe message if they g
 consent we have not used; else a template message. If WeChat disagrees with our books
 (45015 window closed, 45047 budget spent, 43101 no consent) the next channel is tried at once.
 
-Managers: the WeCom group robot (20 messages a minute, a sliding window shared through the
-key-value store by every process) with the overflow folded into one digest, or WeCom app
-messages when no robot is configured.
+Managers: an app message to a named manager; alerts for nobody in particular go to the WeCom
+group robot (20 messages a minute, a sliding window shared through the key-value store by
+every process) with the overflow folded into one digest.
 
 Every send is recorded in `PushDelivery` under the outbox row's dedup key before the row is
 acknowledged, so a row delivered again (a worker killed after sending) is not sent twice.
@@ -41,7 +41,7 @@ from workers.handlers import PermanentError, TransientError
 CS_WINDOW = timedelta(hours=48)
 CS_BUDGET = 5  # customer-service messages per window (45047 past it)
 ROBOT_PER_MINUTE = 20  # WeCom group robot (45009 past it)
-DIGEST_MAX_CHARS = 1800  # robot text content is capped at 2048 bytes
+DIGEST_MAX_BYTES = 2000  # a robot text is capped at 2048 bytes of UTF-8 (a Chinese character is 3)
 
 # WeChat / WeCom errcodes, by what they mean for a push.
 CS_CLOSED = frozenset({45015, 45047})  # window closed / budget spent: use the next channel
@@ -167,14 +167,6 @@ class CustomerPush:
     client_msg_id: str = ""  # WeChat drops a template message repeating this id (10 minutes)
 
 
-async def last_inbound_at(session: AsyncSession, openid: str) -> datetime | None:
-    """The customer's latest message to the Official Account (the intake stores them all)."""
-    stmt = select(func.max(InboundMessage.received_at)).where(
-        InboundMessage.channel == "wechat", InboundMessage.from_user == openid
-    )
-    return (await session.exec(stmt)).one_or_none()
-
-
 async def load_window(session: AsyncSession, openid: str) -> tuple[datetime | None, int]:
     """(the customer's last message, customer-service messages we sent since), in one query."""
     last = (
@@ -197,14 +189,6 @@ async def load_consents(session: AsyncSession, mp_openid: str, template_id: str)
         SubscribeConsent.openid == mp_openid, SubscribeConsent.template_id == template_id
     )
     return int((await session.exec(stmt)).one_or_none() or 0)
-
-
-async def load_reach(
-    session: AsyncSession, openid: str, mp_openid: str | None, template_id: str | None, now: datetime
-) -> Reach:
-    last, sent = await load_window(session, openid) if openid else (None, 0)
-    consents = await load_consents(session, mp_openid, template_id) if template_id and mp_openid else 0
-    return Reach(last, sent, consents)
 
 
 async def grant_consent(session: AsyncSession, openid: str, template_id: str, count: int = 1) -> None:
@@ -427,17 +411,17 @@ def robot_text(content: str, mentioned: Sequence[str] = ()) -> dict[str, Any]:
 
 
 def digest_text(alerts: Sequence[str]) -> str:
-    """One robot message for many alerts, cut to fit WeCom's size limit."""
-    head = f"【告警汇总】过去一分钟共 {len(alerts)} 条："
-    lines: list[str] = [head]
-    size = len(head)
+    """One robot message for many alerts, cut to fit WeCom's size limit (in bytes)."""
+    lines: list[str] = [f"【告警汇总】过去一分钟共 {len(alerts)} 条："]
+    size = len(lines[0].encode())
     for i, alert in enumerate(alerts, 1):
         line = f"{i}. {alert}"
-        if size + len(line) + 1 > DIGEST_MAX_CHARS:
-            lines.append(f"……另有 {len(alerts) - i + 1} 条，请在后台查看")
+        tail = f"……另有 {len(alerts) - i + 1} 条，请在后台查看"
+        if size + len(line.encode()) + len(tail.encode()) + 2 > DIGEST_MAX_BYTES:
+            lines.append(tail)
             break
         lines.append(line)
-        size += len(line) + 1
+        size += len(line.encode()) + 1
     return "\n".join(lines)
 
 
