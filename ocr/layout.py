@@ -359,9 +359,37 @@ def repair_label(text: str) -> str:
     return hits.pop() + (text[cut:] if cut > 0 else "")
 
 
+def merge_spaced_labels(boxes: list[TextBox]) -> list[TextBox]:
+    """Join a label spread over several boxes (收  货  人：) back into one box."""
+    out: list[TextBox] = []
+    i = 0
+    while i < len(boxes):
+        merged = None
+        for k in (4, 3, 2):
+            run = boxes[i:i + k]
+            if len(run) < k or any(len(_norm(b.text)) > 3 or re.search(r"\d", b.text) for b in run):
+                continue
+            text = "".join(_norm(b.text) for b in run)
+            head = repair_label(text.rstrip(":"))
+            if head in _LABEL_KEY:
+                quad = ((run[0].left, min(b.top for b in run)), (run[-1].right, min(b.top for b in run)),
+                        (run[-1].right, max(b.bottom for b in run)),
+                        (run[0].left, max(b.bottom for b in run)))
+                merged = TextBox(head + ("：" if text.endswith(":") else ""),
+                                 min(b.score for b in run), quad)
+                i += k
+                break
+        if merged is None:
+            merged = boxes[i]
+            i += 1
+        out.append(merged)
+    return out
+
+
 def _fields_in_row(row: Row, rows_below: list[Row]) -> list[Field]:
     """Every `label value` pair in one row (several per row on two-column forms)."""
     pieces: list[tuple[str, float]] = []      # characters of the row with their box's score
+    row = Row(merge_spaced_labels(row.boxes))
     for k, b in enumerate(row.boxes):
         if k:
             pieces.append((_SEP, 1.0))

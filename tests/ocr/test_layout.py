@@ -123,3 +123,10 @@ def test_habitual_misreadings_are_repaired_before_nlp():
     assert repair_text("0型圈组合盒 丁晴橡胶") == "O型圈组合盒 丁腈橡胶"
     assert repair_text("广州市番禹区") == "广州市番禺区"
     assert repair_text("订单10型号") == "订单10型号"          # a zero inside a number stays
+
+
+def test_a_label_spaced_out_over_several_boxes_is_one_label():
+    boxes = [box("收", 100, 100), box("货", 160, 100), box("人：", 220, 100), box("赵娟", 400, 100),
+             box("电", 100, 150), box("话：", 220, 150), box("13812345678", 400, 150)]
+    fields = {k: f.value for k, f in analyse(boxes).fields.items()}
+    assert fields == {"contact": "赵娟", "phone": "13812345678"}
