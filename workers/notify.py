@@ -276,9 +276,20 @@ def _agentid(ctx: JobContext) -> str:
     return ctx.settings.wecom_agentid
 
 
+TEXT_MAX_BYTES = 2048  # WeCom cuts a text message's content here
+
+
+def fit_bytes(text: str, limit: int = TEXT_MAX_BYTES) -> str:
+    """`text` cut on a character boundary to at most `limit` bytes of UTF-8, marked with …."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[: limit - 3].decode("utf-8", errors="ignore") + "…"
+
+
 def text_body(userid: str, agentid: str, text: str) -> dict[str, Any]:
     return {"touser": userid, "msgtype": "text", "agentid": int(agentid) if agentid.isdigit() else agentid,
-            "text": {"content": text}, "enable_duplicate_check": 1, "duplicate_check_interval": 1800}
+            "text": {"content": fit_bytes(text)}}
 
 
 @watched(KIND_REP)
@@ -300,7 +311,10 @@ async def notify_rep(ctx: JobContext, row: Outbox) -> None:
             payload = {**await order_payload(session, int(payload["order_id"]), kind),
                        **{k: v for k, v in payload.items() if k == "on_behalf_of"}}
             customer = await _customer(session, payload.get("customer_id"))
-            card = cards.order_card(card_data(payload, customer))
+            # The task_id follows the row: a redelivered card is the same card, which WeCom's
+            # duplicate check (cards.send_body) drops instead of showing it twice.
+            card = cards.order_card(card_data(payload, customer),
+                                    nonce=hashlib.sha1(row.dedup_key.encode()).hexdigest()[:8])
             body = cards.send_body(userid, _agentid(ctx), card)
             await router.push_to_member(session, push_api(ctx), body, row.dedup_key,
                                         channel=router.Channel.WECOM_CARD, order_id=payload.get("order_id"),

@@ -66,3 +66,12 @@ def test_update_body_carries_the_code_and_the_whole_card() -> None:
     body = cards.update_body(["zhangsan"], "1000002", "rc-1", cards.outcome_card(DATA, "rejected"))
     assert body["agentid"] == 1000002 and body["response_code"] == "rc-1"
     assert body["template_card"]["replace_text"] == "已拒绝"
+
+
+def test_long_texts_are_cut_on_a_character_boundary() -> None:
+    from workers.notify import fit_bytes, text_body
+
+    text = "订单" * 2000
+    cut = fit_bytes(text)
+    assert len(cut.encode()) <= 2048 and cut.endswith("…") and cut[:-1] == text[: len(cut) - 1]
+    assert text_body("zhangsan", "1000002", "短消息")["text"]["content"] == "短消息"
