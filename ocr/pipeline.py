@@ -43,6 +43,11 @@ _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
 # "5,000" read as "5.000": a whole count, unless the unit is a weight or a length.
 _DOTTED_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+(?=\D*$)")
 _MEASURED = re.compile(r"千克|公斤|kg|KG|吨|米|m\b")
+# A phone number with a stray dot or a letter for a digit: "159.37224711", "l39 O574 1234".
+_PHONE_NOISE = re.compile(r"(?<=[\dOolI|])[.·,，_]+(?=[\dOolI|])")   # keep spaces and hyphens
+_PHONE_LETTERS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"})
+# A list number the recogniser glued to the product ("1、" read as "11六角螺母…").
+_LIST_NUMBER = re.compile(r"^\s*\d{1,2}\s*[、.．)）,，]?\s*(?=[\u4e00-\u9fff])(?![个只件套片颗粒箱盒包袋])")
 # A date whose separators the fax ate: "2026 08 05", "2026_8_5".
 _BARE_DATE = re.compile(r"(?<!\d)(20\d{2})[\s._\-/~·,，]+(\d{1,2})[\s._\-/~·,，]+(\d{1,2})(?!\d)")
 _NAME = re.compile(r"^[\u4e00-\u9fff]{1,5}$")
@@ -160,6 +165,21 @@ def _plain_quantity(row: TableRow) -> str:
     return qty
 
 
+def clean_phone(value: str) -> str:
+    """Digits of a phone as written, the recogniser's stray dots and letter-digits undone."""
+    digits = _PHONE_NOISE.sub("", value)
+    return re.sub(r"[\dOolI|][\dOolI| -]{6,}", lambda m: m.group(0).translate(_PHONE_LETTERS),
+                  digits)
+
+
+def free_line(text: str) -> str:
+    """A line outside any table, ready for nlp: list number dropped, habits repaired."""
+    line = unglue(repair_text(text.replace("\u3000", " ")))
+    if re.search(r"\d", _LIST_NUMBER.sub("", line)):
+        line = _LIST_NUMBER.sub("", line)
+    return line
+
+
 def _row_score(row: TableRow) -> float:
     scores = [c.score for role, c in row.cells.items()
               if role in ("name", "spec", "material", "qty", "unit") and c.text]
@@ -205,6 +225,8 @@ def _field_text(layout: FormLayout, extra_remarks: list[str]) -> str:
         f = layout.fields.get(key)
         if f is not None and f.score >= REJECT_BELOW:
             value = repair_text(f.value) if key == "address" else f.value
+            if key in ("phone", "contact_phone"):
+                value = clean_phone(value)
             if key == "delivery":
                 value = _BARE_DATE.sub(lambda m: f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}", value)
             lines.append(f"{FIELD_LINE_LABEL[key]}：{value}")
@@ -217,8 +239,7 @@ def draft_from_layout(layout: FormLayout, *, today: dt.date, catalog: Catalog,
                       confirm_below: float = 0.85) -> OcrDraft:
     """Turn a laid-out page into a Draft through nlp, with per-field confidence."""
     row_remarks = [r.text("remark") for r in layout.table if r.text("remark")]
-    free_text = "\n".join(unglue(repair_text(r.text.replace("\u3000", " ")))
-                          for r in layout.free_rows)
+    free_text = "\n".join(free_line(r.text) for r in layout.free_rows)
     if layout.table:
         items = _items(layout, today, catalog)
     else:   # no table header found: read the free text the way a chat message is read

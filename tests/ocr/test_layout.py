@@ -130,3 +130,14 @@ def test_a_label_spaced_out_over_several_boxes_is_one_label():
              box("电", 100, 150), box("话：", 220, 150), box("13812345678", 400, 150)]
     fields = {k: f.value for k, f in analyse(boxes).fields.items()}
     assert fields == {"contact": "赵娟", "phone": "13812345678"}
+
+
+def test_phone_and_list_line_noise_is_cleaned():
+    from ocr.pipeline import clean_phone, free_line
+
+    assert clean_phone("159.37224711") == "15937224711"
+    assert clean_phone("l39 O574 1234") == "139 0574 1234"
+    assert clean_phone("0755-12345678") == "0755-12345678"
+    assert free_line("11六角螺母M6304不锈钢8000pcs") == "六角螺母M6 304不锈钢8000pcs"
+    assert free_line("2、平垫圈 M8 2000片") == "平垫圈 M8 2000片"
+    assert free_line("5箱平垫圈M8") == "5箱平垫圈M8"
