@@ -36,7 +36,7 @@ FIELD_ORDER = ("company", "contact", "contact_phone", "phone", "address", "deliv
 FIELD_LINE_LABEL = {"company": "客户", "contact": "联系人", "contact_phone": "联系人", "phone": "电话",
                     "address": "收货地址", "delivery": "交货日期", "remarks": "备注"}
 # Titles the recogniser sometimes gets one stroke wrong.
-_TITLE_FIXES = {"女上": "女士", "女土": "女士", "先牛": "先生", "经埋": "经理", "姆": "姐"}
+_TITLE_FIXES = {"女上": "女士", "女土": "女士", "先牛": "先生", "经埋": "经理", "姆": "姐", "始": "姐"}
 DRAFT_FIELD = {"company": "company", "contact": "contact", "phone": "phone", "address": "address",
                "delivery": "delivery_date"}
 _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
@@ -48,6 +48,7 @@ _PHONE_NOISE = re.compile(r"(?<=[\dOolI|])[.·,，_]+(?=[\dOolI|])")   # keep sp
 _PHONE_LETTERS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"})
 # A list number the recogniser glued to the product ("1、" read as "11六角螺母…").
 _LIST_NUMBER = re.compile(r"^\s*\d{1,2}\s*[、.．)）,，]?\s*(?=[\u4e00-\u9fff])(?![个只件套片颗粒箱盒包袋])")
+_PART_NUMBER_SPACED = re.compile(r"^(?!M\d|ST\d)[0-9A-Z]+(?:\s+[0-9A-Z]+)+$")
 # A date whose separators the fax ate: "2026 08 05", "2026_8_5".
 _BARE_DATE = re.compile(r"(?<!\d)(20\d{2})[\s._\-/~·,，]+(\d{1,2})[\s._\-/~·,，]+(\d{1,2})(?!\d)")
 _NAME = re.compile(r"^[\u4e00-\u9fff]{1,5}$")
@@ -109,7 +110,8 @@ def upright(engine: OcrEngine, image: np.ndarray,
     if len(boxes) < 4:
         return boxes, image, 0
     scores = statistics.median(b.score for b in boxes)
-    tall = sum(b.bottom - b.top > 1.5 * (b.right - b.left) for b in boxes) / len(boxes)
+    wordy = [b for b in boxes if len(b.text) >= 2] or boxes     # a lone "1" is always tall
+    tall = sum(b.bottom - b.top > 1.5 * (b.right - b.left) for b in wordy) / len(wordy)
     if tall > 0.6:
         turn = cv2.ROTATE_90_COUNTERCLOCKWISE if scores >= 0.8 else cv2.ROTATE_90_CLOCKWISE
         turned = cv2.rotate(image, turn)
@@ -143,6 +145,8 @@ def read_form(source: str | os.PathLike | bytes, *, settings: OcrSettings | None
 def row_line(row: TableRow) -> str:
     """One table row as the chat-style line nlp reads: product words, then quantity+unit."""
     name, spec, material = row.text("name"), row.text("spec"), row.text("material")
+    if _PART_NUMBER_SPACED.match(spec) and re.search(r"[A-Z]", spec):
+        spec = re.sub(r"\s+", "-", spec)          # 15400 RTA 003: the fax lost the hyphens
     parts = [name]
     if spec and spec.replace(" ", "") not in name.replace(" ", ""):
         parts.append(spec)
