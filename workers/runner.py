@@ -56,7 +56,7 @@ class WorkerConfig:
     backoff_base: float = 2.0
     backoff_max: float = 900.0
     gauge_interval: float = 15.0  # how often the pending/parked gauges are refreshed
-    heartbeat_path: str | None = None  # touched after every round (container health check)
+    heartbeat_path: str | None = None  # touched after every round that worked (health check)
 
     @classmethod
     def from_settings(cls, s: Settings) -> WorkerConfig:
