@@ -443,6 +443,12 @@ def _value_below(row: Row, m: re.Match, rows_below: list[Row]) -> TextBox | None
     return None
 
 
+def _receiver_over(new: Field, old: Field) -> bool:
+    """A named receiver (收货人, 收货人电话) outranks a general contact (extraction contract)."""
+    return new.key in ("contact", "phone") and new.label.startswith(("收货", "收件")) \
+        and not old.label.startswith(("收货", "收件"))
+
+
 # ---------------------------------------------------------------- the whole page
 
 
@@ -480,7 +486,7 @@ def analyse(boxes: list[TextBox]) -> FormLayout:
             if f.key == "remarks" and old:
                 layout.fields[f.key] = Field(f.key, old.label, f"{old.value}；{f.value}",
                                              min(old.score, f.score))
-            elif old is None or (f.explicit and not old.explicit):
+            elif old is None or (f.explicit and not old.explicit) or _receiver_over(f, old):
                 layout.fields[f.key] = f
         if not found:
             layout.free_rows.append(row)

@@ -141,3 +141,10 @@ def test_phone_and_list_line_noise_is_cleaned():
     assert free_line("11六角螺母M6304不锈钢8000pcs") == "六角螺母M6 304不锈钢8000pcs"
     assert free_line("2、平垫圈 M8 2000片") == "平垫圈 M8 2000片"
     assert free_line("5箱平垫圈M8") == "5箱平垫圈M8"
+
+
+def test_a_named_receiver_outranks_the_general_contact():
+    boxes = [box("联系人：王经理", 100, 100), box("电话：0519-86881234", 700, 100),
+             box("收货人：张工", 100, 150), box("收货人电话：13812345678", 700, 150)]
+    fields = {k: f.value for k, f in analyse(boxes).fields.items()}
+    assert fields["contact"] == "张工" and fields["phone"] == "13812345678"
