@@ -288,6 +288,5 @@ async def _build_from_app(app: web.Application) -> None:
         return
     from orderbot import appkeys
 
-    worker = app.get(appkeys.WORKER)
     app[HOOK] = LogisticsHook(app[appkeys.SESSIONMAKER], app[appkeys.SETTINGS].hook_secret,
-                              on_change=getattr(worker, "wake", None))
+                              on_change=app.get(appkeys.WAKE_OUTBOX))

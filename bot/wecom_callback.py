@@ -15,15 +15,15 @@ import logging
 from collections.abc import Callable
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.intake import Intake
-from bot.messages import InboundMsg, MessageError, parse, read_envelope
+from bot.messages import MessageError, parse, read_envelope
 from bot.wechat_callback import read_limited
 from bot.wechat_crypto import BadSignature, CallbackCrypto, CryptoError, Mode, WrongAppId
 from orderbot.settings import Settings
-from orders.models import InboundMessage, utcnow
-from orders.upsert import insert_for
-from workers import outbox as queue
+from orderbot.stores import KeyValueStore
 
 log = logging.getLogger(__name__)
 
@@ -43,54 +43,23 @@ def _refusal(exc: CryptoError | MessageError) -> web.Response:
     return _text("bad request", 400)
 
 
-class WeComIntake(Intake):
-    """The shared store-then-ack intake, queueing `wecom_inbound` work instead of the chat's."""
-
-    def __init__(self, *args: object, **kw: object) -> None:
-        kw.setdefault("channel", CHANNEL)
-        super().__init__(*args, **kw)  # type: ignore[arg-type]
-
-    async def _insert(self, msg: InboundMsg) -> int | None:
-        async with self.sessionmaker() as session, session.begin():
-            stmt = (
-                insert_for(session, InboundMessage)
-                .values(
-                    channel=self.channel,
-                    dedup_key=msg.dedup_key,
-                    from_user=msg.openid,
-                    msg_type=msg.msg_type,
-                    content=msg.content,
-                    raw=msg.raw,
-                    received_at=utcnow(),
-                    state="received",
-                )
-                .on_conflict_do_nothing(index_elements=["channel", "dedup_key"])
-                .returning(InboundMessage.id)
-            )
-            message_id = (await session.exec(stmt)).scalar_one_or_none()
-            if message_id is None:
-                return None
-            await queue.enqueue(
-                session, kind=INBOUND_KIND, target=msg.openid, payload={"message_id": message_id},
-                dedup_key=f"wecom_inbound:{message_id}",
-            )
-            return message_id
+def wecom_intake(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    store: KeyValueStore | None = None,
+    *,
+    wake: Callable[[], None] | None = None,
+) -> Intake:
+    """The shared store-then-ack intake (group commit, store + database dedup), storing
+    channel "wecom" and queueing `wecom_inbound` work instead of the customer chat's."""
+    return Intake(sessionmaker, store, channel=CHANNEL, kind=INBOUND_KIND, wake=wake)
 
 
 class WeComCallback:
     """The two handlers, holding the app's crypto (token, EncodingAESKey, CorpID)."""
 
-    def __init__(
-        self,
-        crypto: CallbackCrypto,
-        intake: Intake,
-        *,
-        on_stored: Callable[[], None] | None = None,
-        max_body: int = MAX_BODY,
-    ) -> None:
+    def __init__(self, crypto: CallbackCrypto, intake: Intake, *, max_body: int = MAX_BODY) -> None:
         self.crypto = crypto
-        self.intake = intake
-        self.on_stored = on_stored  # e.g. the embedded worker's wake()
+        self.intake = intake  # wakes the outbox worker itself after each commit
         self.max_body = max_body
 
     async def verify_url(self, request: web.Request) -> web.Response:
@@ -121,12 +90,10 @@ class WeComCallback:
             log.info("wecom callback refused: %s", exc)
             return _refusal(exc)
         try:
-            accepted = await self.intake.accept(msg)
+            await self.intake.accept(msg)
         except Exception:
             log.exception("wecom callback %s not stored; WeCom will retry", msg.dedup_key)
             return _text("try again", 503)
-        if not accepted.duplicate and self.on_stored is not None:
-            self.on_stored()
         return _text("")  # an empty answer: nothing to reply passively
 
 
@@ -164,11 +131,7 @@ async def _build_from_app(app: web.Application) -> None:
         return
     from orderbot import appkeys
 
-    settings = app[appkeys.SETTINGS]
-    store = app.get(appkeys.STORE)
-    worker = app.get(appkeys.WORKER)
     app[CALLBACK] = WeComCallback(
-        crypto_from_settings(settings),
-        WeComIntake(app[appkeys.SESSIONMAKER], store),
-        on_stored=getattr(worker, "wake", None),
+        crypto_from_settings(app[appkeys.SETTINGS]),
+        wecom_intake(app[appkeys.SESSIONMAKER], app.get(appkeys.STORE), wake=app.get(appkeys.WAKE_OUTBOX)),
     )

@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.logistics_hook import LogisticsHook
 from bot.logistics_hook import setup as setup_hook
-from bot.wecom_callback import WeComCallback, WeComIntake, crypto_from_settings
+from bot.wecom_callback import WeComCallback, crypto_from_settings, wecom_intake
 from bot.wecom_callback import setup as setup_wecom
 from orderbot.db import make_sessionmaker
 from orderbot.settings import Settings
@@ -211,7 +211,7 @@ async def make_world(
             config=WorkerConfig(max_attempts=4, backoff_base=1.0, backoff_max=30.0, lease_seconds=60.0),
         )
         app = web.Application()
-        setup_wecom(app, WeComCallback(crypto_from_settings(settings), WeComIntake(sm, store)))
+        setup_wecom(app, WeComCallback(crypto_from_settings(settings), wecom_intake(sm, store)))
         setup_hook(app, LogisticsHook(sm, HOOK_SECRET, clock=clock.epoch))
         app_client = await aiohttp_client(app)
         ids = await seed(sm)

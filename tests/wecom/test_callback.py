@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from bot.wechat_crypto import CallbackCrypto, Mode
-from bot.wecom_callback import WeComCallback, WeComIntake, setup
+from bot.wecom_callback import WeComCallback, setup, wecom_intake
 from bot.wecom_commands import card_event
 from orderbot.db import make_sessionmaker
 from orderbot.settings import Settings
@@ -34,7 +34,7 @@ def settings() -> Settings:
 async def client_for(aiohttp_client, engine: AsyncEngine, token: str, aes_key: str, corpid: str):
     app = web.Application()
     crypto = CallbackCrypto(token, aes_key, corpid, Mode.SAFE)
-    setup(app, WeComCallback(crypto, WeComIntake(make_sessionmaker(engine), MemoryStore())))
+    setup(app, WeComCallback(crypto, wecom_intake(make_sessionmaker(engine), MemoryStore())))
     return await aiohttp_client(app)
 
 
