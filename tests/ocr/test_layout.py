@@ -6,7 +6,8 @@ import math
 
 from ocr.engine import TextBox
 from ocr.layout import analyse, box_skew, group_rows, level
-from ocr.pipeline import row_line, unglue
+from ocr.lines import row_line
+from ocr.repair import unglue
 
 
 def box(text: str, x: float, y: float, score: float = 0.99, h: float = 30) -> TextBox:
@@ -133,7 +134,7 @@ def test_a_label_spaced_out_over_several_boxes_is_one_label():
 
 
 def test_phone_and_list_line_noise_is_cleaned():
-    from ocr.pipeline import clean_phone, free_line
+    from ocr.repair import clean_phone, free_line
 
     assert clean_phone("159.37224711") == "15937224711"
     assert clean_phone("l39 O574 1234") == "139 0574 1234"
