@@ -167,8 +167,9 @@ class CustomerPush:
     client_msg_id: str = ""  # WeChat drops a template message repeating this id (10 minutes)
 
 
-async def load_window(session: AsyncSession, openid: str) -> tuple[datetime | None, int]:
-    """(the customer's last message, customer-service messages we sent since), in one query."""
+async def load_window(session: AsyncSession, openid: str, dedup_key: str = "") -> tuple[datetime | None, int, str | None]:
+    """(the customer's last message, customer-service messages we sent since, and the channel
+    `dedup_key` was already delivered by, if it was), in one round trip."""
     last = (
         select(func.max(InboundMessage.received_at))
         .where(InboundMessage.channel == "wechat", InboundMessage.from_user == openid)
@@ -180,8 +181,9 @@ async def load_window(session: AsyncSession, openid: str) -> tuple[datetime | No
                PushDelivery.sent_at >= last)
         .scalar_subquery()
     )
-    row = (await session.exec(select(last, sent))).one()
-    return row[0], int(row[1] or 0)
+    done = select(PushDelivery.channel).where(PushDelivery.dedup_key == dedup_key).scalar_subquery()
+    row = (await session.exec(select(last, sent, done))).one()
+    return row[0], int(row[1] or 0), row[2]
 
 
 async def load_consents(session: AsyncSession, mp_openid: str, template_id: str) -> int:
@@ -269,15 +271,19 @@ async def push_to_customer(
     Idempotent per dedup_key: a second call after a recorded delivery sends nothing.
     """
     now = now or utcnow()
-    done = await already_delivered(session, dedup_key)
-    if done is not None:
-        return Channel(done.channel)
     closed: list[str] = []
     target = push.openid or push.mp_openid or ""
     if not push.client_msg_id:
         push = replace(push, client_msg_id=client_msg_id(dedup_key))
     if push.openid:
-        last, sent = await load_window(session, push.openid)
+        last, sent, done_by = await load_window(session, push.openid, dedup_key)
+    else:
+        last, sent = None, 0
+        done = await already_delivered(session, dedup_key)
+        done_by = done.channel if done is not None else None
+    if done_by is not None:
+        return Channel(done_by)
+    if push.openid:
         if Channel.CS in plan_customer(Reach(last, sent, 0), now, can_subscribe=False):
             answer = await _attempt(api, Channel.CS, push, closed)
             if answer is not None:
