@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,11 +42,12 @@ from bot.wecom_parse import (
     Release,
     Todo,
     parse_command,
+    parse_line_quantity,
 )
 from orders import actions
 from orders.actors import Actor
 from orders.errors import OrderError
-from orders.models import InboundMessage, Order, SalesRep, utcnow
+from orders.models import InboundMessage, Order, OrderLine, SalesRep, utcnow
 from orders.status import OrderStatus, TransitionError
 from workers import outbox as queue
 from workers.handlers import JobContext, handler
@@ -197,6 +199,8 @@ async def _edit(rep: Rep, order: Order, actor: Actor, cmd: Edit) -> str:
         if len(digits) < 7:
             return f"电话「{cmd.value}」不完整。"
         fields, shown = {"phone": digits}, digits
+    elif cmd.field == "quantity":
+        return await _edit_quantity(rep, order, actor, cmd)
     elif cmd.field == "address":
         fields, shown = _address_fields(cmd.value), cmd.value
     else:
@@ -207,6 +211,30 @@ async def _edit(rep: Rep, order: Order, actor: Actor, cmd: Edit) -> str:
         reason=f"业务员修改{label}", source_message_id=rep.message_id,
     )
     return f"订单 {cmd.number} 的{label}已改为 {shown}。"
+
+
+async def _edit_quantity(rep: Rep, order: Order, actor: Actor, cmd: Edit) -> str:
+    """改 SO… 数量 第N项 Q: the quantity of one line, in that line's own unit."""
+    assert order.id is not None
+    index, quantity = parse_line_quantity(cmd.value)
+    if quantity is None or quantity <= 0:
+        return f"没看懂数量「{cmd.value}」，请写成例如：改 {cmd.number} 数量 第1项 3000"
+    async with rep.sessionmaker() as s:
+        lines = list(await s.exec(select(OrderLine).where(OrderLine.order_id == order.id,
+                                                          OrderLine.line_type == "main").order_by(OrderLine.id)))
+    if index is None and len(lines) != 1:
+        return f"订单有 {len(lines)} 项，请指明第几项，例如：改 {cmd.number} 数量 第1项 3000"
+    n = index or 1
+    if not 1 <= n <= len(lines):
+        return f"订单只有 {len(lines)} 项。"
+    line = lines[n - 1]
+    assert line.id is not None
+    await actions.edit(
+        rep.sessionmaker, order.id, actor, actions.OrderEdit(quantities={line.id: quantity}),
+        reason="业务员修改数量", source_message_id=rep.message_id,
+    )
+    shown = f"{Decimal(str(quantity)).normalize():f}"
+    return f"订单 {cmd.number} 第{n}项（{line.name}）数量已改为 {shown}{line.unit}。"
 
 
 def _address_fields(text: str) -> dict[str, Any]:
@@ -277,7 +305,7 @@ async def run_button(rep: Rep, event: CardEvent) -> Outcome:
     update = {"order_id": order.id, "userid": rep.row.wecom_userid, "response_code": event.response_code,
               "task_id": event.task_id, "by": rep.row.name, "issued_at": event.create_time}
     if press.action == "edit":
-        return Outcome([f"修改订单请回复，例如：\n改 {order.number} 交期 3月9日\n改 {order.number} 地址 …\n改 {order.number} 电话 …"])
+        return Outcome([f"修改订单请回复，例如：\n改 {order.number} 交期 3月9日\n改 {order.number} 数量 第1项 3000\n改 {order.number} 地址 …\n改 {order.number} 电话 …"])
     if press.action == "reassign":
         return Outcome([f"转交请回复：转 {order.number} 业务员姓名"])
     actor = actor_for(rep.row, order)

@@ -3,6 +3,7 @@
     确认 SO20260302-0001            confirm
     拒绝 SO20260302-0001 缺货       reject, with the reason
     改 SO20260302-0001 交期 3月9日   change the delivery date (also 电话 / 地址 / 备注)
+    改 SO20260302-0001 数量 第2项 3000  change a line's quantity (第N项 may go for one line)
     转 SO20260302-0001 李四          hand the order to another rep
     放行 SO20260302-0001 老客户      a manager releases a held order
     待办                             my orders waiting for me
@@ -17,12 +18,13 @@ import re
 from dataclasses import dataclass
 
 from nlp.dates import find_dates, pick_date
+from nlp.numbers import parse_number
 
 ORDER_NO = r"(SO\d{8}-\d{4})"
 _SP = r"[\s:：,，]*"
 _CONFIRM = re.compile(rf"^(?:确认|确定|同意|接单){_SP}{ORDER_NO}\s*$", re.IGNORECASE)
 _REJECT = re.compile(rf"^(?:拒绝|拒单|驳回){_SP}{ORDER_NO}{_SP}(.*)$", re.IGNORECASE | re.DOTALL)
-_EDIT = re.compile(rf"^(?:改|修改|更改|变更){_SP}{ORDER_NO}{_SP}(交期|交货期|日期|送货日期|电话|手机|地址|备注){_SP}(.+)$",
+_EDIT = re.compile(rf"^(?:改|修改|更改|变更){_SP}{ORDER_NO}{_SP}(交期|交货期|日期|送货日期|电话|手机|地址|备注|数量){_SP}(.+)$",
                    re.IGNORECASE | re.DOTALL)
 _REASSIGN = re.compile(rf"^(?:转|转交|转给|移交){_SP}{ORDER_NO}{_SP}(?:给)?{_SP}(\S.*)$", re.IGNORECASE)
 _RELEASE = re.compile(rf"^(?:放行|解除挂起|解挂){_SP}{ORDER_NO}{_SP}(.*)$", re.IGNORECASE | re.DOTALL)
@@ -32,13 +34,14 @@ _CUSTOMER_PREFIX = re.compile(r"^(?:客户|代客下单|代下单|给)[:：\s]*(
 
 FIELD_NAMES = {"交期": "delivery_date", "交货期": "delivery_date", "日期": "delivery_date",
                "送货日期": "delivery_date", "电话": "phone", "手机": "phone", "地址": "address",
-               "备注": "remarks"}
+               "备注": "remarks", "数量": "quantity"}
 
 HELP_TEXT = (
     "可用指令：\n"
     "确认 SO…　确认订单\n"
     "拒绝 SO… 原因　拒绝订单\n"
     "改 SO… 交期 3月9日　修改交期（也可改 电话/地址/备注）\n"
+    "改 SO… 数量 第2项 3000　修改数量（只有一项时可省略「第N项」）\n"
     "转 SO… 姓名　转交给其他业务员\n"
     "放行 SO… 原因　经理放行挂起的订单\n"
     "待办　查看待我处理的订单\n"
@@ -63,6 +66,19 @@ class Edit:
     field: str  # delivery_date / phone / address / remarks
     value: str
     date: dt.date | None = None  # parsed, for delivery_date
+
+
+_LINE_QTY = re.compile(r"^(?:第\s*([0-9一二三四五六七八九十]+)\s*(?:项|行|个)?)?[\s:：,，]*(.+?)\s*$")
+
+
+def parse_line_quantity(value: str) -> tuple[int | None, float | None]:
+    """"第2项 3000" → (2, 3000.0); "三千" → (None, 3000.0); the unit, if any, is the line's own."""
+    m = _LINE_QTY.match(value.strip())
+    if not m:
+        return None, None
+    index = int(parse_number(m.group(1)) or 0) if m.group(1) else None
+    amount = re.sub(r"(?:个|只|件|套|箱|盒|包|千克|公斤|吨|米|pcs)$", "", m.group(2), flags=re.IGNORECASE).strip()
+    return index, parse_number(amount)
 
 
 @dataclass(frozen=True)

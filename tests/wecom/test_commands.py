@@ -214,3 +214,16 @@ async def test_a_button_pressed_on_a_card_older_than_72_hours_is_answered_by_tex
     assert world.sent("update_template_card") == []  # not even tried
     texts = [e["payload"]["text"]["content"] for e in world.sent("wecom_send", to=REP_ID) if e["msgtype"] == "text"]
     assert any("卡片已过期" in t for t in texts)
+
+
+async def test_change_a_quantity_reprices_the_order_and_tells_the_customer(world: World) -> None:
+    order_id, number = await pending_order(world)  # one line of 100
+    before = (await world.order(order_id)).total
+    [text] = await say(world, f"改 {number} 数量 三百")
+    assert "数量已改为 300个" in text
+    after = await world.order(order_id)
+    assert after.total == before * 3
+    told = [e["payload"]["text"]["content"] for e in world.sent("custom_send", to=CUSTOMER_OPENID)]
+    assert any("已修改" in t for t in told)
+    [bad] = await say(world, f"改 {number} 数量 第5项 10")
+    assert "只有 1 项" in bad

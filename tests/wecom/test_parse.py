@@ -38,3 +38,14 @@ def test_commands(text: str, expected: object) -> None:
 def test_anything_else_is_an_inquiry_with_the_customer_named_or_not() -> None:
     assert parse_command("客户：恒锐五金 M6*20外六角 5000个", TODAY) == Inquiry("M6*20外六角 5000个", "恒锐五金")
     assert parse_command("M8螺母两千个 13812345678", TODAY) == Inquiry("M8螺母两千个 13812345678")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("第2项 3000", (2, 3000.0)), ("三千", (None, 3000.0)), ("第一项 2000个", (1, 2000.0)),
+     ("第3行：1.5万", (3, 15000.0)), ("两千千克", (None, 2000.0)), ("很多", (None, None))],
+)
+def test_line_quantities(value: str, expected: tuple[int | None, float | None]) -> None:
+    from bot.wecom_parse import parse_line_quantity
+
+    assert parse_line_quantity(value) == expected
