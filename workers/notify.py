@@ -258,7 +258,10 @@ async def notify_customer(ctx: JobContext, row: Outbox) -> None:
         openid = (customer.openid or "") if customer else row.target
         mp_openid = customer.mp_openid if customer else None
         if not openid and not mp_openid:
-            raise PermanentError("customer has neither an Official Account nor a mini-program openid")
+            # A customer a rep entered by phone has no WeChat to push to: their rep is their
+            # channel. Nothing failed, so nothing is parked.
+            log.info("customer %s has no WeChat identity; %s not pushed", payload.get("customer_id"), row.dedup_key)
+            return
         text = customer_text(payload)
         push = router.CustomerPush(
             openid=openid, text=text, template_id=ctx.settings.template_order_status,

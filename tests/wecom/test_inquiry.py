@@ -65,9 +65,13 @@ async def test_an_inquiry_from_a_new_customer_creates_the_customer_for_this_rep(
     async with world.sm() as s:
         customer = (await s.exec(select(Customer).where(Customer.id != world.ids["customer"]))).one()
     assert customer.phones == ["13900001111"] and customer.rep_id == world.ids["rep"]
-    replies = await say(world, "取消")
-    assert any("不下了" in r for r in replies)
-    # after cancelling, plain chatter is help again, not a follow-up of the draft
+    replies = await say(world, "明天送苏州工业园区星湖街328号")
+    replies = await say(world, "确认")
+    assert any("已代客户下单" in r for r in replies), replies
+    # a customer with no WeChat is not a failed push: nothing parked, nobody alerted
+    assert await world.outbox(state="parked") == []
+    assert world.sent("custom_send") == [] and world.sent("template_send") == []
+    # with the draft placed, plain chatter is help again, not a follow-up of the draft
     [help_text] = await say(world, "你好")
     assert "可用指令" in help_text
 
@@ -112,3 +116,4 @@ async def test_naming_another_customer_starts_a_new_draft(catalog_world: World) 
     replies = await say(world, "客户：常州恒锐五金 M6*20外六角 304的 500个")
     assert replies[0] == "（上一张未完成的代客草稿已放弃）"
     assert replies[1].startswith("已匹配客户：常州恒锐五金有限公司")
+    assert any("不下了" in r for r in await say(world, "取消"))
