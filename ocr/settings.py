@@ -25,6 +25,8 @@ class OcrSettings(BaseSettings):
     min_text_score: float = Field(0.3, validation_alias=_env("ORDERBOT_OCR_MIN_TEXT_SCORE"),
                                   description="recognised text below this score is dropped; "
                                   "kept text still flags its field for confirmation")
+    det_long_side: int = Field(0, validation_alias=_env("ORDERBOT_OCR_DET_LONG_SIDE"),
+                               description="find text lines on a copy this long (px); 0 = full size")
     confirm_below: float = Field(0.85, validation_alias=_env("ORDERBOT_OCR_CONFIRM_BELOW"),
                                  description="fields read with less confidence are flagged")
     # paddleocr backend only: local model directories (nothing is downloaded)

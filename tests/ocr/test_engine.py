@@ -30,3 +30,20 @@ def test_the_engine_is_loaded_once_and_reused(ocr_engine):
 
 def test_a_blank_page_reads_as_nothing(ocr_engine):
     assert ocr_engine.read(np.full((400, 300), 255, np.uint8)) == []
+
+
+def test_detection_on_a_smaller_copy_still_reads_full_size_text(fonts):
+    from PIL import Image, ImageDraw, ImageFont
+
+    from ocr.engine import RapidOcrEngine
+
+    page = Image.new("L", (1240, 1754), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(fonts[0].path, 30, index=fonts[0].index)
+    lines = ["联系人：张工", "电话：13812345678", "外六角螺栓 M6×20 5000个"]
+    for k, text in enumerate(lines):
+        draw.text((120, 200 + 80 * k), text, font=font, fill=0)
+    boxes = RapidOcrEngine(det_long_side=900).read(np.asarray(page))
+    read = "".join(b.text for b in sorted(boxes, key=lambda b: b.cy)).replace(" ", "")
+    assert "13812345678" in read and "张工" in read and "5000" in read
+    assert max(b.bottom for b in boxes) > 300          # boxes are in full-page pixels
