@@ -33,6 +33,7 @@ COLUMN_WORDS: dict[str, tuple[str, ...]] = {
     "price": ("含税单价", "单价", "价格"),
     "amount": ("金额", "总价", "小计", "合计"),
     "remark": ("备注", "说明"),
+    "date": ("要求交货日期", "交货日期", "到货日期", "送货日期", "交货期", "交期", "需求日期"),
     "brand": ("品牌", "厂家"),
 }
 ITEM_ROLES = ("name", "spec", "material", "qty", "unit")

@@ -45,8 +45,9 @@ def row_score(row: TableRow) -> float:
 
 def cell_quantity(row: TableRow) -> float | None:
     """The number in the quantity column, if it starts with one."""
-    m = re.match(r"^\d+(?:\.\d+)?", plain_quantity(row.text("qty"), row.text("unit")))
-    if not m:
+    qty = plain_quantity(row.text("qty"), row.text("unit"))
+    m = re.match(r"^\d+(?:\.\d+)?", qty)
+    if not m or re.search(r"[千万百十半零一二两三四五六七八九]", qty):   # 5千, 1.5万: nlp's to read
         return None
     value = float(m.group(0))
     return int(value) if value.is_integer() else value

@@ -21,7 +21,7 @@ from typing import Any
 from nlp import Catalog, Draft, Item, extract_draft
 
 from .engine import OcrEngine, TextBox, get_engine
-from .layout import FormLayout, analyse
+from .layout import Field, FormLayout, analyse
 from .lines import cell_quantity, field_text, row_line, row_score
 from .loading import decode, read_bytes
 from .orientation import upright
@@ -108,6 +108,10 @@ def draft_from_layout(layout: FormLayout, *, today: dt.date, catalog: Catalog,
                       confirm_below: float = 0.85) -> OcrDraft:
     """Turn a laid-out page into a Draft through nlp, with per-field confidence."""
     row_remarks = [r.text("remark") for r in layout.table if r.text("remark")]
+    row_dates = [r.text("date") for r in layout.table if r.text("date")]
+    if row_dates and "delivery" not in layout.fields:    # a 交期 column instead of a field
+        best = min((c for r in layout.table if (c := r.cells.get("date"))), key=lambda c: c.score)
+        layout.fields["delivery"] = Field("delivery", "交期", row_dates[0], best.score)
     free_text = "\n".join(free_line(r.text) for r in layout.free_rows)
     if layout.table:
         items = _items(layout, today, catalog)

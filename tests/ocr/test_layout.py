@@ -149,3 +149,15 @@ def test_a_named_receiver_outranks_the_general_contact():
              box("收货人：张工", 100, 150), box("收货人电话：13812345678", 700, 150)]
     fields = {k: f.value for k, f in analyse(boxes).fields.items()}
     assert fields["contact"] == "张工" and fields["phone"] == "13812345678"
+
+
+def test_a_delivery_date_column_gives_the_delivery_date(catalog):
+    import datetime as dt
+
+    from ocr.pipeline import draft_from_layout
+
+    boxes = table([("品名", 100), ("数量", 600), ("交货日期", 800)],
+                  [["平垫圈M8 304", "5千", "2026-03-20"], ["六角螺母M8 304", "2000", "2026-03-20"]])
+    d = draft_from_layout(analyse(boxes), today=dt.date(2026, 3, 1), catalog=catalog)
+    assert d.delivery_date == "2026-03-20"
+    assert sorted(i.quantity for i in d.items) == [2000, 5000]      # 5千 read by nlp
