@@ -114,6 +114,7 @@ async def outbox_round(args: argparse.Namespace) -> tuple[float, int, dict[str, 
             started = time.perf_counter()
             delivered = await worker.drain()
             elapsed = time.perf_counter() - started
+            pushes = _pushes(state)  # what went out in the timed part (the digest comes after)
             off.s += 61  # the robot's minute passes: the digest goes out
             state.clock.advance(61)
             delivered += await worker.drain()
@@ -122,7 +123,6 @@ async def outbox_round(args: argparse.Namespace) -> tuple[float, int, dict[str, 
             counts = await queue.count_by_state(s)
             digest_rows = list(await s.exec(select(Outbox).where(Outbox.kind == "robot_digest")))
         checks = limits_held(state, counts, len(digest_rows))
-        pushes = sum(1 for e in state.sent if e["api"] in {"custom_send", "template_send", "wecom_send", "robot_send"})
         return elapsed, pushes, checks
     finally:
         await engine.dispose()
@@ -154,6 +154,10 @@ async def fresh_database(postgres: bool):
         await eng.dispose()
 
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", drop
+
+
+def _pushes(state: StandinState) -> int:
+    return sum(1 for e in state.sent if e["api"] in {"custom_send", "template_send", "wecom_send", "robot_send"})
 
 
 def limits_held(state: StandinState, counts: dict[str, int], digests: int) -> dict[str, object]:
