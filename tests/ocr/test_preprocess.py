@@ -24,7 +24,7 @@ def pages(fonts, catalog_csv):
     return out
 
 
-@pytest.mark.parametrize("angle", [-4.0, -2.5, 1.2, 3.0])
+@pytest.mark.parametrize("angle", [-5.0, -2.5, 1.2, 3.0, 5.0])
 def test_skew_is_measured_on_a_speckled_streaky_fax(pages, angle):
     for page in pages:
         fax = damage._binarise_with_speckles(page, random.Random(3), angle=angle)
