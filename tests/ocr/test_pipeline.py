@@ -145,3 +145,8 @@ def test_a_page_photographed_sideways_or_upside_down_is_turned(forms, drafts, ca
     d = draft_from_image(buf.getvalue(), today=dt.date.fromisoformat(forms[2].today),
                          catalog=catalog, engine=ocr_engine).to_dict()
     assert _items(d) == _items(drafts[2]) and d["phone"] == drafts[2]["phone"]
+
+
+def test_a_page_with_no_text_gives_an_empty_draft_asking_for_everything(catalog):
+    d = draft_from_layout(analyse([]), today=dt.date(2026, 3, 1), catalog=catalog).to_dict()
+    assert d["items"] == [] and d["missing"] == ["items", "phone", "address", "delivery_date"]
