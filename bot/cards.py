@@ -1,8 +1,8 @@
 """WeCom template_card payloads for a rep's order: pure builders, no I/O.
 
-A rep gets one `button_interaction` card per pending order (确认 / 修改 / 转交 / 拒绝). When
-the rep acts, the card is replaced by the same card with the outcome in `replace_text`
-(a grey button nobody can press again). WeCom hands us a `response_code` for each card,
+A rep gets one `button_interaction` card per pending order (确认 / 修改 / 转交 / 拒绝), a manager
+one per held order (放行 / 取消订单). When someone acts, the card is replaced by the same card
+with the outcome in `replace_text` (a grey button nobody can press again). WeCom hands us a `response_code` for each card,
 usable once and for 72 hours only: `ResponseCodeTicket` keeps that rule in plain values.
 """
 
@@ -24,7 +24,13 @@ BUTTONS: tuple[tuple[str, str, int], ...] = (
     ("reassign", "转交", 2),
     ("reject", "拒绝", 3),  # style 3: red
 )
+# A held order on its manager's card: release it (the manager's override) or cancel it.
+HOLD_BUTTONS: tuple[tuple[str, str, int], ...] = (
+    ("release", "放行", 1),
+    ("cancel", "取消订单", 3),
+)
 OUTCOME_TEXT: dict[str, str] = {
+    "released": "已放行",
     "confirmed": "已确认",
     "rejected": "已拒绝",
     "cancelled": "已取消",
@@ -32,6 +38,10 @@ OUTCOME_TEXT: dict[str, str] = {
     "on_hold": "已挂起",
     "edited": "已修改",
     "expired": "已失效",
+    "pending": "待确认",
+    "shipped": "已发货",
+    "delivered": "已签收",
+    "closed": "已完成",
 }
 
 # WeCom field limits (characters): long values are cut, never rejected by the API.
@@ -98,7 +108,7 @@ def button_key(action: str, number: str, version: int) -> str:
 
 def parse_button_key(key: str) -> ButtonPress | None:
     parts = (key or "").split("@")
-    if len(parts) < 2 or parts[0] not in {b[0] for b in BUTTONS}:
+    if len(parts) < 2 or parts[0] not in {b[0] for b in (*BUTTONS, *HOLD_BUTTONS)}:
         return None
     version = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
     return ButtonPress(parts[0], parts[1], version)
@@ -149,8 +159,23 @@ def order_card(data: OrderCardData, *, nonce: str | None = None) -> dict[str, An
     return card
 
 
-def outcome_card(data: OrderCardData, outcome: str, *, by: str | None = None, note: str | None = None) -> dict[str, Any]:
-    """The replacement card after the rep acted: same facts, buttons greyed with the outcome."""
+def hold_card(data: OrderCardData, reason: str, *, nonce: str | None = None) -> dict[str, Any]:
+    """The manager's card for a held order: why it is held, and 放行 / 取消订单."""
+    card = _card_body(data, f"订单挂起 {data.number}")
+    card["sub_title_text"] = _cut(f"挂起原因：{reason or '规则拦截'}", 112)
+    card["task_id"] = task_id(data.number, data.version, nonce)
+    card["button_list"] = [
+        {"text": text, "style": style, "key": button_key(action, data.number, data.version)}
+        for action, text, style in HOLD_BUTTONS
+    ]
+    return card
+
+
+def outcome_card(
+    data: OrderCardData, outcome: str, *, by: str | None = None, note: str | None = None,
+    buttons: tuple[tuple[str, str, int], ...] = BUTTONS,
+) -> dict[str, Any]:
+    """The replacement card after someone acted: same facts, buttons greyed with the outcome."""
     label = OUTCOME_TEXT.get(outcome, outcome)
     title = f"订单{label} {data.number}"
     card = _card_body(data, title)
@@ -159,7 +184,7 @@ def outcome_card(data: OrderCardData, outcome: str, *, by: str | None = None, no
         card["sub_title_text"] = _cut(f"{card['sub_title_text']}（{extra}）", 112)
     card["button_list"] = [
         {"text": text, "style": style, "key": button_key(action, data.number, data.version)}
-        for action, text, style in BUTTONS
+        for action, text, style in buttons
     ]
     card["replace_text"] = label
     return card

@@ -59,6 +59,8 @@ INBOUND_KIND = "wecom_inbound"
 REPLY_KIND = "notify_rep"
 CARD_UPDATE_KIND = "wecom_card_update"
 CARD_REJECT_REASON = "业务员在卡片上拒绝"
+CARD_RELEASE_REASON = "经理在卡片上放行"
+CARD_CANCEL_REASON = "经理在卡片上取消"
 NOT_A_REP = "你还不是订单助手的业务员账号，请联系管理员开通。"
 
 
@@ -294,8 +296,9 @@ async def todo_text(rep: Rep) -> str:
 
 
 async def run_button(rep: Rep, event: CardEvent) -> Outcome:
-    """A press on an order card. 确认 / 拒绝 act and replace the card with the outcome;
-    a press on a card whose order has moved on shows where it stands now."""
+    """A press on an order card: the rep's 确认 / 拒绝, or the manager's 放行 / 取消订单 on a held
+    order, act and replace the card with the outcome; a press on a card whose order has moved
+    on shows where it stands now."""
     press = cards.parse_button_key(event.event_key)
     if press is None:
         return Outcome([HELP_TEXT])
@@ -308,8 +311,21 @@ async def run_button(rep: Rep, event: CardEvent) -> Outcome:
         return Outcome([f"修改订单请回复，例如：\n改 {order.number} 交期 3月9日\n改 {order.number} 数量 第1项 3000\n改 {order.number} 地址 …\n改 {order.number} 电话 …"])
     if press.action == "reassign":
         return Outcome([f"转交请回复：转 {order.number} 业务员姓名"])
+    hold_card = press.action in {"release", "cancel"}
+    if hold_card:
+        update["card"] = "hold"
     actor = actor_for(rep.row, order)
+    if hold_card and rep.row.is_manager and rep.row.id is not None:
+        actor = Actor.manager(rep.row.id, rep.row.wecom_userid)  # the manager's override
     try:
+        if press.action == "release":
+            await actions.release(rep.sessionmaker, order.id, actor, CARD_RELEASE_REASON,
+                                  source_message_id=rep.message_id)
+            return Outcome([f"订单 {order.number} 已放行，回到待确认，已通知业务员。"], {**update, "outcome": "released"})
+        if press.action == "cancel":
+            await actions.cancel(rep.sessionmaker, order.id, actor, CARD_CANCEL_REASON,
+                                 source_message_id=rep.message_id)
+            return Outcome([f"订单 {order.number} 已取消，已通知客户。"], {**update, "outcome": "cancelled"})
         if press.action == "confirm":
             result = await actions.confirm(rep.sessionmaker, order.id, actor, source_message_id=rep.message_id)
             outcome = "confirmed" if result.order.status == OrderStatus.CONFIRMED.value else result.order.status
@@ -323,7 +339,8 @@ async def run_button(rep: Rep, event: CardEvent) -> Outcome:
     except (OrderError, TransitionError) as exc:
         current = await rep.order(press.number)
         status = current.status if current else order.status
-        if status != OrderStatus.PENDING.value:  # the card is stale: show where the order is now
+        expected = OrderStatus.ON_HOLD.value if hold_card else OrderStatus.PENDING.value
+        if status != expected:  # the card is stale: show where the order is now
             label = OrderStatus(status).label
             return Outcome([f"订单 {order.number} 当前状态：{label}。{refusal_text(exc)}"],
                            {**update, "outcome": _status_outcome(status)})
@@ -332,9 +349,7 @@ async def run_button(rep: Rep, event: CardEvent) -> Outcome:
 
 
 def _status_outcome(status: str) -> str:
-    return {"confirmed": "confirmed", "cancelled": "cancelled", "on_hold": "on_hold"}.get(
-        status, status
-    )
+    return {"pending": "released"}.get(status, status)
 
 
 # ---------------------------------------------------------------- the outbox handler

@@ -43,6 +43,7 @@ KIND_CUSTOMER, KIND_REP, KIND_MANAGER = "notify_customer", "notify_rep", "alert_
 KIND_CARD_UPDATE, KIND_DIGEST = "wecom_card_update", "robot_digest"
 ALERT_DEDUP_TTL = 3600.0  # the same alert topic reaches managers once an hour at most
 
+HOLD_EVENTS = {"held", "on_hold", "hold"}  # a manager gets a card to release or cancel the order
 # Events that (re)present a pending order to its rep as a card with buttons.
 CARD_EVENTS = {"order_card", "submitted", "pending", "routed", "reassigned", "released", "new_order", "edited"}
 
@@ -360,8 +361,9 @@ async def update_card(ctx: JobContext, row: Outbox) -> None:
         payload = await order_payload(session, int(p["order_id"]), "card_update")
         customer = await _customer(session, payload.get("customer_id"))
         data = card_data(payload, customer)
+        buttons = cards.HOLD_BUTTONS if p.get("card") == "hold" else cards.BUTTONS
         card = cards.outcome_card(data, str(p.get("outcome") or payload.get("status")), by=p.get("by"),
-                                  note=p.get("note"))
+                                  note=p.get("note"), buttons=buttons)
         body = cards.update_body([p["userid"]], _agentid(ctx), str(p["response_code"]), card)
         ticket = cards.ResponseCodeTicket(str(p["response_code"]), _issued_at(p.get("issued_at")))
         channel = router.Channel.CARD_UPDATE
@@ -413,6 +415,19 @@ async def alert_manager(ctx: JobContext, row: Outbox) -> None:
             else:
                 PUSH_SENT.labels(router.Channel.ROBOT.value).inc()
             return
+        if row.target and str(payload.get("event") or payload.get("type")) in HOLD_EVENTS and payload.get("order_id"):
+            order = await session.get(Order, int(payload["order_id"]))
+            if order is not None and order.status == OrderStatus.ON_HOLD.value:
+                # The manager's own card: 放行 / 取消订单 in one tap.
+                fresh = await order_payload(session, order.id or 0, "held")
+                card = cards.hold_card(card_data(fresh, await _customer(session, fresh.get("customer_id"))),
+                                       order.hold_reason or str(payload.get("reason") or ""),
+                                       nonce=hashlib.sha1(row.dedup_key.encode()).hexdigest()[:8])
+                await router.push_to_member(session, push_api(ctx), cards.send_body(row.target, _agentid(ctx), card),
+                                            row.dedup_key, channel=router.Channel.WECOM_CARD,
+                                            order_id=order.id, text=text)
+                PUSH_SENT.labels(router.Channel.WECOM_CARD.value).inc()
+                return
         userids = [row.target] if row.target else await _managers(session)
         if not userids:
             raise PermanentError("no manager to alert and no group robot configured")

@@ -75,3 +75,12 @@ def test_long_texts_are_cut_on_a_character_boundary() -> None:
     cut = fit_bytes(text)
     assert len(cut.encode()) <= 2048 and cut.endswith("…") and cut[:-1] == text[: len(cut) - 1]
     assert text_body("zhangsan", "1000002", "短消息")["text"]["content"] == "短消息"
+
+
+def test_the_managers_hold_card_releases_or_cancels() -> None:
+    card = cards.hold_card(DATA, "信用额度超限")
+    assert card["sub_title_text"] == "挂起原因：信用额度超限"
+    pressed = [cards.parse_button_key(b["key"]) for b in card["button_list"]]
+    assert [p.action for p in pressed if p] == ["release", "cancel"]
+    done = cards.outcome_card(DATA, "released", buttons=cards.HOLD_BUTTONS)
+    assert done["replace_text"] == "已放行" and [b["text"] for b in done["button_list"]] == ["放行", "取消订单"]

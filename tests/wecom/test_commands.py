@@ -142,23 +142,49 @@ async def test_an_expired_response_code_falls_back_to_a_text(world: World) -> No
     assert {r.state for r in await world.outbox(kind="wecom_card_update")} == {"done"}
 
 
-async def test_a_manager_sees_held_orders_of_their_reps(world: World) -> None:
+async def held_order(world: World) -> tuple[int, str]:
     await world.customer_wrote(hours_ago=1)
     order_id = await world.place_order(quantity=10_000_000)  # more than in stock: held
     await world.drain()
     order = await world.order(order_id)
     assert order.status == "on_hold"
-    alerts = [e["payload"]["text"]["content"] for e in world.sent("wecom_send", to=MANAGER_ID)]
-    assert len(alerts) == 1 and alerts[0].startswith(f"【订单挂起】{order.number}")
+    return order_id, order.number
+
+
+async def test_a_held_order_reaches_the_manager_as_a_card_and_release_frees_it(world: World) -> None:
+    order_id, number = await held_order(world)
+    [alert] = [e for e in world.sent("wecom_send", to=MANAGER_ID)]
+    card = alert["payload"]["template_card"]
+    assert card["main_title"]["title"] == f"订单挂起 {number}" and "库存" in card["sub_title_text"]
+    assert [b["text"] for b in card["button_list"]] == ["放行", "取消订单"]
+    await press(world, "放行", userid=MANAGER_ID)
+    assert (await world.order(order_id)).status == "pending"
+    [update] = world.sent("update_template_card")
+    assert update["payload"]["template_card"]["replace_text"] == "已放行"
+    rep_cards = [e for e in world.sent("wecom_send", to=REP_ID) if e["msgtype"] == "template_card"]
+    assert len(rep_cards) == 1 and number in rep_cards[0]["payload"]["template_card"]["sub_title_text"]
+
+
+async def test_the_manager_may_cancel_a_held_order_from_the_card(world: World) -> None:
+    order_id, number = await held_order(world)
+    await press(world, "取消订单", userid=MANAGER_ID)
+    assert (await world.order(order_id)).status == "cancelled"
+    assert world.sent("update_template_card")[0]["payload"]["template_card"]["replace_text"] == "已取消"
+    told = [e["payload"]["text"]["content"] for e in world.sent("custom_send", to=CUSTOMER_OPENID)]
+    assert any("已取消" in t for t in told)
+
+
+async def test_a_manager_sees_and_releases_held_orders_by_text(world: World) -> None:
+    order_id, number = await held_order(world)
     [text] = await say(world, "待办", userid=MANAGER_ID)
-    assert order.number in text and "异常挂起" in text
+    assert number in text and "异常挂起" in text
     # a rep may not release it; the manager may, and the rep gets the card then
-    [refused] = await say(world, f"放行 {order.number} 老客户")
+    [refused] = await say(world, f"放行 {number} 老客户")
     assert "操作未成功" in refused and (await world.order(order_id)).status == "on_hold"
-    [released] = await say(world, f"放行 {order.number} 老客户，先发货", userid=MANAGER_ID)
+    [released] = await say(world, f"放行 {number} 老客户，先发货", userid=MANAGER_ID)
     assert "已放行" in released and (await world.order(order_id)).status == "pending"
     cards = [e for e in world.sent("wecom_send", to=REP_ID) if e["msgtype"] == "template_card"]
-    assert len(cards) == 1 and order.number in cards[0]["payload"]["template_card"]["sub_title_text"]
+    assert len(cards) == 1 and number in cards[0]["payload"]["template_card"]["sub_title_text"]
 
 
 async def test_an_order_left_unconfirmed_reminds_the_rep_then_alerts_the_manager(world: World) -> None:
