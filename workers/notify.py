@@ -393,10 +393,10 @@ async def _managers(session: AsyncSession) -> list[str]:
 
 @watched(KIND_MANAGER)
 async def alert_manager(ctx: JobContext, row: Outbox) -> None:
-    """Holds, SLA breaches and parked pushes. A named manager (the row's target) gets an app
-    message; an alert for nobody in particular goes to the managers' group robot (20 a minute,
-    the rest together in one digest), or to every manager when there is no robot. The same
-    topic alerts once an hour."""
+    """Holds, SLA breaches and parked pushes. A named manager (the row's target) gets a card
+    for an order still on hold (放行 / 取消订单), else an app message; an alert for nobody in
+    particular goes to the managers' group robot (20 a minute, the rest together in one
+    digest), or to every manager when there is no robot. The same topic alerts once an hour."""
     payload = row.payload
     text = manager_text(payload)
     topic = str(payload.get("dedup") or _topic(payload, text, row.dedup_key))
