@@ -24,8 +24,10 @@ _GLUED_GRADE = re.compile(_GRADE_AFTER + r"(304|316|201|8\.8|10\.9|12\.9|4\.8)"
                           r"(?=级|不锈钢|\s|$|[\u4e00-\u9fff])")
 _GLUED_GRADE_QTY = re.compile(_GRADE_AFTER + r"(304|316|201)(\d+)"
                               r"(?=\s?(?:个|只|件|套|片|颗|粒|箱|盒|包|pcs|PCS))")
+_GLUED_STEEL_QTY = re.compile(r"(GCr15|65Mn)(\d+)(?=\s?(?:个|只|件|套|片|颗|粒|箱|盒|包|pcs|PCS))")
 _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
-_DOTTED_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+(?=\D*$)")       # 5,000 read as 5.000
+_DOTTED_GLUED_STEEL_QTY = re.compile(r"(GCr15|65Mn)(\d+)(?=\s?(?:个|只|件|套|片|颗|粒|箱|盒|包|pcs|PCS))")
+_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+(?=\D*$)")       # 5,000 read as 5.000
 _MEASURED = re.compile(r"千克|公斤|kg|KG|吨|米|m\b")
 _PHONE_NOISE = re.compile(r"(?<=[\dOolI|])[.·,，_]+(?=[\dOolI|])")   # keeps spaces and hyphens
 _PHONE_LETTERS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"})
@@ -45,6 +47,7 @@ def repair_text(text: str) -> str:
 def unglue(text: str) -> str:
     """Put back the space between a size and its grade (and a typed quantity after it)."""
     text = _GLUED_GRADE_QTY.sub(r"\1 \2 \3", text)
+    text = _GLUED_STEEL_QTY.sub(r"\1 \2", text)
     return _GLUED_GRADE.sub(r"\1 \2", text)
 
 

@@ -109,6 +109,7 @@ def test_glued_spec_and_grade_are_separated_again():
     assert unglue("深沟球轴承6304-2RS") == "深沟球轴承6304-2RS"
     assert unglue("2）法兰螺母M63041500个") == "2）法兰螺母M6 304 1500个"
     assert unglue("沉头自攻螺钉ST4.2x25304800个") == "沉头自攻螺钉ST4.2x25 304 800个"
+    assert unglue("深沟球轴承6204-2RS 轴承钢GCr15200只") == "深沟球轴承6204-2RS 轴承钢GCr15 200只"
 
 
 def test_labels_misread_by_one_character_are_still_labels():
