@@ -26,8 +26,7 @@ _GLUED_GRADE_QTY = re.compile(_GRADE_AFTER + r"(304|316|201)(\d+)"
                               r"(?=\s?(?:个|只|件|套|片|颗|粒|箱|盒|包|pcs|PCS))")
 _GLUED_STEEL_QTY = re.compile(r"(GCr15|65Mn)(\d+)(?=\s?(?:个|只|件|套|片|颗|粒|箱|盒|包|pcs|PCS))")
 _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
-_DOTTED_GLUED_STEEL_QTY = re.compile(r"(GCr15|65Mn)(\d+)(?=\s?(?:个|只|件|套|片|颗|粒|箱|盒|包|pcs|PCS))")
-_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+(?=\D*$)")       # 5,000 read as 5.000
+_DOTTED_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+(?=\D*$)")       # 5,000 read as 5.000
 _MEASURED = re.compile(r"千克|公斤|kg|KG|吨|米|m\b")
 _PHONE_NOISE = re.compile(r"(?<=[\dOolI|])[.·,，_]+(?=[\dOolI|])")   # keeps spaces and hyphens
 _PHONE_LETTERS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"})
