@@ -117,13 +117,19 @@ def setup(app: web.Application, callback: WeComCallback | None = None) -> None:
         app.on_startup.append(_build_from_app)
 
     async def verify_url(request: web.Request) -> web.Response:
-        return await request.app[CALLBACK].verify_url(request)
+        callback = request.app.get(CALLBACK)
+        return await callback.verify_url(request) if callback else _not_configured()
 
     async def receive(request: web.Request) -> web.Response:
-        return await request.app[CALLBACK].receive(request)
+        callback = request.app.get(CALLBACK)
+        return await callback.receive(request) if callback else _not_configured()
 
     app.router.add_get(PATH, verify_url)
     app.router.add_post(PATH, receive)
+
+
+def _not_configured() -> web.Response:
+    return web.Response(text="not configured", status=503)
 
 
 async def _build_from_app(app: web.Application) -> None:
@@ -131,6 +137,11 @@ async def _build_from_app(app: web.Application) -> None:
         return
     from orderbot import appkeys
 
+    settings = app[appkeys.SETTINGS]
+    if not (settings.wecom_token and settings.wecom_aes_key and settings.wecom_corpid):
+        # A shop may run the customer side first: the rest of the service still serves.
+        log.warning("WECOM_TOKEN / WECOM_AES_KEY / WECOM_CORPID not set: /wecom/callback answers 503")
+        return
     app[CALLBACK] = WeComCallback(
         crypto_from_settings(app[appkeys.SETTINGS]),
         wecom_intake(app[appkeys.SESSIONMAKER], app.get(appkeys.STORE), wake=app.get(appkeys.WAKE_OUTBOX)),

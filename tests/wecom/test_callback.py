@@ -102,3 +102,17 @@ async def test_forged_or_broken_posts_get_4xx_and_store_nothing(aiohttp_client, 
     assert (await client.post("/wecom/callback", data=b"<xml/>")).status == 403
     async with make_sessionmaker(engine)() as s:
         assert list(await s.exec(select(InboundMessage))) == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_service_without_wecom_settings_still_starts(aiohttp_client, engine: AsyncEngine, db_url: str) -> None:
+    # a shop that runs only the customer side: no WECOM_* at all
+    from orderbot.app import create_app
+
+    app = create_app(Settings(ORDERBOT_DATABASE_URL=db_url), engine=engine, store=MemoryStore(), start_worker=False)
+    client = await aiohttp_client(app)
+    assert (await client.get("/healthz")).status == 200
+    resp = await client.post("/wecom/callback", data=b"<xml/>")
+    assert resp.status == 503 and "not configured" in await resp.text()
+    async with make_sessionmaker(engine)() as s:
+        assert (await s.exec(select(InboundMessage))).all() == []
