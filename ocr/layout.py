@@ -294,11 +294,11 @@ def _assign(box: TextBox, columns: list[Column]) -> list[tuple[Column, float]]:
 
 def _is_field_row(row: Row) -> bool:
     """A labelled line (联系人：…, 订单编号：…) or a totals line ends the table."""
-    first = _norm(row.boxes[0].text)
+    first = repair_label(_norm(row.boxes[0].text))
     m = _LABEL_RE.match(first)
     if m and (len(first) > len(m.group(0)) or len(row.boxes) > 1):
         return True
-    return bool(_STOP_ROW.match(first))
+    return bool(_STOP_ROW.match(first) or _ANY_LABEL.match(first))    # 交货扫期：… is a label too
 
 
 def read_table(rows: list[Row], start: int, columns: list[Column]) -> tuple[list[TableRow], int]:

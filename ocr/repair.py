@@ -34,7 +34,8 @@ _LIST_NUMBER = re.compile(r"^\s*\d{1,2}\s*[、.．)）,，]?\s*(?=[\u4e00-\u9fff
 _PART_NUMBER_SPACED = re.compile(r"^(?!M\d|ST\d)[0-9A-Z]+(?:\s+[0-9A-Z]+)+$")
 _BARE_DATE = re.compile(r"(?<!\d)(20\d{2})[\s._\-/~·,，]+(\d{1,2})[\s._\-/~·,，]+(\d{1,2})(?!\d)")
 # Titles the recogniser gets one stroke wrong.
-_TITLE_FIXES = {"女上": "女士", "女土": "女士", "先牛": "先生", "经埋": "经理", "姆": "姐", "始": "姐"}
+_TITLE_FIXES = {"女上": "女士", "女土": "女士", "女十": "女士", "先牛": "先生", "经埋": "经理", "纶理": "经理",
+                "师博": "师傅", "帅傅": "师傅", "姆": "姐", "始": "姐"}
 
 
 def repair_text(text: str) -> str:

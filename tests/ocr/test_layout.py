@@ -162,3 +162,11 @@ def test_a_delivery_date_column_gives_the_delivery_date(catalog):
     d = draft_from_layout(analyse(boxes), today=dt.date(2026, 3, 1), catalog=catalog)
     assert d.delivery_date == "2026-03-20"
     assert sorted(i.quantity for i in d.items) == [2000, 5000]      # 5千 read by nlp
+
+
+def test_a_misread_label_line_still_ends_the_table():
+    boxes = table([("货品名称", 100), ("数量", 500), ("单位", 620)], [["刹车片别克英朗前轮陶瓷", "500", "套"]])
+    boxes += [box("交货扫期：2026/6/9", 100, 520), box("付款方式：月结", 100, 580)]
+    layout = analyse(boxes)
+    assert [row_line(r) for r in layout.table] == ["刹车片别克英朗前轮陶瓷 500套"]
+    assert layout.fields["delivery"].value == "2026/6/9"
