@@ -25,12 +25,17 @@ from bot import conversation, replies
 from bot.conversation import CreateOrder, Incoming, ListOrders, RunOcr, SessionState, ShowOrder
 from bot.intake import INBOUND_KIND
 from bot.messages import MessageError, parse
-from bot.wecom_commands import today_in_china
-from bot.wecom_inquiry import draft_fields, draft_lines
 from orderbot.routing_rules import RulesFile, rules_file_from_settings
 from orders import actions
 from orders.actors import Actor
 from orders.assignment import submit_routed
+from orders.drafts import (
+    CatalogSource,
+    catalog_source_for,
+    draft_fields,
+    draft_lines,
+    today_in_china,
+)
 from orders.errors import OrderError, OrderErrorCode
 from orders.models import (
     ChatSession,
@@ -142,19 +147,15 @@ class Chat:
     """Carries out conversation steps against the hub for one process."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], store: Any,
-                 rules: RulesFile, reader_source: Any) -> None:
-        self.sessionmaker, self.store, self.rules = sessionmaker, store, rules
-        self.reader_source = reader_source  # .reader(today) -> DraftReader
+                 rules: RulesFile, catalogs: CatalogSource) -> None:
+        self.sessionmaker, self.store, self.rules, self.catalogs = sessionmaker, store, rules, catalogs
 
     @classmethod
     def from_context(cls, ctx: JobContext) -> Chat:
         chat = ctx.extra.get("wechat_chat")
         if chat is None:
-            from bot.wecom_inquiry import InquiryFlow
-
-            flow = ctx.extra.get("wecom_inquiry") or InquiryFlow(ctx.sessionmaker)
             chat = ctx.extra["wechat_chat"] = cls(
-                ctx.sessionmaker, ctx.store, rules_file_from_settings(ctx.settings), flow
+                ctx.sessionmaker, ctx.store, rules_file_from_settings(ctx.settings), catalog_source_for(ctx)
             )
         return chat
 
@@ -187,7 +188,7 @@ class Chat:
                     job_id: int | None = None, now: dt.datetime | None = None,
                     fixed_reply: str | None = None) -> Turn | None:
         now = now or utcnow()
-        reader = await self.reader_source.reader(today_in_china(now))
+        reader = await self.catalogs.reader(today_in_china(now))
         async with self.sessionmaker() as s:
             customer = await customer_for_openid(s, openid)
             session_row = await _load_session(s, openid, now)

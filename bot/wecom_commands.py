@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import xmltodict
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -46,6 +45,7 @@ from bot.wecom_parse import (
 )
 from orders import actions
 from orders.actors import Actor
+from orders.drafts import today_in_china
 from orders.errors import OrderError
 from orders.models import InboundMessage, Order, OrderLine, SalesRep, utcnow
 from orders.status import OrderStatus, TransitionError
@@ -54,7 +54,6 @@ from workers.handlers import JobContext, handler
 
 log = logging.getLogger(__name__)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 INBOUND_KIND = "wecom_inbound"
 REPLY_KIND = "notify_rep"
 CARD_UPDATE_KIND = "wecom_card_update"
@@ -62,10 +61,6 @@ CARD_REJECT_REASON = "业务员在卡片上拒绝"
 CARD_RELEASE_REASON = "经理在卡片上放行"
 CARD_CANCEL_REASON = "经理在卡片上取消"
 NOT_A_REP = "你还不是订单助手的业务员账号，请联系管理员开通。"
-
-
-def today_in_china(now: dt.datetime | None = None) -> dt.date:
-    return (now or utcnow()).astimezone(SHANGHAI).date()
 
 
 @dataclass

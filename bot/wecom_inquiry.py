@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -25,62 +24,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import conversation
 from bot.wecom_commands import Outcome, Rep
 from bot.wecom_parse import Help, Inquiry
-from nlp import Catalog, Draft, apply_followup, extract_draft
+from nlp import Catalog
 from orders import actions
 from orders.actors import Actor
+from orders.drafts import CatalogSource, DraftReader, catalog_source_for, draft_fields, draft_lines
 from orders.errors import OrderError
-from orders.models import ChatSession, Customer, InboundMessage, Product, utcnow
+from orders.models import ChatSession, Customer, InboundMessage, utcnow
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "wecom"
 CATALOG_TTL = 300.0  # seconds a loaded catalog is reused
 ORDER_FIELDS = ("contact", "phone", "delivery_date", "rush", "remarks")
-
-
-class DraftReader:
-    """conversation.Reader over nlp/ with one catalog and one day."""
-
-    def __init__(self, catalog: Catalog, today: dt.date, prices: dict[str, Decimal]) -> None:
-        self.catalog, self.today, self.prices = catalog, today, prices
-
-    def extract(self, text: str) -> dict[str, Any]:
-        return extract_draft(text, self.today, self.catalog).to_dict()
-
-    def followup(self, draft: dict[str, Any], text: str) -> dict[str, Any]:
-        return apply_followup(Draft.from_dict(draft), text, self.today, self.catalog).to_dict()
-
-    def price(self, draft: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal]:
-        """List prices for the recap; the hub prices the order itself (tiers, promotions)."""
-        lines, total = [], Decimal(0)
-        for item in draft.get("items") or []:
-            unit_price = self.prices.get(item.get("sku") or "", Decimal(0))
-            amount = unit_price * Decimal(str(item.get("quantity") or 0))
-            total += amount
-            lines.append({**item, "unit_price": unit_price, "amount": amount})
-        return lines, total
-
-
-def draft_lines(draft: dict[str, Any]) -> list[actions.DraftLine]:
-    return [
-        actions.DraftLine(
-            sku=item.get("sku"), quantity=item.get("quantity") or 0, unit=item.get("unit"),
-            raw=item.get("raw"), name=item.get("name"),
-        )
-        for item in draft.get("items") or []
-    ]
-
-
-def draft_fields(draft: dict[str, Any]) -> dict[str, Any]:
-    fields = {k: draft.get(k) for k in ORDER_FIELDS if draft.get(k) not in (None, "")}
-    if isinstance(fields.get("delivery_date"), str):
-        fields["delivery_date"] = dt.date.fromisoformat(fields["delivery_date"])
-    address = draft.get("address") or {}
-    for key, target in (("province", "province"), ("city", "city"), ("district", "district"),
-                        ("detail", "address_detail")):
-        if address.get(key):
-            fields[target] = address[key]
-    return fields
 
 
 async def find_customer(
@@ -119,9 +74,7 @@ class InquiryFlow:
                  catalog: Catalog | None = None) -> None:
         self.sessionmaker = sessionmaker
         self.wecom = wecom  # bot.clients.WeComClient, for photos
-        self._catalog = catalog
-        self._prices: dict[str, Decimal] = {}
-        self._loaded_at = 0.0
+        self.catalogs = CatalogSource(sessionmaker, catalog)
 
     @classmethod
     def from_context(cls, ctx: Any) -> InquiryFlow:
@@ -130,22 +83,12 @@ class InquiryFlow:
             from bot.clients import make_clients
 
             clients = ctx.extra["clients"] = make_clients(ctx.settings, ctx.store, session=ctx.http)
-        return cls(ctx.sessionmaker, wecom=clients.wecom)
+        flow = cls(ctx.sessionmaker, wecom=clients.wecom)
+        flow.catalogs = catalog_source_for(ctx)
+        return flow
 
     async def reader(self, today: dt.date) -> DraftReader:
-        if self._catalog is None or time.monotonic() - self._loaded_at > CATALOG_TTL:
-            async with self.sessionmaker() as s:
-                products = list(await s.exec(select(Product).where(Product.active)))
-            rows = [
-                {"sku": p.sku, "name": p.name, "category": p.category, "spec": p.spec,
-                 "material": p.material, "unit": p.unit, "pack_unit": p.pack_unit or "",
-                 "pack_size": p.pack_size or "", "price": str(p.price), "aliases": "|".join(p.aliases or [])}
-                for p in products
-            ]
-            self._catalog = Catalog.from_rows(rows)
-            self._prices = {p.sku: Decimal(p.price) for p in products}
-            self._loaded_at = time.monotonic()
-        return DraftReader(self._catalog, today, self._prices)
+        return await self.catalogs.reader(today)
 
     # -- session ------------------------------------------------------------------------
 

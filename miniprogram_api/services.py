@@ -13,19 +13,17 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orderbot.routing_rules import RulesFile
 from orderbot.settings import Settings
 from orderbot.stores import KeyValueStore
-from orders.models import Product, utcnow
+from orders.drafts import CatalogSource
+from orders.models import utcnow
 
 SESSION_TTL = 7 * 24 * 3600  # seconds a login lasts
 _SESSION = "mp:session:"
@@ -71,28 +69,6 @@ class Sessions:
         await self.store.delete(self._key(token))
 
 
-class CatalogCache:
-    """nlp.Catalog built from the product table, rebuilt when the table changes."""
-
-    def __init__(self) -> None:
-        self._stamp: tuple[Any, ...] | None = None
-        self._catalog: Any = None
-
-    async def get(self, session: AsyncSession) -> Any:
-        from nlp.catalog import Catalog  # the matching index; imported on first use
-
-        stamp = tuple(
-            (await session.exec(select(func.count(), func.max(Product.updated_at)))).one()  # type: ignore[call-overload]
-        )
-        if self._catalog is None or stamp != self._stamp:
-            rows = (await session.exec(select(Product).where(Product.active))).all()
-            self._catalog = Catalog.from_rows([
-                {**p.model_dump(), "aliases": list(p.aliases), "price": str(p.price)} for p in rows
-            ])
-            self._stamp = stamp
-        return self._catalog
-
-
 @dataclass
 class MpServices:
     settings: Settings
@@ -101,7 +77,7 @@ class MpServices:
     http: aiohttp.ClientSession | None = None
     clock: Callable[[], datetime] = utcnow
     rules: RulesFile = field(default_factory=RulesFile)
-    catalog: CatalogCache = field(default_factory=CatalogCache)
+    catalog: CatalogSource = field(default_factory=CatalogSource)
     sessions: Sessions = field(init=False)
 
     def __post_init__(self) -> None:

@@ -12,8 +12,8 @@ import logging
 from typing import Any
 
 from bot.clients.errors import APIError
-from bot.wecom_commands import today_in_china
 from ocr.jobs import run_ocr_job_async
+from orders.drafts import catalog_source_for, today_in_china
 from orders.models import Customer, OcrJob, utcnow
 from workers.handlers import JobContext, PermanentError, TransientError, handler
 
@@ -44,12 +44,7 @@ async def _image_of(ctx: JobContext, job: OcrJob) -> bytes:
 
 
 async def _catalog(ctx: JobContext) -> Any:
-    flow = ctx.extra.get("wecom_inquiry")
-    if flow is None:
-        from bot.wecom_inquiry import InquiryFlow
-
-        flow = ctx.extra["wecom_inquiry"] = InquiryFlow(ctx.sessionmaker)
-    return (await flow.reader(today_in_china())).catalog
+    return await catalog_source_for(ctx).get()
 
 
 @handler(KIND)

@@ -1,0 +1,127 @@
+"""Between a Draft (nlp/, contracts/extraction.md) and the hub: the catalog index kept in step
+with the product table, the conversation's Reader, and draft → order lines and fields.
+
+Every channel that turns words into orders (WeChat chat, a rep's pasted inquiry, the
+mini-program's draft preview, OCR jobs) reads the catalog through one CatalogSource, so an
+`orderbot import-catalog` is seen by all of them on their next message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from nlp import Catalog, Draft, apply_followup, extract_draft
+from orders.actions import DraftLine
+from orders.models import Product, utcnow
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+ORDER_FIELDS = ("contact", "phone", "delivery_date", "rush", "remarks")
+
+
+def today_in_china(now: dt.datetime | None = None) -> dt.date:
+    """The day a message arrived on the customer's calendar (relative dates resolve to it)."""
+    return (now or utcnow()).astimezone(SHANGHAI).date()
+
+
+class CatalogSource:
+    """nlp.Catalog over the active products, rebuilt only when the product table changed
+    (row count or latest updated_at), so the index is built once per catalog version."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+                 catalog: Catalog | None = None) -> None:
+        self.sessionmaker = sessionmaker
+        self._fixed = catalog  # tests may pin a catalog
+        self._stamp: tuple[Any, ...] | None = None
+        self._catalog: Catalog | None = catalog
+        self.prices: dict[str, Decimal] = {}
+
+    async def get(self, session: AsyncSession | None = None) -> Catalog:
+        if self._fixed is not None:
+            return self._fixed
+        if session is None:
+            assert self.sessionmaker is not None, "CatalogSource needs a session or a sessionmaker"
+            async with self.sessionmaker() as own:
+                return await self._load(own)
+        return await self._load(session)
+
+    async def _load(self, session: AsyncSession) -> Catalog:
+        stamp = tuple((await session.exec(select(func.count(), func.max(Product.updated_at)))).one())  # type: ignore[call-overload]
+        if self._catalog is None or stamp != self._stamp:
+            products = (await session.exec(select(Product).where(Product.active))).all()
+            self._catalog = Catalog.from_rows([
+                {"sku": p.sku, "name": p.name, "category": p.category, "spec": p.spec,
+                 "material": p.material, "unit": p.unit, "pack_unit": p.pack_unit or "",
+                 "pack_size": p.pack_size or "", "price": str(p.price), "aliases": list(p.aliases or [])}
+                for p in products
+            ])
+            self.prices = {p.sku: Decimal(p.price) for p in products}
+            self._stamp = stamp
+        return self._catalog
+
+    async def reader(self, today: dt.date) -> DraftReader:
+        return DraftReader(await self.get(), today, self.prices)
+
+
+def catalog_source_for(ctx: Any) -> CatalogSource:
+    """The worker's one CatalogSource (kept in its JobContext.extra), shared by every handler."""
+    source = ctx.extra.get("catalog_source")
+    if source is None:
+        source = ctx.extra["catalog_source"] = CatalogSource(ctx.sessionmaker)
+    return source
+
+
+class DraftReader:
+    """conversation.Reader over nlp/ with one catalog and one day."""
+
+    def __init__(self, catalog: Catalog, today: dt.date, prices: dict[str, Decimal]) -> None:
+        self.catalog, self.today, self.prices = catalog, today, prices
+
+    def extract(self, text: str) -> dict[str, Any]:
+        return extract_draft(text, self.today, self.catalog).to_dict()
+
+    def followup(self, draft: dict[str, Any], text: str) -> dict[str, Any]:
+        return apply_followup(Draft.from_dict(draft), text, self.today, self.catalog).to_dict()
+
+    def price(self, draft: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal]:
+        """List prices for the recap; the hub prices the order itself (tiers, packs)."""
+        lines, total = [], Decimal(0)
+        for item in draft.get("items") or []:
+            unit_price = self.prices.get(item.get("sku") or "", Decimal(0))
+            product = self.catalog.by_sku.get(item.get("sku") or "")
+            quantity = Decimal(str(item.get("quantity") or 0))
+            if product is not None and item.get("unit") and item["unit"] != product.unit and product.pack_size:
+                quantity *= Decimal(str(product.pack_size))  # 3 盒 × 1000/盒, priced per piece
+            amount = unit_price * quantity
+            total += amount
+            lines.append({**item, "unit_price": unit_price, "amount": amount})
+        return lines, total
+
+
+def draft_lines(draft: dict[str, Any]) -> list[DraftLine]:
+    return [
+        DraftLine(
+            sku=item.get("sku"), quantity=item.get("quantity") or 0, unit=item.get("unit"),
+            raw=item.get("raw"), name=item.get("name"),
+        )
+        for item in draft.get("items") or []
+    ]
+
+
+def draft_fields(draft: dict[str, Any]) -> dict[str, Any]:
+    fields = {k: draft.get(k) for k in ORDER_FIELDS if draft.get(k) not in (None, "")}
+    if isinstance(fields.get("delivery_date"), str):
+        fields["delivery_date"] = dt.date.fromisoformat(fields["delivery_date"])
+    address = draft.get("address") or {}
+    for key, target in (("province", "province"), ("city", "city"), ("district", "district"),
+                        ("detail", "address_detail")):
+        if address.get(key):
+            fields[target] = address[key]
+    return fields
