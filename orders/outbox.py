@@ -7,6 +7,7 @@ twice, writes one row, so keys must be deterministic (see `dedup_key`).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,19 +31,29 @@ def dedup_key(order_id: int, version: int, kind: str, target: str = "") -> str:
 
 
 async def enqueue(
-    session: AsyncSession, kind: str, target: str, payload: dict[str, Any], dedup_key: str
+    session: AsyncSession,
+    kind: str,
+    target: str = "",
+    payload: dict[str, Any] | None = None,
+    dedup_key: str = "",
+    *,
+    not_before: datetime | None = None,
 ) -> bool:
-    """Add an outbox row in the caller's transaction; False if `dedup_key` was already there."""
+    """Add an outbox row in the caller's transaction; True when new, False when a row with
+    this dedup_key already exists (a retried request enqueues nothing twice). The one way
+    anything in orderbot asks for a side effect."""
+    if not dedup_key:
+        raise ValueError("an outbox row needs a dedup_key: a retry must carry the same one")
     stmt = (
         insert_for(session, Outbox)
         .values(
             kind=kind,
             target=target or "",
-            payload=payload,
+            payload=payload or {},
             dedup_key=dedup_key,
             state="pending",
             attempts=0,
-            next_attempt_at=utcnow(),
+            next_attempt_at=not_before or utcnow(),
             created_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=[Outbox.dedup_key])

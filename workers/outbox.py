@@ -1,4 +1,4 @@
-"""The outbox table as a work queue: enqueue in the caller's transaction, claim, finish.
+"""The outbox table as a work queue: claim, finish (rows are written by orders.outbox.enqueue).
 
 Claiming is safe with any number of workers on either backend:
 
@@ -24,12 +24,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orders.models import Outbox, utcnow
+from orders.outbox import enqueue  # noqa: F401  (the one writer; re-exported for workers)
 
 PENDING, DONE, PARKED = "pending", "done", "parked"
 MAX_ERROR_CHARS = 2000
@@ -46,34 +45,6 @@ def _claimable(now: datetime) -> Any:
         Outbox.next_attempt_at <= now,
         or_(Outbox.lease_until.is_(None), Outbox.lease_until <= now),
     )
-
-
-async def enqueue(
-    session: AsyncSession,
-    *,
-    kind: str,
-    dedup_key: str,
-    payload: dict[str, Any] | None = None,
-    target: str = "",
-    not_before: datetime | None = None,
-) -> bool:
-    """Add a side effect to the caller's transaction; True when new, False when a row with
-    this dedup_key already exists (a retried request enqueues nothing twice)."""
-    values = {
-        "kind": kind,
-        "target": target,
-        "payload": payload or {},
-        "dedup_key": dedup_key,
-        "state": PENDING,
-        "attempts": 0,
-        "next_attempt_at": not_before or utcnow(),
-        "created_at": utcnow(),
-    }
-    dialect = (await session.connection()).dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(Outbox).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
-    result = await session.exec(stmt)
-    return bool(result.rowcount)
 
 
 async def claim(
