@@ -314,6 +314,9 @@ def read_table(rows: list[Row], start: int, columns: list[Column]) -> tuple[list
         gap = row.cy - last_cy
         if _is_field_row(row) or (pitch and gap > 2.6 * pitch) or gap > 6 * header.height:
             break
+        width = columns[-1].right - columns[0].left
+        if len(row.boxes) == 1 and row.boxes[0].right - row.boxes[0].left > 0.55 * width:
+            break            # one line across the whole table: text after it, not a row
         tr = TableRow(unit_hint=next((c.unit_hint for c in columns if c.unit_hint), ""))
         for b in row.boxes:
             hits = _assign(b, columns)
@@ -352,12 +355,23 @@ def repair_label(text: str) -> str:
     """A label misread by one character (到货白期 → 到货日期), when it starts the box."""
     cut = min((i for i in (text.find(":"), text.find("：")) if i > 0), default=-1)
     head = text[:cut] if cut > 0 else text.strip()
-    if not 3 <= len(head) <= 6 or head in _LABEL_KEY or _LABEL_RE.match(head):
+    if _LABEL_RE.match(head):
         return text
-    hits = {lab for lab in _LABEL_KEY if _one_off(lab, head)}
-    if len(hits) != 1:
-        return text
-    return hits.pop() + (text[cut:] if cut > 0 else "")
+    if 3 <= len(head) <= 6:
+        lab = _one_label([lab for lab in _LABEL_KEY if _one_off(lab, head)])
+        if lab:
+            return lab + (text[cut:] if cut > 0 else "")
+    if cut < 0:      # 股货地址南京市…: a long label run into its value, no colon
+        lab = _one_label([lab for lab in _LABEL_KEY if len(lab) >= 4
+                          and _one_off(lab, text[:len(lab)])])
+        if lab:
+            return lab + text[len(lab):]
+    return text
+
+
+def _one_label(labels: list[str]) -> str | None:
+    """The label, if all candidates name the same field (收货地址/送货地址 → address)."""
+    return labels[0] if labels and len({_LABEL_KEY[lab] for lab in labels}) == 1 else None
 
 
 def merge_spaced_labels(boxes: list[TextBox]) -> list[TextBox]:

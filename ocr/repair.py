@@ -24,6 +24,7 @@ _GLUED_GRADE = re.compile(_GRADE_AFTER + r"(304|316|201|8\.8|10\.9|12\.9|4\.8)"
                           r"(?=级|不锈钢|\s|$|[\u4e00-\u9fff])")
 _GLUED_GRADE_QTY = re.compile(_GRADE_AFTER + r"(304|316|201)(\d+)"
                               r"(?=\s?(?:个|只|件|套|片|颗|粒|箱|盒|包|pcs|PCS))")
+_DOTTED_GRADE = re.compile(r"([×xX*]\d+)[.·,](304|316|201)(?=不锈钢|\s|$|[\u4e00-\u9fff])")
 _GLUED_STEEL_QTY = re.compile(r"(GCr15|65Mn)(\d+)(?=\s?(?:个|只|件|套|片|颗|粒|箱|盒|包|pcs|PCS))")
 _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
 _DOTTED_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+(?=\D*$)")       # 5,000 read as 5.000
@@ -46,6 +47,7 @@ def repair_text(text: str) -> str:
 
 def unglue(text: str) -> str:
     """Put back the space between a size and its grade (and a typed quantity after it)."""
+    text = _DOTTED_GRADE.sub(r"\1 \2", text)                 # ST5.5×25.304不锈钢: a speck
     text = _GLUED_GRADE_QTY.sub(r"\1 \2 \3", text)
     text = _GLUED_STEEL_QTY.sub(r"\1 \2", text)
     return _GLUED_GRADE.sub(r"\1 \2", text)
@@ -69,6 +71,9 @@ def part_number(spec: str) -> str:
 def clean_phone(value: str) -> str:
     """A phone as written, with the recogniser's stray dots and letter-digits undone."""
     digits = _PHONE_NOISE.sub("", value)
+    bare = re.sub(r"\D", "", digits.translate(_PHONE_LETTERS))
+    if len(bare) == 11 and bare.startswith("1"):          # a mobile: nothing but its digits
+        return bare
     return re.sub(r"[\dOolI|][\dOolI| -]{6,}", lambda m: m.group(0).translate(_PHONE_LETTERS),
                   digits)
 

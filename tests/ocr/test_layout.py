@@ -110,6 +110,7 @@ def test_glued_spec_and_grade_are_separated_again():
     assert unglue("2）法兰螺母M63041500个") == "2）法兰螺母M6 304 1500个"
     assert unglue("沉头自攻螺钉ST4.2x25304800个") == "沉头自攻螺钉ST4.2x25 304 800个"
     assert unglue("深沟球轴承6204-2RS 轴承钢GCr15200只") == "深沟球轴承6204-2RS 轴承钢GCr15 200只"
+    assert unglue("钻尾自攻螺钉ST5.5×25.304不锈钢") == "钻尾自攻螺钉ST5.5×25 304不锈钢"
 
 
 def test_labels_misread_by_one_character_are_still_labels():
@@ -138,7 +139,8 @@ def test_phone_and_list_line_noise_is_cleaned():
     from ocr.repair import clean_phone, free_line
 
     assert clean_phone("159.37224711") == "15937224711"
-    assert clean_phone("l39 O574 1234") == "139 0574 1234"
+    assert clean_phone("l39 O574 1234") == "13905741234"
+    assert clean_phone("174.2011--6374-") == "17420116374"
     assert clean_phone("0755-12345678") == "0755-12345678"
     assert free_line("11六角螺母M6304不锈钢8000pcs") == "六角螺母M6 304不锈钢8000pcs"
     assert free_line("2、平垫圈 M8 2000片") == "平垫圈 M8 2000片"
@@ -170,3 +172,12 @@ def test_a_misread_label_line_still_ends_the_table():
     layout = analyse(boxes)
     assert [row_line(r) for r in layout.table] == ["刹车片别克英朗前轮陶瓷 500套"]
     assert layout.fields["delivery"].value == "2026/6/9"
+
+
+def test_a_full_width_line_under_the_table_is_not_a_row_and_its_label_is_repaired():
+    boxes = table([("品名", 100), ("规格", 400), ("数量", 700), ("单位", 850)],
+                  [["深沟球轴承", "6205-2RS", "100", "只"]])
+    boxes += [box("股货地址南京市江宁区松江工业区创新路51号", 100, 480)]
+    layout = analyse(boxes)
+    assert len(layout.table) == 1
+    assert layout.fields["address"].value == "南京市江宁区松江工业区创新路51号"
