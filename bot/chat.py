@@ -199,7 +199,6 @@ class Chat:
             conversation.step(state, incoming, reader, profile) if incoming is not None
             else conversation.Step(state, [fixed_reply] if fixed_reply else [])
         )
-        _name_options(step.state, reader)
         texts = list(step.replies)
         number = None
         for intent in step.intents:
@@ -309,16 +308,6 @@ def _event_text(event: OrderEvent) -> str:
     stamp = event.at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%m-%d %H:%M")
     label = OrderStatus(event.to_status).label if event.to_status else event.type
     return f"{stamp} {label}" + (f"（{event.reason}）" if event.reason else "")
-
-
-def _name_options(state: SessionState, reader: Any) -> None:
-    """Options offered to the customer read as product names, not SKUs."""
-    by_sku = getattr(getattr(reader, "catalog", None), "by_sku", {})
-    if state.pending_choice:
-        for option in state.pending_choice["options"]:
-            product = by_sku.get(option.get("sku"))
-            if product is not None and option.get("name") in (None, option.get("sku")):
-                option["name"] = product.name
 
 
 async def _load_session(s: AsyncSession, openid: str, now: dt.datetime) -> ChatSession | None:

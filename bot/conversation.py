@@ -101,6 +101,10 @@ class Reader(Protocol):
 
     def price(self, draft: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal]: ...
 
+    def name_of(self, sku: str) -> str | None:
+        """The catalog name customers read for a SKU (None when unknown)."""
+        ...
+
 
 Profile = dict[str, Any]  # the customer's last contact / phone / address, or {}
 
@@ -187,7 +191,7 @@ def _evaluate(draft: dict[str, Any], reader: Reader, profile: Profile) -> Step:
     draft["missing"] = [f for f in REQUIRED_FIELDS if not draft.get(f)]
 
     for index, item in enumerate(draft.get("items") or []):
-        options = _options(item)
+        options = _options(item, reader)
         if item.get("sku") and len(options) > 1 and (item.get("confidence") or 0) < LOW_CONFIDENCE:
             choice = {"item": index, "options": options}
             text = replies.ask_choice(item.get("raw") or item.get("name") or "", options)
@@ -229,12 +233,13 @@ def _fill_from_profile(draft: dict[str, Any], profile: Profile) -> bool:
     return reused
 
 
-def _options(item: dict[str, Any]) -> list[dict[str, Any]]:
-    alts = item.get("alternatives") or []
+def _options(item: dict[str, Any], reader: Reader) -> list[dict[str, Any]]:
+    """The products an open item may mean, by the names customers read."""
     out: list[dict[str, Any]] = []
-    for alt in alts:
-        out.append(alt if isinstance(alt, dict) else {"sku": alt, "name": alt})
-    if out and item.get("sku") and all(o.get("sku") != item["sku"] for o in out):
+    for alt in item.get("alternatives") or []:
+        sku = alt.get("sku") if isinstance(alt, dict) else alt
+        out.append({"sku": sku, "name": reader.name_of(sku) or sku})
+    if out and item.get("sku") and all(o["sku"] != item["sku"] for o in out):
         out.insert(0, {"sku": item["sku"], "name": item.get("name") or item["sku"]})
     return out
 

@@ -90,6 +90,10 @@ class DraftReader:
     def followup(self, draft: dict[str, Any], text: str) -> dict[str, Any]:
         return apply_followup(Draft.from_dict(draft), text, self.today, self.catalog).to_dict()
 
+    def name_of(self, sku: str) -> str | None:
+        product = self.catalog.by_sku.get(sku)
+        return product.name if product is not None else None
+
     def price(self, draft: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal]:
         """List prices for the recap; the hub prices the order itself (tiers, packs)."""
         lines, total = [], Decimal(0)

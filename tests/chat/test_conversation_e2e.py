@@ -63,7 +63,8 @@ async def test_open_material_is_asked_and_answered_by_number(chat: Chat) -> None
     replies = await chat.say("o_wu", "M8螺母 2000个 明天要 无锡市锡山区东港镇兴港路6号 谢工 15061512345")
     assert len(replies) == 1 and "哪一种" in replies[0]
     options = [line for line in replies[0].splitlines() if line[:1].isdigit()]
-    assert len(options) >= 2 and any("304" in o for o in options)
+    # the options read as product names, not SKUs
+    assert len(options) >= 2 and all("六角螺母 M8" in o for o in options)
     pick = next(o for o in options if "304" in o).split(".")[0]
 
     replies = await chat.say("o_wu", pick)
