@@ -68,6 +68,8 @@ _CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff]) +(?=[\u4e00-\u9fff])")     # 地  �
 _UNIT_HINT = re.compile(r"[(（/]\s*(个|只|件|套|片|颗|粒|箱|盒|包|袋|千克|kg|吨|米|pcs|PCS)\s*[)）]?")
 _STOP_ROW = re.compile(r"^(合计|总计|共计|小计|大写|金额合计)")
 _TITLE = re.compile(r"^(订货|订购|采购|要货|购货|销售|订)单$")
+# 日 in 日期 misread as 11, 曰, 目, 白, 口 or 扫 (seen on faxes): only right before 期 + colon.
+_DAY_WORD = re.compile(r"(?<=[货单期求])(?:11|曰|目|白|口|扫)期(?=[:：])")
 _LEADING_INDEX = re.compile(r"^\s*\d{1,2}\s*[.、,，)）]?\s*(?=\D)")
 
 
@@ -353,6 +355,7 @@ def _one_off(a: str, b: str) -> bool:
 
 def repair_label(text: str) -> str:
     """A label misread by one character (到货白期 → 到货日期), when it starts the box."""
+    text = _DAY_WORD.sub("日期", text, count=1)
     cut = min((i for i in (text.find(":"), text.find("：")) if i > 0), default=-1)
     head = text[:cut] if cut > 0 else text.strip()
     if _LABEL_RE.match(head):
@@ -453,7 +456,9 @@ def _value_below(row: Row, m: re.Match, rows_below: list[Row]) -> TextBox | None
     if label_box is None:
         return None
     for b in nxt.boxes:
-        if abs(b.left - label_box.left) < 2 * row.height and not _LABEL_RE.match(_norm(b.text)):
+        text = repair_label(_norm(b.text))
+        if abs(b.left - label_box.left) < 2 * row.height and not _LABEL_RE.match(text) \
+                and not _ANY_LABEL.match(text):
             return b
     return None
 

@@ -33,7 +33,7 @@ _PHONE_NOISE = re.compile(r"(?<=[\dOolI|])[.·,，_]+(?=[\dOolI|])")   # keeps s
 _PHONE_LETTERS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"})
 _LIST_NUMBER = re.compile(r"^\s*\d{1,2}\s*[、.．)）,，]?\s*(?=[\u4e00-\u9fff])(?![个只件套片颗粒箱盒包袋])")
 _PART_NUMBER_SPACED = re.compile(r"^(?!M\d|ST\d)[0-9A-Z]+(?:\s+[0-9A-Z]+)+$")
-_BARE_DATE = re.compile(r"(?<!\d)(20\d{2})[\s._\-/~·,，]+(\d{1,2})[\s._\-/~·,，]+(\d{1,2})(?!\d)")
+_BARE_DATE = re.compile(r"(?<!\d)(20\d{2})[\s._\-/~·,，:：]+(\d{1,2})[\s._\-/~·,，:：]+(\d{1,2})(?!\d)")
 # Titles the recogniser gets one stroke wrong.
 _TITLE_FIXES = {"女上": "女士", "女土": "女士", "女十": "女士", "先牛": "先生", "经埋": "经理", "纶理": "经理",
                 "师博": "师傅", "帅傅": "师傅", "姆": "姐", "始": "姐"}

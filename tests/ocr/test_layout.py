@@ -114,10 +114,13 @@ def test_glued_spec_and_grade_are_separated_again():
 
 
 def test_labels_misread_by_one_character_are_still_labels():
-    boxes = [box("到货白期", 100, 100), box("2026-02-21", 260, 100),
+    boxes = [box("到货白期", 100, 100), box("2026-02-21", 260, 100), box("交货11期：3月9日", 100, 200),
              box("联糸电话：13812345678", 700, 100), box("备注", 100, 150)]
     fields = {k: f.value for k, f in analyse(boxes).fields.items()}
     assert fields == {"delivery": "2026-02-21", "phone": "13812345678"}
+    from ocr.repair import clean_date
+
+    assert clean_date("2026:01.27") == "2026-01-27"
 
 
 def test_habitual_misreadings_are_repaired_before_nlp():
