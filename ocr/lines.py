@@ -13,6 +13,8 @@ from .layout import FormLayout, TableRow
 from .repair import clean_date, clean_phone, part_number, plain_quantity, repair_text, unglue
 
 ITEM_CELLS = ("name", "spec", "material", "qty", "unit")
+# A column whose header could not be read, but whose cells name a material or grade.
+_MATERIAL_LIKE = re.compile(r"不锈钢|镀锌|碳钢|发黑|\d级|橡胶|陶瓷|金属|尼龙|铝|铜|滤纸|GCr|^(?:304|316|201)$")
 FIELD_ORDER = ("company", "contact", "contact_phone", "phone", "address", "delivery", "remarks")
 FIELD_LINE_LABEL = {"company": "客户", "contact": "联系人", "contact_phone": "联系人", "phone": "电话",
                     "address": "收货地址", "delivery": "交货日期", "remarks": "备注"}
@@ -21,6 +23,9 @@ FIELD_LINE_LABEL = {"company": "客户", "contact": "联系人", "contact_phone"
 def row_line(row: TableRow) -> str:
     """One table row as the chat-style line nlp reads: product words, then quantity+unit."""
     name, material = row.text("name"), row.text("material")
+    if not material:
+        material = next((c.text for role, c in row.cells.items()
+                         if role.startswith("other") and _MATERIAL_LIKE.search(c.text)), "")
     spec = part_number(row.text("spec"))
     parts = [name]
     if spec and spec.replace(" ", "") not in name.replace(" ", ""):

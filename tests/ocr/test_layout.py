@@ -184,3 +184,9 @@ def test_a_full_width_line_under_the_table_is_not_a_row_and_its_label_is_repaire
     layout = analyse(boxes)
     assert len(layout.table) == 1
     assert layout.fields["address"].value == "南京市江宁区松江工业区创新路51号"
+
+
+def test_an_unreadable_material_header_still_gives_the_material():
+    boxes = table([("品名", 100), ("规格", 300), ("朴贡", 500), ("数量", 700), ("单价", 850)],
+                  [["外六角螺栓", "M12*40", "304不锈钢", "2500", "0.95"]])
+    assert [row_line(r) for r in analyse(boxes).table] == ["外六角螺栓 M12*40 304不锈钢 2500"]
