@@ -64,6 +64,8 @@ _LABEL_RE = re.compile("|".join(re.escape(lab) for lab, _ in _ALL_LABELS))
 _SEP = "\u3000"                      # marks a gap between two boxes of one row
 # Any short "词：" after a gap is some label: unknown ones end the value before them.
 _ANY_LABEL = re.compile(r"(?:^|(?<=[\s\u3000,，;；|]))[\u4e00-\u9fff]{2,6}(?=[:：])")
+# What a label's colon or a cell border is read as, around a value.
+_EDGE_NOISE = _SEP + " :：;；,，|丨、.。'\"[]【】!！_-—"
 _CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff]) +(?=[\u4e00-\u9fff])")     # 地  址 → 地址
 _UNIT_HINT = re.compile(r"[(（/]\s*(个|只|件|套|片|颗|粒|箱|盒|包|袋|千克|kg|吨|米|pcs|PCS)\s*[)）]?")
 _STOP_ROW = re.compile(r"^(合计|总计|共计|小计|大写|金额合计)")
@@ -427,7 +429,7 @@ def _fields_in_row(row: Row, rows_below: list[Row]) -> list[Field]:
             continue
         end = marks[j + 1].start() if j + 1 < len(marks) else len(text)
         raw = text[m.end():end]
-        value = raw.strip(_SEP + " :：;；,，|")
+        value = raw.strip(_EDGE_NOISE)
         scores = [s for ch, s in pieces[m.end():end] if ch.strip(_SEP + " ")]
         if not value and rows_below:
             below = _value_below(row, m, rows_below)
@@ -436,7 +438,7 @@ def _fields_in_row(row: Row, rows_below: list[Row]) -> list[Field]:
         if not value or _TITLE.search(value):
             continue
         score = min(scores) if scores else 1.0
-        explicit = raw[:1] in (_SEP, ":", "：", " ")
+        explicit = raw[:1] in (_SEP, ":", "：", " ", "、", "|", "丨")
         out.append(Field(_LABEL_KEY[m.group(0)], m.group(0), value.replace(_SEP, " "), score,
                          explicit))
     return out

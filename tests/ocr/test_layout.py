@@ -115,9 +115,10 @@ def test_glued_spec_and_grade_are_separated_again():
 
 def test_labels_misread_by_one_character_are_still_labels():
     boxes = [box("到货白期", 100, 100), box("2026-02-21", 260, 100), box("交货11期：3月9日", 100, 200),
-             box("联糸电话：13812345678", 700, 100), box("备注", 100, 150)]
+             box("联糸电话：13812345678", 700, 100), box("备注", 100, 150),
+             box("联系人、", 100, 300), box("梁经理", 260, 300)]
     fields = {k: f.value for k, f in analyse(boxes).fields.items()}
-    assert fields == {"delivery": "2026-02-21", "phone": "13812345678"}
+    assert fields == {"delivery": "2026-02-21", "phone": "13812345678", "contact": "梁经理"}
     from ocr.repair import clean_date
 
     assert clean_date("2026:01.27") == "2026-01-27"
