@@ -29,6 +29,9 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
 FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "GIF", "WEBP")
 
 
+DECODE_LONG_SIDE = 2200   # photos are decoded no larger than about this (the OCR never needs more)
+
+
 def sniff(data: bytes) -> str | None:
     """The image format named by the file's first bytes, or None."""
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
@@ -70,6 +73,9 @@ def decode(data: bytes, max_pixels: int) -> np.ndarray:
             if w * h > max_pixels:
                 raise ImageRejected(RejectCode.too_many_pixels, f"{w}x{h} > {max_pixels} pixels")
             im.seek(0)
+            if im.format == "JPEG" and max(w, h) > 2 * DECODE_LONG_SIDE:
+                # A 12-megapixel phone photo: let libjpeg decode at 1/2, 1/4 or 1/8 scale.
+                im.draft("L", (w * DECODE_LONG_SIDE // max(w, h), h * DECODE_LONG_SIDE // max(w, h)))
             im.load()
     except ImageRejected:
         raise

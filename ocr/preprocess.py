@@ -170,6 +170,9 @@ def prepare(gray: np.ndarray, *, deskew: bool = True, min_skew: float = 0.2) -> 
         gray = remove_speckles(gray)
         denoised = True
     else:
+        if max(gray.shape[:2]) > 1.5 * MAX_LONG_SIDE:      # shrink a big photo before warping
+            f = MAX_LONG_SIDE / max(gray.shape[:2])
+            gray = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
         corners = find_sheet(gray)
         if corners is not None:
             gray = flatten_sheet(gray, corners)

@@ -113,3 +113,10 @@ def test_transparent_png_gets_a_white_background():
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     assert decode(buf.getvalue(), max_pixels=10**6).min() == 255
+
+
+def test_a_huge_phone_photo_is_decoded_at_a_reduced_scale():
+    data = _encoded("JPEG", size=(6000, 4500), quality=70)
+    page = decode(data, max_pixels=LIMITS["max_pixels"])
+    assert 2200 <= max(page.shape) <= 3000          # libjpeg scaled it down while decoding
+    assert page.shape[1] / page.shape[0] == pytest.approx(6000 / 4500, rel=0.01)
