@@ -41,6 +41,7 @@ class Chat:
     state: StandinState
     sm: async_sessionmaker[AsyncSession]
     worker: OutboxWorker
+    callback_url: str = ""
     msgid: int = 1000
 
     async def say(self, openid: str, text: str, *, msgid: int | None = None, times: int = 1) -> list[str]:
@@ -109,7 +110,7 @@ async def chat(engine: AsyncEngine, aiohttp_client: Callable[..., Any], aiohttp_
                          worker_id="chat-test")
         worker = OutboxWorker(sm, ctx, rng=lambda: 0.0,
                               config=WorkerConfig(max_attempts=3, backoff_base=0.0, backoff_max=0.0))
-        yield Chat(standin, state, sm, worker)
+        yield Chat(standin, state, sm, worker, callback_url=str(server.make_url("/wechat/callback")))
         clients = ctx.extra.get("clients")
         if clients is not None:
             await clients.close()
