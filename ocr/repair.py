@@ -16,6 +16,7 @@ _FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"丁晴"), "丁腈"),
     (re.compile(r"番禹"), "番禺"),
     (re.compile(r"(?<=\d)[xX](?=\d)"), "×"),
+    (re.compile(r"(?<=\d)\s+(?=[×*]\d)|(?<=\d[×*])\s+(?=\d)"), ""),     # M8 ×30 → M8×30
 )
 # "M6×20304不锈钢" → "M6×20 304不锈钢": a known grade ends the digit run (lazy length,
 # so M10×100304 → M10×100 304); in a typed list the quantity may follow as well.
