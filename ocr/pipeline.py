@@ -132,8 +132,9 @@ def draft_from_layout(layout: FormLayout, *, today: dt.date, catalog: Catalog,
     )
     fields = layout.fields
     contact = fields.get("contact")
-    if contact and _NAME.match(contact.value.replace(" ", "")):
-        draft.contact = contact.value.replace(" ", "")       # the name as written, with title
+    written = fix_title(contact.value.replace(" ", "")) if contact else ""
+    if _NAME.match(written):
+        draft.contact = written                              # the name as written, with title
     if draft.contact:
         draft.contact = fix_title(draft.contact)
     company = fields.get("company")

@@ -85,6 +85,8 @@ def clean_date(value: str) -> str:
 
 
 def fix_title(name: str) -> str:
+    """张T. → 张工, 王女上 → 王女士: a title the recogniser got one stroke wrong."""
+    name = re.sub(r"(?<=[\u4e00-\u9fff])T[.。,]?$", "工", name)
     for wrong, right in _TITLE_FIXES.items():
         if name.endswith(wrong):
             return name[: -len(wrong)] + right

@@ -130,6 +130,9 @@ def test_habitual_misreadings_are_repaired_before_nlp():
     assert repair_text("0型圈组合盒 丁晴橡胶") == "O型圈组合盒 丁腈橡胶"
     assert repair_text("广州市番禹区") == "广州市番禺区"
     assert repair_text("外六角螺栓 M8 ×30 8.8级") == "外六角螺栓 M8×30 8.8级"
+    from ocr.repair import fix_title
+
+    assert [fix_title(n) for n in ("龙T.", "魏女上", "张伟")] == ["龙工", "魏女士", "张伟"]
     assert repair_text("订单10型号") == "订单10型号"          # a zero inside a number stays
 
 
