@@ -15,7 +15,7 @@ import datetime as dt
 import os
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nlp import Catalog, Draft, Item, extract_draft
@@ -108,10 +108,11 @@ def draft_from_layout(layout: FormLayout, *, today: dt.date, catalog: Catalog,
                       confirm_below: float = 0.85) -> OcrDraft:
     """Turn a laid-out page into a Draft through nlp, with per-field confidence."""
     row_remarks = [r.text("remark") for r in layout.table if r.text("remark")]
-    row_dates = [r.text("date") for r in layout.table if r.text("date")]
+    row_dates = [c for r in layout.table if (c := r.cells.get("date")) and c.text]
     if row_dates and "delivery" not in layout.fields:    # a 交期 column instead of a field
-        best = min((c for r in layout.table if (c := r.cells.get("date"))), key=lambda c: c.score)
-        layout.fields["delivery"] = Field("delivery", "交期", row_dates[0], best.score)
+        worst = min(c.score for c in row_dates)
+        layout = replace(layout, fields={**layout.fields,
+                                         "delivery": Field("delivery", "交期", row_dates[0].text, worst)})
     free_text = "\n".join(free_line(r.text) for r in layout.free_rows)
     if layout.table:
         items = _items(layout, today, catalog)
