@@ -206,6 +206,8 @@ def _evaluate(draft: dict[str, Any], reader: Reader, profile: Profile) -> Step:
 
     lines, total = reader.price(draft)
     text = replies.summary(lines, total, draft, reused_from_last=reused)
+    if draft.get("to_confirm"):
+        text += "\n" + replies.check_ocr(draft["to_confirm"])
     unknown = [
         (i, it.get("raw") or "") for i, it in enumerate(draft["items"], 1) if not it.get("sku")
     ]

@@ -109,6 +109,24 @@ def summary(
     return "\n".join(out)
 
 
+FIELD_NAMES = {"phone": "电话", "address": "地址", "delivery_date": "交期", "contact": "收货人",
+               "company": "单位", "remarks": "备注"}
+
+
+def check_ocr(to_confirm: Sequence[Mapping[str, Any]]) -> str:
+    """After a photo: the fields the recogniser was unsure of, for the customer to look at."""
+    names: list[str] = []
+    for entry in to_confirm:
+        field = str(entry.get("field") or "")
+        if field.startswith("items["):
+            name = f"第{int(field[6:-1]) + 1}项产品"
+        else:
+            name = FIELD_NAMES.get(field, field)
+        if name and name not in names:
+            names.append(name)
+    return f"（以上从图片识别，请重点核对：{'、'.join(names)}）" if names else ""
+
+
 def order_created(number: str, total: Decimal, status_label: str) -> str:
     return (
         f"下单成功！订单号 {number}，合计 {money(total)}，当前状态：{status_label}。"

@@ -83,3 +83,12 @@ def test_not_understood_follow_up_says_so_and_keeps_the_draft(reader: DraftReade
     out = say(partial.state, "嗯嗯嗯好滴呀", reader)
     assert out.state.draft["items"] == partial.state.draft["items"]
     assert out.replies[0].startswith("没太看懂")
+
+
+def test_a_photo_draft_names_the_fields_to_check(reader: DraftReader) -> None:
+    draft = reader.extract(COMPLETE)
+    draft["to_confirm"] = [{"field": "phone", "value": "13812345678", "confidence": 0.41},
+                           {"field": "items[1]", "value": "M6螺母304 5000个", "confidence": 0.5}]
+    out = step(SessionState(), Incoming("ocr_result", draft=draft), reader)
+    assert out.state.stage == "confirming"
+    assert "请重点核对：电话、第2项产品" in out.replies[0]
