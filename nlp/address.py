@@ -36,6 +36,9 @@ _INNER_NAME = re.compile(
     r"|今天|明天|后天|大后天|下下?周|这周|本周|月底|急|要|送到|送货|[Mm]\d|\d+(?:\.\d+)?[*xX×]).*$"
 )
 
+# A contact marker glued to any address word (汽配城电话…, 仓库收货人…) ends the address.
+_INNER_MARKER = re.compile(r"电话|手机|座机|联系人|联系电话|收货人|收件人")
+
 
 @dataclass
 class _Mention:
@@ -135,7 +138,7 @@ def _detail(text: str, start: int) -> tuple[str, int]:
         nxt = chunks[idx + 1][2] if idx + 1 < len(chunks) else ""
         if re.fullmatch(r"[\u4e00-\u9fff]{2,3}", chunk) and (_PHONEISH.match(nxt) or re.match(r"^1\d{10}", nxt)):
             break  # a bare name right before a phone number
-        m = _INNER_NAME.search(chunk)
+        m = _INNER_MARKER.search(chunk, 1) or _INNER_NAME.search(chunk)
         if m:
             kept.append(chunk[: m.start()])
             end = cs + m.start()

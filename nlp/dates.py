@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from lunardate import LunarDate
+
 from .numbers import parse_number
 
 _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
@@ -21,7 +23,11 @@ _DELIVERY_BEFORE = re.compile(
     r"(?:送达|送货|交货|到货|发货|交期|期望|要求|时间|日期|于|在|最迟|最晚|截止|before|前)[：:\s]*$"
 )
 _PAST_AFTER = re.compile(r"^\s*(?:发的|到的|收到|已|下的单|的货|的单|那批|那次|号码|订单)")
-_HOLIDAYS = {"元旦": (1, 1), "五一": (5, 1), "劳动节": (5, 1), "国庆": (10, 1), "国庆节": (10, 1), "十一": (10, 1)}
+_HOLIDAYS = {"元旦": (1, 1), "五一": (5, 1), "劳动节": (5, 1), "国庆": (10, 1), "十一": (10, 1)}
+# Festivals on the lunar calendar: (lunar month, lunar day).
+_LUNAR_HOLIDAYS = {"春节": (1, 1), "元宵": (1, 15), "端午": (5, 5), "七夕": (7, 7), "中秋": (8, 15), "重阳": (9, 9)}
+# 明天见, 明天再说: a day named in talk, not a delivery.
+_TALK_AFTER = re.compile(r"^\s*(?:见|聊|再说|再聊|再联系|联系你|回复|答复|告诉你|给你回|回你|上班|放假|休息)")
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,16 @@ def _month_day(today: dt.date, m: int, d: int) -> dt.date | None:
     if day and day < today and (today - day).days > 31:
         day = _safe(today.year + 1, m, d)
     return day
+
+
+def _holiday(name: str, year: int) -> dt.date | None:
+    """The day a festival falls on in `year` (lunar festivals through lunardate)."""
+    if name in _HOLIDAYS:
+        return _safe(year, *_HOLIDAYS[name])
+    try:
+        return LunarDate(year, *_LUNAR_HOLIDAYS[name]).to_solar_date()
+    except ValueError:
+        return None
 
 
 def _candidates(text: str, today: dt.date):
@@ -126,11 +142,12 @@ def _candidates(text: str, today: dt.date):
     for m in re.finditer(r"(?:下个?月|下月)(?:初)", text):
         base = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
         yield base, m, True
-    for m in re.finditer(r"(元旦|五一|劳动节|国庆节?|十一)(?=\s*(?:前|之前|以前|节前|放假前|假前|左右|到|送|发|要|之后|后))", text):
-        mo, d = _HOLIDAYS[m.group(1)]
-        day = _safe(today.year, mo, d)
+    for m in re.finditer(
+        r"(元旦|五一|劳动节|国庆|十一|春节|元宵|端午|七夕|中秋|重阳)节?(?=\s*(?:前|之前|以前|节前|放假前|假前|左右|到|送|发|要|之后|后))", text
+    ):
+        day = _holiday(m.group(1), today.year)
         if day and day < today:
-            day = _safe(today.year + 1, mo, d)
+            day = _holiday(m.group(1), today.year + 1)
         if day:
             yield day, m, True
     for m in re.finditer(rf"({_N})\s*(?:天|日)(?:内|之内|以内|后)", text):
@@ -147,7 +164,7 @@ def find_dates(text: str, today: dt.date) -> list[DateHit]:
         if day < today:
             continue
         after = text[m.end() : m.end() + 6]
-        if _PAST_AFTER.match(after):
+        if _PAST_AFTER.match(after) or _TALK_AFTER.match(after):
             continue
         today_word = re.match(r"今天|当天", m.group(0))
         asks = re.match(r"[^，,。\n]{0,5}(?:吗|么|不|没|？|\?)", after)  # 今天发货吗 asks

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 from .address import TITLE
+from .phone import role_before
 
 _SURNAME_TITLE = rf"[\u4e00-\u9fff]{{1,2}}{TITLE}"
 _OLD_YOUNG = r"[老小阿][\u4e00-\u9fff](?![\u4e00-\u9fff]{2})"
 _RECEIVER = re.compile(
-    r"(?:收货人|收件人|联系人|收货|收件|联系|对接人|姓名|找)\s*(?:是|为|写|:|：|\s)*"
+    r"(?:收货人|收件人|联系人|收货|收件|联系|对接人|姓名|找)\s*(?:是|为|写|叫|:|：|\s)*"
     rf"(?P<name>{_SURNAME_TITLE}|{_OLD_YOUNG}|[\u4e00-\u9fff]{{2,3}})"
 )
 # A title ends the name: 工 in 工业/工程 or 总 in 总部/总共 is a word, not a title.
@@ -20,7 +21,7 @@ _TITLED = re.compile(
 )
 _OLD = re.compile(rf"(?<![\u4e00-\u9fff])(?P<name>{_OLD_YOUNG})")
 _NOT_NAME = re.compile(
-    r"^(?:老板|老板娘|老样子|老地方|老规矩|老客户|小时|小的|小件|师傅|地址|电话|手机|一下|方式|采购|我们|你们|货|收到|人|"
+    r"^(?:信息|方式|时间|日期|老板|老板娘|老样子|老地方|老规矩|老客户|小时|小的|小件|师傅|地址|电话|手机|一下|方式|采购|我们|你们|货|收到|人|"
     r"的|送|发|要|急|加急|明天|后天|今天|谢谢|好的|下单|订单|联系|[一二三四五六七八九十两]).*"
 )
 _BAD_NAME_CHARS = re.compile(r"[的了吗呢吧啊呀嘛送发要到在是有和跟请把给个号路街区县市省镇]")
@@ -28,7 +29,7 @@ _COMPANY = re.compile(
     r"(?P<c>[\u4e00-\u9fffA-Za-z()（）]{2,30}?(?:有限责任公司|股份有限公司|有限公司|分公司|公司|集团|工厂|制造厂|厂|商行|经营部|门市部|五金店|店|工作室))"
 )
 _RUSH = re.compile(r"要急|急单|急着用|急等|等着用|赶时间|加急|急用|急件|急需|急要|特急|很急|挺急|比较急|着急|十万火急|火急|越快越好|尽快|赶紧|赶快|火速|要的急|急急|赶工|催|急[!！]*(?:\s|$|，|,|。)|^急")
-_NOT_RUSH = re.compile(r"不急|不着急|不用急|不用着急|别急|不赶|不是很急|没那么急|不太急|不那么急|不用赶")
+_NOT_RUSH = re.compile(r"(?:不|别|没|无需|不必|不用|不要|不是)(?:很|太|那么|特别|是很)?(?:着急|急|赶)")
 _SAME_DAY = re.compile(r"(?:今天|当天|今晚)\s*(?:必须|务必|一定要?|就要|得|要)\s*(?:发|送|到|出)")
 _REMARK = re.compile(
     r"[^\n，,。；;]*(?:包装|打包|防静电|托盘|标签|唛头|备注|发票|开票|专票|普票|顺丰|到付|德邦|物流|快递|送货上门|卸货|木箱|纸箱|分开装|单独装)[^\n，,。；;]*"
@@ -47,6 +48,8 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
     收货人/联系人 marker wins; else a titled name next to the phone; else the first
     titled name that is not a greeting (老板, 师傅)."""
     for m in _RECEIVER.finditer(text):
+        if role_before(text, m.start()) == "sender":
+            continue
         name = m.group("name")
         m2 = re.match(rf"{_SURNAME_TITLE}|{_OLD_YOUNG}", name)
         if m2:
@@ -94,6 +97,8 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
             cands.append((phone_end + 1, m.group(1)))
     if not cands:
         return None
+    # On a waybill the sender's name is never the contact.
+    cands = [c for c in cands if role_before(text, c[0]) != "sender"] or cands
     if phone_start is not None:
         cands.sort(key=lambda c: abs(c[0] - phone_start))
     return cands[0][1]

@@ -88,6 +88,8 @@ class Regions:
             short = self.short_name(r)
             if short and short != r.name and len(short) >= 2:
                 self.names[short].append((r, False))
+                if r.name.endswith("自治州") and short + "州" != r.name:
+                    self.names[short + "州"].append((r, False))  # 红河州, 延边州
         # Old names of divisions that were renamed in place (新津县 → 新津区): the old
         # full name finds the current division with the same short name in the same city.
         for old in renamed:

@@ -26,6 +26,8 @@ _PREFIXED = re.compile(
 )
 # Unprefixed dims need a tight separator: 4*10, 20*2.4 (but not "1.5 ×20", a quantity).
 _PLAIN = re.compile(rf"(?<![A-Za-z\d.\-])({_NUM}){_TIGHT_SEP}({_NUM})(?![\d.])(?!\s*[*xX×]\s*\d)")
+# Dimensions read aloud: 四乘十二, 5.5乘二十五 (乘 only ever joins dimensions).
+_SPOKEN = re.compile(rf"(?<![A-Za-z\d.零一二两三四五六七八九十])({_CNUM})\s*乘\s*({_CNUM})(?![\d.])")
 # Deep-groove ball bearings: 608, 6201, 16005 with an optional seal code.
 _BEARING = re.compile(
     r"(?<![A-Za-z\d.\-])((?:16|6)\d{2,3})(?:\s*[-_]?\s*(2RS1|2RSH|2RS|2RZ|RS|2Z|ZZ|Z)(?![A-Za-z]))?(?![\d.])"
@@ -90,6 +92,9 @@ def find_specs(text: str, with_codes: bool = True) -> list[SpecHit]:
         key = dims_key(m.group(1), m.group(2) or m.group(3) or "")
         add(key and SpecHit(key, "dims", m.start(), m.end()))
     for m in _PLAIN.finditer(text):
+        key = dims_key(m.group(1), m.group(2))
+        add(key and SpecHit(key, "dims", m.start(), m.end()))
+    for m in _SPOKEN.finditer(text):
         key = dims_key(m.group(1), m.group(2))
         add(key and SpecHit(key, "dims", m.start(), m.end()))
     for m in _BEARING.finditer(text):

@@ -16,6 +16,8 @@ from functools import lru_cache
 # Same-length replacements keep offsets stable.
 _COLLOQUIAL = {
     "唔急": "不急",
+    "老细": "老板",
+    "老細": "老板",
     "唔使急": "不用急",
     "听日": "明天",
     "後日": "后天",
@@ -76,7 +78,33 @@ def normalize(text: str) -> str:
     for k, v in _COLLOQUIAL.items():
         if k in text:
             text = text.replace(k, v)
-    return text
+    return spoken_numerals(text)
+
+
+_CN_DIGIT = str.maketrans("零〇幺一二三四五六七八九", "001123456789")
+# 五点五, 十二点九级: a decimal read aloud (两点四十, a time, is left alone).
+_SPOKEN_DECIMAL = re.compile(r"(?<![零〇一二两三四五六七八九十百])([一二两三四五六七八九十]{1,3})点([零一二三四五六七八九]{1,3})(?![零一二三四五六七八九十百千万])")
+# 三零四, 三幺六: three or more digits read one by one are a code or a grade, never a
+# count (three hundred and four is 三百零四); house numbers keep their spelling.
+_DIGIT_RUN = re.compile(
+    r"(?<![零〇一二两三四五六七八九十百千万幺])([零〇幺一二三四五六七八九]{3,})"
+    r"(?![零〇一二两三四五六七八九十百千万幺号路弄栋楼室层幢街巷村组])"
+)
+
+
+def spoken_numerals(text: str) -> str:
+    """Voice-to-text numerals that are codes, not counts, written in digits:
+    五点五 → 5.5, 十二点九级 → 12.9级, 三零四 → 304. Counts (两千五) are left to numbers.py."""
+    from .numbers import parse_number
+
+    def decimal(m: re.Match[str]) -> str:
+        whole = parse_number(m.group(1))
+        if whole is None:
+            return m.group(0)
+        return f"{int(whole)}.{m.group(2).translate(_CN_DIGIT)}"
+
+    text = _SPOKEN_DECIMAL.sub(decimal, text)
+    return _DIGIT_RUN.sub(lambda m: m.group(1).translate(_CN_DIGIT), text)
 
 
 def compact(text: str) -> str:
