@@ -13,7 +13,7 @@ from typing import Any, Literal
 from xml.etree import ElementTree
 
 from wechatpy.enterprise.parser import parse_message as parse_wecom_message
-from wechatpy.messages import BaseMessage
+from wechatpy.messages import MESSAGE_TYPES, BaseMessage
 from wechatpy.parser import parse_message as parse_mp_message
 
 Platform = Literal["mp", "wecom", "auto"]
@@ -90,11 +90,41 @@ def read_envelope(body: str | bytes) -> dict[str, str]:
     return fields
 
 
+_FAST_TYPES = frozenset({"text", "image", "voice", "video", "shortvideo", "location", "link"})
+
+
+def _fast_mp_message(text: str) -> BaseMessage | None:
+    """The common case (a customer's flat text/image/voice/location message) read with the C
+    ElementTree parser into the same wechatpy class wechatpy's own parse would give (it reads
+    through xmltodict, the slowest step of a callback). Anything else — events, WeCom,
+    nested fields, odd input — returns None and takes wechatpy's path."""
+    if "<!" in text.replace("<![CDATA[", ""):
+        return None  # DOCTYPE, comments: let the careful path decide
+    try:
+        root = ElementTree.fromstring(text)
+    except (ElementTree.ParseError, ValueError):
+        return None
+    if root.tag != "xml" or root.attrib or any(len(child) or child.attrib for child in root):
+        return None
+    data: dict[str, Any] = {}
+    for child in root:
+        if child.tag in data:
+            return None  # repeated field: xmltodict would make a list
+        value = (child.text or "").strip()  # as xmltodict's strip_whitespace
+        data[child.tag] = value or None
+    msg_type = (data.get("MsgType") or "").lower()
+    if msg_type not in _FAST_TYPES or "AgentID" in data or msg_type not in MESSAGE_TYPES:
+        return None
+    return MESSAGE_TYPES[msg_type](data)
+
+
 def parse(xml: str | bytes, platform: Platform = "auto") -> InboundMsg:
     """Parse a plaintext callback body; `auto` picks WeCom when the XML has an AgentID."""
     try:
         text = xml.decode("utf-8") if isinstance(xml, bytes) else xml
-        msg = (parse_wecom_message if platform == "wecom" else parse_mp_message)(text)
+        msg = _fast_mp_message(text) if platform != "wecom" else None
+        if msg is None:
+            msg = (parse_wecom_message if platform == "wecom" else parse_mp_message)(text)
         if platform == "auto" and "AgentID" in msg._data:
             msg = parse_wecom_message(text)
     except Exception as exc:  # ExpatError, entities refused, no root, no MsgType, …

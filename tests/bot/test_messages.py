@@ -196,3 +196,27 @@ def test_any_field_values_parse_or_message_error(fields):
         return
     assert msg.openid == fields["FromUserName"].strip() or msg.openid == fields["FromUserName"]
     assert msg.dedup_key  # every accepted message can be deduplicated
+
+
+def test_fast_path_agrees_with_wechatpy_on_every_plain_payload(shared_dir) -> None:
+    """The ElementTree fast path must read every message exactly as wechatpy's parser does."""
+    import json
+
+    from wechatpy.parser import parse_message
+
+    from bot.messages import _fast_mp_message, from_wechatpy
+
+    payloads = json.loads((shared_dir / "external/wechat_xml/xml_payloads.json").read_text("utf-8"))
+    fast_hits = 0
+    for entry in payloads:
+        xml = entry.get("xml") if isinstance(entry, dict) else None
+        if not isinstance(xml, str):
+            continue
+        fast = _fast_mp_message(xml)
+        if fast is None:
+            continue
+        fast_hits += 1
+        slow = parse_message(xml)
+        assert type(fast) is type(slow)
+        assert from_wechatpy(fast, raw=xml) == from_wechatpy(slow, raw=xml)
+    assert fast_hits >= 5  # text, image, voice, video, location… take the fast path
