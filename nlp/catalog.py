@@ -297,11 +297,14 @@ class Catalog:
             cands = [p for p in cands if p.material_class == material]
             if not cands:
                 return Match(None, 0.0, found_spec=found_spec)
-        ctx = set(context_words or []) if not own else set()
+        # The line before counts softly; when this line names its own type it only
+        # settles a tie (卡罗拉前片 8套 后片 6套: the rear pads of the same car).
+        ctx = set(context_words or []) - own
+        ctx_weight = 0.2 if own else 0.5
 
         def score(p: Product) -> float:
             s = sum(len(w) for w in own if w in p.words)
-            s += 0.5 * sum(len(w) for w in ctx if w in p.words)
+            s += ctx_weight * sum(len(w) for w in ctx if w in p.words)
             if not material and context_material and p.material_class == context_material:
                 # The previous line's material, softly: a line naming no type of its own
                 # (M6*25 三千 after 12.9级内六角) takes it whatever it is; a line of another

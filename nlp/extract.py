@@ -14,7 +14,7 @@ from .fields import find_company, find_contact, find_remarks, is_rush
 from .items import read_items
 from .phone import find_phones, pick_phone
 from .tables import flatten_tables
-from .text import normalize
+from .text import as_written, normalize
 
 _PRICE_QUESTION = re.compile(r"多少钱|什么价|啥价|几多钱|几钱|价格|报价|单价|怎么卖|优惠吗|有优惠|便宜点|含税不|含税吗|多钱")
 _ORDER_INTENT = re.compile(r"下单|发货|送到|送至|发到|寄到|收货|地址|安排|要货|订货|采购|到货|送货|帮我发|给我发|发过来|发一下|麻烦发")
@@ -39,6 +39,8 @@ def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
     if addr:
         blanks.append((addr.start, addr.end))
 
+    if addr and addr.address.detail:
+        addr.address.detail = as_written(addr.address.detail, text)
     date_hits = find_dates(_blank_spans(t_for_dates, [(addr.start, addr.end)] if addr else []), today)
     date = pick_date(t, date_hits)
     blanks += [(h.start, h.end) for h in date_hits]

@@ -8,7 +8,7 @@ from .address import TITLE
 from .phone import role_before
 
 _SURNAME_TITLE = rf"[\u4e00-\u9fff]{{1,2}}{TITLE}"
-_OLD_YOUNG = r"[老小阿][\u4e00-\u9fff](?![\u4e00-\u9fff]{2})"
+_OLD_YOUNG = r"[老小阿][\u4e00-\u9fff](?=[啊呀哈吧呢嘛]|(?![\u4e00-\u9fff]{2}))"
 _RECEIVER = re.compile(
     r"(?:收货人|收件人|联系人|收货|收件|联系|对接人|姓名|找)\s*(?:是|为|写|叫|:|：|\s)*"
     rf"(?P<name>{_SURNAME_TITLE}|{_OLD_YOUNG}|[\u4e00-\u9fff]{{2,3}})"
@@ -19,7 +19,7 @@ _TITLED = re.compile(
     rf"(?<![\u4e00-\u9fff])(?P<name>[\u4e00-\u9fff]{TITLE}){_TITLE_END}(?![\u4e00-\u9fff])"
     rf"|(?:(?<![\u4e00-\u9fff])|(?<=[找是叫问系给话]))(?P<name2>[\u4e00-\u9fff]{{1,2}}{TITLE}){_TITLE_END}"
 )
-_OLD = re.compile(rf"(?<![\u4e00-\u9fff])(?P<name>{_OLD_YOUNG})")
+_OLD = re.compile(rf"(?:(?<![\u4e00-\u9fff])|(?<=[的是叫找]))(?P<name>{_OLD_YOUNG})")
 _NOT_NAME = re.compile(
     r"^(?:信息|方式|时间|日期|老板|老板娘|老样子|老地方|老规矩|老客户|小时|小的|小件|师傅|地址|电话|手机|一下|方式|采购|我们|你们|货|收到|人|"
     r"的|送|发|要|急|加急|明天|后天|今天|谢谢|好的|下单|订单|联系|[一二三四五六七八九十两]).*"
@@ -79,6 +79,8 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
         if m.group(1) not in ("先生", "学生", "医生", "师生", "后生", "一生", "发生", "出生"):
             cands.append((m.start(), m.group(1)))  # Cantonese 刘生 = Mr Liu
     for m in _OLD.finditer(text):
+        if _NOT_NAME.match(text[m.start() : m.start() + 4]):
+            continue  # 老地方, 老样子: a word, not a name
         name = _clean_name(m.group("name"))
         if name:
             cands.append((m.start(), name))

@@ -281,13 +281,20 @@ def _inheritable(spec: SpecHit) -> list[SpecHit]:
 
 def _split_each(masked, ws, we, w_specs, w_tokens):
     """M6、M8螺母各1000个 → (M6, 螺母), (M8, 螺母)."""
-    cuts = [ws] + [i + 1 for i in range(ws, we) if masked[i] in "、,，/和及与跟&+"] + [we]
+    cuts = [ws] + [i + 1 for i in range(ws, we) if masked[i] in "、,，/和及与跟&+ "] + [we]
     parts = []
+    shared: list[str] = []
     for a, b in zip(cuts, cuts[1:], strict=False):
         sp = [h for h in w_specs if a <= h.start and h.end <= b]
         wd = [w for s, e, w, k in w_tokens if a <= s and e <= b and k == "word"]
-        if sp or wd:
+        if sp:
             parts.append((sp[-1:], wd))
+        elif wd and len(w_specs) > 1:
+            shared += wd  # 304外六角 M6*20、M6*30 各…: the words name every size
+        elif wd:
+            parts.append((sp, wd))
+    if shared:
+        parts = [(sp, wd or shared) for sp, wd in parts]
     # Fill what a part leaves out from its neighbours (the shared word often comes last).
     all_words = [w for p in parts for w in p[1]]
     last_spec = None

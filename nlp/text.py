@@ -113,3 +113,17 @@ def compact(text: str) -> str:
 
 
 CJK = "\u4e00-\u9fff"
+
+
+def as_written(fragment: str, original: str) -> str:
+    """`fragment` (read from the normalised text, spaces removed) in the characters the
+    customer typed: an address in traditional characters stays traditional (the
+    contract's detail is "as written"). Unchanged when it cannot be lined up."""
+    if not fragment:
+        return fragment
+    typed = unicodedata.normalize("NFKC", original or "")
+    simple = to_simplified(typed)
+    if simple == typed or len(simple) != len(typed):
+        return fragment
+    m = re.search(r"\s*".join(re.escape(c) for c in fragment), simple)
+    return compact(typed[m.start() : m.end()]) if m else fragment
