@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.clients.http import HTTPClient, Media
+from bot.clients.base import TokenAPI
+from bot.clients.http import HTTPClient
 from bot.clients.tokens import AccessTokens
 
 
@@ -22,18 +23,7 @@ def template_data(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {k: v if isinstance(v, dict) else {"value": str(v)} for k, v in data.items()}
 
 
-class _TokenAPI:
-    def __init__(self, http: HTTPClient, tokens: AccessTokens) -> None:
-        self.http = http
-        self.tokens = tokens
-
-    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await self.tokens.call(
-            lambda token: self.http.call("POST", path, params={"access_token": token}, json_body=body)
-        )
-
-
-class WeChatClient(_TokenAPI):
+class WeChatClient(TokenAPI):
     """The Official Account's outbound API."""
 
     async def send_custom(self, openid: str, msgtype: str, content: dict[str, Any]) -> None:
@@ -84,25 +74,6 @@ class WeChatClient(_TokenAPI):
         answer = await self._post("/cgi-bin/message/template/send", body)
         return int(answer.get("msgid", 0))
 
-    async def upload_media(self, media: Media, kind: str = "image") -> str:
-        """Upload temporary media (kept 3 days); returns its media_id for image messages.
-        A retry after a token error sends a fresh form (aiohttp forms are single-use)."""
-        answer = await self.tokens.call(
-            lambda token: self.http.upload(
-                "/cgi-bin/media/upload", params={"access_token": token, "type": kind}, media=media
-            )
-        )
-        return str(answer["media_id"])
-
-    async def download_media(self, media_id: str) -> Media:
-        """The bytes of a temporary media (e.g. an image a customer sent; kept 3 days)."""
-        return await self.tokens.call(
-            lambda token: self.http.download(
-                "/cgi-bin/media/get", params={"access_token": token, "media_id": media_id}
-            )
-        )
-
-
 @dataclass(frozen=True)
 class Session:
     openid: str
@@ -110,7 +81,7 @@ class Session:
     unionid: str = ""
 
 
-class MiniProgramClient(_TokenAPI):
+class MiniProgramClient(TokenAPI):
     """The mini-program's outbound API (its own appid, token and openids)."""
 
     def __init__(self, http: HTTPClient, tokens: AccessTokens, appid: str, secret: str) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.clients.http import HTTPClient, Media
+from bot.clients.base import TokenAPI
+from bot.clients.http import HTTPClient
 from bot.clients.tokens import AccessTokens
 
 
@@ -25,16 +26,10 @@ def _agentid(agentid: int | str) -> int | str:
     return int(agentid) if str(agentid).isdigit() else agentid
 
 
-class WeComClient:
+class WeComClient(TokenAPI):
     def __init__(self, http: HTTPClient, tokens: AccessTokens, agentid: int | str) -> None:
-        self.http = http
-        self.tokens = tokens
+        super().__init__(http, tokens)
         self.agentid = _agentid(agentid)
-
-    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await self.tokens.call(
-            lambda token: self.http.call("POST", path, params={"access_token": token}, json_body=body)
-        )
 
     async def send(self, users: list[str] | str, msgtype: str, content: dict[str, Any]) -> SendResult:
         """Send to members (a list, or "@all"). Unknown members come back in invalid_users;
@@ -76,20 +71,3 @@ class WeComClient:
         else:
             body["button"] = {"replace_name": button_replace_name or "已处理"}
         await self._post("/cgi-bin/message/update_template_card", body)
-
-    async def upload_media(self, media: Media, kind: str = "image") -> str:
-        """Upload temporary media (kept 3 days); returns its media_id for image messages.
-        A retry after a token error sends a fresh form (aiohttp forms are single-use)."""
-        answer = await self.tokens.call(
-            lambda token: self.http.upload(
-                "/cgi-bin/media/upload", params={"access_token": token, "type": kind}, media=media
-            )
-        )
-        return str(answer["media_id"])
-
-    async def download_media(self, media_id: str) -> Media:
-        return await self.tokens.call(
-            lambda token: self.http.download(
-                "/cgi-bin/media/get", params={"access_token": token, "media_id": media_id}
-            )
-        )
