@@ -1,0 +1,46 @@
+"""The held-out set (tests/nlp/heldout.jsonl, written apart from the dev set: voice
+input, pasted chat logs, PO tables, Cantonese and traditional text, waybills) scored
+with the real command and the real scorer: a regression floor, not a target."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import CATALOG_CSV, SHARED
+
+ROOT = Path(__file__).resolve().parents[2]
+HELDOUT = Path(__file__).with_name("heldout.jsonl")
+SCORER = SHARED / "eval" / "score_extraction.py"
+
+
+def _figures(score: str) -> dict[str, float]:
+    out = {}
+    for line in score.splitlines():
+        parts = line.split()
+        if line.startswith("items"):
+            out["items"] = float(parts[-1])
+        elif len(parts) == 3 and parts[1] == "accuracy":
+            out[parts[0]] = float(parts[2])
+        elif line.startswith("overall"):
+            out["overall"] = float(parts[-1])
+    return out
+
+
+def test_heldout_set_score_floor(tmp_path):
+    drafts = tmp_path / "drafts.jsonl"
+    with open(HELDOUT, encoding="utf-8") as inp, open(drafts, "w", encoding="utf-8") as out:
+        proc = subprocess.run(
+            [sys.executable, "-m", "orderbot.cli", "extract", "--catalog", str(CATALOG_CSV)],
+            stdin=inp, stdout=out, cwd=ROOT,
+        )
+    assert proc.returncode == 0
+    score = subprocess.run(
+        [sys.executable, str(SCORER), str(HELDOUT), str(drafts), "--show-errors"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    got = _figures(score)
+    assert got["overall"] >= 0.97, score
+    assert got["items"] >= 0.96, score
+    assert min(v for k, v in got.items() if k not in ("overall", "items")) >= 0.93, score

@@ -1,0 +1,47 @@
+"""Voice-to-text: numbers read aloud, festivals, Cantonese and traditional text."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from nlp import extract_draft
+from nlp.text import as_written, normalize
+
+
+def test_codes_and_decimals_read_aloud_become_digits_but_counts_do_not():
+    assert normalize("外六角三零四的 十二点九级 五点五乘二十五") == "外六角304的 12.9级 5.5乘二十五"
+    assert normalize("两千五 三百零四个 两点四十到 春城路二百八十八号") == "两千五 三百零四个 两点四十到 春城路二百八十八号"
+
+
+def test_a_voice_order_with_spoken_sizes_grades_and_phone(catalog):
+    text = "我要拉铆钉四乘十二不锈钢的二十盒钻尾丝五点五乘二十五镀锌的十盒电话幺五零五一五六七八九零"
+    d = extract_draft(text, dt.date(2026, 7, 7), catalog)
+    assert [(i.sku, i.quantity, i.unit) for i in d.items] == [("RV-4X12-304", 20, "盒"), ("STD-5.5X25-ZN", 10, "盒")]
+    assert d.phone == "15051567890"
+
+
+def test_lunar_festivals_resolve_to_their_day_in_that_year(catalog):
+    d = extract_draft("M5螺母 镀锌 两万个 中秋节前到", dt.date(2026, 9, 10), catalog)
+    assert d.delivery_date == "2026-09-25"
+    d = extract_draft("M5螺母 镀锌 两万个 端午前到", dt.date(2026, 7, 1), catalog)
+    assert d.delivery_date == "2027-06-09"  # this year's has passed
+
+
+def test_talk_about_tomorrow_is_not_a_delivery_date(catalog):
+    assert extract_draft("好的 收到 明天见", dt.date(2026, 11, 11), catalog).delivery_date is None
+
+
+def test_traditional_address_detail_is_kept_as_written():
+    assert as_written("天河北路233号中信广场", "送到 廣州市天河區 天河北路 233號 中信廣場") == "天河北路233號中信廣場"
+    assert as_written("天河北路233号", "天河北路 233号") == "天河北路233号"
+
+
+def test_short_waybill_labels_pick_the_receiver(catalog):
+    text = "寄：张伟 13788889999 广东省深圳市龙岗区 五和大道 18号\n收：贺工 0731-28881234 湖南省株洲市天元区 泰山路 88号"
+    d = extract_draft(text, dt.date(2026, 3, 4), catalog)
+    assert (d.contact, d.phone, d.address.district) == ("贺工", "073128881234", "天元区")
+
+
+def test_autonomous_prefecture_written_as_x_zhou(catalog):
+    d = extract_draft("云南省红河州蒙自市 文澜镇 天马路 16号", dt.date(2026, 3, 4), catalog)
+    assert (d.address.city, d.address.district, d.address.detail) == ("红河哈尼族彝族自治州", "蒙自市", "文澜镇天马路16号")
