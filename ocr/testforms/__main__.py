@@ -28,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kinds", default=",".join(damage.KINDS))
     p.add_argument("--fonts", default="", help="comma-separated substrings of font names")
     a = p.parse_args(argv)
+    for name, given, known in (("--templates", a.templates, TEMPLATES), ("--kinds", a.kinds, damage.KINDS)):
+        unknown = sorted(set(given.split(",")) - set(known))
+        if unknown:
+            p.error(f"{name}: unknown {', '.join(unknown)} (choose from {', '.join(known)})")
     fonts = cjk_fonts()
     if a.fonts:
         fonts = tuple(f for f in fonts if any(s.lower() in f.name.lower() for s in a.fonts.split(",")))
