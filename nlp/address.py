@@ -36,6 +36,7 @@ _INNER_NAME = re.compile(
     r"|今天|明天|后天|大后天|下下?周|这周|本周|月底|急|要|送到|送货|[Mm]\d|\d+(?:\.\d+)?[*xX×]).*$"
 )
 
+_DETAIL_LINE = re.compile(r"[ \t]*\n[ \t]*(?:详细地址|街道地址|详细|地址)[：:\s]*")
 # A contact marker glued to any address word (汽配城电话…, 仓库收货人…) ends the address.
 _INNER_MARKER = re.compile(r"电话|手机|座机|联系人|联系电话|收货人|收件人")
 
@@ -181,6 +182,8 @@ def find_address(text: str, regions: Regions | None = None) -> AddressHit | None
             accept = starts_word and bool(_ADDRESS_AFTER.match(text[end:]) or _MARKER_BEFORE.search(before))
         else:
             accept = not single or r.level in (CITY, COUNTY) or bool(_ADDRESS_AFTER.match(text[end:]))
+        if single and r.level == PROVINCE and not _ADDRESS_AFTER.match(text[end:]):
+            accept = False  # 发物流到新疆要几天: a province named in talk is not an address
         if not accept:
             continue
         # The receiver's address beats the sender's when a message gives both.
@@ -223,6 +226,11 @@ def _build(text: str, combo, start: int, end: int, regions: Regions, ambiguous: 
     if ambiguous:
         province = city = None  # 西湖区 alone: Hangzhou or Nanchang? say only what is known
     detail, dend = _detail(text, end)
+    if not detail:
+        # A form with the region on one line and the street on the next (地区：… / 详细地址：…).
+        nxt = _DETAIL_LINE.match(text, end)
+        if nxt:
+            detail, dend = _detail(text, nxt.end())
     raw = re.sub(r"\s+", "", text[start:dend])
     return AddressHit(
         Address(

@@ -27,7 +27,7 @@ _HOLIDAYS = {"元旦": (1, 1), "五一": (5, 1), "劳动节": (5, 1), "国庆": 
 # Festivals on the lunar calendar: (lunar month, lunar day).
 _LUNAR_HOLIDAYS = {"春节": (1, 1), "元宵": (1, 15), "端午": (5, 5), "七夕": (7, 7), "中秋": (8, 15), "重阳": (9, 9)}
 # 明天见, 明天再说: a day named in talk, not a delivery.
-_TALK_AFTER = re.compile(r"^\s*(?:见|聊|再说|再聊|再联系|联系你|回复|答复|告诉你|给你回|回你|上班|放假|休息)")
+_TALK_AFTER = re.compile(r"^\s*(?:见|聊|再说|再聊|再联系|联系你|回复|答复|告诉你|给你回|回你)")
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,10 @@ def _candidates(text: str, today: dt.date):
                 day = _safe(ny, nm, d)
             if day:
                 yield day, m, False
+    for m in re.finditer(r"(?:本月|这个?月|当月)\s*(" + _N + r")\s*[号日]", text):
+        day = _safe(today.year, today.month, _num(m.group(1)) or 0)
+        if day:
+            yield day, m, True
     for m in re.finditer(r"(?:下个?月|下月)\s*(" + _N + r")\s*[号日]", text):
         d = _num(m.group(1))
         ny, nm = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)

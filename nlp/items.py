@@ -135,6 +135,11 @@ def read_items(
             continue
         nxt_start = qtys[qi + 1].start if qi + 1 < len(qtys) else len(masked)
         left = (boundary, q.start)
+        # A sentence ended before this line's product words (有M6法兰螺栓吗？没有的话
+        # M6外六角 3000个): the words before the full stop are not part of the line.
+        cut = max(masked.rfind(ch, boundary, q.start) for ch in "。？?！!；;")
+        if cut >= 0 and _has_anchor(anchors, cut + 1, q.start):
+            left = (cut + 1, q.start)
         if _has_anchor(anchors, *left):
             window, raw_span = left, (boundary, q.end)
             end = q.end
@@ -273,6 +278,8 @@ def _make_items(text, masked, window, raw_span, q, specs, tokens, catalog, ctx, 
 
 def _inheritable(spec: SpecHit) -> list[SpecHit]:
     """The previous line's size, then its thread alone (M8×30 bolt → M8 nut)."""
+    if spec.kind == "code":
+        return []  # a part number names one product: 空滤 after a 机滤 code is not that filter
     out = [spec]
     if spec.kind == "dims" and "x" in spec.key:
         out.append(SpecHit(spec.key.split("x")[0], "dims", spec.start, spec.end))

@@ -1,6 +1,7 @@
-"""The held-out set (tests/nlp/heldout.jsonl, written apart from the dev set: voice
-input, pasted chat logs, PO tables, Cantonese and traditional text, waybills) scored
-with the real command and the real scorer: a regression floor, not a target."""
+"""The held-out sets (tests/nlp/heldout.jsonl and heldout_b.jsonl, written apart from
+the dev set: voice input, pasted chat logs, PO tables, Cantonese and traditional text,
+waybills) scored with the real command and the real scorer: a regression floor, not a
+target."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import CATALOG_CSV, SHARED
 
 ROOT = Path(__file__).resolve().parents[2]
-HELDOUT = Path(__file__).with_name("heldout.jsonl")
+HELDOUT_SETS = [Path(__file__).with_name(n) for n in ("heldout.jsonl", "heldout_b.jsonl")]
 SCORER = SHARED / "eval" / "score_extraction.py"
 
 
@@ -28,16 +31,17 @@ def _figures(score: str) -> dict[str, float]:
     return out
 
 
-def test_heldout_set_score_floor(tmp_path):
+@pytest.mark.parametrize("cases", HELDOUT_SETS, ids=lambda p: p.name)
+def test_heldout_set_score_floor(tmp_path, cases):
     drafts = tmp_path / "drafts.jsonl"
-    with open(HELDOUT, encoding="utf-8") as inp, open(drafts, "w", encoding="utf-8") as out:
+    with open(cases, encoding="utf-8") as inp, open(drafts, "w", encoding="utf-8") as out:
         proc = subprocess.run(
             [sys.executable, "-m", "orderbot.cli", "extract", "--catalog", str(CATALOG_CSV)],
             stdin=inp, stdout=out, cwd=ROOT,
         )
     assert proc.returncode == 0
     score = subprocess.run(
-        [sys.executable, str(SCORER), str(HELDOUT), str(drafts), "--show-errors"],
+        [sys.executable, str(SCORER), str(cases), str(drafts), "--show-errors"],
         capture_output=True, text=True, check=True,
     ).stdout
     got = _figures(score)
