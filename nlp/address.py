@@ -139,7 +139,8 @@ def _detail(text: str, start: int) -> tuple[str, int]:
         nxt = chunks[idx + 1][2] if idx + 1 < len(chunks) else ""
         if re.fullmatch(r"[\u4e00-\u9fff]{2,3}", chunk) and (_PHONEISH.match(nxt) or re.match(r"^1\d{10}", nxt)):
             break  # a bare name right before a phone number
-        m = _INNER_MARKER.search(chunk, 1) or _INNER_NAME.search(chunk)
+        found = [x for x in (_INNER_MARKER.search(chunk, 1), _INNER_NAME.search(chunk)) if x]
+        m = min(found, key=lambda x: x.start()) if found else None
         if m:
             kept.append(chunk[: m.start()])
             end = cs + m.start()

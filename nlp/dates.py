@@ -147,7 +147,7 @@ def _candidates(text: str, today: dt.date):
         base = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
         yield base, m, True
     for m in re.finditer(
-        r"(元旦|五一|劳动节|国庆|十一|春节|元宵|端午|七夕|中秋|重阳)节?(?=\s*(?:前|之前|以前|节前|放假前|假前|左右|到|送|发|要|之后|后))", text
+        r"(元旦|五一|劳动节|国庆|十一|春节|元宵|端午|七夕|中秋|重阳)节?(?=\s*(?:前|之前|以前|节前|放假前|假前|左右|到|送|发|要))", text
     ):
         day = _holiday(m.group(1), today.year)
         if day and day < today:

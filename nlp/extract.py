@@ -52,7 +52,7 @@ def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
 
     return Draft(
         items=items,
-        contact=find_contact(t, phone.start if phone else None, phone.end if phone else None),
+        contact=as_written(find_contact(t, phone.start if phone else None, phone.end if phone else None), text),
         company=find_company(t),
         phone=phone.digits if phone else None,
         address=addr.address if addr else None,

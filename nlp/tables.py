@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import re
 
-_QTY_HEAD = re.compile(r"^(?:订购)?(?:数量|数目|件数|订货量|订购量|采购量|qty|quantity|数)$", re.IGNORECASE)
+_QTY_HEAD = re.compile(
+    r"^(?:订购|订货|采购|需求|下单|发货)?(?:数量|数目|件数|订货量|订购量|采购量|qty|quantity|数)(?:\s*[(（/]\s*\w{1,3}\s*[)）]?)?$",
+    re.IGNORECASE,
+)
+_DATE_HEAD = re.compile(r"^(?:交期|交货期|交货日期|到货日期|需求日期|送货日期|要求交期|delivery|date)$", re.IGNORECASE)
+# A table of contact fields (收件人 | 电话 | 地址): each row becomes labelled text.
+_FIELD_HEAD = re.compile(r"^(?:收件人|收货人|联系人|姓名|电话|手机|联系电话|地址|收货地址|收件地址|详细地址)$")
 _UNIT_HEAD = re.compile(r"^(?:单位|unit)$", re.IGNORECASE)
 _DROP_HEAD = re.compile(r"^(?:序号|编号|行号|no\.?|#|单价|价格|含税单价|金额|小计|合计|总价|price|amount|税率|库存)$", re.IGNORECASE)
 
@@ -41,6 +47,9 @@ def flatten_tables(text: str) -> str:
         if cells and len(cells) >= 3 and any(_QTY_HEAD.match(c) for c in cells):
             header = cells
             continue
+        if cells and len(cells) >= 2 and all(_FIELD_HEAD.match(c) for c in cells):
+            header = cells
+            continue
         loose = cells is not None and "|" not in line and "\t" not in line and not re.search(r"\S\s{2,}\S", line.strip())
         if header and cells and (len(cells) == len(header) if loose else len(cells) >= len(header) - 1):
             if all(re.fullmatch(r"[-:\s]*", c) for c in cells):
@@ -53,9 +62,14 @@ def flatten_tables(text: str) -> str:
 
 
 def _row(header: list[str], cells: list[str]) -> str:
-    words, qty, unit = [], "", ""
+    if not any(_QTY_HEAD.match(h) for h in header):
+        return " ".join(f"{h}：{c}" for h, c in zip(header, cells, strict=False) if c)
+    words, qty, unit, when = [], "", "", ""
     for h, c in zip(header, cells, strict=False):
-        if _QTY_HEAD.match(h):
+        if _DATE_HEAD.match(h):
+            m = re.fullmatch(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})", c)
+            when = f" 交期{m.group(1)}月{m.group(2)}日" if m else (f" 交期{c}" if c else "")
+        elif _QTY_HEAD.match(h):
             qty = c
         elif _UNIT_HEAD.match(h):
             unit = c
@@ -63,4 +77,4 @@ def _row(header: list[str], cells: list[str]) -> str:
             continue
         elif c:
             words.append(c)
-    return f"{' '.join(words)} {qty}{unit}".strip()
+    return f"{' '.join(words)} {qty}{unit}{when}".strip()

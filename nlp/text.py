@@ -66,7 +66,12 @@ def _opencc():
 def to_simplified(text: str) -> str:
     """Traditional → simplified characters (OpenCC t2s), identity if unavailable."""
     cc = _opencc()
+    # A lone surrogate (broken emoji from a client) cannot cross into OpenCC's C++.
+    text = _SURROGATE.sub("\ufffd", text)
     return cc.convert(text) if cc else text
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def normalize(text: str) -> str:
@@ -115,7 +120,7 @@ def compact(text: str) -> str:
 CJK = "\u4e00-\u9fff"
 
 
-def as_written(fragment: str, original: str) -> str:
+def as_written(fragment: str | None, original: str) -> str | None:
     """`fragment` (read from the normalised text, spaces removed) in the characters the
     customer typed: an address in traditional characters stays traditional (the
     contract's detail is "as written"). Unchanged when it cannot be lined up."""

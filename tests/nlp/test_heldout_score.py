@@ -1,4 +1,4 @@
-"""The held-out sets (tests/nlp/heldout.jsonl and heldout_b.jsonl, written apart from
+"""The held-out sets (tests/nlp/heldout.jsonl, heldout_b.jsonl, heldout_c.jsonl, written apart from
 the dev set: voice input, pasted chat logs, PO tables, Cantonese and traditional text,
 waybills) scored with the real command and the real scorer: a regression floor, not a
 target."""
@@ -14,7 +14,7 @@ import pytest
 from .conftest import CATALOG_CSV, SHARED
 
 ROOT = Path(__file__).resolve().parents[2]
-HELDOUT_SETS = [Path(__file__).with_name(n) for n in ("heldout.jsonl", "heldout_b.jsonl")]
+HELDOUT_SETS = [Path(__file__).with_name(n) for n in ("heldout.jsonl", "heldout_b.jsonl", "heldout_c.jsonl")]
 SCORER = SHARED / "eval" / "score_extraction.py"
 
 

@@ -45,3 +45,23 @@ def test_short_waybill_labels_pick_the_receiver(catalog):
 def test_autonomous_prefecture_written_as_x_zhou(catalog):
     d = extract_draft("云南省红河州蒙自市 文澜镇 天马路 16号", dt.date(2026, 3, 4), catalog)
     assert (d.address.city, d.address.district, d.address.detail) == ("红河哈尼族彝族自治州", "蒙自市", "文澜镇天马路16号")
+
+
+def test_a_table_of_contact_fields_and_a_delivery_column(catalog):
+    text = "收件人 | 电话 | 地址\n牛海 | 13993112345 | 甘肃省兰州市七里河区 西津西路 16号\n货：M10螺母 304 600个"
+    d = extract_draft(text, dt.date(2026, 5, 13), catalog)
+    assert (d.contact, d.phone, d.address.district) == ("牛海", "13993112345", "七里河区")
+    text = "品名\t规格\t数量\t交期\n六角螺母 304\tM10\t600\t2/14"
+    d = extract_draft(text, dt.date(2026, 2, 10), catalog)
+    assert d.delivery_date == "2026-02-14"
+    assert [(i.sku, i.quantity) for i in d.items] == [("HN-M10-304", 600)]
+
+
+def test_a_traditional_name_is_kept_as_written(catalog):
+    d = extract_draft("M8螺母 304 1000個 收貨人 應先生 13857861234", dt.date(2026, 2, 17), catalog)
+    assert d.contact == "應先生"
+
+
+def test_a_broken_surrogate_from_a_client_does_not_crash_the_reader(catalog):
+    d = extract_draft("M8螺母 304 \ud83d 100个", dt.date(2026, 2, 17), catalog)
+    assert [(i.sku, i.quantity) for i in d.items] == [("HN-M8-304", 100)]
