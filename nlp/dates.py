@@ -26,8 +26,8 @@ _PAST_AFTER = re.compile(r"^\s*(?:发的|到的|收到|已|下的单|的货|的�
 _HOLIDAYS = {"元旦": (1, 1), "五一": (5, 1), "劳动节": (5, 1), "国庆": (10, 1), "十一": (10, 1)}
 # Festivals on the lunar calendar: (lunar month, lunar day).
 _LUNAR_HOLIDAYS = {"春节": (1, 1), "元宵": (1, 15), "端午": (5, 5), "七夕": (7, 7), "中秋": (8, 15), "重阳": (9, 9)}
-# 明天见, 明天再说: a day named in talk, not a delivery.
-_TALK_AFTER = re.compile(r"^\s*(?:见|聊|再说|再聊|再联系|联系你|回复|答复|告诉你|给你回|回你)")
+# 明天见, 明天再说, 十月八号下单: a day named in talk or for another errand, not a delivery.
+_TALK_AFTER = re.compile(r"^\s*(?:见|聊|再说|再聊|再联系|联系你|回复|答复|告诉你|给你回|回你|下单|订货|付款|打款|对账|开票)")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
-"""The held-out sets (tests/nlp/heldout.jsonl, heldout_b.jsonl, heldout_c.jsonl, written apart from
-the dev set: voice input, pasted chat logs, PO tables, Cantonese and traditional text,
-waybills) scored with the real command and the real scorer: a regression floor, not a
-target."""
+"""The held-out sets (tests/nlp/heldout*.jsonl: voice input, pasted chat logs, PO
+tables, Cantonese and traditional text, waybills and address data, written apart from
+the dev set; b, c and d were each scored blind before the fixes they led to) scored
+together with the real command and the real scorer: a regression floor, not a target."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from .conftest import CATALOG_CSV, SHARED
 
 ROOT = Path(__file__).resolve().parents[2]
-HELDOUT_SETS = [Path(__file__).with_name(n) for n in ("heldout.jsonl", "heldout_b.jsonl", "heldout_c.jsonl")]
+HELDOUT_SETS = sorted(Path(__file__).parent.glob("heldout*.jsonl"))
 SCORER = SHARED / "eval" / "score_extraction.py"
 
 
@@ -31,8 +29,11 @@ def _figures(score: str) -> dict[str, float]:
     return out
 
 
-@pytest.mark.parametrize("cases", HELDOUT_SETS, ids=lambda p: p.name)
-def test_heldout_set_score_floor(tmp_path, cases):
+def test_heldout_sets_score_floor(tmp_path):
+    assert len(HELDOUT_SETS) >= 2
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("".join(p.read_text(encoding="utf-8") for p in HELDOUT_SETS), encoding="utf-8")
+    assert sum(1 for line in cases.read_text(encoding="utf-8").splitlines() if line.strip()) >= 80
     drafts = tmp_path / "drafts.jsonl"
     with open(cases, encoding="utf-8") as inp, open(drafts, "w", encoding="utf-8") as out:
         proc = subprocess.run(
@@ -47,4 +48,4 @@ def test_heldout_set_score_floor(tmp_path, cases):
     got = _figures(score)
     assert got["overall"] >= 0.97, score
     assert got["items"] >= 0.96, score
-    assert min(v for k, v in got.items() if k not in ("overall", "items")) >= 0.93, score
+    assert min(v for k, v in got.items() if k not in ("overall", "items")) >= 0.95, score

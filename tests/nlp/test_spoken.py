@@ -65,3 +65,8 @@ def test_a_traditional_name_is_kept_as_written(catalog):
 def test_a_broken_surrogate_from_a_client_does_not_crash_the_reader(catalog):
     d = extract_draft("M8螺母 304 \ud83d 100个", dt.date(2026, 2, 17), catalog)
     assert [(i.sku, i.quantity) for i in d.items] == [("HN-M8-304", 100)]
+
+
+def test_a_day_named_for_another_errand_is_not_the_delivery_date(catalog):
+    d = extract_draft("你好，十一期间发货吗？节后要一批货，十月八号下单", dt.date(2026, 9, 30), catalog)
+    assert d.delivery_date is None
