@@ -81,8 +81,8 @@ def _candidates(text: str, today: dt.date):
             day = _month_day(today, mo, d)
             if day:
                 yield day, m, True
-    # 3.15前 / 3.15到: month.day only when a delivery word follows (4.8*12 is a size).
-    for m in re.finditer(r"(?<![\d.*xX×])(\d{1,2})\.(\d{1,2})(?=\s*(?:号|日|之前|以前|前|到|送|发|交))", text):
+    # 3.15前 / 9/5前送到: month.day only when a delivery word follows (4.8*12 is a size).
+    for m in re.finditer(r"(?<![\d.*xX×/])(\d{1,2})[./](\d{1,2})(?![\d/])(?=\s*(?:号|日|之前|以前|前|到|送|发|交))", text):
         mo, d = int(m.group(1)), int(m.group(2))
         if 1 <= mo <= 12 and 1 <= d <= 31:
             day = _month_day(today, mo, d)

@@ -10,7 +10,7 @@ from .phone import role_before
 _SURNAME_TITLE = rf"[\u4e00-\u9fff]{{1,2}}{TITLE}"
 _OLD_YOUNG = r"[老小阿][\u4e00-\u9fff](?=[啊呀哈吧呢嘛]|(?![\u4e00-\u9fff]{2}))"
 _RECEIVER = re.compile(
-    r"(?:收货信息|收件信息|收货人|收件人|联系人|收货|收件|联系|对接人|姓名|找)\s*(?:是|为|写|叫|:|：|\s)*"
+    r"(?:收货信息|收件信息|收货人|收件人|联系人|收货|收件|联系|对接人|姓名|找)\s*(?:是|为|写|叫|我|:|：|\s)*"
     rf"(?P<name>{_SURNAME_TITLE}|{_OLD_YOUNG}|[\u4e00-\u9fff]{{2,3}})"
 )
 # A title ends the name: 工 in 工业/工程 or 总 in 总部/总共 is a word, not a title.

@@ -30,6 +30,7 @@ _BAD_AFTER = re.compile(r"^(?:%|元|块|号|年|月|日|点|时|分|岁|楼|层|
 _NOT_QTY_AFTER = re.compile(r"^\s*(?:装|起|以上|以下|左右的价|种|/\s*(?:箱|盒|包)|一(?:箱|盒|包))")
 _GENERIC_HEAD = re.compile(r"(螺丝|螺钉|螺栓|螺母|螺帽|垫片|垫圈|链条|轴承|铆钉|密封圈|管件|阀门|滤芯|刹车片|接头|弹簧|销子|卡箍|扎带|钻头|砂轮|胶带)")
 _EACH = "各"
+_NEXT_LINE = re.compile(r"还有|另外|然后|再来|再要|还要|以及")
 _FILLER = set("的要来个只和跟与及还也再都各给我你帮订买发送请批些点先另外同样")
 _LIST_MARKER = re.compile(r"(?m)^\s*(?:\d{1,2}|[一二三四五六七八九十]{1,2})\s*(?:[、)）]|\.(?!\d))")
 _PRICE = re.compile(r"[¥￥$]\s*\d+(?:\.\d+)?|\d+(?:\.\d+)?\s*(?:元|块钱|块一|毛)")
@@ -145,6 +146,10 @@ def read_items(
             end = q.end
         else:
             stop = next((i for i in range(q.end, nxt_start) if masked[i] in _HARD), nxt_start)
+            # 五百个M10外六角的 还有 M10螺母的五百个: "还有" starts the next line.
+            nxt_line = _NEXT_LINE.search(masked, q.end, stop)
+            if nxt_line and _has_anchor(anchors, nxt_line.end(), stop):
+                stop = nxt_line.start()
             first = next((a for a in anchors if q.end <= a[0] < stop), None)
             gap = masked[q.end : first[0]] if first else ""
             if first and re.fullmatch(r"[\s的个只片:：" + _BLANK + "]*", gap):

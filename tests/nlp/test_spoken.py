@@ -70,3 +70,10 @@ def test_a_broken_surrogate_from_a_client_does_not_crash_the_reader(catalog):
 def test_a_day_named_for_another_errand_is_not_the_delivery_date(catalog):
     d = extract_draft("你好，十一期间发货吗？节后要一批货，十月八号下单", dt.date(2026, 9, 30), catalog)
     assert d.delivery_date is None
+
+
+def test_a_count_said_first_covers_only_its_own_line(catalog):
+    text = "老板我要五百个M十乘四十的外六角十点九级的还有M十的尼龙螺母镀锌的五百个 9/5前送到 找我刘工 18970712345"
+    d = extract_draft(text, dt.date(2026, 8, 27), catalog)
+    assert [(i.sku, i.quantity) for i in d.items] == [("HB-M10X40-109", 500), ("NN-M10-ZN", 500)]
+    assert (d.delivery_date, d.contact) == ("2026-09-05", "刘工")
