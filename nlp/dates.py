@@ -26,6 +26,7 @@ _PAST_AFTER = re.compile(r"^\s*(?:发的|到的|收到|已|下的单|的货|的�
 _HOLIDAYS = {"元旦": (1, 1), "五一": (5, 1), "劳动节": (5, 1), "国庆": (10, 1), "十一": (10, 1)}
 # Festivals on the lunar calendar: (lunar month, lunar day).
 _LUNAR_HOLIDAYS = {"春节": (1, 1), "元宵": (1, 15), "端午": (5, 5), "七夕": (7, 7), "中秋": (8, 15), "重阳": (9, 9)}
+_CORRECTION_BEFORE = re.compile(r"(?:那就|那|就)?(?:改成|改为|改到|换成|推迟到|推到|延到|提前到|那就)\s*$")
 # 明天见, 明天再说, 十月八号下单: a day named in talk or for another errand, not a delivery.
 _TALK_AFTER = re.compile(r"^\s*(?:见|聊|再说|再聊|再联系|联系你|回复|答复|告诉你|给你回|回你|下单|订货|付款|打款|对账|开票)")
 
@@ -81,6 +82,13 @@ def _candidates(text: str, today: dt.date):
             day = _month_day(today, mo, d)
             if day:
                 yield day, m, True
+    # 明年1月5号, 今年12月20日: a month and day with the year said in words.
+    for m in re.finditer(rf"(今年|明年|后年)\s*({_N})\s*月\s*({_N})\s*[日号]?", text):
+        mo, d = _num(m.group(2)), _num(m.group(3))
+        year = today.year + {"今年": 0, "明年": 1, "后年": 2}[m.group(1)]
+        day = _safe(year, mo, d) if mo and d else None
+        if day:
+            yield day, m, True
     # 3.15前 / 9/5前送到: month.day only when a delivery word follows (4.8*12 is a size).
     for m in re.finditer(r"(?<![\d.*xX×/])(\d{1,2})[./](\d{1,2})(?![\d/])(?=\s*(?:号|日|之前|以前|前|到|送|发|交))", text):
         mo, d = int(m.group(1)), int(m.group(2))
@@ -170,7 +178,7 @@ def find_dates(text: str, today: dt.date) -> list[DateHit]:
         after = text[m.end() : m.end() + 6]
         if _PAST_AFTER.match(after) or _TALK_AFTER.match(after):
             continue
-        today_word = re.match(r"今天|当天", m.group(0))
+        today_word = re.match(r"今天|今晚|当天", m.group(0))
         asks = re.match(r"[^，,。\n]{0,5}(?:吗|么|不|没|？|\?)", after)  # 今天发货吗 asks
         ships = bool(today_word and not asks and re.match(r"\s*(?:必须|务必|一定要?|就要|要|得|能)?\s*(?:发|送|到|出)", after))
         # A same-day *demand* (rush) needs an obligation word: 今天必须发, 今天一定要到.
@@ -190,7 +198,11 @@ def find_dates(text: str, today: dt.date) -> list[DateHit]:
 
 
 def pick_date(text: str, hits: list[DateHit]) -> DateHit | None:
-    """The delivery date: the first reading with a delivery word next to it, else the first."""
+    """The delivery date: one the customer changed to (那就下周三, 改成5号), else the
+    first reading with a delivery word next to it, else the first."""
+    for h in reversed(hits):
+        if _CORRECTION_BEFORE.search(text[max(0, h.start - 8) : h.start]):
+            return h
     for h in hits:
         after = text[h.end : h.end + 6]
         before = text[max(0, h.start - 8) : h.start]

@@ -46,9 +46,10 @@ def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
     blanks += [(h.start, h.end) for h in date_hits]
 
     items = _dedupe(read_items(t, catalog, blanks))
-    has_delivery = bool(phone or addr or date)
+    has_delivery = bool(phone or (addr and addr.address.detail) or date)
     if _PRICE_QUESTION.search(t) and not has_delivery and not _ORDER_INTENT.search(t):
         items = []  # a price question names products without ordering them
+        addr = None  # 运费到杭州: the place a price is asked for, not a delivery address
 
     return Draft(
         items=items,

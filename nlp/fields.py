@@ -7,21 +7,21 @@ import re
 from .address import TITLE
 from .phone import role_before
 
-_SURNAME_TITLE = rf"[\u4e00-\u9fff]{{1,2}}{TITLE}"
+_SURNAME_TITLE = rf"[\u4e00-\u9fff]{{1,2}}{TITLE}(?![业程厂地人作具艺期资位商区件部共计价线台装头])"
 _OLD_YOUNG = r"[老小阿][\u4e00-\u9fff](?=[啊呀哈吧呢嘛]|(?![\u4e00-\u9fff]{2}))"
 _RECEIVER = re.compile(
     r"(?:收货信息|收件信息|收货人|收件人|联系人|收货|收件|联系|对接人|姓名|找)\s*(?:是|为|写|叫|我|:|：|\s)*"
     rf"(?P<name>{_SURNAME_TITLE}|{_OLD_YOUNG}|[\u4e00-\u9fff]{{2,3}})"
 )
 # A title ends the name: 工 in 工业/工程 or 总 in 总部/总共 is a word, not a title.
-_TITLE_END = r"(?![业程厂地人作具艺期资位商区件部共计价线台装])"
+_TITLE_END = r"(?![业程厂地人作具艺期资位商区件部共计价线台装头])"
 _TITLED = re.compile(
     rf"(?<![\u4e00-\u9fff])(?P<name>[\u4e00-\u9fff]{TITLE}){_TITLE_END}(?![\u4e00-\u9fff])"
     rf"|(?:(?<![\u4e00-\u9fff])|(?<=[找是叫问系给话]))(?P<name2>[\u4e00-\u9fff]{{1,2}}{TITLE}){_TITLE_END}"
 )
 _OLD = re.compile(rf"(?:(?<![\u4e00-\u9fff])|(?<=[的是叫找]))(?P<name>{_OLD_YOUNG})")
 _NOT_NAME = re.compile(
-    r"^(?:信息|方式|时间|日期|找|老板|老板娘|老样子|老地方|老规矩|老客户|小时|小的|小件|师傅|地址|电话|手机|一下|方式|采购|我们|你们|货|收到|人|"
+    r"^(?:信息|方式|时间|日期|找|包工头|工头|老板|老板娘|老样子|老地方|老规矩|老客户|小时|小的|小件|师傅|地址|电话|手机|一下|方式|采购|我们|你们|货|收到|人|"
     r"的|送|发|要|急|加急|明天|后天|今天|谢谢|好的|下单|订单|联系|[一二三四五六七八九十两]).*"
 )
 _BAD_NAME_CHARS = re.compile(r"[的了吗呢吧啊呀嘛送发要到在是有和跟请把给个号路街区县市省镇我你他她]")

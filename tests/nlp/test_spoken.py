@@ -77,3 +77,17 @@ def test_a_count_said_first_covers_only_its_own_line(catalog):
     d = extract_draft(text, dt.date(2026, 8, 27), catalog)
     assert [(i.sku, i.quantity) for i in d.items] == [("HB-M10X40-109", 500), ("NN-M10-ZN", 500)]
     assert (d.delivery_date, d.contact) == ("2026-09-05", "刘工")
+
+
+def test_a_changed_date_wins_and_tonight_is_a_same_day_demand(catalog):
+    d = extract_draft("周日前要到！今天周日？那就下周三前：6204-2RS 80只", dt.date(2026, 4, 12), catalog)
+    assert d.delivery_date == "2026-04-15"
+    d = extract_draft("M10*80膨胀 镀锌 400套 收货人 包工头 老吴 13761231234，今晚必须到", dt.date(2026, 1, 9), catalog)
+    assert (d.delivery_date, d.rush, d.contact) == ("2026-01-09", True, "老吴")
+    d = extract_draft("明年1月5号到 M10*30 內六角 12.9級 1200個", dt.date(2026, 12, 23), catalog)
+    assert d.delivery_date == "2027-01-05"
+
+
+def test_a_price_request_with_a_destination_city_is_not_an_order(catalog):
+    d = extract_draft("请报价：M8*25 外六角 304 5000个，M8螺母 304 5000个，含税含运费到 杭州", dt.date(2026, 10, 21), catalog)
+    assert d.items == [] and d.address is None
