@@ -242,9 +242,14 @@ async def _hold_released(s: AsyncSession, order_id: int) -> bool:
 async def _blocking(
     s: AsyncSession, order: Order, customer: Customer, lines: Sequence[OrderLine]
 ) -> tuple[str, str] | None:
-    """(rule name, reason) when credit or stock blocks the order, else None."""
+    """(rule name, reason) when credit or stock blocks the order, else None.
+
+    The customer's row is locked first (FOR UPDATE on PostgreSQL) so two orders of one
+    customer submitted at once are checked against credit one after the other, never
+    both against the same open balance."""
     if await _hold_released(s, order.id):
         return None
+    await s.exec(select(Customer.id).where(Customer.id == customer.id).with_for_update())  # type: ignore[call-overload]
     credit = await checks.credit_hold_reason(s, customer, order.id, order.total)
     stock = checks.stock_hold_reason(await checks.stock_shortages(s, checks.stock_needs(lines)))
     rules = [name for name, why in (("credit", credit), ("stock", stock)) if why]

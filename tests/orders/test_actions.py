@@ -211,6 +211,21 @@ async def test_credit_counts_other_open_orders(engine: AsyncEngine) -> None:
     assert third.status == OrderStatus.PENDING  # 750 (held) + 250 = 1000, not over
 
 
+@pytest.mark.parametrize("db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+async def test_two_orders_submitted_at_once_do_not_both_pass_the_credit_check(engine: AsyncEngine) -> None:
+    # given 1000 元 of credit and two drafts of 750 元 each
+    world = await build_world(engine, credit_limit=Decimal("1000"))
+    drafts = [
+        (await actions.create_order(world.sm, world.customer.id, [BOLTS_3_BOXES], world.as_customer,
+                                    fields=COMPLETE)).order.id
+        for _ in range(2)
+    ]
+    # when both are submitted at the same moment
+    results = await asyncio.gather(*(actions.submit(world.sm, d, world.as_customer) for d in drafts))
+    # then only one fits the limit; the other waits on hold for a manager
+    assert sorted(r.status for r in results) == [OrderStatus.ON_HOLD, OrderStatus.PENDING]
+
+
 async def test_stock_short_at_confirmation_holds(world: World) -> None:
     # given 200 washers on hand and a pending order for 1 pack of 500
     order_id = await pending_order(world, DraftLine("HB-M6X20-304", 1, "盒"))
