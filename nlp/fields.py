@@ -21,7 +21,7 @@ _TITLED = re.compile(
 )
 _OLD = re.compile(rf"(?:(?<![\u4e00-\u9fff])|(?<=[的是叫找]))(?P<name>{_OLD_YOUNG})")
 _NOT_NAME = re.compile(
-    r"^(?:信息|方式|时间|日期|找|包工头|工头|老板|老板娘|老样子|老地方|老规矩|老客户|小时|小的|小件|师傅|地址|电话|手机|一下|方式|采购|我们|你们|货|收到|人|"
+    r"^(?:信息|方式|时间|日期|找|唔该|多谢|包工头|工头|老板|老板娘|老样子|老地方|老规矩|老客户|小时|小的|小件|师傅|地址|电话|手机|一下|方式|采购|我们|你们|货|收到|人|"
     r"的|送|发|要|急|加急|明天|后天|今天|谢谢|好的|下单|订单|联系|[一二三四五六七八九十两]).*"
 )
 _BAD_NAME_CHARS = re.compile(r"[的了吗呢吧啊呀嘛送发要到在是有和跟请把给个号路街区县市省镇我你他她]")
@@ -75,7 +75,7 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
             continue  # 谢谢老板 is thanks, not 谢老板
         if name and not re.match(r"^[这那哪每各本该此我你他她它大]", name):
             cands.append((start, name))
-    for m in re.finditer(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]生)(?![\u4e00-\u9fff])", text):
+    for m in re.finditer(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]生)(?!(?!收)[\u4e00-\u9fff])", text):
         if m.group(1) not in ("先生", "学生", "医生", "师生", "后生", "一生", "发生", "出生"):
             cands.append((m.start(), m.group(1)))  # Cantonese 刘生 = Mr Liu
     for m in _OLD.finditer(text):

@@ -20,7 +20,7 @@ _NOT_RECEIVER = re.compile(r"传真|fax|Fax|FAX|公司电话|座机|发货人|�
 # A waybill line starting 收： / 寄： (the short labels on printed waybills) counts too.
 _ROLE = re.compile(
     r"(收货人|收件人|收货方|收件方|收货信息|收件信息|(?<![^\n])\s*(?:收|收件|收货)[:：])"
-    r"|(发货人|寄件人|发件人|发货方|寄件方|寄件信息|发件信息|发货信息|(?<![^\n])\s*(?:寄|发|寄件|发件|发货)[:：])"
+    r"|(发货人|寄件人|发件人|发货方|寄件方|发件方|寄件信息|发件信息|发货信息|(?<![^\n])\s*(?:寄|发|寄件|发件|发货)[:：])"
 )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from .text import to_simplified
+
 _QTY_HEAD = re.compile(
     r"^(?:订购|订货|采购|需求|下单|发货)?(?:数量|数目|件数|订货量|订购量|采购量|qty|quantity|数)(?:\s*[(（/]\s*\w{1,3}\s*[)）]?)?$",
     re.IGNORECASE,
@@ -44,11 +46,12 @@ def flatten_tables(text: str) -> str:
     header: list[str] | None = None
     for line in lines:
         cells = _cells(line)
-        if cells and len(cells) >= 3 and any(_QTY_HEAD.match(c) for c in cells):
-            header = cells
+        heads = [to_simplified(c) for c in cells] if cells else []  # 數量 is 数量
+        if cells and len(cells) >= 3 and any(_QTY_HEAD.match(c) for c in heads):
+            header = heads
             continue
-        if cells and len(cells) >= 2 and all(_FIELD_HEAD.match(c) for c in cells):
-            header = cells
+        if cells and len(cells) >= 2 and all(_FIELD_HEAD.match(c) for c in heads):
+            header = heads
             continue
         loose = cells is not None and "|" not in line and "\t" not in line and not re.search(r"\S\s{2,}\S", line.strip())
         if header and cells and (len(cells) == len(header) if loose else len(cells) >= len(header) - 1):

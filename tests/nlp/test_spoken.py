@@ -91,3 +91,15 @@ def test_a_changed_date_wins_and_tonight_is_a_same_day_demand(catalog):
 def test_a_price_request_with_a_destination_city_is_not_an_order(catalog):
     d = extract_draft("请报价：M8*25 外六角 304 5000个，M8螺母 304 5000个，含税含运费到 杭州", dt.date(2026, 10, 21), catalog)
     assert d.items == [] and d.address is None
+
+
+def test_cantonese_delivery_to_a_town_of_a_city_without_districts(catalog):
+    text = "阿姐，聽日同我送6202-2RS一百只去东莞厚街镇 康乐南路 8号，陈生收，电话13412881234，唔该"
+    d = extract_draft(text, dt.date(2026, 3, 26), catalog)
+    assert (d.address.city, d.address.district, d.address.detail) == ("东莞市", None, "厚街镇康乐南路8号")
+    assert (d.contact, d.delivery_date) == ("陈生", "2026-03-27")
+
+
+def test_a_po_table_with_a_traditional_header(catalog):
+    d = extract_draft("規格\t名稱\t數量\t單位\nM6*60\t膨脹螺栓 鍍鋅\t300\t套", dt.date(2026, 2, 27), catalog)
+    assert [(i.sku, i.quantity, i.unit) for i in d.items] == [("EB-M6X60-ZN", 300, "套")]
