@@ -74,6 +74,8 @@ def _quantities(masked: str) -> list[_Qty]:
             continue
         if _NOT_QTY_AFTER.match(after) or "每" in masked[max(0, s - 3) : s]:
             continue  # 386只装, 一百个起, 每箱1000个: pack sizes and minimums, not orders
+        if parse_number(num) == 1 and re.search(r"(?:多少钱|几钱|钱|元|块|价格?|单价|\d)\s*$", masked[max(0, s - 4) : s]):
+            continue  # 多少钱一箱, 200一箱: the unit a price is given for, not a count
         if re.fullmatch(r"\d{7,}", num):
             continue  # order numbers, dates run together: nobody orders ten million bolts
         chinese = not re.match(r"\d", num)

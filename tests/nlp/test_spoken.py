@@ -103,3 +103,10 @@ def test_cantonese_delivery_to_a_town_of_a_city_without_districts(catalog):
 def test_a_po_table_with_a_traditional_header(catalog):
     d = extract_draft("規格\t名稱\t數量\t單位\nM6*60\t膨脹螺栓 鍍鋅\t300\t套", dt.date(2026, 2, 27), catalog)
     assert [(i.sku, i.quantity, i.unit) for i in d.items] == [("EB-M6X60-ZN", 300, "套")]
+
+
+def test_the_pack_a_price_is_asked_for_is_not_the_count_ordered(catalog):
+    text = "M20*100 10.9级外六角 要多少钱一箱？如果不超过200一箱就要五箱，送到 唐山市路北区 建设北路 6号 收：常工 13832521234"
+    d = extract_draft(text, dt.date(2026, 8, 7), catalog)
+    assert [(i.sku, i.quantity, i.unit) for i in d.items] == [("HB-M20X100-109", 5, "箱")]
+    assert d.address.detail == "建设北路6号"
