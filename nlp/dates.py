@@ -162,6 +162,24 @@ def _candidates(text: str, today: dt.date):
             day = _holiday(m.group(1), today.year + 1)
         if day:
             yield day, m, True
+    # Lunar month and day: 腊月二十, 正月初八, 八月十五 said with 初/廿 (二月十号 is solar).
+    for m in re.finditer(
+        r"(正月|冬月|腊月|[一二三四五六七八九十]{1,2}月)(初[一二三四五六七八九十]|廿[一二三四五六七八九]|(?<=[正冬腊]月)(?:[二三]?十[一二三四五六七八九]?))",
+        text,
+    ):
+        mo = {"正月": 1, "冬月": 11, "腊月": 12}.get(m.group(1)) or _num(m.group(1)[:-1])
+        day_word = m.group(2).replace("初", "").replace("廿", "二十")
+        d = _num(day_word)
+        if mo and d and 1 <= mo <= 12:
+            ly = LunarDate.from_solar_date(today.year, today.month, today.day).year
+            for year in (ly, ly + 1):
+                try:
+                    day = LunarDate(year, mo, d).to_solar_date()
+                except ValueError:
+                    continue
+                if day >= today:
+                    yield day, m, True
+                    break
     for m in re.finditer(rf"({_N})\s*(?:天|日)(?:内|之内|以内|后)", text):
         n = _num(m.group(1))
         if n and n <= 60:

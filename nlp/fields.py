@@ -6,6 +6,7 @@ import re
 
 from .address import TITLE
 from .phone import role_before
+from .regions import load_regions
 
 _SURNAME_TITLE = rf"[\u4e00-\u9fff]{{1,2}}{TITLE}(?![业程厂地人作具艺期资位商区件部共计价线台装头])"
 _OLD_YOUNG = r"[老小阿][\u4e00-\u9fff](?=[啊呀哈吧呢嘛]|(?![\u4e00-\u9fff]{2}))"
@@ -57,7 +58,7 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
         elif _BAD_NAME_CHARS.search(name):
             continue
         name = _clean_name(name)
-        if name:
+        if name and name not in load_regions().names:  # 收货人：郑州 马师傅
             return name
     cands: list[tuple[int, str]] = []
     for m in _TITLED.finditer(text):

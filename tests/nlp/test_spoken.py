@@ -110,3 +110,12 @@ def test_the_pack_a_price_is_asked_for_is_not_the_count_ordered(catalog):
     d = extract_draft(text, dt.date(2026, 8, 7), catalog)
     assert [(i.sku, i.quantity, i.unit) for i in d.items] == [("HB-M20X100-109", 5, "箱")]
     assert d.address.detail == "建设北路6号"
+
+
+def test_lunar_month_days_and_a_city_is_not_a_receiver_name(catalog):
+    d = extract_draft("M16螺母 三百个，腊月二十前送到", dt.date(2026, 1, 23), catalog)
+    assert d.delivery_date == "2026-02-07"
+    d = extract_draft("M16螺母 三百个，二月十号前到货", dt.date(2026, 2, 2), catalog)
+    assert d.delivery_date == "2026-02-10"  # a solar month: no 初/廿, no 正/冬/腊
+    d = extract_draft("收货人：郑州 马师傅（电话 0371-55661234）\nM16螺母 三百个", dt.date(2026, 4, 17), catalog)
+    assert d.contact == "马师傅"
