@@ -19,7 +19,7 @@ import logging
 from aiohttp import web
 
 from bot.intake import Intake
-from bot.messages import MessageError, parse, read_envelope
+from bot.messages import InboundMsg, MessageError, parse, read_envelope
 from bot.wechat_crypto import BadSignature, CallbackCrypto, CryptoError, Mode, WrongAppId
 from orderbot.settings import Settings
 
@@ -52,6 +52,17 @@ async def read_limited(request: web.Request, limit: int) -> bytes:
         if len(body) > limit:
             raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
     return bytes(body)
+
+
+async def store_then_ack(intake: Intake, msg: InboundMsg, *, platform: str, ok: str) -> web.Response:
+    """Acknowledge only once the message (and its outbox row) is committed; a failure to store
+    answers 503 so the platform delivers it again — nothing is lost."""
+    try:
+        await intake.accept(msg)
+    except Exception:
+        log.exception("%s callback %s not stored; it will be retried", platform, msg.dedup_key)
+        return _text("try again", 503)
+    return _text(ok)
 
 
 class WeChatCallback:
@@ -101,12 +112,7 @@ class WeChatCallback:
         except (CryptoError, MessageError) as exc:
             log.info("wechat callback refused: %s", exc)
             return _refusal(exc)
-        try:
-            await self.intake.accept(msg)
-        except Exception:
-            log.exception("wechat callback %s not stored; WeChat will retry", msg.dedup_key)
-            return _text("try again", 503)
-        return _text("success")
+        return await store_then_ack(self.intake, msg, platform="wechat", ok="success")
 
 
 CALLBACK = web.AppKey("wechat_callback", WeChatCallback)

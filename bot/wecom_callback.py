@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.intake import Intake
 from bot.messages import MessageError, parse, read_envelope
-from bot.wechat_callback import read_limited
+from bot.wechat_callback import read_limited, store_then_ack
 from bot.wechat_crypto import BadSignature, CallbackCrypto, CryptoError, Mode, WrongAppId
 from orderbot.settings import Settings
 from orderbot.stores import KeyValueStore
@@ -89,12 +89,7 @@ class WeComCallback:
         except (CryptoError, MessageError) as exc:
             log.info("wecom callback refused: %s", exc)
             return _refusal(exc)
-        try:
-            await self.intake.accept(msg)
-        except Exception:
-            log.exception("wecom callback %s not stored; WeCom will retry", msg.dedup_key)
-            return _text("try again", 503)
-        return _text("")  # an empty answer: nothing to reply passively
+        return await store_then_ack(self.intake, msg, platform="wecom", ok="")  # nothing to reply passively
 
 
 CALLBACK = web.AppKey("wecom_callback", WeComCallback)
