@@ -61,7 +61,7 @@ async def _callback_app(db_path: str) -> web.Application:
     from sqlmodel import SQLModel
 
     import orders.models  # noqa: F401
-    from bot.intake import Intake
+    from bot.intake import Intake, dedup_store
     from bot.wechat_callback import WeChatCallback, setup
     from bot.wechat_crypto import CallbackCrypto
     from orderbot.db import make_engine, make_sessionmaker
@@ -72,7 +72,10 @@ async def _callback_app(db_path: str) -> web.Application:
         await conn.run_sync(SQLModel.metadata.create_all)
     app = web.Application()
     crypto = CallbackCrypto(TOKEN, AES_KEY, APP_ID)
-    setup(app, WeChatCallback(crypto, Intake(make_sessionmaker(engine), MemoryStore())))
+    # As the app builds it: the embedded profile's in-process store is not consulted (the
+    # unique key decides); with Redis the store would answer retries first.
+    intake = Intake(make_sessionmaker(engine), dedup_store(MemoryStore()))
+    setup(app, WeChatCallback(crypto, intake))
 
     async def close(_app: web.Application) -> None:
         await engine.dispose()

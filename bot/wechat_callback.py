@@ -18,7 +18,7 @@ import logging
 
 from aiohttp import web
 
-from bot.intake import Intake
+from bot.intake import Intake, dedup_store
 from bot.messages import InboundMsg, MessageError, parse, read_envelope
 from bot.wechat_crypto import BadSignature, CallbackCrypto, CryptoError, Mode, WrongAppId
 from orderbot.settings import Settings
@@ -148,7 +148,7 @@ async def _build_from_app(app: web.Application) -> None:
         return
     intake = Intake(
         app[appkeys.SESSIONMAKER],
-        app.get(appkeys.STORE),
+        dedup_store(app.get(appkeys.STORE)),
         channel="wechat",
         wake=app.get(appkeys.WAKE_OUTBOX),
     )

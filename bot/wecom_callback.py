@@ -18,7 +18,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.intake import Intake
+from bot.intake import Intake, dedup_store
 from bot.messages import MessageError, parse, read_envelope
 from bot.wechat_callback import read_limited, store_then_ack
 from bot.wechat_crypto import BadSignature, CallbackCrypto, CryptoError, Mode, WrongAppId
@@ -139,5 +139,5 @@ async def _build_from_app(app: web.Application) -> None:
         return
     app[CALLBACK] = WeComCallback(
         crypto_from_settings(app[appkeys.SETTINGS]),
-        wecom_intake(app[appkeys.SESSIONMAKER], app.get(appkeys.STORE), wake=app.get(appkeys.WAKE_OUTBOX)),
+        wecom_intake(app[appkeys.SESSIONMAKER], dedup_store(app.get(appkeys.STORE)), wake=app.get(appkeys.WAKE_OUTBOX)),
     )

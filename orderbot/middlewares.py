@@ -40,6 +40,24 @@ def _http_code(exc: web.HTTPException) -> str:
     return re.sub(r"[^a-z0-9]+", "_", (exc.reason or f"http {exc.status}").lower()).strip("_")
 
 
+_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
+    """The labelled counter and histogram of one (method, route, status), looked up once:
+    prometheus_client's labels() validates and locks on every call, on every request."""
+    key = (method, route, status)
+    found = _SERIES.get(key)
+    if found is None:
+        found = (
+            metrics.HTTP_REQUESTS.labels(method, route, str(status)),
+            metrics.HTTP_LATENCY.labels(method, route),
+        )
+        if len(_SERIES) < 1000:  # odd methods from scanners must not grow it without end
+            _SERIES[key] = found
+    return found
+
+
 @web.middleware
 async def request_context(request: web.Request, handler: Any) -> web.StreamResponse:
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
@@ -60,8 +78,9 @@ async def request_context(request: web.Request, handler: Any) -> web.StreamRespo
         elapsed = time.perf_counter() - started
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
-        metrics.HTTP_REQUESTS.labels(request.method, route, str(status)).inc()
-        metrics.HTTP_LATENCY.labels(request.method, route).observe(elapsed)
+        count, latency = _series(request.method, route, status)
+        count.inc()
+        latency.observe(elapsed)
         level = logging.DEBUG if request.path in _QUIET_PATHS and status < 400 else logging.INFO
         log.log(
             level,

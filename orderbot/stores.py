@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 
 class KeyValueStore(Protocol):
+    shared: bool  # True when every process sees the same keys (Redis), False in-process
+
     async def get(self, key: str) -> str | None: ...
 
     async def set(self, key: str, value: str, ttl: float | None = None) -> None: ...

@@ -19,6 +19,8 @@ Clock = Callable[[], float]
 class MemoryStore:
     """KeyValueStore in a dict; TTLs and lock leases follow `clock` (monotonic seconds)."""
 
+    shared = False  # one process only: other processes (if any) never see these keys
+
     def __init__(self, *, clock: Clock = time.monotonic, sweep_every: int = 1000) -> None:
         self._clock = clock
         self._data: dict[str, tuple[str, float | None]] = {}

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 class RedisStore:
     """KeyValueStore on redis-py asyncio. Owns (and closes) the client it builds from a URL."""
 
+    shared = True
+
     def __init__(
         self,
         url: str | None = None,

@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
-from bot.intake import Intake
+from bot.intake import Intake, dedup_store
 from bot.messages import parse
 from bot.wechat_callback import WeChatCallback, setup
 from bot.wechat_crypto import CallbackCrypto
@@ -27,10 +27,11 @@ N_MESSAGES, DELIVERIES, CONCURRENCY = 1000, 3, 48
 
 
 def _process(engine, store, sim: WeChatSim) -> web.Application:
-    """One web process: its own Intake and app, the shared database and store."""
+    """One web process: its own Intake and app, the shared database and store — consulted
+    as the app does (Redis yes; the embedded memory store no: the unique key decides)."""
     crypto = CallbackCrypto(sim.token, sim.aes_key, sim.app_id)
     app = web.Application()
-    setup(app, WeChatCallback(crypto, Intake(make_sessionmaker(engine), store)))
+    setup(app, WeChatCallback(crypto, Intake(make_sessionmaker(engine), dedup_store(store))))
     return app
 
 
@@ -186,6 +187,69 @@ async def test_sqlite_write_lock_held_elsewhere_neither_blocks_the_loop_nor_lose
     assert result.message_id is not None and not result.duplicate
     assert await count_rows(sqlite_engine) == (1, 1)
     await intake.close()
+
+
+async def _staggered(intake: Intake, base: int) -> list:
+    """Twenty callbacks whose reading finishes over four turns of the event loop, five a
+    turn, as requests arriving together do."""
+
+    async def arrive(i: int):
+        for _ in range(i // 5):
+            await asyncio.sleep(0)
+        return await intake.accept(parse(text_xml(f"o_{i}", f"第{i}条", msg_id=base + i)))
+
+    return await asyncio.gather(*(arrive(i) for i in range(20)))
+
+
+async def test_callbacks_arriving_together_share_one_commit(sqlite_engine, monkeypatch):
+    """Callbacks read in the same moment are written in one transaction; a lone one is not
+    held back; without gathering the same arrivals take several commits."""
+    from bot import inbound_store
+
+    commits: list[int] = []
+    original = inbound_store.BatchWriter.write
+
+    async def counting(self, msgs):
+        ids = await original(self, msgs)
+        commits.append(len(msgs))
+        return ids
+
+    monkeypatch.setattr(inbound_store.BatchWriter, "write", counting)
+    loop = asyncio.get_running_loop()
+    # A long cap: gathering must end because nothing more arrives, not on the timer.
+    intake = Intake(make_sessionmaker(sqlite_engine), None, gather_for=5.0)
+    try:
+        started = loop.time()
+        results = await _staggered(intake, 7700)
+        assert loop.time() - started < 2.0
+        assert all(r.message_id is not None for r in results)
+        assert commits == [20]
+        assert await count_rows(sqlite_engine) == (20, 20)
+
+        started = loop.time()
+        await intake.accept(parse(text_xml("o_alone", "一条", msg_id=7799)))
+        assert commits[-1] == 1
+        assert loop.time() - started < 2.0
+    finally:
+        await intake.close()
+
+    commits.clear()
+    eager = Intake(make_sessionmaker(sqlite_engine), None, gather_rounds=0)
+    try:
+        await _staggered(eager, 7800)
+    finally:
+        await eager.close()
+    assert sum(commits) == 20 and len(commits) > 1
+
+
+def test_only_a_store_shared_between_processes_is_consulted():
+    from orderbot.stores_memory import MemoryStore
+    from orderbot.stores_redis import RedisStore
+
+    assert dedup_store(MemoryStore()) is None
+    assert dedup_store(None) is None
+    redis = RedisStore("redis://127.0.0.1:6379/0")  # not contacted
+    assert dedup_store(redis) is redis
 
 
 def test_fast_sqlite_statements_notice_a_new_python_default():

@@ -202,9 +202,10 @@ def test_fast_path_agrees_with_wechatpy_on_every_plain_payload(shared_dir) -> No
     """The ElementTree fast path must read every message exactly as wechatpy's parser does."""
     import json
 
+    from wechatpy.messages import MESSAGE_TYPES
     from wechatpy.parser import parse_message
 
-    from bot.messages import _fast_mp_message, from_wechatpy
+    from bot.messages import _fast_fields, from_fields, from_wechatpy
 
     payloads = json.loads((shared_dir / "external/wechat_xml/xml_payloads.json").read_text("utf-8"))
     fast_hits = 0
@@ -212,11 +213,56 @@ def test_fast_path_agrees_with_wechatpy_on_every_plain_payload(shared_dir) -> No
         xml = entry.get("xml") if isinstance(entry, dict) else None
         if not isinstance(xml, str):
             continue
-        fast = _fast_mp_message(xml)
+        fast = _fast_fields(xml)
         if fast is None:
             continue
         fast_hits += 1
         slow = parse_message(xml)
-        assert type(fast) is type(slow)
-        assert from_wechatpy(fast, raw=xml) == from_wechatpy(slow, raw=xml)
+        assert type(slow) is MESSAGE_TYPES[fast["MsgType"].lower()]  # a plain message to wechatpy too
+        assert fast == slow._data
+        assert from_fields(fast, raw=xml) == from_wechatpy(slow, raw=xml)
     assert fast_hits >= 5  # text, image, voice, video, location… take the fast path
+
+
+_SPACES = st.sampled_from(["", " ", "\n", "\r\n\t", "\x0c", "\x0b", "\x00"])
+_TAGS = st.sampled_from(["Encrypt", "ToUserName", "AgentID", "a", "1x", "x-y"])
+_VALUES = st.text(alphabet="QUJD+/=_.@-1 &<>]é\x00\x0c", max_size=8)
+
+
+@st.composite
+def _envelopes(draw) -> bytes:
+    """Mostly-plausible envelopes with the odd wrong character, space, tag or nesting."""
+    out = draw(_SPACES) + draw(st.sampled_from(["<xml>", "<xml >", "<XML>", "<?xml version='1.0'?><xml>"]))
+    for _ in range(draw(st.integers(0, 3))):
+        tag, close = draw(_TAGS), draw(st.sampled_from(["same", "same", "other"]))
+        value = draw(_VALUES)
+        if draw(st.booleans()):
+            value = f"<![CDATA[{value}]]>"
+        end = tag if close == "same" else draw(_TAGS)
+        out += draw(_SPACES) + f"<{tag}>{value}</{end}>"
+    return (out + draw(_SPACES) + "</xml>" + draw(_SPACES)).encode()
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_envelopes())
+def test_envelope_shortcut_reads_exactly_what_elementtree_reads(raw):
+    """The regex shortcut for plain envelopes may only accept bodies ElementTree accepts,
+    and must read the same fields from them."""
+    from bot.messages import MessageError, _flat_envelope, _tree_envelope
+
+    fast = _flat_envelope(raw)
+    if fast is not None:
+        try:
+            assert fast == _tree_envelope(raw)
+        except MessageError:
+            raise AssertionError(f"shortcut accepted malformed {raw!r}") from None
+
+
+def test_envelope_shortcut_takes_real_envelopes():
+    from bot.messages import _flat_envelope
+
+    wechat = b"<xml>\n  <ToUserName><![CDATA[gh_123]]></ToUserName>\n  <Encrypt><![CDATA[QUJD+/==]]></Encrypt>\n</xml>"
+    wecom = b"<xml><ToUserName><![CDATA[ww1]]></ToUserName><AgentID><![CDATA[1000002]]></AgentID><Encrypt><![CDATA[QUJD]]></Encrypt></xml>"
+    assert _flat_envelope(wechat) == {"ToUserName": "gh_123", "Encrypt": "QUJD+/=="}
+    assert _flat_envelope(wecom) == {"ToUserName": "ww1", "AgentID": "1000002", "Encrypt": "QUJD"}
+    assert read_envelope(wechat)["Encrypt"] == "QUJD+/=="
