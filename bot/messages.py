@@ -121,11 +121,39 @@ def _tree_envelope(raw: bytes) -> dict[str, str]:
 _FAST_TYPES = frozenset({"text", "image", "voice", "video", "shortvideo", "location", "link"})
 
 
-def _fast_fields(text: str) -> dict[str, Any] | None:
-    """The common case (a customer's flat text/image/voice/location message) read with the C
-    ElementTree parser into the same fields wechatpy's own parse would give (it reads
-    through xmltodict, the slowest step of a callback). Anything else — events, WeCom,
-    nested fields, odd input — returns None and takes wechatpy's path."""
+# A message as WeChat writes it: <xml>, then flat elements, each one CDATA section or plain
+# text without markup, entities or carriage returns (XML would rewrite those), in
+# characters XML allows. What matches is well-formed and means exactly what it says.
+_NOT_XML_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\r\ud800-\udfff\ufffe\uffff"
+_IN_CDATA = rf"[^\]{_NOT_XML_CHARS}]*(?:\](?!\]>)[^\]{_NOT_XML_CHARS}]*)*"  # anything but ]]>
+_TEXT_FIELD = re.compile(
+    rf"[ \t\r\n]*<([A-Za-z_][A-Za-z0-9_]*)>"
+    rf"(?:<!\[CDATA\[({_IN_CDATA})\]\]>|([^<>&\]{_NOT_XML_CHARS}]*))</\1>"
+)
+_TEXT_HEAD = re.compile(r"[ \t\r\n]*<xml>")
+_TEXT_TAIL = re.compile(r"[ \t\r\n]*</xml>[ \t\r\n]*")
+
+
+def _flat_fields(text: str) -> dict[str, Any] | None:
+    """The fields of a message of the plain shape above, else None (use the parser)."""
+    head = _TEXT_HEAD.match(text)
+    if head is None:
+        return None
+    pos, data = head.end(), {}
+    field = _TEXT_FIELD.match
+    while (m := field(text, pos)) is not None:
+        if m[1] in data:
+            return None  # repeated field: xmltodict would make a list
+        value = m[2] if m[2] is not None else m[3]
+        data[m[1]] = value.strip() or None  # as xmltodict's strip_whitespace
+        pos = m.end()
+    if not data or _TEXT_TAIL.fullmatch(text, pos) is None:
+        return None
+    return data
+
+
+def _tree_fields(text: str) -> dict[str, Any] | None:
+    """Flat fields through the C ElementTree parser; None for anything not flat."""
     if "<!" in text.replace("<![CDATA[", ""):
         return None  # DOCTYPE, comments: let the careful path decide
     try:
@@ -140,6 +168,19 @@ def _fast_fields(text: str) -> dict[str, Any] | None:
             return None  # repeated field: xmltodict would make a list
         value = (child.text or "").strip()  # as xmltodict's strip_whitespace
         data[child.tag] = value or None
+    return data
+
+
+def _fast_fields(text: str) -> dict[str, Any] | None:
+    """The common case (a customer's flat text/image/voice/location message) read into the
+    same fields wechatpy's own parse would give (it reads through xmltodict, the slowest
+    step of a callback): by a regex when the XML is plain, else with ElementTree. Anything
+    else — events, WeCom, nested fields, odd input — returns None and takes wechatpy's path."""
+    data = _flat_fields(text)
+    if data is None:
+        data = _tree_fields(text)
+    if data is None:
+        return None
     msg_type = (data.get("MsgType") or "").lower()
     if msg_type not in _FAST_TYPES or "AgentID" in data or msg_type not in MESSAGE_TYPES:
         return None

@@ -266,3 +266,60 @@ def test_envelope_shortcut_takes_real_envelopes():
     assert _flat_envelope(wechat) == {"ToUserName": "gh_123", "Encrypt": "QUJD+/=="}
     assert _flat_envelope(wecom) == {"ToUserName": "ww1", "AgentID": "1000002", "Encrypt": "QUJD"}
     assert read_envelope(wechat)["Encrypt"] == "QUJD+/=="
+
+
+_TEXT_TAGS = st.sampled_from(["ToUserName", "FromUserName", "CreateTime", "MsgType", "Content", "MsgId", "x1", "A-B"])
+_CLEAN = st.text(alphabet="订单M8 .é", max_size=5)
+_ODD = st.sampled_from(["", "", "]", "]]", "]]>", "&", "&amp;", "<", ">", "\r", "\r\n", "\x00", "\x0b", "\x7f",
+                        "\ufffe", "😀", "\u3000", "\n"])  # fmt: skip
+_TEXT_VALUES = st.one_of(
+    st.sampled_from(["text", "image", "o_1", "1700000000", "12345", ""]),
+    _CLEAN,
+    _CLEAN,
+    st.builds(lambda a, odd, b: a + odd + b, _CLEAN, _ODD, _CLEAN),
+)
+_GAPS = st.sampled_from(["", "", "", "", " ", "\n", "\n", "\r\n", "\t", " \n ", "\x0c", "x"])
+
+
+@st.composite
+def _flat_messages(draw) -> str:
+    """Plain-looking messages, now and then with a character, gap or tag XML forbids."""
+    out = draw(_GAPS) + draw(st.sampled_from(["<xml>"] * 6 + ["<xml a='1'>", "<?xml version='1.0'?><xml>"]))
+    for _ in range(draw(st.integers(0, 5))):
+        tag = draw(_TEXT_TAGS)
+        value = draw(_TEXT_VALUES)
+        body = f"<![CDATA[{value}]]>" if draw(st.booleans()) else value
+        end = tag if draw(st.integers(0, 19)) else draw(_TEXT_TAGS)
+        out += draw(_GAPS) + f"<{tag}>{body}</{end}>"
+    return out + draw(_GAPS) + "</xml>" + draw(_GAPS)
+
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_flat_messages())
+def test_message_shortcut_reads_exactly_what_elementtree_reads(text):
+    """The regex for plain messages may only accept what ElementTree accepts, and must read
+    the same fields (after the same stripping)."""
+    from bot.messages import _flat_fields, _tree_fields
+
+    fast = _flat_fields(text)
+    if fast is not None:
+        assert fast == _tree_fields(text), f"shortcut misread {text!r}"
+
+
+def test_message_shortcut_takes_what_wechat_sends(shared_dir) -> None:
+    """Plain messages in the shared payloads go the regex way, and read as wechatpy reads
+    them (xmltodict, which its parser uses)."""
+    from bot.messages import _flat_fields
+
+    payloads = json.loads((shared_dir / "external/wechat_xml/xml_payloads.json").read_text("utf-8"))
+    taken = 0
+    for entry in payloads:
+        xml = entry.get("xml") if isinstance(entry, dict) else None
+        if not isinstance(xml, str):
+            continue
+        fields = _flat_fields(xml)
+        if fields is not None:
+            taken += 1
+            assert fields == xmltodict.parse(xml)["xml"]
+    assert taken >= 5
