@@ -85,14 +85,15 @@ async def _callback_app(db_path: str) -> web.Application:
 
 
 async def _full_app(db_path: str) -> web.Application:
-    """What `orderbot serve` runs (create_app: middlewares, metrics, every resource), with
-    only this feature mounted and the in-process outbox worker off, so the figure is the
-    intake's own."""
+    """What `orderbot serve` runs (create_app: middlewares, metrics, JSON logging at the
+    default level — to /dev/null here), with only this feature mounted and the in-process
+    outbox worker off, so the figure is the intake's own."""
     from sqlmodel import SQLModel
 
     import orders.models  # noqa: F401
     from orderbot.app import create_app
     from orderbot.db import make_engine
+    from orderbot.logging import setup_logging
     from orderbot.settings import Settings
 
     url = f"sqlite+aiosqlite:///{db_path}"
@@ -107,6 +108,7 @@ async def _full_app(db_path: str) -> web.Application:
         wechat_aes_key=AES_KEY,
         wechat_appid=APP_ID,
     )
+    setup_logging(settings.log_level, stream=open(os.devnull, "w"))  # noqa: ASYNC230, SIM115 (opened once, kept)
     return create_app(settings, start_worker=False, features=("bot.wechat_callback",))
 
 

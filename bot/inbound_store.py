@@ -138,13 +138,14 @@ class SqliteFileWriter:
         self.synchronous = synchronous.upper()
         self._conn: sqlite3.Connection | None = None
         dialect = sqlite.dialect(paramstyle="named")
-        self._insert_message, self.complete = _compile(
+        _, self.complete = _compile(
             sqlite.insert(MESSAGES)
             .values({c: bindparam(c, type_=MESSAGES.c[c].type) for c in self._MESSAGE_COLUMNS})
             .on_conflict_do_nothing(index_elements=["channel", "dedup_key"])
             .returning(MESSAGES.c.id),
             dialect,
         )
+        self._insert_messages: dict[int, str] = {}  # batch size -> one multi-row INSERT
         self._insert_work, work_complete = _compile(
             sqlite.insert(WORK)
             .values({c: bindparam(c, type_=WORK.c[c].type) for c in self._WORK_COLUMNS})
@@ -160,7 +161,9 @@ class SqliteFileWriter:
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:
             timeout = 30 if self.wait else 0
-            conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            conn = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, cached_statements=512
+            )
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute(f"PRAGMA busy_timeout={timeout * 1000}")
             conn.execute(f"PRAGMA synchronous={self.synchronous}")
@@ -184,23 +187,11 @@ class SqliteFileWriter:
                 raise WriteLockBusy(str(exc)) from exc
             raise
         try:
-            ids: dict[str, int] = {}
+            params: list[Any] = []
             for m in msgs:
-                row = conn.execute(
-                    self._insert_message,
-                    {
-                        "channel": self.channel,
-                        "dedup_key": m.dedup_key,
-                        "from_user": m.openid,
-                        "msg_type": m.msg_type,
-                        "content": m.content,
-                        "raw": m.raw,
-                        "received_at": at,
-                        "state": "received",
-                    },
-                ).fetchone()
-                if row is not None:
-                    ids[m.dedup_key] = row[0]
+                params += (self.channel, m.dedup_key, m.openid, m.msg_type, m.content, m.raw, at, "received")  # _MESSAGE_COLUMNS
+            rows = conn.execute(self._messages_statement(len(msgs)), params).fetchall()
+            ids: dict[str, int] = {key: id_ for id_, key in rows}
             targets = {m.dedup_key: m.openid for m in msgs}
             conn.executemany(
                 self._insert_work,
@@ -224,6 +215,19 @@ class SqliteFileWriter:
                 conn.execute("ROLLBACK")
             raise
         return ids
+
+    def _messages_statement(self, n: int) -> str:
+        """INSERT of `n` messages in one statement (SQLite then parses, plans and steps once
+        a batch), returning (id, dedup_key) of the rows that were not there yet."""
+        sql = self._insert_messages.get(n)
+        if sql is None:
+            row = "(" + ", ".join("?" * len(self._MESSAGE_COLUMNS)) + ")"
+            sql = self._insert_messages[n] = (
+                f"INSERT INTO {MESSAGES.name} ({', '.join(self._MESSAGE_COLUMNS)}) "
+                f"VALUES {', '.join([row] * n)} "
+                "ON CONFLICT (channel, dedup_key) DO NOTHING RETURNING id, dedup_key"
+            )
+        return sql
 
     def checkpoint(self) -> None:
         """Copy the WAL back into the database file without waiting for readers."""

@@ -229,3 +229,36 @@ def test_existing_feature_routers_are_mounted(db_url: str) -> None:
     assert {"/healthz", "/readyz", "/metrics"} <= paths
     assert "/wechat/callback" in paths  # bot.wechat_callback exists, so it is mounted
     assert "bot.wechat_callback" in FEATURES
+
+
+async def test_answered_callbacks_are_not_access_logged_but_refusals_are(aiohttp_client) -> None:
+    """An answered callback is on record as its inbound_message row; refusals need the log."""
+    from orderbot import middlewares
+
+    async def callback(request: web.Request) -> web.Response:
+        ok = request.query.get("signature") == "good"
+        return web.Response(text="success" if ok else "forbidden", status=200 if ok else 403)
+
+    async def other(_request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application(middlewares=[middlewares.request_context, middlewares.errors])
+    app.router.add_post("/wechat/callback", callback)
+    app.router.add_post("/t/other", other)
+    buf = io.StringIO()
+    handler = logging.StreamHandler(buf)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        client = await aiohttp_client(app)
+        assert (await client.post("/wechat/callback?signature=good")).status == 200
+        assert (await client.post("/wechat/callback?signature=bad")).status == 403
+        assert (await client.post("/t/other")).status == 200
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+    access = [ln["msg"] for ln in map(json.loads, buf.getvalue().splitlines()) if ln["logger"] == "orderbot.http"]
+    assert access == ["POST /wechat/callback 403", "POST /t/other 200"]
