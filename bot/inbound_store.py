@@ -1,15 +1,17 @@
 """Writes batches of inbound messages, each with its outbox row, in one transaction.
 
-Two paths, the same two statements (built by SQLAlchemy from the table definitions):
+Two paths, the same two inserts (ON CONFLICT DO NOTHING on the tables' unique keys):
 
 * PostgreSQL (and in-memory SQLite): `write_batch` on the app's async engine via
-  `run_sync`;
-* a SQLite file (the embedded profile): `SqliteFileWriter`, one stdlib sqlite3
-  connection on one dedicated thread, the statements compiled once and run with the
-  column types' own bind processors. aiosqlite hops threads for every cursor, execute,
-  fetch, close, commit and rollback — nine hops a batch — and SQLAlchemy's per-execute
-  bookkeeping costs more CPU than the inserts; one hop and two prepared statements a
-  batch is what keeps acknowledgements cheap. SQLite has one writer at a time anyway.
+  `run_sync`, statements built by SQLAlchemy;
+* a SQLite file (the embedded profile): `SqliteFileWriter`, its own stdlib sqlite3
+  connection, used on the event loop while the write lock is free (else on a thread),
+  with the column types' own bind processors: one multi-row INSERT … RETURNING for the
+  messages and one executemany for their outbox rows. aiosqlite hops threads for every
+  cursor, execute, fetch, close, commit and rollback — nine hops a batch — and
+  SQLAlchemy's per-execute bookkeeping costs more CPU than the inserts; two prepared
+  statements a batch is what keeps acknowledgements cheap. SQLite has one writer at a
+  time anyway.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ database, with an outbox row asking for its slow work, before we answer `success
 written in ONE transaction, so a crash can leave neither a message without its work nor
 work without its message. Duplicates are dropped in two places:
 
-* the store (Redis in production) remembers keys already stored: a retry arriving after
-  the first delivery committed costs one GET, no database work;
+* the store, when it is shared between processes (Redis in production; see
+  `dedup_store`), remembers keys already stored: a retry arriving after the first
+  delivery committed costs one GET, no database work;
 * the database's unique (channel, dedup_key) is the final word: concurrent deliveries
   racing past the store both reach the INSERT … ON CONFLICT DO NOTHING, and one loses.
 
@@ -16,8 +17,8 @@ only "stored" short-circuits, so a process dying mid-delivery never makes a retr
 message that was not saved. A store outage degrades to database-only dedup, not errors.
 
 Writes are group-committed: callbacks arriving together share one transaction
-(bot/inbound_store.py), and each request still waits for its own commit before it is
-acknowledged. A subclass defining `_insert(msg) -> id | None` keeps one-by-one inserts.
+(bot/inbound_store.py) — the writer lets the ones already being read join before it
+commits — and each request still waits for its own commit before it is acknowledged. A subclass defining `_insert(msg) -> id | None` keeps one-by-one inserts.
 """
 
 from __future__ import annotations
