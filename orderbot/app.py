@@ -53,7 +53,7 @@ def create_app(
     `features`: the router modules to mount (tests of the shell alone pass ())."""
     settings = settings or get_settings()
     app = web.Application(
-        middlewares=[middlewares.request_context, middlewares.errors], client_max_size=MAX_BODY
+        middlewares=[middlewares.request_context], client_max_size=MAX_BODY
     )
     app[appkeys.SETTINGS] = settings
 

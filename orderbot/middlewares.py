@@ -1,12 +1,13 @@
-"""The two middlewares every request goes through.
+"""The middleware every request goes through, and the one place errors become answers.
 
-`request_context` (outermost): takes or makes the request id, puts it in the log context
-and the X-Request-Id response header, logs one access line (DEBUG for health checks and
-for answered WeChat/WeCom callbacks, which the inbound_message table records), records
-metrics.
-`errors`: the ONE place where exceptions become HTTP answers, as JSON {code, message}:
-order-hub refusals (orders.errors.OrderError, orders.status.TransitionError) with their
-status, validation errors as 422, aiohttp's HTTP errors, and anything else as a logged 500.
+`request_context`: takes or makes the request id, puts it in the log context and the
+X-Request-Id response header, turns exceptions into answers (`answer_for`), logs one
+access line (DEBUG for health checks and for answered WeChat/WeCom callbacks, which the
+inbound_message table records) and records metrics. One middleware, not two: each layer
+costs every request a coroutine and aiohttp's wrapper.
+`answer_for`: exceptions as JSON {code, message}: order-hub refusals
+(orders.errors.OrderError, orders.status.TransitionError) with their status, validation
+errors as 422, aiohttp's HTTP errors, and anything else as a logged 500.
 """
 
 from __future__ import annotations
@@ -73,11 +74,17 @@ async def request_context(request: web.Request, handler: Any) -> web.StreamRespo
     started = time.perf_counter()
     status = 500
     try:
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        except Exception as exc:
+            answer = answer_for(request, exc)
+            if answer is None:
+                raise
+            response = answer
         status = response.status
         response.headers[REQUEST_ID_HEADER] = rid
         return response
-    except web.HTTPException as exc:  # redirects and the like pass through errors untouched
+    except web.HTTPException as exc:  # redirects and the like pass through untouched
         status = exc.status
         exc.headers[REQUEST_ID_HEADER] = rid
         raise
@@ -102,27 +109,25 @@ async def request_context(request: web.Request, handler: Any) -> web.StreamRespo
         request_id_var.reset(token)
 
 
-@web.middleware
-async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
+def answer_for(request: web.Request, exc: Exception) -> web.StreamResponse | None:
+    """The JSON answer for an exception a handler raised; None lets it propagate (redirects,
+    HTTP errors that already carry JSON). Call it inside the `except`: a 500 logs the stack."""
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400 or exc.content_type == "application/json":
-            raise
+            return None
         message = exc.text if exc.text and exc.text != f"{exc.status}: {exc.reason}" else exc.reason
         response = error_response(exc.status, _http_code(exc), message)
         for name, value in exc.headers.items():  # e.g. Allow on 405
             if name.lower() not in {"content-type", "content-length"}:
                 response.headers[name] = value
         return response
-    except TransitionError as exc:
+    if isinstance(exc, TransitionError):
         return error_response(_TRANSITION_STATUS.get(exc.code, 409), exc.code, exc.message)
-    except OrderError as exc:
+    if isinstance(exc, OrderError):
         body = exc.as_dict()
         return error_response(exc.http_status, body.pop("code"), body.pop("message"), **body)
-    except ValidationError as exc:
+    if isinstance(exc, ValidationError):
         errs = exc.errors(include_url=False, include_context=False, include_input=False)
         return error_response(422, "invalid_request", "请求内容不符合要求", errors=errs)
-    except Exception:
-        log.exception("unhandled error in %s %s", request.method, request.path)
-        return error_response(500, "internal_error", "服务器内部错误，请稍后再试", request_id=request_id_var.get())
+    log.exception("unhandled error in %s %s", request.method, request.path)
+    return error_response(500, "internal_error", "服务器内部错误，请稍后再试", request_id=request_id_var.get())

@@ -242,7 +242,7 @@ async def test_answered_callbacks_are_not_access_logged_but_refusals_are(aiohttp
     async def other(_request: web.Request) -> web.Response:
         return web.Response(text="ok")
 
-    app = web.Application(middlewares=[middlewares.request_context, middlewares.errors])
+    app = web.Application(middlewares=[middlewares.request_context])
     app.router.add_post("/wechat/callback", callback)
     app.router.add_post("/t/other", other)
     buf = io.StringIO()
