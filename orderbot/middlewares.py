@@ -69,7 +69,7 @@ def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
 @web.middleware
 async def request_context(request: web.Request, handler: Any) -> web.StreamResponse:
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    rid = incoming if _VALID_ID.match(incoming) else new_request_id()
+    rid = incoming if incoming and _VALID_ID.match(incoming) else new_request_id()
     token = request_id_var.set(rid)
     started = time.perf_counter()
     status = 500
