@@ -4,16 +4,18 @@
 
 Each server runs alone in its own process (a real TCP server on a free port); this process
 is the load generator (an aiohttp client keeping `concurrency` requests in flight). The
-callback server is the embedded profile: SQLite file + memory store, safe mode (AES), so
-every request is verified, decrypted, parsed, stored with its outbox row and acknowledged.
-`--retries` of the messages are delivered a second time, concurrently with the first, as
-WeChat's retries; afterwards the database must hold each distinct message exactly once.
+callback server is the embedded profile: SQLite file (the in-process store is not consulted;
+the unique key decides), safe mode (AES), so every request is verified, decrypted, parsed,
+stored with its outbox row and acknowledged. `--retries` of the messages are delivered a
+second time, concurrently with the first, as WeChat's retries; afterwards the database must
+hold each distinct message exactly once. `--servers bare,callback,app,production` adds the
+production profile (PostgreSQL, a fresh database per round, with the Redis store in front).
 
 Prints requests/s, p50/p99 latency and the server's CPU time per request for each server
-(`--servers bare,callback,app`, run interleaved round by round) and the throughput ratio
-against the bare handler (the median of each round's ratio to the bare run beside it). Targets: ratio ≥ 0.5, callback p99 ≤ 20 ms, 0 duplicates.
-On a shared machine the req/s figures move with other people's load; the CPU per request
-is the steadier figure.
+(run interleaved round by round) and the throughput ratio against the bare handler: the
+median of each round's ratio to the bare run beside it. Targets: ratio ≥ 0.5, p99 ≤ 20 ms,
+0 duplicates. On a shared machine the req/s figures move with other people's load; the CPU
+per request and the paired ratio are the steadier figures.
 """
 
 from __future__ import annotations
@@ -84,6 +86,33 @@ async def _callback_app(db_path: str) -> web.Application:
     return app
 
 
+async def _production_app(db_url: str) -> web.Application:
+    """The same callback on the production profile: PostgreSQL, and the Redis store in front
+    of it (shared between processes, so it is consulted), as `orderbot serve` builds them
+    when ORDERBOT_DATABASE_URL and ORDERBOT_REDIS_URL point there."""
+    from bot.intake import Intake, dedup_store
+    from bot.wechat_callback import WeChatCallback, setup
+    from bot.wechat_crypto import CallbackCrypto
+    from orderbot.db import make_engine, make_sessionmaker
+    from orderbot.stores_redis import RedisStore
+
+    engine = make_engine(db_url)
+    store = RedisStore(os.environ["BENCH_REDIS_URL"], prefix=f"orderbot:bench:{os.getpid()}:")
+    app = web.Application()
+    crypto = CallbackCrypto(TOKEN, AES_KEY, APP_ID)
+    setup(app, WeChatCallback(crypto, Intake(make_sessionmaker(engine), dedup_store(store))))
+
+    async def close(_app: web.Application) -> None:
+        keys = [k async for k in store.client.scan_iter(match=f"{store.prefix}*", count=1000)]
+        if keys:
+            await store.client.delete(*keys)
+        await store.close()
+        await engine.dispose()
+
+    app.on_cleanup.append(close)
+    return app
+
+
 async def _full_app(db_path: str) -> web.Application:
     """What `orderbot serve` runs (create_app: middlewares, metrics, JSON logging at the
     default level — to /dev/null here), with only this feature mounted and the in-process
@@ -112,7 +141,12 @@ async def _full_app(db_path: str) -> web.Application:
     return create_app(settings, start_worker=False, features=("bot.wechat_callback",))
 
 
-SERVERS = {"bare": _bare_app, "callback": _callback_app, "app": _full_app}
+SERVERS = {
+    "bare": _bare_app,
+    "callback": _callback_app,
+    "app": _full_app,
+    "production": _production_app,
+}
 
 
 def serve(kind: str, port: int, db_path: str) -> None:
@@ -246,6 +280,8 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def _count(db_path: str) -> tuple[int, int, int]:
+    if "://" in db_path:
+        return await _count_sql(db_path)
     import sqlite3
 
     with sqlite3.connect(db_path) as db:
@@ -255,7 +291,63 @@ async def _count(db_path: str) -> tuple[int, int, int]:
     return messages, distinct, outbox
 
 
-async def bench(n: int, concurrency: int, retries: float, rounds: int, servers: list[str]) -> int:
+async def _count_sql(db_url: str) -> tuple[int, int, int]:
+    from sqlalchemy import text
+
+    from orderbot.db import make_engine
+
+    engine = make_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    text(
+                        "SELECT (SELECT count(*) FROM inbound_message), "
+                        "(SELECT count(DISTINCT dedup_key) FROM inbound_message), "
+                        "(SELECT count(*) FROM outbox WHERE kind = 'inbound')"
+                    )
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+async def _admin(admin_url: str, sql: str) -> None:
+    from sqlalchemy import text
+
+    from orderbot.db import make_engine
+
+    engine = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+async def _fresh_postgres(admin_url: str, name: str) -> str:
+    """A new database beside `admin_url`'s, with the tables; its URL."""
+    from sqlalchemy.engine import make_url
+    from sqlmodel import SQLModel
+
+    import orders.models  # noqa: F401
+    from orderbot.db import make_engine
+
+    await _admin(admin_url, f'CREATE DATABASE "{name}"')
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all)
+    finally:
+        await engine.dispose()
+    return url
+
+
+async def bench(
+    n: int, concurrency: int, retries: float, rounds: int, servers: list[str], pg_admin: str
+) -> int:
     warmup = min(200, n // 10)
     print(f"building {n} safe-mode callbacks with wechatpy ({retries:.0%} delivered twice)…")
     reqs, distinct = _requests(n, retries)
@@ -265,6 +357,9 @@ async def bench(n: int, concurrency: int, retries: float, rounds: int, servers: 
         for r in range(rounds):
             for kind in servers:  # interleaved, so machine load drifts hit every server alike
                 db_path = str(Path(tmp) / f"bench-{kind}-{r}.db")
+                pg_name = f"orderbot_bench_{os.getpid()}_{r}"
+                if kind == "production":
+                    db_path = await _fresh_postgres(pg_admin, pg_name)
                 proc, port = await _run_server(kind, db_path)
                 try:
                     rps, lat, bad = await _load(port, reqs, concurrency, warmup)
@@ -281,6 +376,8 @@ async def bench(n: int, concurrency: int, retries: float, rounds: int, servers: 
                         f"  round {r + 1} {kind}: stored {messages} (distinct sent {distinct}), "
                         f"outbox {outbox}, duplicates {dupes}"
                     )
+                    if kind == "production":
+                        await _admin(pg_admin, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
                     if (messages, outbox, dupes) != (distinct, distinct, 0):
                         print("  FAIL: stored messages do not match what was sent")
                         return 1
@@ -331,7 +428,19 @@ def main() -> int:
         "--servers",
         default="bare,callback,app",
         help="bare: an aiohttp handler answering success; callback: the /wechat/callback "
-        "feature on a plain aiohttp app; app: the same inside create_app (middlewares, metrics)",
+        "feature on a plain aiohttp app (embedded profile: SQLite file); app: the same inside "
+        "create_app (middlewares, metrics, logging); production: the callback on PostgreSQL "
+        "with the Redis store (add it to the list; needs --postgres and --redis)",
+    )
+    p.add_argument(
+        "--postgres",
+        default=os.environ.get("ORDERBOT_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
+        help="a PostgreSQL database the bench may CREATE DATABASE beside (production only)",
+    )
+    p.add_argument(
+        "--redis",
+        default=os.environ.get("ORDERBOT_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="Redis for the production server's store (keys under orderbot:bench:, removed after)",
     )
     p.add_argument("--serve", choices=sorted(SERVERS), help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -343,7 +452,10 @@ def main() -> int:
     servers = [k.strip() for k in args.servers.split(",") if k.strip()]
     if unknown := set(servers) - set(SERVERS):
         p.error(f"unknown servers: {', '.join(sorted(unknown))}")
-    return asyncio.run(bench(args.requests, args.concurrency, args.retries, args.rounds, servers))
+    os.environ["BENCH_REDIS_URL"] = args.redis  # read by the production server process
+    return asyncio.run(
+        bench(args.requests, args.concurrency, args.retries, args.rounds, servers, args.postgres)
+    )
 
 
 if __name__ == "__main__":
