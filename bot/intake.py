@@ -8,7 +8,8 @@ work without its message. Duplicates are dropped in two places:
 
 * the store, when it is shared between processes (Redis in production; see
   `dedup_store`), remembers keys already stored: a retry arriving after the first
-  delivery committed costs one GET, no database work;
+  delivery committed is dropped there, with no database work (the store is asked once
+  per batch, in one round trip, and told once per batch what was stored);
 * the database's unique (channel, dedup_key) is the final word: concurrent deliveries
   racing past the store both reach the INSERT … ON CONFLICT DO NOTHING, and one loses.
 
@@ -18,7 +19,7 @@ message that was not saved. A store outage degrades to database-only dedup, not 
 
 Writes are group-committed: callbacks arriving together share one transaction
 (bot/inbound_store.py) — the writer lets the ones already being read join before it
-commits — and each request still waits for its own commit before it is acknowledged. A subclass defining `_insert(msg) -> id | None` keeps one-by-one inserts.
+commits — and each request still waits for its own commit before it is acknowledged.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class Intake:
         self.gather_rounds = gather_rounds
         self.gather_for = gather_for
         self.wake = wake  # appkeys.WAKE_OUTBOX: tell the worker new rows are committed
-        self._queue: list[tuple[InboundMsg, asyncio.Future[int | None]]] = []
+        self._queue: list[tuple[InboundMsg, asyncio.Future[Accepted]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._batch_writer: BatchWriter | None = None
 
@@ -96,47 +97,44 @@ class Intake:
 
         Raises only on database failure; the caller then answers 5xx so WeChat retries.
         """
-        key = self._key(msg)
-        if self.store is not None and await self._seen_before(key):
-            return Accepted(message_id=None, duplicate=True)
-        custom_insert = getattr(self, "_insert", None)
-        if custom_insert is not None:
-            message_id = await custom_insert(msg)  # a subclass's own one-by-one insert
-        else:
-            message_id = await self._group_commit(msg)
-        await self._remember(key, message_id)
-        return Accepted(message_id=message_id, duplicate=message_id is None)
+        return await self._group_commit(msg)
 
-    async def _seen_before(self, key: str) -> bool:
-        """True only when the store says an earlier delivery already committed."""
-        assert self.store is not None
+    async def _already_stored(self, keys: list[str]) -> set[str]:
+        """Claim `keys` as pending in the store, one round trip for the batch; the keys it
+        says an earlier delivery already committed (only "stored" counts: a "pending" left
+        by a delivery still in flight, or one that died, is written and the database
+        decides)."""
+        if self.store is None or not keys:
+            return set()
         try:
-            if await self.store.set_if_absent(key, PENDING, self.pending_for):
-                return False
-            value = await self.store.get(key)
+            found = await self.store.claim_many(keys, PENDING, self.pending_for)
         except Exception:  # the store is an optimisation; the database still dedups
             log.warning("dedup store unavailable; falling back to the database", exc_info=True)
-            return False
-        return bool(value and value.startswith(STORED))
+            return set()
+        return {key for key, value in zip(keys, found, strict=True) if value and value.startswith(STORED)}
 
-    async def _remember(self, key: str, message_id: int | None) -> None:
-        """Either way the key is now in the database: later retries can stop at the store."""
-        if self.store is None:
+    async def _remember(self, stored: dict[str, int | None]) -> None:
+        """These keys are now in the database: later retries can stop at the store."""
+        if self.store is None or not stored:
             return
         try:
-            await self.store.set(key, f"{STORED}{message_id or ''}", self.remember_for)
+            await self.store.set_many(
+                {key: f"{STORED}{message_id or ''}" for key, message_id in stored.items()},
+                self.remember_for,
+            )
         except Exception:
-            log.warning("dedup store unavailable; key not remembered", exc_info=True)
+            log.warning("dedup store unavailable; keys not remembered", exc_info=True)
 
-    async def _group_commit(self, msg: InboundMsg) -> int | None:
+    async def _group_commit(self, msg: InboundMsg) -> Accepted:
         """Queue `msg` for the writer and wait until its transaction has committed.
 
-        One writer task per Intake commits whatever queued up while the previous
-        transaction ran: under load many messages share one commit (and, on SQLite, no
-        two transactions ever wait on each other's lock), while a lone message is
-        written at once. Each caller still returns only after its own rows committed.
+        One writer task per Intake handles whatever queued up while the previous batch
+        ran — one store round trip to drop retries, one transaction, one round trip to
+        remember the keys: under load many messages share each (and, on SQLite, no two
+        transactions ever wait on each other's lock), while a lone message is written at
+        once. Each caller still returns only after its own rows committed.
         """
-        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
         self._queue.append((msg, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_queued())
@@ -165,8 +163,11 @@ class Intake:
         while self._queue:
             await self._gather()
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+            keys = {m.dedup_key: self._key(m) for m, _ in batch}
             try:
-                ids = await self._insert_many([m for m, _ in batch])
+                done = await self._already_stored(list(dict.fromkeys(keys.values())))
+                fresh = [m for m, _ in batch if keys[m.dedup_key] not in done]
+                ids = await self._insert_many(fresh)
             except Exception as exc:
                 for _, future in batch:
                     if not future.done():
@@ -176,10 +177,13 @@ class Intake:
                 self.wake()
             first: set[str] = set()
             for m, future in batch:  # a retry in the same batch as its original: duplicate
-                new = m.dedup_key not in first
+                new = m.dedup_key not in first and keys[m.dedup_key] not in done
                 first.add(m.dedup_key)
+                message_id = ids.get(m.dedup_key) if new else None
                 if not future.done():
-                    future.set_result(ids.get(m.dedup_key) if new else None)
+                    future.set_result(Accepted(message_id=message_id, duplicate=message_id is None))
+            # Either way the keys written are in the database now (new, or there already).
+            await self._remember({keys[m.dedup_key]: ids.get(m.dedup_key) for m in fresh})
 
     async def _insert_many(self, msgs: list[InboundMsg]) -> dict[str, int]:
         """Messages and their outbox rows in one transaction: {dedup_key: id} of the new ones."""

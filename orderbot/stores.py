@@ -24,6 +24,15 @@ class KeyValueStore(Protocol):
         """True when this call created the key (first delivery), False when it existed."""
         ...
 
+    async def claim_many(self, keys: list[str], value: str, ttl: float) -> list[str | None]:
+        """Set each absent key to `value`, in one round trip; per key, None when this call
+        set it, else the value it already held."""
+        ...
+
+    async def set_many(self, items: dict[str, str], ttl: float) -> None:
+        """Set every key, in one round trip."""
+        ...
+
     async def delete(self, key: str) -> None: ...
 
     def lock(self, name: str, timeout: float = 30.0) -> AbstractAsyncContextManager[None]:

@@ -61,6 +61,21 @@ class MemoryStore:
         self._wrote()
         return True
 
+    async def claim_many(self, keys: list[str], value: str, ttl: float) -> list[str | None]:
+        out: list[str | None] = []
+        for key in keys:
+            item = self._alive(key)
+            if item is None:
+                self._data[key] = (value, self._expiry(ttl))
+                self._wrote()
+            out.append(None if item is None else item[0])
+        return out
+
+    async def set_many(self, items: dict[str, str], ttl: float) -> None:
+        for key, value in items.items():
+            self._data[key] = (value, self._expiry(ttl))
+            self._wrote()
+
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
 

@@ -52,6 +52,29 @@ class RedisStore:
     async def set_if_absent(self, key: str, value: str, ttl: float) -> bool:
         return bool(await self.client.set(self._k(key), value, px=_ms(ttl), nx=True))
 
+    async def claim_many(self, keys: list[str], value: str, ttl: float) -> list[str | None]:
+        """SET NX then GET per key, pipelined (any Redis version; SET … NX GET needs 7.0)."""
+        if not keys:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.set(self._k(key), value, px=_ms(ttl), nx=True)
+            pipe.get(self._k(key))
+        replies = await pipe.execute()
+        out: list[str | None] = []
+        for created, held in zip(replies[::2], replies[1::2], strict=True):
+            held = held.decode() if isinstance(held, bytes) else held
+            out.append(None if created else held)
+        return out
+
+    async def set_many(self, items: dict[str, str], ttl: float) -> None:
+        if not items:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for key, value in items.items():
+            pipe.set(self._k(key), value, px=_ms(ttl))
+        await pipe.execute()
+
     async def delete(self, key: str) -> None:
         await self.client.delete(self._k(key))
 

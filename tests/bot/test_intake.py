@@ -108,13 +108,12 @@ async def test_a_delivery_that_died_midway_does_not_drop_the_retry(engine, store
 
 async def test_store_outage_falls_back_to_the_database(sqlite_engine):
     class DownStore:
-        async def set_if_absent(self, *a, **k):
+        shared = True
+
+        async def claim_many(self, *a, **k):
             raise ConnectionError("redis down")
 
-        async def set(self, *a, **k):
-            raise ConnectionError("redis down")
-
-        async def get(self, *a, **k):
+        async def set_many(self, *a, **k):
             raise ConnectionError("redis down")
 
     intake = Intake(make_sessionmaker(sqlite_engine), DownStore())  # type: ignore[arg-type]

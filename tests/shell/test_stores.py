@@ -61,6 +61,30 @@ async def test_set_if_absent_one_winner_among_100(store: KeyValueStore) -> None:
     assert await store.get("msg:42") == str(winner)
 
 
+async def test_claim_many_claims_the_absent_and_reports_the_held(store: KeyValueStore) -> None:
+    await store.set("held", "stored:7", ttl=30)
+    assert await store.claim_many(["new", "held", "new2"], "pending", ttl=30) == [None, "stored:7", None]
+    assert [await store.get(k) for k in ("new", "held", "new2")] == ["pending", "stored:7", "pending"]
+    # A second claim of the same keys finds them held.
+    assert await store.claim_many(["new"], "pending", ttl=30) == ["pending"]
+    assert await store.claim_many([], "pending", ttl=30) == []
+
+
+async def test_claim_many_one_winner_per_key_among_concurrent_claims(store: KeyValueStore) -> None:
+    results = await asyncio.gather(*(store.claim_many(["k1", "k2"], str(i), ttl=10) for i in range(20)))
+    for pos, key in enumerate(["k1", "k2"]):
+        winners = [i for i, r in enumerate(results) if r[pos] is None]
+        assert len(winners) == 1
+        assert await store.get(key) == str(winners[0])
+
+
+async def test_set_many_with_ttl(store: KeyValueStore) -> None:
+    await store.set_many({"a": "1", "b": "2"}, ttl=0.1)
+    assert [await store.get("a"), await store.get("b")] == ["1", "2"]
+    await asyncio.sleep(0.15)
+    assert await store.get("a") is None
+
+
 async def test_lock_mutual_exclusion(store: KeyValueStore) -> None:
     inside = 0
     most = 0
