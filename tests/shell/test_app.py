@@ -8,6 +8,8 @@ import io
 import json
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from aiohttp import web
@@ -167,7 +169,9 @@ async def test_errors_become_json_code_and_message(aiohttp_client, db_url: str, 
     assert r.headers["X-Request-Id"]
 
 
-async def test_unexpected_error_is_500_json_logged_with_request_id(aiohttp_client, db_url: str, engine: AsyncEngine) -> None:
+@contextmanager
+def json_logs() -> Iterator[io.StringIO]:
+    """Everything logged at INFO and above meanwhile, as orderbot's JSON lines."""
     buf = io.StringIO()
     handler = logging.StreamHandler(buf)
     handler.setFormatter(JsonFormatter())
@@ -176,11 +180,16 @@ async def test_unexpected_error_is_500_json_logged_with_request_id(aiohttp_clien
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     try:
-        client = await aiohttp_client(_error_app(db_url, engine))
-        r = await client.get("/t/boom", headers={"X-Request-Id": "req-boom-1"})
+        yield buf
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
+
+
+async def test_unexpected_error_is_500_json_logged_with_request_id(aiohttp_client, db_url: str, engine: AsyncEngine) -> None:
+    with json_logs() as buf:
+        client = await aiohttp_client(_error_app(db_url, engine))
+        r = await client.get("/t/boom", headers={"X-Request-Id": "req-boom-1"})
     body = await r.json()
     assert r.status == 500
     assert body == {"code": "internal_error", "message": body["message"], "request_id": "req-boom-1"}
@@ -245,20 +254,10 @@ async def test_answered_callbacks_are_not_access_logged_but_refusals_are(aiohttp
     app = web.Application(middlewares=[middlewares.request_context])
     app.router.add_post("/wechat/callback", callback)
     app.router.add_post("/t/other", other)
-    buf = io.StringIO()
-    handler = logging.StreamHandler(buf)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    old_level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    try:
+    with json_logs() as buf:
         client = await aiohttp_client(app)
         assert (await client.post("/wechat/callback?signature=good")).status == 200
         assert (await client.post("/wechat/callback?signature=bad")).status == 403
         assert (await client.post("/t/other")).status == 200
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
     access = [ln["msg"] for ln in map(json.loads, buf.getvalue().splitlines()) if ln["logger"] == "orderbot.http"]
     assert access == ["POST /wechat/callback 403", "POST /t/other 200"]
