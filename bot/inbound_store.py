@@ -2,8 +2,10 @@
 
 Two paths, the same two inserts (ON CONFLICT DO NOTHING on the tables' unique keys):
 
-* PostgreSQL (and in-memory SQLite): `write_batch` on the app's async engine via
-  `run_sync`, statements built by SQLAlchemy;
+* PostgreSQL: `bot.inbound_pg.PostgresWriter`, both inserts in one statement, one round
+  trip a batch, on a connection of its own;
+* in-memory SQLite (tests): `write_batch` on the app's async engine via `run_sync`,
+  statements built by SQLAlchemy;
 * a SQLite file (the embedded profile): `SqliteFileWriter`, its own stdlib sqlite3
   connection, used on the event loop while the write lock is free (else on a thread),
   with the column types' own bind processors: one multi-row INSERT … RETURNING for the
@@ -28,6 +30,7 @@ from sqlalchemy import Connection, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.inbound_pg import PostgresWriter
 from bot.messages import InboundMsg
 from orders.models import InboundMessage, Outbox, utcnow
 
@@ -261,6 +264,8 @@ def _processor(column: Any, dialect: Any) -> Callable[[Any], Any]:
 class BatchWriter:
     """Writes one batch per call in one transaction, on the path suited to the database.
 
+    PostgreSQL (asyncpg): one statement on the writer's own connection (bot/inbound_pg.py).
+
     SQLite file: on the event loop when the write lock is free (a batch is tens of
     microseconds a message: no lock wait, no fsync, no checkpoint — cheaper than any
     thread hop, and no GIL ping-pong with a writer thread), else on the writer thread,
@@ -296,12 +301,17 @@ class BatchWriter:
             }
             self._on_loop = SqliteFileWriter(path, wait=False, **kw)
             self._on_thread = SqliteFileWriter(path, **kw)
+        self._postgres: PostgresWriter | None = None
+        if engine.url.get_backend_name() == "postgresql" and engine.url.get_driver_name() == "asyncpg":
+            self._postgres = PostgresWriter(engine.url, channel=channel, kind=kind)
         self._thread: ThreadPoolExecutor | None = None
         self._since_checkpoint = 0
         self._checkpointing: asyncio.Future[None] | None = None
 
     async def write(self, msgs: list[InboundMsg]) -> dict[str, int]:
         now = utcnow()
+        if self._postgres is not None:
+            return await self._postgres.write(msgs, now)
         if self._on_loop is None or self._on_thread is None:
             async with self.engine.begin() as conn:
                 return await conn.run_sync(self._write, msgs, now)
@@ -328,6 +338,8 @@ class BatchWriter:
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
     async def close(self) -> None:
+        if self._postgres is not None:
+            await self._postgres.close()
         if self._checkpointing is not None:
             await asyncio.gather(self._checkpointing, return_exceptions=True)
         if self._on_loop is not None:

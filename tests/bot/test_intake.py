@@ -268,3 +268,42 @@ def test_fast_sqlite_statements_notice_a_new_python_default():
     assert SqliteFileWriter(
         "unused.db", channel="wechat", kind="inbound"
     ).complete  # today's models
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_postgres_batch_is_one_statement_all_or_nothing(engine):
+    """On PostgreSQL message and outbox row go in one statement: if the outbox insert
+    fails, no message is left behind; the retry stores both. A dropped connection costs
+    one failed batch (a 503, so WeChat retries), not the writer."""
+    from sqlalchemy import text
+
+    intake = Intake(make_sessionmaker(engine), None)
+    msg = parse(text_xml("o_pg", "atomic", msg_id=4343))
+    async with engine.begin() as conn:
+        await conn.execute(text(
+            "CREATE FUNCTION crash() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'crash'; END $$"
+        ))  # fmt: skip
+        await conn.execute(text("CREATE TRIGGER crash BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION crash()"))
+    try:
+        with pytest.raises(Exception, match="crash"):
+            await intake.accept(msg)
+        assert await count_rows(engine) == (0, 0)
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP TRIGGER crash ON outbox"))
+            await conn.execute(text("DROP FUNCTION crash()"))
+    assert not (await intake.accept(msg)).duplicate
+    assert await count_rows(engine) == (1, 1)
+
+    writer = intake._batch_writer._postgres  # type: ignore[union-attr]
+    async with engine.begin() as conn:  # the server drops the writer's connection
+        await conn.execute(text(f"SELECT pg_terminate_backend({writer._conn.get_server_pid()})"))
+    again = parse(text_xml("o_pg", "again", msg_id=4344))
+    with pytest.raises(Exception):  # noqa: B017 (asyncpg's or the socket's error)
+        await intake.accept(again)
+    assert (await intake.accept(again)).message_id is not None  # WeChat's retry: reconnected
+    assert (await intake.accept(msg)).duplicate
+    assert await count_rows(engine) == (2, 2)
+    await intake.close()
