@@ -38,6 +38,11 @@ class RedisStore:
         )
         self.prefix = prefix
         self._lock_poll = lock_poll
+        # A batch of keys in one command each way (redis-py sends EVALSHA, loading the
+        # script when the server does not know it). The keys of one call must share a
+        # hash slot on Redis Cluster; on one Redis server they are free.
+        self._claim = self.client.register_script(_CLAIM)
+        self._set_many = self.client.register_script(_SET_MANY)
 
     def _k(self, key: str) -> str:
         return self.prefix + key
@@ -53,27 +58,15 @@ class RedisStore:
         return bool(await self.client.set(self._k(key), value, px=_ms(ttl), nx=True))
 
     async def claim_many(self, keys: list[str], value: str, ttl: float) -> list[str | None]:
-        """SET NX then GET per key, pipelined (any Redis version; SET … NX GET needs 7.0)."""
+        """One script call for the whole batch: SET NX, else GET, per key."""
         if not keys:
             return []
-        pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            pipe.set(self._k(key), value, px=_ms(ttl), nx=True)
-            pipe.get(self._k(key))
-        replies = await pipe.execute()
-        out: list[str | None] = []
-        for created, held in zip(replies[::2], replies[1::2], strict=True):
-            held = held.decode() if isinstance(held, bytes) else held
-            out.append(None if created else held)
-        return out
+        found = await self._claim(keys=[self._k(k) for k in keys], args=[value, _ms(ttl)])
+        return [None if held is None else _text(held) for held in found]
 
     async def set_many(self, items: dict[str, str], ttl: float) -> None:
-        if not items:
-            return
-        pipe = self.client.pipeline(transaction=False)
-        for key, value in items.items():
-            pipe.set(self._k(key), value, px=_ms(ttl))
-        await pipe.execute()
+        if items:
+            await self._set_many(keys=[self._k(k) for k in items], args=[_ms(ttl), *items.values()])
 
     async def delete(self, key: str) -> None:
         await self.client.delete(self._k(key))
@@ -112,6 +105,29 @@ class RedisStore:
     async def close(self) -> None:
         if self._owns_client:
             await self.client.aclose()
+
+
+_CLAIM = """
+local out = {}
+for i, key in ipairs(KEYS) do
+    if redis.call('SET', key, ARGV[1], 'PX', ARGV[2], 'NX') then
+        out[i] = false
+    else
+        out[i] = redis.call('GET', key)
+    end
+end
+return out
+"""
+_SET_MANY = """
+for i, key in ipairs(KEYS) do
+    redis.call('SET', key, ARGV[i + 1], 'PX', ARGV[1])
+end
+return #KEYS
+"""
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _ms(seconds: float) -> int:
