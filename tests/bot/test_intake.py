@@ -275,7 +275,7 @@ def test_fast_sqlite_statements_notice_a_new_python_default():
 async def test_postgres_batch_is_one_statement_all_or_nothing(engine):
     """On PostgreSQL message and outbox row go in one statement: if the outbox insert
     fails, no message is left behind; the retry stores both. A dropped connection costs
-    one failed batch (a 503, so WeChat retries), not the writer."""
+    at most one failed batch (a 503, so WeChat retries), not the writer."""
     from sqlalchemy import text
 
     intake = Intake(make_sessionmaker(engine), None)
@@ -301,9 +301,11 @@ async def test_postgres_batch_is_one_statement_all_or_nothing(engine):
     async with engine.begin() as conn:  # the server drops the writer's connection
         await conn.execute(text(f"SELECT pg_terminate_backend({writer._conn.get_server_pid()})"))
     again = parse(text_xml("o_pg", "again", msg_id=4344))
-    with pytest.raises(Exception):  # noqa: B017 (asyncpg's or the socket's error)
-        await intake.accept(again)
-    assert (await intake.accept(again)).message_id is not None  # WeChat's retry: reconnected
+    try:  # the writer may or may not have noticed the drop before this batch
+        stored = await intake.accept(again)
+    except Exception:  # it had not: this batch fails (503), WeChat retries, it reconnects
+        stored = await intake.accept(again)
+    assert stored.message_id is not None
     assert (await intake.accept(msg)).duplicate
     assert await count_rows(engine) == (2, 2)
     await intake.close()
