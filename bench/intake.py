@@ -313,28 +313,15 @@ async def _count_sql(db_url: str) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
-async def _admin(admin_url: str, sql: str) -> None:
-    from sqlalchemy import text
-
-    from orderbot.db import make_engine
-
-    engine = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
 async def _fresh_postgres(admin_url: str, name: str) -> str:
     """A new database beside `admin_url`'s, with the tables; its URL."""
     from sqlalchemy.engine import make_url
     from sqlmodel import SQLModel
 
     import orders.models  # noqa: F401
-    from orderbot.db import make_engine
+    from orderbot.db import make_engine, run_autocommit
 
-    await _admin(admin_url, f'CREATE DATABASE "{name}"')
+    await run_autocommit(admin_url, f'CREATE DATABASE "{name}"')
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     engine = make_engine(url)
     try:
@@ -348,6 +335,8 @@ async def _fresh_postgres(admin_url: str, name: str) -> str:
 async def bench(
     n: int, concurrency: int, retries: float, rounds: int, servers: list[str], pg_admin: str
 ) -> int:
+    from orderbot.db import run_autocommit
+
     warmup = min(200, n // 10)
     print(f"building {n} safe-mode callbacks with wechatpy ({retries:.0%} delivered twice)…")
     reqs, distinct = _requests(n, retries)
@@ -377,7 +366,7 @@ async def bench(
                         f"outbox {outbox}, duplicates {dupes}"
                     )
                     if kind == "production":
-                        await _admin(pg_admin, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+                        await run_autocommit(pg_admin, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
                     if (messages, outbox, dupes) != (distinct, distinct, 0):
                         print("  FAIL: stored messages do not match what was sent")
                         return 1

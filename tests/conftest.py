@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 import orders.models  # noqa: F401  (registers the tables)
-from orderbot.db import make_engine
+from orderbot.db import make_engine, run_autocommit
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -68,17 +68,9 @@ def pg_database() -> Iterator[str]:
     require_service("PostgreSQL", PG_HOST, PG_PORT)
     name = f"orderbot_t_{uuid.uuid4().hex[:10]}"
 
-    async def admin(sql: str) -> None:
-        eng = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        try:
-            async with eng.connect() as conn:
-                await conn.execute(text(sql))
-        finally:
-            await eng.dispose()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(run_autocommit(PG_ADMIN_URL, f'CREATE DATABASE "{name}"'))
     yield f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{name}"
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(run_autocommit(PG_ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

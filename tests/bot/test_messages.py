@@ -198,21 +198,21 @@ def test_any_field_values_parse_or_message_error(fields):
     assert msg.dedup_key  # every accepted message can be deduplicated
 
 
+def _shared_payloads(shared_dir: Path) -> list[str]:
+    """The XML texts of ../shared's WeChat payload collection."""
+    entries = json.loads((shared_dir / "external/wechat_xml/xml_payloads.json").read_text("utf-8"))
+    return [e["xml"] for e in entries if isinstance(e, dict) and isinstance(e.get("xml"), str)]
+
+
 def test_fast_path_agrees_with_wechatpy_on_every_plain_payload(shared_dir) -> None:
     """The ElementTree fast path must read every message exactly as wechatpy's parser does."""
-    import json
-
     from wechatpy.messages import MESSAGE_TYPES
     from wechatpy.parser import parse_message
 
     from bot.messages import _fast_fields, from_fields, from_wechatpy
 
-    payloads = json.loads((shared_dir / "external/wechat_xml/xml_payloads.json").read_text("utf-8"))
     fast_hits = 0
-    for entry in payloads:
-        xml = entry.get("xml") if isinstance(entry, dict) else None
-        if not isinstance(xml, str):
-            continue
+    for xml in _shared_payloads(shared_dir):
         fast = _fast_fields(xml)
         if fast is None:
             continue
@@ -312,12 +312,8 @@ def test_message_shortcut_takes_what_wechat_sends(shared_dir) -> None:
     them (xmltodict, which its parser uses)."""
     from bot.messages import _flat_fields
 
-    payloads = json.loads((shared_dir / "external/wechat_xml/xml_payloads.json").read_text("utf-8"))
     taken = 0
-    for entry in payloads:
-        xml = entry.get("xml") if isinstance(entry, dict) else None
-        if not isinstance(xml, str):
-            continue
+    for xml in _shared_payloads(shared_dir):
         fields = _flat_fields(xml)
         if fields is not None:
             taken += 1
