@@ -211,7 +211,7 @@ async def _move(sm: async_sessionmaker[AsyncSession], order_id: int, action: Act
     elif action is Action.CONFIRM:
         await actions.confirm(sm, order_id, actor, source_message_id=message_id)
     else:
-        raise OrderError(OrderErrorCode.ILLEGAL_TRANSITION, f"物流事件不能执行 {action.value}")
+        raise OrderError(OrderErrorCode.ILLEGAL_TRANSITION, f"物流事件不能{action.label}此订单")
 
 
 async def _push_customer(s: AsyncSession, order: Order, ev: TrackingEvent, event: str) -> None:

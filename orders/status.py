@@ -52,6 +52,10 @@ class Role(StrEnum):
     ADMIN = "admin"  # rules, catalog, users
     SYSTEM = "system"  # rules, hooks and timers acting on their own
 
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
 
 class Action(StrEnum):
     SUBMIT = "submit"  # customer confirms a complete draft
@@ -65,6 +69,22 @@ class Action(StrEnum):
     DELIVER = "deliver"  # receipt reported
     CLOSE = "close"  # paid and invoiced, or closed by a manager
     CANCEL = "cancel"
+
+    @property
+    def label(self) -> str:
+        """The word reps and customers see (the buttons and commands say the same)."""
+        return ACTION_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.CUSTOMER: "客户", Role.REP: "业务员", Role.MANAGER: "经理", Role.ADMIN: "管理员",
+    Role.SYSTEM: "系统",
+}
+ACTION_LABELS: dict[Action, str] = {
+    Action.SUBMIT: "提交", Action.HOLD: "挂起", Action.RELEASE: "放行", Action.CONFIRM: "确认",
+    Action.REJECT: "拒绝", Action.EDIT: "修改", Action.REASSIGN: "转交", Action.SHIP: "发货",
+    Action.DELIVER: "签收", Action.CLOSE: "关闭", Action.CANCEL: "取消",
+}
 
 
 @dataclass(frozen=True)
@@ -123,11 +143,12 @@ def next_status(status: OrderStatus, action: Action, role: Role) -> OrderStatus:
     if transition is None:
         raise TransitionError(
             "illegal_transition",
-            f"订单状态为「{OrderStatus(status).label}」，不能执行 {Action(action).value}",
+            f"订单状态为「{OrderStatus(status).label}」，不能{Action(action).label}",
         )
     if Role(role) not in transition.roles:
         raise TransitionError(
-            "role_forbidden", f"{Role(role).value} 无权对「{OrderStatus(status).label}」订单执行 {Action(action).value}"
+            "role_forbidden",
+            f"{Role(role).label}无权{Action(action).label}「{OrderStatus(status).label}」的订单",
         )
     return transition.to
 

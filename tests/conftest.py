@@ -23,9 +23,9 @@ from sqlmodel import SQLModel
 
 import orders.models  # noqa: F401  (registers the tables)
 from orderbot.db import make_engine, run_autocommit
+from tests.shared_data import SHARED, SKIP_REASON, cases_for, shared_path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 PG_HOST, PG_PORT = os.environ.get("ORDERBOT_TEST_PG_HOST", "127.0.0.1"), 5432
 PG_ADMIN_URL = f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/test"
 REDIS_URL = os.environ.get("ORDERBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -59,7 +59,38 @@ def require_service(name: str, host: str, port: int) -> None:
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    return SHARED
+    """../shared, for tests that read its data; skips them when it is absent (see shared_data)."""
+    return shared_path("")
+
+
+@pytest.fixture(scope="session")
+def catalog_csv() -> Path:
+    """The shared fastener catalog (189 products) the labelled sets are written against."""
+    return shared_path("eval/catalog.csv")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "shared_cases(argnames, rel, build): parametrize from a ../shared JSON file")
+    if IN_CI and not SHARED.is_dir():
+        pytest.exit(f"../shared not found at {SHARED}: under CI=true its labelled data and case "
+                    "tables are mandatory (set ORDERBOT_SHARED_DIR, or clone beside shared/)",
+                    returncode=4)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    for mark in metafunc.definition.iter_markers("shared_cases"):
+        argnames, rel, build = mark.args
+        metafunc.parametrize(argnames, cases_for(argnames, rel, build))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # noqa: ANN001
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if isinstance(r.longrepr, tuple) and r.longrepr[2].endswith(SKIP_REASON)]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} tests skipped: they read labelled data and case tables from "
+            f"../shared, which was not found at {SHARED}")
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,6 @@ stored, decrypted, exactly as the vector's plaintext says.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -16,16 +14,15 @@ import xmltodict
 
 from tests.bot.conftest import count_rows, stored_messages
 from tests.bot.wechat_sim import sha1_signature
+from tests.shared_data import shared_cases
 
-VECTORS = json.loads(
-    (
-        Path(__file__).resolve().parents[2].parent / "shared/external/wechat_crypto/vectors.json"
-    ).read_text()
-)
+VECTORS = "external/wechat_crypto/vectors.json"
 
 
-def vectors(*kinds: str) -> list:
-    return [pytest.param(v, id=v["id"]) for v in VECTORS if v["kind"] in kinds]
+def vectors(*kinds: str) -> pytest.MarkDecorator:
+    """Parametrize `v` with the shared vectors of these kinds."""
+    return shared_cases("v", VECTORS, lambda data: [pytest.param(v, id=v["id"]) for v in data
+                                                  if v["kind"] in kinds])
 
 
 def _app_args(v: dict, app_id: str | None = None) -> dict:
@@ -45,7 +42,7 @@ def _verify_url(v: dict) -> str:
     )
 
 
-@pytest.mark.parametrize("v", vectors("verify_url"))
+@vectors("verify_url")
 async def test_url_verification_vector(v, embedded_client):
     client = await embedded_client(**_app_args(v))
     resp = await client.get(_verify_url(v))
@@ -53,7 +50,7 @@ async def test_url_verification_vector(v, embedded_client):
     assert await resp.text() == v["decrypted_plaintext"]
 
 
-@pytest.mark.parametrize("v", vectors("verify_url_must_fail"))
+@vectors("verify_url_must_fail")
 async def test_must_fail_vector_is_refused_over_http(v, embedded_client):
     client = await embedded_client(**_app_args(v))
     resp = await client.get(_verify_url(v))
@@ -61,7 +58,7 @@ async def test_must_fail_vector_is_refused_over_http(v, embedded_client):
     assert await resp.text() != v.get("decrypted_plaintext", "5927782489442352469")
 
 
-@pytest.mark.parametrize("v", vectors("verify_url"))
+@vectors("verify_url")
 async def test_url_verification_refuses_another_app_id(v, embedded_client):
     client = await embedded_client(**_app_args(v, app_id="wx_not_this_one"))
     resp = await client.get(_verify_url(v))
@@ -80,7 +77,7 @@ def _post_params(v: dict, msg_signature: str, timestamp: str, nonce: str) -> dic
     return params
 
 
-@pytest.mark.parametrize("v", vectors("decrypt"))
+@vectors("decrypt")
 async def test_decrypt_vector_is_stored(v, embedded_client, sqlite_engine):
     client = await embedded_client(**_app_args(v))
     params = _post_params(v, v["msg_signature"], v["timestamp"], v["nonce"])
@@ -99,7 +96,7 @@ async def test_decrypt_vector_is_stored(v, embedded_client, sqlite_engine):
     assert await count_rows(sqlite_engine) == (1, 1)
 
 
-@pytest.mark.parametrize("v", vectors("decrypt"))
+@vectors("decrypt")
 async def test_decrypt_vector_for_another_app_id_is_refused(v, embedded_client, sqlite_engine):
     client = await embedded_client(**_app_args(v, app_id="wx_not_this_one"))
     params = _post_params(v, v["msg_signature"], v["timestamp"], v["nonce"])
@@ -108,7 +105,7 @@ async def test_decrypt_vector_for_another_app_id_is_refused(v, embedded_client, 
     assert await count_rows(sqlite_engine) == (0, 0)
 
 
-@pytest.mark.parametrize("v", vectors("encrypt"))
+@vectors("encrypt")
 async def test_encrypted_reply_vector_posts_as_a_callback(v, embedded_client, sqlite_engine):
     """The fixed-random reply envelope carries Encrypt + MsgSignature: it is a valid callback."""
     client = await embedded_client(**_app_args(v))
@@ -122,7 +119,7 @@ async def test_encrypted_reply_vector_posts_as_a_callback(v, embedded_client, sq
     assert stored.content == "test"
 
 
-@pytest.mark.parametrize("v", vectors("encrypt_payload_only"))
+@vectors("encrypt_payload_only")
 async def test_payload_only_vectors_over_http(v, embedded_client, sqlite_engine):
     """Signed here (the vector has no signature); a non-XML plaintext is a 400, XML is stored."""
     client = await embedded_client(**_app_args(v))

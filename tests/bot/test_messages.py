@@ -7,8 +7,6 @@ truncated reply literal) is refused with MessageError, never another exception.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
@@ -17,10 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.messages import InboundMsg, MessageError, parse, read_envelope
+from tests.shared_data import read_json, shared_cases
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared/external"
-PAYLOADS = json.loads((SHARED / "wechat_xml/xml_payloads.json").read_text())
-WECOM_SAMPLES = json.loads((SHARED / "wecom_xml/wecom_callback_xml_samples.json").read_text())
+PAYLOADS = "external/wechat_xml/xml_payloads.json"
+WECOM_SAMPLES = "external/wecom_xml/wecom_callback_xml_samples.json"
 
 
 def _fields(xml: str) -> dict | None:
@@ -43,15 +41,16 @@ def _kind(xml: str) -> str:
 
 
 def test_payload_set_is_what_we_expect():
-    kinds = [_kind(p["xml"]) for p in PAYLOADS]
-    assert len(PAYLOADS) == 80
+    payloads = read_json(PAYLOADS)
+    kinds = [_kind(p["xml"]) for p in payloads]
+    assert len(payloads) == 80
     assert kinds.count("message") == 75
     assert kinds.count("envelope") == 3
     assert kinds.count("other") == 1  # a WeChat Pay refund notice
     assert kinds.count("malformed") == 1  # a truncated literal from a reply test
 
 
-@pytest.mark.parametrize("p", PAYLOADS, ids=[f"{i}-{p['test']}" for i, p in enumerate(PAYLOADS)])
+@shared_cases("p", PAYLOADS, lambda data: [pytest.param(p, id=f"{i}-{p['test']}") for i, p in enumerate(data)])
 def test_every_payload(p):
     xml, kind = p["xml"], _kind(p["xml"])
     if kind == "envelope":
@@ -102,14 +101,14 @@ def test_every_payload(p):
 
 
 def test_subscribe_with_scene_strips_qrscene_prefix():
-    xml = next(p["xml"] for p in PAYLOADS if p["test"] == "test_parse_subscribe_scan_event")
+    xml = next(p["xml"] for p in read_json(PAYLOADS) if p["test"] == "test_parse_subscribe_scan_event")
     msg = parse(xml)
     assert msg.event == "subscribe_scan"
     assert msg.event_key == "123123"
 
 
 def test_location_select_carries_the_label():
-    xml = next(p["xml"] for p in PAYLOADS if p["test"] == "test_location_select_event")
+    xml = next(p["xml"] for p in read_json(PAYLOADS) if p["test"] == "test_location_select_event")
     msg = parse(xml)
     assert msg.location is not None and msg.location.label == "广州市海珠区客村艺苑路 106号"
     assert (msg.location.lat, msg.location.lng) == (23.0, 113.0)
@@ -131,7 +130,7 @@ def test_voice_recognition_is_the_text():
     )
 
 
-@pytest.mark.parametrize("sample", WECOM_SAMPLES["samples"], ids=lambda s: s["test"])
+@shared_cases("sample", WECOM_SAMPLES, lambda data: [pytest.param(s, id=s["test"]) for s in data["samples"]])
 def test_wecom_samples(sample):
     msg = parse(sample["xml"])
     expect = sample["expect"]
@@ -198,13 +197,13 @@ def test_any_field_values_parse_or_message_error(fields):
     assert msg.dedup_key  # every accepted message can be deduplicated
 
 
-def _shared_payloads(shared_dir: Path) -> list[str]:
+def _shared_payloads() -> list[str]:
     """The XML texts of ../shared's WeChat payload collection."""
-    entries = json.loads((shared_dir / "external/wechat_xml/xml_payloads.json").read_text("utf-8"))
+    entries = read_json(PAYLOADS)
     return [e["xml"] for e in entries if isinstance(e, dict) and isinstance(e.get("xml"), str)]
 
 
-def test_fast_path_agrees_with_wechatpy_on_every_plain_payload(shared_dir) -> None:
+def test_fast_path_agrees_with_wechatpy_on_every_plain_payload() -> None:
     """The ElementTree fast path must read every message exactly as wechatpy's parser does."""
     from wechatpy.messages import MESSAGE_TYPES
     from wechatpy.parser import parse_message
@@ -212,7 +211,7 @@ def test_fast_path_agrees_with_wechatpy_on_every_plain_payload(shared_dir) -> No
     from bot.messages import _fast_fields, from_fields, from_wechatpy
 
     fast_hits = 0
-    for xml in _shared_payloads(shared_dir):
+    for xml in _shared_payloads():
         fast = _fast_fields(xml)
         if fast is None:
             continue
@@ -307,13 +306,13 @@ def test_message_shortcut_reads_exactly_what_elementtree_reads(text):
         assert fast == _tree_fields(text), f"shortcut misread {text!r}"
 
 
-def test_message_shortcut_takes_what_wechat_sends(shared_dir) -> None:
+def test_message_shortcut_takes_what_wechat_sends() -> None:
     """Plain messages in the shared payloads go the regex way, and read as wechatpy reads
     them (xmltodict, which its parser uses)."""
     from bot.messages import _flat_fields
 
     taken = 0
-    for xml in _shared_payloads(shared_dir):
+    for xml in _shared_payloads():
         fields = _flat_fields(xml)
         if fields is not None:
             taken += 1

@@ -6,8 +6,6 @@ tests; each kind is checked for what it pins down.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -17,16 +15,15 @@ from hypothesis import strategies as st
 from wechatpy.utils import WeChatSigner
 
 from bot.wechat_crypto import BadSignature, CallbackCrypto, Mode, WrongAppId, sign
+from tests.shared_data import read_json, shared_cases
 
-VECTORS = json.loads(
-    (
-        Path(__file__).resolve().parents[2].parent / "shared/external/wechat_crypto/vectors.json"
-    ).read_text()
-)
+VECTORS = "external/wechat_crypto/vectors.json"
 
 
-def by_kind(*kinds: str) -> list:
-    return [pytest.param(v, id=v["id"]) for v in VECTORS if v["kind"] in kinds]
+def by_kind(*kinds: str) -> pytest.MarkDecorator:
+    """Parametrize `v` with the shared vectors of these kinds."""
+    return shared_cases("v", VECTORS, lambda data: [pytest.param(v, id=v["id"]) for v in data
+                                                  if v["kind"] in kinds])
 
 
 def crypto_for(v: dict) -> CallbackCrypto:
@@ -38,7 +35,8 @@ def echostr(v: dict) -> str:
 
 
 def test_every_vector_kind_is_covered():
-    kinds = {v["kind"] for v in VECTORS}
+    vectors = read_json(VECTORS)
+    kinds = {v["kind"] for v in vectors}
     assert kinds == {
         "verify_url",
         "verify_url_must_fail",
@@ -46,10 +44,10 @@ def test_every_vector_kind_is_covered():
         "encrypt",
         "encrypt_payload_only",
     }
-    assert len(VECTORS) == 12
+    assert len(vectors) == 12
 
 
-@pytest.mark.parametrize("v", by_kind("verify_url"))
+@by_kind("verify_url")
 def test_url_verification_decrypts_echostr(v):
     plain = crypto_for(v).verify_and_decrypt(
         v["msg_signature"], v["timestamp"], v["nonce"], echostr(v)
@@ -57,13 +55,13 @@ def test_url_verification_decrypts_echostr(v):
     assert plain == v["decrypted_plaintext"]
 
 
-@pytest.mark.parametrize("v", by_kind("verify_url_must_fail"))
+@by_kind("verify_url_must_fail")
 def test_must_fail_vector_is_refused(v):
     with pytest.raises(BadSignature):
         crypto_for(v).verify_and_decrypt(v["msg_signature"], v["timestamp"], v["nonce"], echostr(v))
 
 
-@pytest.mark.parametrize("v", by_kind("decrypt"))
+@by_kind("decrypt")
 def test_decrypt_vectors(v):
     encrypt = xmltodict.parse(v["post_body"])["xml"]["Encrypt"]
     plain = crypto_for(v).verify_and_decrypt(
@@ -74,7 +72,7 @@ def test_decrypt_vectors(v):
         assert xmltodict.parse(plain)["xml"][name] == value
 
 
-@pytest.mark.parametrize("v", by_kind("decrypt"))
+@by_kind("decrypt")
 def test_decrypt_refuses_another_app_id(v):
     encrypt = xmltodict.parse(v["post_body"])["xml"]["Encrypt"]
     other = CallbackCrypto(v["token"], v["encoding_aes_key"], "wx_some_other_account")
@@ -82,7 +80,7 @@ def test_decrypt_refuses_another_app_id(v):
         other.verify_and_decrypt(v["msg_signature"], v["timestamp"], v["nonce"], encrypt)
 
 
-@pytest.mark.parametrize("v", by_kind("encrypt"))
+@by_kind("encrypt")
 def test_encrypt_with_fixed_random_matches_reply(v):
     reply = crypto_for(v).encrypt(
         v["plaintext"], v["nonce"], v["timestamp"], random16=v["random16"]
@@ -98,7 +96,7 @@ def test_encrypt_with_fixed_random_matches_reply(v):
     assert back == v["plaintext"]
 
 
-@pytest.mark.parametrize("v", by_kind("encrypt_payload_only"))
+@by_kind("encrypt_payload_only")
 def test_payload_only_vectors_round_trip(v):
     crypto = crypto_for(v)
     envelope = xmltodict.parse(crypto.encrypt(v["plaintext"], "1", "1", random16=v["random16"]))[
@@ -130,7 +128,7 @@ def test_signature_matches_wechatpy_signer(parts):
 
 def test_mode_defaults_and_bad_keys():
     assert CallbackCrypto("t").mode is Mode.PLAINTEXT
-    assert CallbackCrypto("t", VECTORS[0]["encoding_aes_key"], "wx").mode is Mode.SAFE
+    assert CallbackCrypto("t", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "wx").mode is Mode.SAFE
     with pytest.raises(ValueError):
         CallbackCrypto("t", "too-short")
     with pytest.raises(ValueError):

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -28,10 +27,10 @@ from orderbot.standin.testing import config_for_tests
 from orderbot.stores_memory import MemoryStore
 from orders.catalog_import import parse_catalog
 from orders.models import Order, Product, SalesRep
+from tests.shared_data import shared_path
 from workers.handlers import JobContext, load_handler_modules
 from workers.runner import OutboxWorker, WorkerConfig
 
-CATALOG = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "catalog.csv"
 REP = "lihua"
 
 
@@ -95,7 +94,7 @@ async def chat(engine: AsyncEngine, aiohttp_client: Callable[..., Any], aiohttp_
     server = await aiohttp_server(app)
     state.config = cfg.with_(callback_url=str(server.make_url("/wechat/callback")))
 
-    await upsert_products(engine, parse_catalog(CATALOG.read_text(encoding="utf-8").splitlines()).rows, progress=False)
+    await upsert_products(engine, parse_catalog(shared_path("eval/catalog.csv").read_text(encoding="utf-8").splitlines()).rows, progress=False)
     sm = make_sessionmaker(engine)
     async with sm() as s, s.begin():
         await s.exec(update(Product).values(stock=1_000_000))  # type: ignore[call-overload]

@@ -10,15 +10,14 @@ import pytest
 from bot.conversation import CreateOrder, Incoming, ListOrders, SessionState, ShowOrder, step
 from nlp import Catalog
 from orders.drafts import DraftReader
-from tests.chat.conftest import CATALOG
 
 TODAY = dt.date(2026, 3, 2)
 COMPLETE = "M6*20外六角 304的 5000个，M6螺母304 5000个，明天送常州市武进区湖塘镇长虹路88号，张工 13812345678"
 
 
 @pytest.fixture(scope="module")
-def reader() -> DraftReader:
-    catalog = Catalog.from_csv(CATALOG)
+def reader(catalog_csv) -> DraftReader:
+    catalog = Catalog.from_csv(catalog_csv)
     prices = {p.sku: Decimal(str(p.price)) for p in catalog.products}
     return DraftReader(catalog, TODAY, prices)
 

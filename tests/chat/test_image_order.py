@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 
 from ocr.fonts import cjk_fonts
-from tests.chat.conftest import CATALOG, Chat
+from tests.chat.conftest import Chat
 
 
 @pytest.fixture
-def form(tmp_path: Path) -> tuple[Path, dict]:
+def form(tmp_path: Path, catalog_csv: Path) -> tuple[Path, dict]:
     fonts = cjk_fonts()
     if not fonts:
         pytest.skip("no CJK font to render a form (scripts/setup installs fonts-wqy-microhei)")
     from ocr.testforms.generate import generate
 
-    [case] = generate(tmp_path, CATALOG, n=1, seed=7, kinds=("scan",), fonts=fonts[:1])
+    [case] = generate(tmp_path, catalog_csv, n=1, seed=7, kinds=("scan",), fonts=fonts[:1])
     return case.image, case.expect
 
 

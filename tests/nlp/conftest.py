@@ -7,14 +7,10 @@ import pytest
 
 from nlp import Catalog
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
-CATALOG_CSV = SHARED / "eval" / "catalog.csv"
-EXTERNAL = SHARED / "external"
-
 
 @pytest.fixture(scope="session")
-def catalog() -> Catalog:
-    return Catalog.from_csv(CATALOG_CSV)
+def catalog(catalog_csv: Path) -> Catalog:
+    return Catalog.from_csv(catalog_csv)
 
 
 @pytest.fixture

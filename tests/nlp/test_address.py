@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from nlp.address import find_address
 from nlp.text import normalize
-
-from .conftest import EXTERNAL
+from tests.shared_data import read_json, shared_cases
 
 
 def parts(text):
@@ -43,8 +40,7 @@ def test_no_address():
     assert parts("M6*20外六角 304的 5000个") is None
 
 
-def _cpca_cases():
-    data = json.loads((EXTERNAL / "cpca" / "cpca_cases.json").read_text(encoding="utf-8"))
+def _cpca_cases(data):
     for case in data["cases"]:
         if not case["api"].startswith("cpca.transform(addr_list"):
             continue  # the text-scanning API returns every address in a text; we take one
@@ -57,8 +53,7 @@ def _cpca_cases():
         yield case["input"], (e["province"], city, e["county"], e["addr"])
 
 
-def _jionlp_cases():
-    data = json.loads((EXTERNAL / "jionlp" / "test_location_parser.cases.json").read_text(encoding="utf-8"))
+def _jionlp_cases(data):
     for table in data["tables"]:
         for text, _town_village, _change2new, e in table["value"]:
             if not isinstance(text, str) or not e.get("detail") and not e.get("county"):
@@ -73,20 +68,22 @@ def _jionlp_cases():
             yield text, (e["province"], e["city"], e["county"], detail)
 
 
-CPCA = list(_cpca_cases())
-JIONLP = list(_jionlp_cases())
+
+CPCA = "external/cpca/cpca_cases.json"
+JIONLP = "external/jionlp/test_location_parser.cases.json"
 
 
 def test_external_tables_loaded():
-    assert len(CPCA) >= 5 and len(JIONLP) >= 15
+    assert len(list(_cpca_cases(read_json(CPCA)))) >= 5
+    assert len(list(_jionlp_cases(read_json(JIONLP)))) >= 15
 
 
-@pytest.mark.parametrize("text,want", CPCA)
+@shared_cases("text,want", CPCA, _cpca_cases)
 def test_cpca_cases(text, want):
     assert parts(text) == want
 
 
-@pytest.mark.parametrize("text,want", JIONLP)
+@shared_cases("text,want", JIONLP, _jionlp_cases)
 def test_jionlp_location_cases(text, want):
     got = parts(text)
     # jionlp keeps full-width brackets in the detail; we normalise them (NFKC).

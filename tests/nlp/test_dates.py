@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from zoneinfo import ZoneInfo
 
@@ -11,8 +10,7 @@ import pytest
 
 from nlp.dates import find_dates, pick_date
 from nlp.text import normalize
-
-from .conftest import EXTERNAL
+from tests.shared_data import read_json, shared_cases
 
 WED = dt.date(2026, 3, 4)  # a Wednesday
 
@@ -73,8 +71,7 @@ def test_past_delivery_is_skipped_for_the_new_one():
     assert delivery("上次3月1号发的货已经收到，这次3月10号前到") == "2026-03-10"
 
 
-def _jionlp_cases():
-    data = json.loads((EXTERNAL / "jionlp" / "test_time_parser.cases.json").read_text(encoding="utf-8"))
+def _jionlp_cases(data):
     for table in data["tables"]:
         for row in table["value"]:
             text, base, expected = row[0], row[1], row[-1]
@@ -103,14 +100,16 @@ def _jionlp_cases():
             yield text, today, day
 
 
-JIONLP = list(_jionlp_cases())
+
+
+JIONLP = "external/jionlp/test_time_parser.cases.json"
 
 
 def test_jionlp_table_is_loaded():
-    assert len(JIONLP) >= 8
+    assert len(list(_jionlp_cases(read_json(JIONLP)))) >= 8
 
 
-@pytest.mark.parametrize("text,today,day", JIONLP)
+@shared_cases("text,today,day", JIONLP, _jionlp_cases)
 def test_jionlp_time_points(text, today, day):
     hits = find_dates(normalize(text), today)
     assert hits and hits[0].date == day

@@ -9,12 +9,9 @@ import sys
 from pathlib import Path
 
 from orderbot.commands.extract import run_stream
-
-from .conftest import CATALOG_CSV, SHARED
+from tests.shared_data import shared_path
 
 ROOT = Path(__file__).resolve().parents[2]
-DEV = SHARED / "eval" / "messages_dev.jsonl"
-SCORER = SHARED / "eval" / "score_extraction.py"
 
 
 def _run(lines: list[str], catalog) -> list[dict]:
@@ -68,17 +65,18 @@ def test_unreadable_catalog_exits_nonzero(tmp_path):
     assert proc.returncode != 0
 
 
-def test_dev_set_score_floor(tmp_path):
+def test_dev_set_score_floor(tmp_path, catalog_csv):
     """The real command scored by the real scorer: a regression floor, not a target."""
+    dev, scorer = shared_path("eval/messages_dev.jsonl"), shared_path("eval/score_extraction.py")
     drafts = tmp_path / "drafts.jsonl"
-    with open(DEV, encoding="utf-8") as inp, open(drafts, "w", encoding="utf-8") as out:
+    with open(dev, encoding="utf-8") as inp, open(drafts, "w", encoding="utf-8") as out:
         proc = subprocess.run(
-            [sys.executable, "-m", "orderbot.cli", "extract", "--catalog", str(CATALOG_CSV)],
+            [sys.executable, "-m", "orderbot.cli", "extract", "--catalog", str(catalog_csv)],
             stdin=inp, stdout=out, cwd=ROOT,
         )
     assert proc.returncode == 0
     score = subprocess.run(
-        [sys.executable, str(SCORER), str(DEV), str(drafts)], capture_output=True, text=True, check=True
+        [sys.executable, str(scorer), str(dev), str(drafts)], capture_output=True, text=True, check=True
     ).stdout
     overall = float(score.strip().splitlines()[-1].split()[-1])
     items_f1 = float(next(line for line in score.splitlines() if line.startswith("items")).split()[-1])

@@ -9,11 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import CATALOG_CSV, SHARED
+from tests.shared_data import shared_path
 
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT_SETS = sorted(Path(__file__).parent.glob("heldout*.jsonl"))
-SCORER = SHARED / "eval" / "score_extraction.py"
 
 
 def _figures(score: str) -> dict[str, float]:
@@ -29,7 +28,7 @@ def _figures(score: str) -> dict[str, float]:
     return out
 
 
-def test_heldout_sets_score_floor(tmp_path):
+def test_heldout_sets_score_floor(tmp_path, catalog_csv):
     assert len(HELDOUT_SETS) >= 2
     cases = tmp_path / "cases.jsonl"
     cases.write_text("".join(p.read_text(encoding="utf-8") for p in HELDOUT_SETS), encoding="utf-8")
@@ -37,12 +36,12 @@ def test_heldout_sets_score_floor(tmp_path):
     drafts = tmp_path / "drafts.jsonl"
     with open(cases, encoding="utf-8") as inp, open(drafts, "w", encoding="utf-8") as out:
         proc = subprocess.run(
-            [sys.executable, "-m", "orderbot.cli", "extract", "--catalog", str(CATALOG_CSV)],
+            [sys.executable, "-m", "orderbot.cli", "extract", "--catalog", str(catalog_csv)],
             stdin=inp, stdout=out, cwd=ROOT,
         )
     assert proc.returncode == 0
     score = subprocess.run(
-        [sys.executable, str(SCORER), str(cases), str(drafts), "--show-errors"],
+        [sys.executable, str(shared_path("eval/score_extraction.py")), str(cases), str(drafts), "--show-errors"],
         capture_output=True, text=True, check=True,
     ).stdout
     got = _figures(score)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from nlp.numbers import parse_number, spoken_digits_to_arabic
-
-from .conftest import EXTERNAL
+from tests.shared_data import read_json, shared_cases
 
 
 @pytest.mark.parametrize(
@@ -40,8 +37,7 @@ def test_spoken_phone_digits_become_arabic_but_short_numbers_stay():
     assert spoken_digits_to_arabic("要一千个 五一前") == "要一千个 五一前"
 
 
-def _cn2an_cases():
-    data = json.loads((EXTERNAL / "cn2an" / "cn2an_test.cases.json").read_text(encoding="utf-8"))
+def _cn2an_cases(data):
     for table in data["tables"]:
         # Only the strict/normal/smart tables of plain Chinese numerals apply: orders use
         # counts, so negatives, decimals written with 点 and capital (大写) digits are out.
@@ -55,13 +51,15 @@ def _cn2an_cases():
             yield text, value
 
 
-CN2AN = list(_cn2an_cases())
+
+
+CN2AN = "external/cn2an/cn2an_test.cases.json"
 
 
 def test_cn2an_table_is_loaded():
-    assert len(CN2AN) > 50
+    assert len(list(_cn2an_cases(read_json(CN2AN)))) > 50
 
 
-@pytest.mark.parametrize("text,value", CN2AN)
+@shared_cases("text,value", CN2AN, _cn2an_cases)
 def test_cn2an_cases(text, value):
     assert parse_number(text) == pytest.approx(value)

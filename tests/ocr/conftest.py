@@ -9,20 +9,12 @@ import pytest
 
 from ocr.fonts import CjkFont, cjk_fonts
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-CATALOG_CSV = SHARED / "eval" / "catalog.csv"
-
 
 @pytest.fixture(scope="session")
-def catalog_csv() -> Path:
-    return CATALOG_CSV
-
-
-@pytest.fixture(scope="session")
-def catalog():
+def catalog(catalog_csv: Path):
     from nlp import Catalog
 
-    return Catalog.from_csv(CATALOG_CSV)
+    return Catalog.from_csv(catalog_csv)
 
 
 @pytest.fixture(scope="session")

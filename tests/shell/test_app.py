@@ -118,7 +118,7 @@ def _error_app(db_url: str, engine: AsyncEngine) -> web.Application:
         qty: int
 
     async def transition(request: web.Request) -> web.Response:
-        raise TransitionError("illegal_transition", "订单状态为「已发货」，不能执行 edit")
+        raise TransitionError("illegal_transition", "订单状态为「已发货」，不能修改")
 
     async def forbidden(request: web.Request) -> web.Response:
         raise TransitionError("role_forbidden", "customer 无权确认订单")
@@ -147,7 +147,7 @@ async def test_errors_become_json_code_and_message(aiohttp_client, db_url: str, 
 
     r = await client.post("/t/transition")
     assert r.status == 409
-    assert await r.json() == {"code": "illegal_transition", "message": "订单状态为「已发货」，不能执行 edit"}
+    assert await r.json() == {"code": "illegal_transition", "message": "订单状态为「已发货」，不能修改"}
 
     r = await client.post("/t/forbidden")
     assert r.status == 403 and (await r.json())["code"] == "role_forbidden"

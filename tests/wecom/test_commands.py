@@ -69,6 +69,14 @@ async def test_confirm_by_text_is_recorded_with_the_rep_as_actor(world: World) -
     assert event.source_message_id is not None
 
 
+async def test_a_refusal_names_the_action_in_chinese(world: World) -> None:
+    _, number = await pending_order(world)
+    await say(world, f"确认 {number}")
+    [text] = await say(world, f"确认 {number}")  # a second time: nothing left to confirm
+    assert "订单状态为「已确认」，不能确认" in text
+    assert not any(word in text for word in ("confirm", "reject", "edit", "cancel"))
+
+
 async def test_reject_needs_a_reason_and_tells_the_customer(world: World) -> None:
     order_id, number = await pending_order(world)
     [ask] = await say(world, f"拒绝 {number}")
