@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import re
 import sys
+import unicodedata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -111,7 +112,7 @@ def check_case(case: dict, catalog: dict[str, str], regions: set, waybill: bool)
     if phone is not None:
         if not (MOBILE.fullmatch(phone) or LANDLINE.fullmatch(phone)):
             errs.append(f"phone {phone!r} is not an 11-digit mobile or area-code landline")
-        digits = re.sub(r"\D", "", text.translate(SPOKEN_DIGITS))
+        digits = re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", text).translate(SPOKEN_DIGITS))
         if phone not in digits:
             errs.append(f"phone {phone} not found in the text's digits")
     contact = exp["contact"]
