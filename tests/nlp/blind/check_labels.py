@@ -39,8 +39,8 @@ def load_catalog(path: Path) -> dict[str, str]:
 
 
 def load_regions() -> set[tuple[str, str, str | None]]:
-    """Every (province, city, district) the cpca table knows, plus (province, city, None)
-    for cities without districts (东莞市, 中山市...).
+    """Every (province, city, district) the cpca table knows, plus (province, city, None):
+    a message may name a city without a district, and some cities have none (东莞市, 中山市).
 
     adcodes are PPCCDD000000: province PP0000, city PPCC00, district PPCCDD; the city of a
     municipality is listed as 市辖区 and is labelled with the municipality's own name.
@@ -53,29 +53,21 @@ def load_regions() -> set[tuple[str, str, str | None]]:
         for row in csv.DictReader(f):
             names[row["adcode"][:6]] = row["name"]
     combos: set[tuple[str, str, str | None]] = set()
-    has_district: set[str] = set()
     for code, name in names.items():
-        if code[2:] == "0000":
-            continue
         province = names.get(code[:2] + "0000")
-        if province is None:
+        if code[2:] == "0000" or province is None:
             continue
-        if code[4:] == "00":
-            city = province if province in MUNICIPALITIES else name
-            combos.add((province, city, None))
-            continue
-        if name == "市辖区":
-            continue
-        city_name = names.get(code[:4] + "00")
-        city = province if province in MUNICIPALITIES else city_name
+        if province in MUNICIPALITIES:
+            city: str | None = province
+        else:
+            city = name if code[4:] == "00" else names.get(code[:4] + "00")
         if city is None:
             continue
-        combos.add((province, city, name))
-        has_district.add(code[:4])
-    # A city with no district of its own may be labelled with district null.
-    return {c for c in combos if c[2] is not None} | {
-        c for c in combos if c[2] is None and c[1] not in MUNICIPALITIES
-    } | {(p, p, None) for p in MUNICIPALITIES}
+        if code[4:] == "00":
+            combos.add((province, city, None))
+        elif name != "市辖区":
+            combos.add((province, city, name))
+    return combos
 
 
 def squash(s: str) -> str:
