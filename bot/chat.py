@@ -26,9 +26,8 @@ from bot.conversation import CreateOrder, Incoming, ListOrders, RunOcr, SessionS
 from bot.intake import INBOUND_KIND
 from bot.messages import MessageError, parse
 from orderbot.routing_rules import RulesFile, rules_file_from_settings
-from orders import actions
+from orders import Idempotency, place_order
 from orders.actors import Actor
-from orders.assignment import submit_routed
 from orders.drafts import (
     CatalogSource,
     catalog_source_for,
@@ -40,7 +39,6 @@ from orders.errors import OrderError, OrderErrorCode
 from orders.models import (
     ChatSession,
     Customer,
-    IdempotencyRecord,
     InboundMessage,
     OcrJob,
     Order,
@@ -243,26 +241,19 @@ class Chat:
         """Create and submit the order, once per confirming message: (order number, None),
         or (None, a Chinese text saying why the hub refused)."""
         assert customer_id is not None
-        scope, key = f"{CHANNEL}:{openid}", f"msg:{message_id}"
         actor = Actor.customer(customer_id, openid)
         try:
             async with self.sessionmaker() as s, s.begin():
-                done = (await s.exec(select(IdempotencyRecord).where(
-                    IdempotencyRecord.scope == scope, IdempotencyRecord.key == key))).first()
-                if done is not None and done.order_id is not None:
-                    order = await s.get(Order, done.order_id)
-                    return (order.number if order else None), None
                 customer = await s.get(Customer, customer_id)
                 if customer is not None:
                     await merge_by_phone(s, customer, draft.get("phone"))
-                created = await actions.create_order(
-                    s, customer_id, draft_lines(draft), actor, fields=draft_fields(draft),
-                    channel=CHANNEL, source_message_id=message_id, now=now,
+                placed = await place_order(
+                    s, Idempotency(f"{CHANNEL}:{openid}", f"msg:{message_id}"),
+                    customer_id=customer_id, lines=draft_lines(draft), actor=actor, channel=CHANNEL,
+                    rules=self.rules.current(), fields=draft_fields(draft),
+                    source_message_id=message_id, now=now,
                 )
-                result = await submit_routed(s, created.order.id, actor, self.rules.current(),
-                                             now=now, source_message_id=message_id)
-                s.add(IdempotencyRecord(scope=scope, key=key, order_id=result.order.id))
-                return result.order.number, None
+                return placed.order.number, None
         except OrderError as err:
             log.info("order from %s refused: %s", openid, err)
             if err.code == OrderErrorCode.MISSING_FIELDS:

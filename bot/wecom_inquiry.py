@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
-from decimal import Decimal
 from typing import Any
 
 import xmltodict
@@ -22,10 +21,12 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import conversation
+from bot.cards import money
 from bot.wecom_commands import Outcome, Rep
 from bot.wecom_parse import Help, Inquiry
 from nlp import Catalog
-from orders import actions
+from orderbot.routing_rules import RulesFile, rules_file_from_settings
+from orders import Idempotency, place_order
 from orders.actors import Actor
 from orders.drafts import CatalogSource, DraftReader, catalog_source_for, draft_fields, draft_lines
 from orders.errors import OrderError
@@ -71,10 +72,11 @@ class InquiryFlow:
     """The rep's open draft: started by an inquiry, continued by follow-ups, ended by 确认."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, wecom: Any = None,
-                 catalog: Catalog | None = None) -> None:
+                 catalog: Catalog | None = None, rules: RulesFile | None = None) -> None:
         self.sessionmaker = sessionmaker
         self.wecom = wecom  # bot.clients.WeComClient, for photos
         self.catalogs = CatalogSource(sessionmaker, catalog)
+        self.rules = rules or RulesFile(None)  # the routing table orders are placed with
 
     @classmethod
     def from_context(cls, ctx: Any) -> InquiryFlow:
@@ -83,7 +85,7 @@ class InquiryFlow:
             from bot.clients import make_clients
 
             clients = ctx.extra["clients"] = make_clients(ctx.settings, ctx.store, session=ctx.http)
-        flow = cls(ctx.sessionmaker, wecom=clients.wecom)
+        flow = cls(ctx.sessionmaker, wecom=clients.wecom, rules=rules_file_from_settings(ctx.settings))
         flow.catalogs = catalog_source_for(ctx)
         return flow
 
@@ -199,25 +201,27 @@ class InquiryFlow:
         return out
 
     async def _place(self, rep: Rep, customer_id: int, draft: dict[str, Any], msg: InboundMessage) -> str:
-        assert rep.row.id is not None
+        """The order, placed once per confirming message (orders.place_order: routed, with a
+        confirmation deadline); a draft the hub finds incomplete is kept for the rep."""
+        assert rep.row.id is not None and msg.id is not None
         actor = Actor.manager(rep.row.id, rep.row.wecom_userid) if rep.row.is_manager else Actor.rep(
             rep.row.id, rep.row.wecom_userid)
-        async with self.sessionmaker() as s:
-            customer = await s.get(Customer, customer_id)
-        owner = customer.rep_id if customer and customer.rep_id else rep.row.id
         try:
-            result = await actions.create_order(
-                self.sessionmaker, customer_id, draft_lines(draft), actor, fields=draft_fields(draft),
-                channel=CHANNEL, source_message_id=msg.id, submit=True, rep_id=owner,
-            )
+            async with self.sessionmaker() as s, s.begin():
+                placed = await place_order(
+                    s, Idempotency(f"{CHANNEL}:{rep.row.wecom_userid}", f"msg:{msg.id}"),
+                    customer_id=customer_id, lines=draft_lines(draft), actor=actor, channel=CHANNEL,
+                    rules=self.rules.current(), fields=draft_fields(draft), source_message_id=msg.id,
+                    keep_incomplete=True, own_rep_id=rep.row.id,
+                )
         except OrderError as exc:
             return f"下单未成功：{exc.message}"
-        o = result.order
-        if result.missing:
-            return f"已保存草稿 {o.number}，还缺：{'、'.join(result.missing)}（未匹配的产品请改成目录里的型号）。"
+        o = placed.order
+        if placed.missing:
+            return f"已保存草稿 {o.number}，还缺：{'、'.join(placed.missing)}（未匹配的产品请改成目录里的型号）。"
         if o.status == "on_hold":
             return f"已代客户下单 {o.number}，但被挂起：{o.hold_reason}。已通知经理。"
-        return f"已代客户下单 {o.number}，合计 ¥{Decimal(o.total):,.2f}，订单卡片随后发到。"
+        return f"已代客户下单 {o.number}，合计 {money(o.total)}，订单卡片随后发到。"
 
 
 def _new_customer(hint: str | None, draft: dict[str, Any], rep_id: int | None) -> Customer:

@@ -117,3 +117,18 @@ async def test_naming_another_customer_starts_a_new_draft(catalog_world: World) 
     assert replies[0] == "（上一张未完成的代客草稿已放弃）"
     assert replies[1].startswith("已匹配客户：常州恒锐五金有限公司")
     assert any("不下了" in r for r in await say(world, "取消"))
+
+
+async def test_a_forwarded_order_delivered_again_is_placed_once_and_routed(catalog_world: World) -> None:
+    from tests.placing import conversation_state, last_message_id, one_routed_order, redeliver
+
+    world = catalog_world
+    await say(world, "客户：常州恒锐五金 M6*20外六角 304的 500个，下周三前送常州武进湖塘镇长虹路88号，张工 13812345678")
+    waiting = await conversation_state(world.sm, "wecom", REP_ID)
+    await say(world, "确认")
+    confirm = await last_message_id(world.sm, "确认")
+    for _ in range(2):  # the worker died twice before marking the 确认 handled
+        await redeliver(world.sm, confirm, "wecom", REP_ID, waiting)
+        await world.drain()
+    order = await one_routed_order(world.sm)
+    assert (order.channel, order.rep_id) == ("wecom", world.ids["rep"])
