@@ -23,14 +23,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import conversation, replies
 from bot.conversation import CreateOrder, Incoming, ListOrders, RunOcr, SessionState, ShowOrder
-from bot.intake import INBOUND_KIND
 from bot.messages import MessageError, parse
-from orderbot.routing_rules import RulesFile, rules_file_from_settings
+from orderbot.jobs import JobContext, OutboxKind, enqueue
+from orderbot.routing_rules import RulesFile
 from orders import Idempotency, place_order
 from orders.actors import Actor
 from orders.drafts import (
     CatalogSource,
-    catalog_source_for,
     draft_fields,
     draft_lines,
     today_in_china,
@@ -46,15 +45,11 @@ from orders.models import (
     utcnow,
 )
 from orders.status import OrderStatus
-from workers import outbox as queue
-from workers.handlers import JobContext, handler
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "wechat"
 SESSION_TTL = dt.timedelta(hours=72)  # an untouched draft is forgotten after this
-REPLY_KIND = "notify_customer"  # rendered as plain text by workers/notify.py, routed by push_router
-OCR_KIND = "ocr_job"
 LOCK_TIMEOUT = 60.0
 
 
@@ -150,12 +145,7 @@ class Chat:
 
     @classmethod
     def from_context(cls, ctx: JobContext) -> Chat:
-        chat = ctx.extra.get("wechat_chat")
-        if chat is None:
-            chat = ctx.extra["wechat_chat"] = cls(
-                ctx.sessionmaker, ctx.store, rules_file_from_settings(ctx.settings), catalog_source_for(ctx)
-            )
-        return chat
+        return cls(ctx.sessionmaker, ctx.store, ctx.rules, ctx.catalogs)
 
     async def handle(self, message_id: int, *, now: dt.datetime | None = None) -> Turn | None:
         """Answer one stored message; None when it was handled before (a redelivery)."""
@@ -228,10 +218,10 @@ class Chat:
                                  content_type="image")
                     s.add(job)
                     await s.flush()
-                    await queue.enqueue(s, kind=OCR_KIND, target=openid, payload={"job_id": job.id},
+                    await enqueue(s, kind=OutboxKind.OCR_JOB, target=openid, payload={"job_id": job.id},
                                         dedup_key=f"ocr_job:chat:{key}")
             for i, text in enumerate(texts):
-                await queue.enqueue(s, kind=REPLY_KIND, target=openid,
+                await enqueue(s, kind=OutboxKind.NOTIFY_CUSTOMER, target=openid,
                                     payload={"type": "chat_reply", "text": text, "customer_id": customer.id},
                                     dedup_key=f"chat_reply:{key}:{i}")
         return Turn(texts, step.state, number)
@@ -353,6 +343,6 @@ def _aware(t: dt.datetime) -> dt.datetime:
     return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
-@handler(INBOUND_KIND)
 async def wechat_inbound(ctx: JobContext, row: Any) -> None:
+    """The outbox handler of OutboxKind.INBOUND."""
     await Chat.from_context(ctx).handle(int(row.payload["message_id"]))

@@ -43,20 +43,16 @@ from bot.wecom_parse import (
     parse_command,
     parse_line_quantity,
 )
+from orderbot.jobs import JobContext, OutboxKind, enqueue
 from orders import actions
 from orders.actors import Actor
 from orders.drafts import today_in_china
 from orders.errors import OrderError
 from orders.models import InboundMessage, Order, OrderLine, SalesRep, utcnow
 from orders.status import OrderStatus, TransitionError
-from workers import outbox as queue
-from workers.handlers import JobContext, handler
 
 log = logging.getLogger(__name__)
 
-INBOUND_KIND = "wecom_inbound"
-REPLY_KIND = "notify_rep"
-CARD_UPDATE_KIND = "wecom_card_update"
 CARD_REJECT_REASON = "业务员在卡片上拒绝"
 CARD_RELEASE_REASON = "经理在卡片上放行"
 CARD_CANCEL_REASON = "经理在卡片上取消"
@@ -353,11 +349,11 @@ def _status_outcome(status: str) -> str:
 async def _reply(session: AsyncSession, userid: str, message_id: int, texts: Sequence[str],
                  update: dict[str, Any] | None) -> None:
     if texts:  # one row: its texts go out one after the other, in this order
-        await queue.enqueue(session, kind=REPLY_KIND, target=userid,
+        await enqueue(session, kind=OutboxKind.NOTIFY_REP, target=userid,
                             payload={"type": "text", "texts": list(texts)},
                             dedup_key=f"wecom_reply:{message_id}")
     if update and update.get("response_code"):
-        await queue.enqueue(session, kind=CARD_UPDATE_KIND, target=userid, payload=update,
+        await enqueue(session, kind=OutboxKind.WECOM_CARD_UPDATE, target=userid, payload=update,
                             dedup_key=f"card_update:{update['response_code']}")
 
 
@@ -404,17 +400,11 @@ async def _dispatch(rep: Rep, msg: InboundMessage, inquiry: Any) -> Outcome:
     return Outcome([HELP_TEXT])
 
 
-@handler(INBOUND_KIND)
 async def wecom_inbound(ctx: JobContext, row: Any) -> None:
+    """The outbox handler of OutboxKind.WECOM_INBOUND."""
     from bot.wecom_inquiry import InquiryFlow
 
-    # The flow (and its catalog cache) is shared with the chat and OCR handlers, which may
-    # have made it first, without the WeCom client that photos need.
-    inquiry = ctx.extra.get("wecom_inquiry")
-    if inquiry is None:
-        inquiry = ctx.extra["wecom_inquiry"] = InquiryFlow.from_context(ctx)
-    elif inquiry.wecom is None:
-        inquiry.wecom = InquiryFlow.from_context(ctx).wecom
+    inquiry = InquiryFlow.from_context(ctx)
     await handle_message(ctx.sessionmaker, int(row.payload["message_id"]), inquiry=inquiry)
 
 

@@ -25,10 +25,10 @@ from bot.cards import money
 from bot.wecom_commands import Outcome, Rep
 from bot.wecom_parse import Help, Inquiry
 from nlp import Catalog
-from orderbot.routing_rules import RulesFile, rules_file_from_settings
+from orderbot.routing_rules import RulesFile
 from orders import Idempotency, place_order
 from orders.actors import Actor
-from orders.drafts import CatalogSource, DraftReader, catalog_source_for, draft_fields, draft_lines
+from orders.drafts import CatalogSource, DraftReader, draft_fields, draft_lines
 from orders.errors import OrderError
 from orders.models import ChatSession, Customer, InboundMessage, utcnow
 
@@ -80,13 +80,10 @@ class InquiryFlow:
 
     @classmethod
     def from_context(cls, ctx: Any) -> InquiryFlow:
-        clients = ctx.extra.get("clients")
-        if clients is None:
-            from bot.clients import make_clients
+        from bot.clients import clients_for
 
-            clients = ctx.extra["clients"] = make_clients(ctx.settings, ctx.store, session=ctx.http)
-        flow = cls(ctx.sessionmaker, wecom=clients.wecom, rules=rules_file_from_settings(ctx.settings))
-        flow.catalogs = catalog_source_for(ctx)
+        flow = cls(ctx.sessionmaker, wecom=clients_for(ctx).wecom, rules=ctx.rules)
+        flow.catalogs = ctx.catalogs
         return flow
 
     async def reader(self, today: dt.date) -> DraftReader:

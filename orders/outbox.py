@@ -8,6 +8,7 @@ twice, writes one row, so keys must be deterministic (see `dedup_key`).
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,12 +17,22 @@ from orders.models import Outbox, utcnow
 from orders.upsert import insert_for
 
 
-class OutboxKind:
-    """Side effects the hub asks for; the push engineers render each payload."""
+class OutboxKind(StrEnum):
+    """Every kind of outbox row; each has exactly one handler (workers/handlers.py, checked
+    at start-up). The payload each kind carries is described beside it."""
 
-    NOTIFY_CUSTOMER = "notify_customer"  # status / tracking to the customer (WeChat)
-    NOTIFY_REP = "notify_rep"  # card with buttons to the assigned rep (WeCom)
-    ALERT_MANAGER = "alert_manager"  # holds and escalations (WeCom app message or robot)
+    # Carry out a stored message: {"message_id"} (bot/intake.py → bot/chat.py, bot/wecom_commands.py)
+    INBOUND = "inbound"  # a customer's WeChat message: the conversation
+    WECOM_INBOUND = "wecom_inbound"  # a rep's WeCom message or card press
+    # Tell people: orders/notifications.py payloads ({"event", "order_id", "number", …}),
+    # a conversation's {"type": "chat_reply", "text"} / {"type": "text", "texts": […]},
+    # or the SLA sweep's {"type", "text"}.
+    NOTIFY_CUSTOMER = "notify_customer"  # to the customer (WeChat)
+    NOTIFY_REP = "notify_rep"  # card with buttons, or texts, to a rep (WeCom)
+    ALERT_MANAGER = "alert_manager"  # holds, escalations, parked pushes (WeCom app or robot)
+    WECOM_CARD_UPDATE = "wecom_card_update"  # {"order_id", "userid", "response_code", "outcome", …}
+    ROBOT_DIGEST = "robot_digest"  # {"robot_key"}: alerts folded while the robot was rate-limited
+    OCR_JOB = "ocr_job"  # {"job_id"}: read an image into a draft (ocr/), chat and mini-program
 
 
 def dedup_key(order_id: int, version: int, kind: str, target: str = "") -> str:

@@ -24,12 +24,11 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import cards
+from orderbot.jobs import JobContext, OutboxKind, PermanentError, enqueue
 from orderbot.metrics import REGISTRY
 from orders.models import Customer, Order, OrderLine, Outbox, SalesRep
 from orders.status import OrderStatus
-from workers import outbox as queue
 from workers import push_router as router
-from workers.handlers import JobContext, PermanentError, handler
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +38,8 @@ PUSH_PARKED = Counter(
     registry=REGISTRY,
 )
 
-KIND_CUSTOMER, KIND_REP, KIND_MANAGER = "notify_customer", "notify_rep", "alert_manager"
-KIND_CARD_UPDATE, KIND_DIGEST = "wecom_card_update", "robot_digest"
+KIND_CUSTOMER, KIND_REP, KIND_MANAGER = OutboxKind.NOTIFY_CUSTOMER, OutboxKind.NOTIFY_REP, OutboxKind.ALERT_MANAGER
+KIND_CARD_UPDATE, KIND_DIGEST = OutboxKind.WECOM_CARD_UPDATE, OutboxKind.ROBOT_DIGEST
 ALERT_DEDUP_TTL = 3600.0  # the same alert topic reaches managers once an hour at most
 
 HOLD_EVENTS = {"held", "on_hold", "hold"}  # a manager gets a card to release or cancel the order
@@ -211,26 +210,22 @@ def limiter(ctx: JobContext) -> router.RobotLimiter:
 Fn = Callable[[JobContext, Outbox], Awaitable[None]]
 
 
-def watched(kind: str) -> Callable[[Fn], Fn]:
-    """Register a handler whose permanent failures (and last failed attempt) alert a manager."""
+def watched(fn: Fn) -> Fn:
+    """A handler whose permanent failures (and last failed attempt) alert a manager."""
 
-    def decorate(fn: Fn) -> Fn:
-        async def run(ctx: JobContext, row: Outbox) -> None:
-            try:
-                await fn(ctx, row)
-            except PermanentError as exc:
-                await _parked(ctx, row, str(exc))
-                raise
-            except Exception as exc:  # the worker retries these, and parks after the last attempt
-                if row.attempts >= ctx.settings.outbox_max_attempts:
-                    await _parked(ctx, row, f"{type(exc).__name__}: {exc}")
-                raise
+    async def run(ctx: JobContext, row: Outbox) -> None:
+        try:
+            await fn(ctx, row)
+        except PermanentError as exc:
+            await _parked(ctx, row, str(exc))
+            raise
+        except Exception as exc:  # the worker retries these, and parks after the last attempt
+            if row.attempts >= ctx.settings.outbox_max_attempts:
+                await _parked(ctx, row, f"{type(exc).__name__}: {exc}")
+            raise
 
-        run.__name__ = fn.__name__
-        handler(kind)(run)
-        return fn
-
-    return decorate
+    run.__name__ = fn.__name__
+    return run
 
 
 async def _parked(ctx: JobContext, row: Outbox, error: str) -> None:
@@ -241,7 +236,7 @@ async def _parked(ctx: JobContext, row: Outbox, error: str) -> None:
     payload = {"type": "push_parked", "kind": row.kind, "target": row.target, "error": error,
                "order_id": row.payload.get("order_id"), "number": row.payload.get("number")}
     async with ctx.sessionmaker() as session:
-        await queue.enqueue(session, kind=KIND_MANAGER, dedup_key=f"alert:parked:{row.dedup_key}",
+        await enqueue(session, kind=KIND_MANAGER, dedup_key=f"alert:parked:{row.dedup_key}",
                             payload=payload, target="")
         await session.commit()
 
@@ -249,7 +244,7 @@ async def _parked(ctx: JobContext, row: Outbox, error: str) -> None:
 # ---------------------------------------------------------------- customers
 
 
-@watched(KIND_CUSTOMER)
+@watched
 async def notify_customer(ctx: JobContext, row: Outbox) -> None:
     payload = row.payload
     async with ctx.sessionmaker() as session:
@@ -296,7 +291,7 @@ def text_body(userid: str, agentid: str, text: str) -> dict[str, Any]:
             "text": {"content": fit_bytes(text)}}
 
 
-@watched(KIND_REP)
+@watched
 async def notify_rep(ctx: JobContext, row: Outbox) -> None:
     """A pending order becomes a template_card; reminders and replies are plain text."""
     payload = dict(row.payload)
@@ -350,7 +345,7 @@ def _issued_at(value: Any) -> datetime:
         return router.utcnow()
 
 
-@watched(KIND_CARD_UPDATE)
+@watched
 async def update_card(ctx: JobContext, row: Outbox) -> None:
     """Replace the rep's card with its outcome. A spent or expired response_code cannot update
     the card any more (40078): the rep gets the outcome as a text instead."""
@@ -391,7 +386,7 @@ async def _managers(session: AsyncSession) -> list[str]:
     return list(rows.all())
 
 
-@watched(KIND_MANAGER)
+@watched
 async def alert_manager(ctx: JobContext, row: Outbox) -> None:
     """Holds, SLA breaches and parked pushes. A named manager (the row's target) gets a card
     for an order still on hold (放行 / 取消订单), else an app message; an alert for nobody in
@@ -447,7 +442,7 @@ def _topic(payload: dict[str, Any], text: str, fallback: str) -> str:
 async def _schedule_digest(session: AsyncSession, robot_key: str, free_at: float, wait: float) -> None:
     """One digest row per full minute: every alert folded while the window is full names the
     same moment the window frees up, so they all share one row."""
-    await queue.enqueue(
+    await enqueue(
         session, kind=KIND_DIGEST, dedup_key=f"robot_digest:{robot_key}:{int(free_at * 1000)}",
         target=robot_key, payload={"robot_key": robot_key},
         not_before=router.utcnow() + timedelta(seconds=wait),
@@ -455,19 +450,17 @@ async def _schedule_digest(session: AsyncSession, robot_key: str, free_at: float
     await session.commit()
 
 
-@watched(KIND_DIGEST)
+@watched
 async def robot_digest(ctx: JobContext, row: Outbox) -> None:
     """Everything folded so far in one message; alerts folded meanwhile get a digest of their own."""
     key = row.payload.get("robot_key") or row.target
     async with ctx.sessionmaker() as session:
         n = await router.send_digest(session, push_api(ctx), limiter(ctx), key)
         if n and await router.pending_digest(session, key):
-            await queue.enqueue(session, kind=KIND_DIGEST, dedup_key=f"robot_digest:{key}:after:{row.id}",
+            await enqueue(session, kind=KIND_DIGEST, dedup_key=f"robot_digest:{key}:after:{row.id}",
                                 target=key, payload={"robot_key": key},
                                 not_before=router.utcnow() + timedelta(seconds=60))
             await session.commit()
     if n:
         PUSH_SENT.labels(router.Channel.ROBOT.value).inc()
 
-
-import bot.wecom_commands  # noqa: E402,F401  (registers the wecom_inbound handler)

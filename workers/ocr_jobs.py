@@ -11,27 +11,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.clients import clients_for
 from bot.clients.errors import APIError
 from ocr.jobs import run_ocr_job_async
-from orders.drafts import catalog_source_for, today_in_china
+from orderbot.jobs import JobContext, PermanentError, TransientError
+from orders.drafts import today_in_china
 from orders.models import Customer, OcrJob, utcnow
-from workers.handlers import JobContext, PermanentError, TransientError, handler
 
 log = logging.getLogger(__name__)
-
-KIND = "ocr_job"
-
 
 async def _image_of(ctx: JobContext, job: OcrJob) -> bytes:
     if job.image:
         return job.image
     if not job.media_id:
         raise PermanentError(f"ocr job {job.id} has neither an image nor a media_id")
-    clients = ctx.extra.get("clients")
-    if clients is None:
-        from bot.clients import make_clients
-
-        clients = ctx.extra["clients"] = make_clients(ctx.settings, ctx.store, session=ctx.http)
+    clients = clients_for(ctx)
     if clients.wechat is None:
         raise PermanentError("WECHAT_APPID / WECHAT_SECRET are not set: cannot download media")
     try:
@@ -43,11 +37,6 @@ async def _image_of(ctx: JobContext, job: OcrJob) -> bytes:
     return media.data
 
 
-async def _catalog(ctx: JobContext) -> Any:
-    return await catalog_source_for(ctx).get()
-
-
-@handler(KIND)
 async def run_ocr(ctx: JobContext, row: Any) -> None:
     job_id = int(row.payload["job_id"])
     async with ctx.sessionmaker() as s, s.begin():
@@ -59,7 +48,7 @@ async def run_ocr(ctx: JobContext, row: Any) -> None:
         job.state, job.updated_at = "running", utcnow()
         s.add(job)
     image = await _image_of(ctx, job)
-    result = await run_ocr_job_async(image, today_in_china(), await _catalog(ctx))
+    result = await run_ocr_job_async(image, today_in_china(), await ctx.catalogs.get())
     draft = result.get("draft") if result.get("ok") else None
     error = None if result.get("ok") else (result.get("error") or {}).get("message_zh") or "识别失败"
     async with ctx.sessionmaker() as s, s.begin():

@@ -35,7 +35,7 @@ from workers.handlers import (
     JobContext,
     PermanentError,
     TransientError,
-    load_handler_modules,
+    checked_registry,
     registry,
 )
 
@@ -293,10 +293,9 @@ async def run_worker_tasks(worker: OutboxWorker, *, sla_interval: float = SLA_IN
     """Everything a worker does until worker.stop(): the outbox loop and, beside it, the
     SLA sweep (reminders, escalations). Both are safe to run in many processes at once:
     claims are leased and the sweep's side effects are deduplicated outbox rows."""
-    from orderbot.routing_rules import rules_file_from_settings
     from workers.sla import run_sla_loop
 
-    rules = rules_file_from_settings(worker.ctx.settings)
+    rules = worker.ctx.rules
     sla = asyncio.create_task(
         run_sla_loop(
             worker.sessionmaker, rules.current, interval=sla_interval, clock=worker.clock, stop=worker.stop_event
@@ -304,9 +303,7 @@ async def run_worker_tasks(worker: OutboxWorker, *, sla_interval: float = SLA_IN
         name="sla-sweep",
     )
     background = [sla]
-    from orderbot.stores_redis import RedisStore
-
-    if isinstance(worker.ctx.store, RedisStore):
+    if worker.ctx.store.shared:  # other processes publish wake-ups through the store
         from workers.wakeup import listen_for_wakeups
 
         background.append(asyncio.create_task(listen_for_wakeups(worker.ctx.store, worker), name="wakeups"))
@@ -329,8 +326,9 @@ def start_in_process_worker(
     store: KeyValueStore,
     http: aiohttp.ClientSession | None,
 ) -> tuple[OutboxWorker, asyncio.Task[None]]:
-    """Build a worker over resources the caller owns and start it as a task."""
-    loaded = load_handler_modules()
+    """Build a worker over resources the caller owns and start it as a task (refused when an
+    outbox kind has no handler)."""
+    handlers = checked_registry()
     ctx = JobContext(
         settings=settings,
         engine=engine,
@@ -339,7 +337,7 @@ def start_in_process_worker(
         http=http,
         worker_id=make_worker_id(),
     )
-    worker = OutboxWorker(sessionmaker, ctx, config=WorkerConfig.from_settings(settings))
-    log.info("outbox handlers: %s (from %s)", registry.kinds(), loaded)
+    worker = OutboxWorker(sessionmaker, ctx, config=WorkerConfig.from_settings(settings), handlers=handlers)
+    log.info("outbox handlers: %s", handlers.kinds())
     task = asyncio.create_task(run_worker_tasks(worker), name="outbox-worker")
     return worker, task
