@@ -43,8 +43,8 @@ from orderbot.standin import StandinState, create_standin_app  # noqa: E402
 from orderbot.standin.state import WECHAT, WECOM, Window  # noqa: E402
 from orderbot.standin.testing import config_for_tests  # noqa: E402
 from orderbot.stores_memory import MemoryStore  # noqa: E402
+from orders import outbox as queue  # noqa: E402
 from orders.models import Customer, InboundMessage, Outbox, SalesRep, utcnow  # noqa: E402
-from workers import outbox as queue  # noqa: E402
 from workers import push_router  # noqa: E402
 from workers.handlers import JobContext  # noqa: E402
 from workers.runner import OutboxWorker, WorkerConfig  # noqa: E402

@@ -16,6 +16,7 @@ region's (orders/permissions.py); a refusal comes back as its Chinese message.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -29,6 +30,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import cards
+from bot.conversation import SessionState
+from bot.turns import mark_handled
 from bot.wecom_parse import (
     HELP_TEXT,
     Command,
@@ -49,6 +52,7 @@ from orders.actors import Actor
 from orders.drafts import today_in_china
 from orders.errors import OrderError
 from orders.models import InboundMessage, Order, OrderLine, SalesRep, utcnow
+from orders.money import money
 from orders.status import OrderStatus, TransitionError
 
 log = logging.getLogger(__name__)
@@ -61,10 +65,14 @@ NOT_A_REP = "你还不是订单助手的业务员账号，请联系管理员开�
 
 @dataclass
 class Outcome:
-    """What handling one message produced: texts for the rep, and at most one card update."""
+    """What handling one message produced: texts for the rep, at most one card update, and
+    for an inquiry the rep's draft as it now stands and a photo to read — all committed
+    with the message's handled mark."""
 
     replies: list[str] = field(default_factory=list)
     card_update: dict[str, Any] | None = None
+    conversation: tuple[int | None, SessionState] | None = None  # (customer id, draft) to save
+    ocr_media_id: str | None = None  # a photo to queue as an ocr_job
 
 
 @dataclass(frozen=True)
@@ -176,7 +184,7 @@ def _confirm_text(result: actions.OrderResult) -> str:
     o = result.order
     if o.status == OrderStatus.ON_HOLD.value:
         return f"订单 {o.number} 未能确认，已挂起：{o.hold_reason or '规则拦截'}。已通知经理处理。"
-    return f"已确认订单 {o.number}，合计 {cards.money(o.total)}，已通知客户。"
+    return f"已确认订单 {o.number}，合计 {money(o.total)}，已通知客户。"
 
 
 async def _edit(rep: Rep, order: Order, actor: Actor, cmd: Edit) -> str:
@@ -277,7 +285,7 @@ async def todo_text(rep: Rep) -> str:
     for o in orders[:20]:
         due = f" 交期{o.delivery_date:%m-%d}" if o.delivery_date else ""
         rush = "【加急】" if o.rush else ""
-        lines.append(f"{rush}{o.number} {OrderStatus(o.status).label} {cards.money(o.total)}{due}")
+        lines.append(f"{rush}{o.number} {OrderStatus(o.status).label} {money(o.total)}{due}")
     if len(orders) > 20:
         lines.append(f"……另有 {len(orders) - 20} 张")
     return "\n".join(lines)
@@ -366,17 +374,24 @@ async def handle_message(sessionmaker: async_sessionmaker[AsyncSession], message
             return None
         rep_row = await _rep_by_userid(s, msg.from_user)
     if rep_row is None or not rep_row.active:
-        outcome = Outcome([NOT_A_REP])
-    else:
+        return await _finish(sessionmaker, msg, Outcome([NOT_A_REP]), None)
+    # A rep's messages run one at a time (their open inquiry draft is per rep).
+    async with inquiry.lock(msg.from_user) if inquiry is not None else contextlib.nullcontext():
         rep = Rep(rep_row, sessionmaker, message_id, today_in_china(now))
-        outcome = await _dispatch(rep, msg, inquiry)
+        return await _finish(sessionmaker, msg, await _dispatch(rep, msg, inquiry), inquiry)
+
+
+async def _finish(sessionmaker: async_sessionmaker[AsyncSession], msg: InboundMessage, outcome: Outcome,
+                  inquiry: Any) -> Outcome | None:
+    """The handled mark, the replies and the inquiry's draft (and photo job): one commit."""
+    assert msg.id is not None
+    now = utcnow()
     async with sessionmaker() as s, s.begin():
-        row = await s.get(InboundMessage, message_id)
-        if row is None or row.state == "handled":
+        if not await mark_handled(s, msg.id, now):
             return None
-        row.state, row.handled_at = "handled", utcnow()
-        s.add(row)
-        await _reply(s, msg.from_user, message_id, outcome.replies, outcome.card_update)
+        if inquiry is not None:
+            await inquiry.commit(s, msg.from_user, outcome, now)
+        await _reply(s, msg.from_user, msg.id, outcome.replies, outcome.card_update)
     return outcome
 
 

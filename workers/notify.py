@@ -26,7 +26,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import cards
 from orderbot.jobs import JobContext, OutboxKind, PermanentError, enqueue
 from orderbot.metrics import REGISTRY
-from orders.models import Customer, Order, OrderLine, Outbox, SalesRep
+from orders.models import Customer, Order, Outbox, SalesRep
+from orders.money import money
+from orders.notifications import load_rep_card_payload
 from orders.status import OrderStatus
 from workers import push_router as router
 
@@ -50,10 +52,6 @@ CARD_EVENTS = {"order_card", "submitted", "pending", "routed", "reassigned", "re
 # ---------------------------------------------------------------- texts (pure)
 
 
-def _money(value: Any) -> str:
-    return cards.money(Decimal(str(value or 0)))
-
-
 def customer_text(payload: dict[str, Any]) -> str:
     """What the customer reads in chat for one order event."""
     if payload.get("text"):
@@ -64,7 +62,7 @@ def customer_text(payload: dict[str, Any]) -> str:
     if event == "confirmed":
         date = payload.get("delivery_date")
         tail = f"，预计 {date} 送达" if date else ""
-        return f"您的订单 {no} 已确认，合计 {_money(payload.get('total'))}{tail}。感谢惠顾！"
+        return f"您的订单 {no} 已确认，合计 {money(payload.get('total'))}{tail}。感谢惠顾！"
     if event in {"held", "on_hold", "hold"}:
         return f"您的订单 {no} 需要进一步审核，暂时挂起，业务员会尽快与您联系。"
     if event in {"released"}:
@@ -81,9 +79,9 @@ def customer_text(payload: dict[str, Any]) -> str:
         why = f"，原因：{reason}" if reason else ""
         return f"很抱歉，您的订单 {no} 已取消{why}。如有疑问请直接回复。"
     if event in {"submitted", "pending"}:
-        return f"已收到您的订单 {no}，合计 {_money(payload.get('total'))}，正在等待业务员确认。"
+        return f"已收到您的订单 {no}，合计 {money(payload.get('total'))}，正在等待业务员确认。"
     if event == "edited":
-        return f"您的订单 {no} 已修改，当前合计 {_money(payload.get('total'))}。"
+        return f"您的订单 {no} 已修改，当前合计 {money(payload.get('total'))}。"
     label = payload.get("status_label") or ""
     return f"您的订单 {no} 状态更新：{label}".rstrip("：")
 
@@ -120,7 +118,7 @@ def rep_text(payload: dict[str, Any]) -> str:
     if event == "cancelled":
         return f"客户取消了订单 {no}" + (f"，原因：{reason}" if reason else "") + "。"
     if event == "edited":
-        return f"客户修改了订单 {no}，当前合计 {_money(payload.get('total'))}，状态：{payload.get('status_label', '')}。"
+        return f"客户修改了订单 {no}，当前合计 {money(payload.get('total'))}，状态：{payload.get('status_label', '')}。"
     if event in {"reassigned", "released", "new_order", "order_card"}:
         return f"订单 {no} 当前状态：{payload.get('status_label', '')}。"
     return manager_text(payload)
@@ -133,7 +131,7 @@ def manager_text(payload: dict[str, Any]) -> str:
     no = payload.get("number", "")
     reason = payload.get("reason") or payload.get("hold_reason") or ""
     if kind in {"held", "on_hold", "hold"}:
-        return f"【订单挂起】{no}：{reason or '规则拦截'}，金额 {_money(payload.get('total'))}，请处理"
+        return f"【订单挂起】{no}：{reason or '规则拦截'}，金额 {money(payload.get('total'))}，请处理"
     if kind == "push_parked":
         return f"【推送失败】{payload.get('kind')} → {payload.get('target')}：{payload.get('error', '')[:120]}"
     return f"【提醒】订单 {no} {payload.get('status_label', '')} {reason}".strip()
@@ -168,16 +166,11 @@ def card_data(payload: dict[str, Any], customer: Customer | None = None, by: str
 # ---------------------------------------------------------------- reading the hub
 
 
-async def order_payload(session: AsyncSession, order_id: int, event: str) -> dict[str, Any]:
-    """A rep-card payload rebuilt from the database (for rows that carry only an order id)."""
-    from orders.notifications import rep_card_payload
-
-    order = await session.get(Order, order_id)
-    if order is None:
+async def card_payload(session: AsyncSession, order_id: int, event: str) -> dict[str, Any]:
+    """The rep-card payload of the order as it is now (orders.notifications.load_rep_card_payload)."""
+    payload = await load_rep_card_payload(session, order_id, event)
+    if payload is None:
         raise PermanentError(f"order {order_id} not found")
-    lines = (await session.exec(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id)))
-    payload = rep_card_payload(event, order, list(lines))
-    payload["version"] = order.version
     return payload
 
 
@@ -307,7 +300,7 @@ async def notify_rep(ctx: JobContext, row: Outbox) -> None:
         order = await session.get(Order, int(payload["order_id"])) if payload.get("order_id") else None
         if kind in CARD_EVENTS and order is not None and order.status == OrderStatus.PENDING.value:
             # Fresh from the database: the card shows the order as it is now, with its version.
-            payload = {**await order_payload(session, int(payload["order_id"]), kind),
+            payload = {**await card_payload(session, int(payload["order_id"]), kind),
                        **{k: v for k, v in payload.items() if k == "on_behalf_of"}}
             customer = await _customer(session, payload.get("customer_id"))
             # The task_id follows the row: a redelivered card is the same card, which WeCom's
@@ -353,7 +346,7 @@ async def update_card(ctx: JobContext, row: Outbox) -> None:
     async with ctx.sessionmaker() as session:
         if await router.already_delivered(session, row.dedup_key) is not None:
             return
-        payload = await order_payload(session, int(p["order_id"]), "card_update")
+        payload = await card_payload(session, int(p["order_id"]), "card_update")
         customer = await _customer(session, payload.get("customer_id"))
         data = card_data(payload, customer)
         buttons = cards.HOLD_BUTTONS if p.get("card") == "hold" else cards.BUTTONS
@@ -414,7 +407,7 @@ async def alert_manager(ctx: JobContext, row: Outbox) -> None:
             order = await session.get(Order, int(payload["order_id"]))
             if order is not None and order.status == OrderStatus.ON_HOLD.value:
                 # The manager's own card: 放行 / 取消订单 in one tap.
-                fresh = await order_payload(session, order.id or 0, "held")
+                fresh = await card_payload(session, order.id or 0, "held")
                 card = cards.hold_card(card_data(fresh, await _customer(session, fresh.get("customer_id"))),
                                        order.hold_reason or str(payload.get("reason") or ""),
                                        nonce=hashlib.sha1(row.dedup_key.encode()).hexdigest()[:8])

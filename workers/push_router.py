@@ -34,7 +34,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orderbot.stores import KeyValueStore
-from orders.models import Customer, InboundMessage, PushDelivery, SubscribeConsent
+from orders.models import Customer, InboundMessage, PushDelivery, SubscribeConsent, as_utc
 from workers.handlers import PermanentError, TransientError
 
 CS_WINDOW = timedelta(hours=48)
@@ -99,10 +99,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
-
-
 def errcode_of(exc: BaseException) -> int | None:
     code = getattr(exc, "errcode", None)
     try:
@@ -133,7 +129,7 @@ class Reach:
 
 
 def window_open(reach: Reach, now: datetime) -> bool:
-    return reach.last_inbound_at is not None and now - _aware(reach.last_inbound_at) < CS_WINDOW
+    return reach.last_inbound_at is not None and now - as_utc(reach.last_inbound_at) < CS_WINDOW
 
 
 def plan_customer(reach: Reach, now: datetime, *, can_subscribe: bool = True, has_oa: bool = True) -> list[Channel]:

@@ -28,8 +28,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from orderbot import metrics
 from orderbot.logging import request_id_var
 from orderbot.settings import Settings
+from orders import outbox
 from orders.models import Outbox, utcnow
-from workers import outbox
 from workers.handlers import (
     HandlerRegistry,
     JobContext,
@@ -80,7 +80,7 @@ MAX_ERROR_PAUSE = 30.0  # longest pause between rounds while the database keeps 
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Attempt:
     """What one attempt decided; written with the rest of its batch."""
 
     row: Outbox
@@ -174,7 +174,7 @@ class OutboxWorker:
                 break
         return total
 
-    async def attempt(self, row: Outbox) -> Outcome:
+    async def attempt(self, row: Outbox) -> Attempt:
         """Run the row's handler once and say what should happen to the row."""
         token = request_id_var.set(f"outbox-{row.id}")
         started = time.perf_counter()
@@ -191,12 +191,12 @@ class OutboxWorker:
         else:
             metrics.OUTBOX_DELIVERED.labels(row.kind).inc()
             log.info("outbox row delivered", extra={"kind": row.kind, "attempt": row.attempts})
-            return Outcome(row, DONE)
+            return Attempt(row, DONE)
         finally:
             metrics.OUTBOX_SECONDS.labels(row.kind).observe(time.perf_counter() - started)
             request_id_var.reset(token)
 
-    def _failed(self, row: Outbox, exc: Exception) -> Outcome:
+    def _failed(self, row: Outbox, exc: Exception) -> Attempt:
         error = f"{type(exc).__name__}: {exc}"
         if row.attempts >= self.config.max_attempts:
             return self._parked(row, f"gave up after {row.attempts} attempts: {error}")
@@ -211,15 +211,15 @@ class OutboxWorker:
             exc_info=not isinstance(exc, TransientError),
             extra={"kind": row.kind, "attempt": row.attempts, "retry_in_s": round(delay, 3), "error": error},
         )
-        return Outcome(row, RETRY, error=error, retry_at=self.clock() + timedelta(seconds=delay))
+        return Attempt(row, RETRY, error=error, retry_at=self.clock() + timedelta(seconds=delay))
 
-    def _parked(self, row: Outbox, error: str) -> Outcome:
+    def _parked(self, row: Outbox, error: str) -> Attempt:
         metrics.OUTBOX_FAILED.labels(row.kind, "parked").inc()
         metrics.OUTBOX_PARKED.inc()
         log.error("outbox row parked", extra={"kind": row.kind, "attempt": row.attempts, "error": error})
-        return Outcome(row, PARK, error=error)
+        return Attempt(row, PARK, error=error)
 
-    async def _record(self, outcomes: list[Outcome], *, release: list[int] | None = None) -> None:
+    async def _record(self, outcomes: list[Attempt], *, release: list[int] | None = None) -> None:
         if not outcomes and not release:
             return
         wid = self.worker_id

@@ -40,7 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 async def parked_report(settings: Settings, requeue: list[int] | None) -> int:
     """Print parked rows (one JSON object a line) or requeue the given ones."""
     from orderbot.db import make_engine, make_sessionmaker
-    from workers import outbox
+    from orders import outbox
 
     engine = make_engine(settings.database_url)
     try:

@@ -22,10 +22,10 @@ from orderbot.db import make_sessionmaker
 from orderbot.logging import JsonFormatter
 from orderbot.settings import Settings
 from orderbot.stores_redis import RedisStore
+from orders import outbox
 from orders.errors import OrderError, OrderErrorCode
 from orders.status import TransitionError
 from service.app import FEATURES, create_app
-from workers import outbox
 from workers.handlers import registry
 
 log = logging.getLogger("tests.shell")

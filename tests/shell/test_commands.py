@@ -12,10 +12,10 @@ from sqlmodel import select
 from orderbot.db import make_sessionmaker
 from orderbot.migrations import upgrade
 from orderbot.settings import get_settings
+from orders import outbox
 from orders.models import Outbox
 from service.cli import main
 from service.commands.serve import database_problem
-from workers import outbox
 
 
 @pytest.fixture

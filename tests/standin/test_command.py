@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from orderbot import cli
 from orderbot.standin.keys import STATE
+from service import cli
 from service.commands import standin as command
 
 

@@ -79,12 +79,10 @@ async def test_an_inquiry_from_a_new_customer_creates_the_customer_for_this_rep(
 @pytest.mark.slow
 async def test_a_photographed_order_form_becomes_a_draft_for_the_rep(catalog_world: World, tmp_path: Path,
                                                                       shared_dir: Path) -> None:
-    from ocr.fonts import cjk_fonts
     from ocr.testforms.generate import generate
+    from tests.needs import cjk_fonts_or_skip
 
-    fonts = cjk_fonts()
-    if not fonts:
-        pytest.skip("no CJK font to render a test form (fonts-wqy-microhei)")
+    fonts = cjk_fonts_or_skip()
     world = catalog_world
     [case] = generate(tmp_path, shared_dir / "eval/catalog.csv", n=1, seed=7, templates=("bordered",),
                       kinds=("scan",), fonts=fonts[:1])
@@ -132,3 +130,21 @@ async def test_a_forwarded_order_delivered_again_is_placed_once_and_routed(catal
         await world.drain()
     order = await one_routed_order(world.sm)
     assert (order.channel, order.rep_id) == ("wecom", world.ids["rep"])
+
+
+async def test_a_rep_draft_left_for_three_days_is_forgotten(catalog_world: World) -> None:
+    """The rep's draft has the chat's lifetime (72 h untouched): after that, chatter is not a
+    follow-up of a stale draft."""
+    from datetime import timedelta
+
+    from orders.models import ChatSession, utcnow
+
+    world = catalog_world
+    await say(world, "王老板 13900001111 要M8的镀锌螺母 2000个")
+    async with world.sm() as s, s.begin():
+        row = (await s.exec(select(ChatSession).where(ChatSession.channel == "wecom"))).one()
+        assert row.stage != "idle" and row.expires_at is not None
+        row.expires_at = utcnow() - timedelta(seconds=1)
+        s.add(row)
+    [help_text] = await say(world, "你好")
+    assert "可用指令" in help_text

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from orderbot.db import make_sessionmaker
+from orders import outbox
 from orders.models import Outbox
-from workers import outbox
 from workers.handlers import HandlerRegistry
 
 

@@ -12,9 +12,9 @@ from orderbot.db import make_sessionmaker
 from orderbot.settings import Settings
 from orderbot.stores_memory import MemoryStore
 from orderbot.stores_redis import RedisStore
+from orders import outbox
 from orders.models import Outbox
 from service.app import create_app
-from workers import outbox
 from workers.handlers import HandlerRegistry, JobContext
 from workers.runner import OutboxWorker, WorkerConfig
 from workers.wakeup import WAKE_CHANNEL, listen_for_wakeups, make_waker
