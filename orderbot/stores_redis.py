@@ -8,6 +8,7 @@ Lua script only by its owner, so a crashed holder frees the lock after `timeout`
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -109,6 +110,7 @@ class RedisStore:
     async def subscribe(self, channel: str) -> AsyncIterator[_PubSubSubscription]:
         async with self.client.pubsub() as pubsub:
             await pubsub.subscribe(self._k(channel))
+            await pubsub.get_message(timeout=1.0)  # the confirmation: subscribed from here on
             yield _PubSubSubscription(pubsub)
 
     async def take_slot(self, name: str, limit: int, window: float, now: float) -> float | None:
@@ -163,8 +165,12 @@ class _PubSubSubscription:
         self._pubsub = pubsub
 
     async def get(self, wait: float) -> str | None:
-        msg = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
-        return None if msg is None else _text(msg["data"])
+        deadline = time.monotonic() + wait
+        while (left := deadline - time.monotonic()) > 0:  # skips (un)subscribe confirmations
+            msg = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
+            if msg is not None:
+                return _text(msg["data"])
+        return None
 
 
 def _text(value: str | bytes) -> str:
