@@ -120,10 +120,10 @@ async def _full_app(db_path: str) -> web.Application:
     from sqlmodel import SQLModel
 
     import orders.models  # noqa: F401
-    from orderbot.app import create_app
     from orderbot.db import make_engine
     from orderbot.logging import setup_logging
     from orderbot.settings import Settings
+    from service.app import create_app
 
     url = f"sqlite+aiosqlite:///{db_path}"
     engine = make_engine(url)

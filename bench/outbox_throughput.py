@@ -27,7 +27,7 @@ import orders.models  # noqa: F401  (registers the tables)
 from orderbot.db import make_engine, make_sessionmaker
 from orderbot.settings import Settings
 from orderbot.stores_memory import MemoryStore
-from workers import outbox
+from orders import outbox
 from workers.handlers import HandlerRegistry, JobContext
 from workers.runner import OutboxWorker, WorkerConfig
 

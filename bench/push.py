@@ -43,10 +43,10 @@ from orderbot.standin import StandinState, create_standin_app  # noqa: E402
 from orderbot.standin.state import WECHAT, WECOM, Window  # noqa: E402
 from orderbot.standin.testing import config_for_tests  # noqa: E402
 from orderbot.stores_memory import MemoryStore  # noqa: E402
+from orders import outbox as queue  # noqa: E402
 from orders.models import Customer, InboundMessage, Outbox, SalesRep, utcnow  # noqa: E402
-from workers import outbox as queue  # noqa: E402
 from workers import push_router  # noqa: E402
-from workers.handlers import JobContext, load_handler_modules  # noqa: E402
+from workers.handlers import JobContext  # noqa: E402
 from workers.runner import OutboxWorker, WorkerConfig  # noqa: E402
 
 CONCURRENCY = 20  # rows delivered at once: the worker's default batch
@@ -118,7 +118,7 @@ async def outbox_round(args: argparse.Namespace) -> tuple[float, int, dict[str, 
             off.s += 61  # the robot's minute passes: the digest goes out
             state.clock.advance(61)
             delivered += await worker.drain()
-            await ctx.extra["clients"].close()
+            await ctx.aclose()
         async with sm() as s:
             counts = await queue.count_by_state(s)
             digest_rows = list(await s.exec(select(Outbox).where(Outbox.kind == "robot_digest")))
@@ -214,7 +214,6 @@ async def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--postgres", action="store_true", help="PostgreSQL at 127.0.0.1:5432 (user postgres)")
     args = p.parse_args()
-    load_handler_modules()
     ours, base = [], []
     for r in range(args.rounds):
         elapsed, pushes, checks = await outbox_round(args)

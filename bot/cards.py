@@ -15,6 +15,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from orders.money import money
+
 RESPONSE_CODE_TTL = timedelta(hours=72)
 
 # Button key → the hub action it stands for.
@@ -81,12 +83,6 @@ class ButtonPress:
     action: str
     number: str
     version: int | None
-
-
-def money(value: Decimal | int | float | str | None) -> str:
-    """¥1,234.50 — two decimals, thousands separated, as reps read amounts."""
-    d = Decimal(str(value or 0)).quantize(Decimal("0.01"))
-    return f"¥{d:,.2f}"
 
 
 def _qty(q: Decimal | int | float | str) -> str:

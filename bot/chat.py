@@ -23,41 +23,31 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import conversation, replies
 from bot.conversation import CreateOrder, Incoming, ListOrders, RunOcr, SessionState, ShowOrder
-from bot.intake import INBOUND_KIND
 from bot.messages import MessageError, parse
-from orderbot.routing_rules import RulesFile, rules_file_from_settings
-from orders import actions
+from bot.turns import load_session, mark_handled, queue_ocr, save_session, state_of, user_lock
+from orderbot.jobs import JobContext, OutboxKind, enqueue
+from orderbot.routing_rules import RulesFile
+from orders import Idempotency, place_order
 from orders.actors import Actor
-from orders.assignment import submit_routed
 from orders.drafts import (
     CatalogSource,
-    catalog_source_for,
     draft_fields,
     draft_lines,
     today_in_china,
 )
 from orders.errors import OrderError, OrderErrorCode
 from orders.models import (
-    ChatSession,
     Customer,
-    IdempotencyRecord,
     InboundMessage,
-    OcrJob,
     Order,
     OrderEvent,
     utcnow,
 )
 from orders.status import OrderStatus
-from workers import outbox as queue
-from workers.handlers import JobContext, handler
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "wechat"
-SESSION_TTL = dt.timedelta(hours=72)  # an untouched draft is forgotten after this
-REPLY_KIND = "notify_customer"  # rendered as plain text by workers/notify.py, routed by push_router
-OCR_KIND = "ocr_job"
-LOCK_TIMEOUT = 60.0
 
 
 @dataclass
@@ -152,12 +142,7 @@ class Chat:
 
     @classmethod
     def from_context(cls, ctx: JobContext) -> Chat:
-        chat = ctx.extra.get("wechat_chat")
-        if chat is None:
-            chat = ctx.extra["wechat_chat"] = cls(
-                ctx.sessionmaker, ctx.store, rules_file_from_settings(ctx.settings), catalog_source_for(ctx)
-            )
-        return chat
+        return cls(ctx.sessionmaker, ctx.store, ctx.rules, ctx.catalogs)
 
     async def handle(self, message_id: int, *, now: dt.datetime | None = None) -> Turn | None:
         """Answer one stored message; None when it was handled before (a redelivery)."""
@@ -166,7 +151,7 @@ class Chat:
             if msg is None or msg.state == "handled":
                 return None
             openid = msg.from_user
-        async with self.store.lock(f"chat:{CHANNEL}:{openid}", timeout=LOCK_TIMEOUT):
+        async with user_lock(self.store, CHANNEL, openid):
             async with self.sessionmaker() as s:
                 msg = await s.get(InboundMessage, message_id)
                 if msg is None or msg.state == "handled":
@@ -177,7 +162,7 @@ class Chat:
     async def on_ocr_result(self, openid: str, draft: dict[str, Any] | None, error: str | None,
                             *, job_id: int, now: dt.datetime | None = None) -> Turn | None:
         """An image sent in chat has been read: continue the conversation with its draft."""
-        async with self.store.lock(f"chat:{CHANNEL}:{openid}", timeout=LOCK_TIMEOUT):
+        async with user_lock(self.store, CHANNEL, openid):
             if error or not draft or not draft.get("items"):
                 reason = error or "没有找到产品和数量"
                 return await self._turn(openid, None, job_id=job_id, now=now,
@@ -188,13 +173,12 @@ class Chat:
                     job_id: int | None = None, now: dt.datetime | None = None,
                     fixed_reply: str | None = None) -> Turn | None:
         now = now or utcnow()
-        reader = await self.catalogs.reader(today_in_china(now))
         async with self.sessionmaker() as s:
             customer = await customer_for_openid(s, openid)
-            session_row = await _load_session(s, openid, now)
-            state = _state_of(session_row)
+            state = state_of(await load_session(s, CHANNEL, openid, now))
             profile = profile_of(customer)
             await s.commit()
+        reader = await self.catalogs.reader(today_in_china(now), customer.tier)
         step = (
             conversation.step(state, incoming, reader, profile) if incoming is not None
             else conversation.Step(state, [fixed_reply] if fixed_reply else [])
@@ -215,27 +199,19 @@ class Chat:
                 pass  # queued below, in the same transaction as the reply
         key = f"msg:{message_id}" if message_id is not None else f"ocr:{job_id}"
         async with self.sessionmaker() as s, s.begin():
-            if message_id is not None:
-                msg = await s.get(InboundMessage, message_id)
-                if msg is None or msg.state == "handled":
-                    return None
-                msg.state, msg.handled_at = "handled", now
-                s.add(msg)
-            await _save_session(s, openid, customer.id, step.state, now)
+            if message_id is not None and not await mark_handled(s, message_id, now):
+                return None
+            await save_session(s, CHANNEL, openid, customer.id, step.state, now)
             if number is not None:
                 await _remember_profile(s, customer.id, step.state, intent_draft(step))
             for intent in step.intents:
                 if isinstance(intent, RunOcr) and intent.media_id:
-                    job = OcrJob(customer_id=customer.id, source=CHANNEL, media_id=intent.media_id,
-                                 content_type="image")
-                    s.add(job)
-                    await s.flush()
-                    await queue.enqueue(s, kind=OCR_KIND, target=openid, payload={"job_id": job.id},
-                                        dedup_key=f"ocr_job:chat:{key}")
+                    await queue_ocr(s, source=CHANNEL, target=openid, media_id=intent.media_id,
+                                    customer_id=customer.id, dedup_key=f"ocr_job:chat:{key}")
             for i, text in enumerate(texts):
-                await queue.enqueue(s, kind=REPLY_KIND, target=openid,
-                                    payload={"type": "chat_reply", "text": text, "customer_id": customer.id},
-                                    dedup_key=f"chat_reply:{key}:{i}")
+                await enqueue(s, kind=OutboxKind.NOTIFY_CUSTOMER, target=openid,
+                              payload={"type": "chat_reply", "text": text, "customer_id": customer.id},
+                              dedup_key=f"chat_reply:{key}:{i}")
         return Turn(texts, step.state, number)
 
     async def _place(self, customer_id: int | None, openid: str, draft: dict[str, Any],
@@ -243,26 +219,19 @@ class Chat:
         """Create and submit the order, once per confirming message: (order number, None),
         or (None, a Chinese text saying why the hub refused)."""
         assert customer_id is not None
-        scope, key = f"{CHANNEL}:{openid}", f"msg:{message_id}"
         actor = Actor.customer(customer_id, openid)
         try:
             async with self.sessionmaker() as s, s.begin():
-                done = (await s.exec(select(IdempotencyRecord).where(
-                    IdempotencyRecord.scope == scope, IdempotencyRecord.key == key))).first()
-                if done is not None and done.order_id is not None:
-                    order = await s.get(Order, done.order_id)
-                    return (order.number if order else None), None
                 customer = await s.get(Customer, customer_id)
                 if customer is not None:
                     await merge_by_phone(s, customer, draft.get("phone"))
-                created = await actions.create_order(
-                    s, customer_id, draft_lines(draft), actor, fields=draft_fields(draft),
-                    channel=CHANNEL, source_message_id=message_id, now=now,
+                placed = await place_order(
+                    s, Idempotency(f"{CHANNEL}:{openid}", f"msg:{message_id}"),
+                    customer_id=customer_id, lines=draft_lines(draft), actor=actor, channel=CHANNEL,
+                    rules=self.rules.current(), fields=draft_fields(draft),
+                    source_message_id=message_id, now=now,
                 )
-                result = await submit_routed(s, created.order.id, actor, self.rules.current(),
-                                             now=now, source_message_id=message_id)
-                s.add(IdempotencyRecord(scope=scope, key=key, order_id=result.order.id))
-                return result.order.number, None
+                return placed.order.number, None
         except OrderError as err:
             log.info("order from %s refused: %s", openid, err)
             if err.code == OrderErrorCode.MISSING_FIELDS:
@@ -310,33 +279,6 @@ def _event_text(event: OrderEvent) -> str:
     return f"{stamp} {label}" + (f"（{event.reason}）" if event.reason else "")
 
 
-async def _load_session(s: AsyncSession, openid: str, now: dt.datetime) -> ChatSession | None:
-    row = (await s.exec(select(ChatSession).where(
-        ChatSession.channel == CHANNEL, ChatSession.user_key == openid))).first()
-    if row is not None and row.expires_at is not None and _aware(row.expires_at) < now:
-        row.stage, row.draft, row.pending_choice = "idle", None, None
-    return row
-
-
-def _state_of(row: ChatSession | None) -> SessionState:
-    if row is None:
-        return SessionState()
-    return SessionState(row.stage, row.draft, row.pending_choice)
-
-
-async def _save_session(s: AsyncSession, openid: str, customer_id: int | None,
-                        state: SessionState, now: dt.datetime) -> None:
-    row = (await s.exec(select(ChatSession).where(
-        ChatSession.channel == CHANNEL, ChatSession.user_key == openid))).first()
-    if row is None:
-        row = ChatSession(channel=CHANNEL, user_key=openid)
-    row.customer_id = customer_id
-    row.stage, row.draft, row.pending_choice = state.stage, state.draft, state.pending_choice
-    row.version += 1
-    row.updated_at, row.expires_at = now, now + SESSION_TTL
-    s.add(row)
-
-
 async def _remember_profile(s: AsyncSession, customer_id: int | None, state: SessionState,
                             draft: dict[str, Any]) -> None:
     customer = await s.get(Customer, customer_id) if customer_id else None
@@ -358,10 +300,6 @@ async def _remember_profile(s: AsyncSession, customer_id: int | None, state: Ses
     s.add(customer)
 
 
-def _aware(t: dt.datetime) -> dt.datetime:
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
-
-
-@handler(INBOUND_KIND)
 async def wechat_inbound(ctx: JobContext, row: Any) -> None:
+    """The outbox handler of OutboxKind.INBOUND."""
     await Chat.from_context(ctx).handle(int(row.payload["message_id"]))

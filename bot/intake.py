@@ -35,10 +35,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.inbound_store import BatchWriter
 from bot.messages import InboundMsg
 from orderbot.stores import KeyValueStore
+from orders.outbox import OutboxKind
 
 log = logging.getLogger(__name__)
 
-INBOUND_KIND = "inbound"  # Outbox.kind of "handle this stored message" (the conversation)
+INBOUND_KIND = OutboxKind.INBOUND  # "handle this stored message" (the conversation)
 PENDING, STORED = "pending", "stored:"
 
 

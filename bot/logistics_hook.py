@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from orderbot.jobs import OutboxKind, enqueue
 from orders import actions
 from orders.actors import Actor
 from orders.errors import OrderError, OrderErrorCode
@@ -40,7 +41,6 @@ from orders.notifications import order_payload
 from orders.status import Action, OrderStatus, TransitionError
 from orders.status_mapping import action_for, map_status
 from orders.upsert import insert_for
-from workers import outbox as queue
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +223,7 @@ async def _push_customer(s: AsyncSession, order: Order, ev: TrackingEvent, event
     lines = list(await s.exec(select(OrderLine).where(OrderLine.order_id == order.id)))
     payload = order_payload(event, order, lines, tracking=ev.description, carrier=order.carrier,
                             waybill_no=order.waybill_no)
-    await queue.enqueue(s, kind="notify_customer", target=target, payload=payload,
+    await enqueue(s, kind=OutboxKind.NOTIFY_CUSTOMER, target=target, payload=payload,
                         dedup_key=f"{event}:{ev.dedup_key}")
 
 

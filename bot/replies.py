@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from orders.money import money
+
 FIELD_QUESTIONS: dict[str, str] = {
     "items": "请问要订哪些产品？发型号规格、材质和数量就行，例如「M6*20外六角 304 5000个」。",
     "phone": "请留一个收货人的手机号。",
@@ -32,11 +34,6 @@ CANCELLED_DRAFT = "好的，这单先不下了。需要时随时发我。"
 NOTHING_TO_CONFIRM = "目前没有待确认的订单。要下单请直接发产品、数量和地址。"
 IMAGE_RECEIVED = "收到图片，正在识别订货单，请稍等…"
 IMAGE_FAILED = "这张图片没能识别出订单（{reason}），麻烦重新拍清楚一些，或直接发文字。"
-
-
-def money(value: Decimal | float | int | None) -> str:
-    """¥1,234.50 — two decimals, thousands separated."""
-    return f"¥{Decimal(str(value or 0)).quantize(Decimal('0.01')):,}"
 
 
 def fmt_qty(q: Any) -> str:

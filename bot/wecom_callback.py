@@ -24,12 +24,13 @@ from bot.wechat_callback import read_limited, store_then_ack
 from bot.wechat_crypto import BadSignature, CallbackCrypto, CryptoError, Mode, WrongAppId
 from orderbot.settings import Settings
 from orderbot.stores import KeyValueStore
+from orders.outbox import OutboxKind
 
 log = logging.getLogger(__name__)
 
 PATH = "/wecom/callback"
 CHANNEL = "wecom"
-INBOUND_KIND = "wecom_inbound"  # Outbox.kind: carry out a stored WeCom message or event
+INBOUND_KIND = OutboxKind.WECOM_INBOUND  # carry out a stored WeCom message or event
 MAX_BODY = 64 * 1024
 
 

@@ -16,6 +16,7 @@ region's (orders/permissions.py); a refusal comes back as its Chinese message.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -29,6 +30,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import cards
+from bot.conversation import SessionState
+from bot.turns import mark_handled
 from bot.wecom_parse import (
     HELP_TEXT,
     Command,
@@ -43,20 +46,17 @@ from bot.wecom_parse import (
     parse_command,
     parse_line_quantity,
 )
+from orderbot.jobs import JobContext, OutboxKind, enqueue
 from orders import actions
 from orders.actors import Actor
 from orders.drafts import today_in_china
 from orders.errors import OrderError
 from orders.models import InboundMessage, Order, OrderLine, SalesRep, utcnow
+from orders.money import money
 from orders.status import OrderStatus, TransitionError
-from workers import outbox as queue
-from workers.handlers import JobContext, handler
 
 log = logging.getLogger(__name__)
 
-INBOUND_KIND = "wecom_inbound"
-REPLY_KIND = "notify_rep"
-CARD_UPDATE_KIND = "wecom_card_update"
 CARD_REJECT_REASON = "业务员在卡片上拒绝"
 CARD_RELEASE_REASON = "经理在卡片上放行"
 CARD_CANCEL_REASON = "经理在卡片上取消"
@@ -65,10 +65,14 @@ NOT_A_REP = "你还不是订单助手的业务员账号，请联系管理员开�
 
 @dataclass
 class Outcome:
-    """What handling one message produced: texts for the rep, and at most one card update."""
+    """What handling one message produced: texts for the rep, at most one card update, and
+    for an inquiry the rep's draft as it now stands and a photo to read — all committed
+    with the message's handled mark."""
 
     replies: list[str] = field(default_factory=list)
     card_update: dict[str, Any] | None = None
+    conversation: tuple[int | None, SessionState] | None = None  # (customer id, draft) to save
+    ocr_media_id: str | None = None  # a photo to queue as an ocr_job
 
 
 @dataclass(frozen=True)
@@ -180,7 +184,7 @@ def _confirm_text(result: actions.OrderResult) -> str:
     o = result.order
     if o.status == OrderStatus.ON_HOLD.value:
         return f"订单 {o.number} 未能确认，已挂起：{o.hold_reason or '规则拦截'}。已通知经理处理。"
-    return f"已确认订单 {o.number}，合计 {cards.money(o.total)}，已通知客户。"
+    return f"已确认订单 {o.number}，合计 {money(o.total)}，已通知客户。"
 
 
 async def _edit(rep: Rep, order: Order, actor: Actor, cmd: Edit) -> str:
@@ -281,7 +285,7 @@ async def todo_text(rep: Rep) -> str:
     for o in orders[:20]:
         due = f" 交期{o.delivery_date:%m-%d}" if o.delivery_date else ""
         rush = "【加急】" if o.rush else ""
-        lines.append(f"{rush}{o.number} {OrderStatus(o.status).label} {cards.money(o.total)}{due}")
+        lines.append(f"{rush}{o.number} {OrderStatus(o.status).label} {money(o.total)}{due}")
     if len(orders) > 20:
         lines.append(f"……另有 {len(orders) - 20} 张")
     return "\n".join(lines)
@@ -353,11 +357,11 @@ def _status_outcome(status: str) -> str:
 async def _reply(session: AsyncSession, userid: str, message_id: int, texts: Sequence[str],
                  update: dict[str, Any] | None) -> None:
     if texts:  # one row: its texts go out one after the other, in this order
-        await queue.enqueue(session, kind=REPLY_KIND, target=userid,
+        await enqueue(session, kind=OutboxKind.NOTIFY_REP, target=userid,
                             payload={"type": "text", "texts": list(texts)},
                             dedup_key=f"wecom_reply:{message_id}")
     if update and update.get("response_code"):
-        await queue.enqueue(session, kind=CARD_UPDATE_KIND, target=userid, payload=update,
+        await enqueue(session, kind=OutboxKind.WECOM_CARD_UPDATE, target=userid, payload=update,
                             dedup_key=f"card_update:{update['response_code']}")
 
 
@@ -370,17 +374,24 @@ async def handle_message(sessionmaker: async_sessionmaker[AsyncSession], message
             return None
         rep_row = await _rep_by_userid(s, msg.from_user)
     if rep_row is None or not rep_row.active:
-        outcome = Outcome([NOT_A_REP])
-    else:
+        return await _finish(sessionmaker, msg, Outcome([NOT_A_REP]), None)
+    # A rep's messages run one at a time (their open inquiry draft is per rep).
+    async with inquiry.lock(msg.from_user) if inquiry is not None else contextlib.nullcontext():
         rep = Rep(rep_row, sessionmaker, message_id, today_in_china(now))
-        outcome = await _dispatch(rep, msg, inquiry)
+        return await _finish(sessionmaker, msg, await _dispatch(rep, msg, inquiry), inquiry)
+
+
+async def _finish(sessionmaker: async_sessionmaker[AsyncSession], msg: InboundMessage, outcome: Outcome,
+                  inquiry: Any) -> Outcome | None:
+    """The handled mark, the replies and the inquiry's draft (and photo job): one commit."""
+    assert msg.id is not None
+    now = utcnow()
     async with sessionmaker() as s, s.begin():
-        row = await s.get(InboundMessage, message_id)
-        if row is None or row.state == "handled":
+        if not await mark_handled(s, msg.id, now):
             return None
-        row.state, row.handled_at = "handled", utcnow()
-        s.add(row)
-        await _reply(s, msg.from_user, message_id, outcome.replies, outcome.card_update)
+        if inquiry is not None:
+            await inquiry.commit(s, msg.from_user, outcome, now)
+        await _reply(s, msg.from_user, msg.id, outcome.replies, outcome.card_update)
     return outcome
 
 
@@ -404,17 +415,11 @@ async def _dispatch(rep: Rep, msg: InboundMessage, inquiry: Any) -> Outcome:
     return Outcome([HELP_TEXT])
 
 
-@handler(INBOUND_KIND)
 async def wecom_inbound(ctx: JobContext, row: Any) -> None:
+    """The outbox handler of OutboxKind.WECOM_INBOUND."""
     from bot.wecom_inquiry import InquiryFlow
 
-    # The flow (and its catalog cache) is shared with the chat and OCR handlers, which may
-    # have made it first, without the WeCom client that photos need.
-    inquiry = ctx.extra.get("wecom_inquiry")
-    if inquiry is None:
-        inquiry = ctx.extra["wecom_inquiry"] = InquiryFlow.from_context(ctx)
-    elif inquiry.wecom is None:
-        inquiry.wecom = InquiryFlow.from_context(ctx).wecom
+    inquiry = InquiryFlow.from_context(ctx)
     await handle_message(ctx.sessionmaker, int(row.payload["message_id"]), inquiry=inquiry)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
-from decimal import Decimal
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import xmltodict
@@ -22,14 +22,20 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import conversation
+from bot.turns import load_session, queue_ocr, save_session, state_of, user_lock
 from bot.wecom_commands import Outcome, Rep
 from bot.wecom_parse import Help, Inquiry
 from nlp import Catalog
-from orders import actions
+from orderbot.jobs import JobContext, OutboxKind, enqueue
+from orderbot.routing_rules import RulesFile
+from orderbot.stores import KeyValueStore
+from orderbot.stores_memory import MemoryStore
+from orders import Idempotency, place_order
 from orders.actors import Actor
-from orders.drafts import CatalogSource, DraftReader, catalog_source_for, draft_fields, draft_lines
+from orders.drafts import CatalogSource, DraftReader, draft_fields, draft_lines, today_in_china
 from orders.errors import OrderError
-from orders.models import ChatSession, Customer, InboundMessage, utcnow
+from orders.models import Customer, InboundMessage, SalesRep, utcnow
+from orders.money import money
 
 log = logging.getLogger(__name__)
 
@@ -68,101 +74,112 @@ async def find_customer(
 
 
 class InquiryFlow:
-    """The rep's open draft: started by an inquiry, continued by follow-ups, ended by 确认."""
+    """The rep's open draft: started by an inquiry, continued by follow-ups, ended by 确认.
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, wecom: Any = None,
-                 catalog: Catalog | None = None) -> None:
+    Runs like the customer's chat (bot/turns.py): the caller holds the rep's lock
+    (`lock(userid)`) for the whole turn, and commits the Outcome — the new draft
+    (`Outcome.conversation`), a photo to read (`Outcome.ocr_media_id`), the replies — in
+    the transaction that marks the message handled. A photo is read by an `ocr_job` row;
+    its result comes back through `on_ocr_result`.
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, store: KeyValueStore | None = None,
+                 catalog: Catalog | None = None, rules: RulesFile | None = None) -> None:
         self.sessionmaker = sessionmaker
-        self.wecom = wecom  # bot.clients.WeComClient, for photos
+        self.store: KeyValueStore = store or MemoryStore()  # the lock; shared in production
         self.catalogs = CatalogSource(sessionmaker, catalog)
+        self.rules = rules or RulesFile(None)  # the routing table orders are placed with
 
     @classmethod
-    def from_context(cls, ctx: Any) -> InquiryFlow:
-        clients = ctx.extra.get("clients")
-        if clients is None:
-            from bot.clients import make_clients
-
-            clients = ctx.extra["clients"] = make_clients(ctx.settings, ctx.store, session=ctx.http)
-        flow = cls(ctx.sessionmaker, wecom=clients.wecom)
-        flow.catalogs = catalog_source_for(ctx)
+    def from_context(cls, ctx: JobContext) -> InquiryFlow:
+        flow = cls(ctx.sessionmaker, store=ctx.store, rules=ctx.rules)
+        flow.catalogs = ctx.catalogs
         return flow
 
-    async def reader(self, today: dt.date) -> DraftReader:
-        return await self.catalogs.reader(today)
+    def lock(self, userid: str) -> AbstractAsyncContextManager[None]:
+        return user_lock(self.store, CHANNEL, userid)
 
-    # -- session ------------------------------------------------------------------------
+    async def reader(self, today: dt.date, tier: str = "standard") -> DraftReader:
+        return await self.catalogs.reader(today, tier)
 
-    async def _session(self, s: AsyncSession, userid: str) -> ChatSession | None:
-        stmt = select(ChatSession).where(ChatSession.channel == CHANNEL, ChatSession.user_key == userid)
-        return (await s.exec(stmt)).one_or_none()
-
-    async def _save(self, userid: str, customer_id: int | None, state: conversation.SessionState) -> None:
-        async with self.sessionmaker() as s, s.begin():
-            row = await self._session(s, userid)
-            if row is None:
-                row = ChatSession(channel=CHANNEL, user_key=userid)
-            row.customer_id = customer_id if state.stage != "idle" else None
-            row.stage, row.draft, row.pending_choice = state.stage, state.draft, state.pending_choice
-            row.version += 1
-            row.updated_at = utcnow()
-            s.add(row)
+    async def _open(self, userid: str) -> tuple[int, conversation.SessionState] | None:
+        """The rep's open draft and its customer, unless idle or expired."""
+        async with self.sessionmaker() as s:
+            row = await load_session(s, CHANNEL, userid, utcnow())
+        if row is None or row.stage == "idle" or not row.customer_id:
+            return None
+        return row.customer_id, state_of(row)
 
     # -- entry points ---------------------------------------------------------------------
 
     async def handle_text(self, rep: Rep, msg: InboundMessage, cmd: Inquiry | Help) -> Outcome | None:
         """None when this is neither a follow-up of an open draft nor an inquiry."""
         text = msg.content or ""
-        async with self.sessionmaker() as s:
-            open_row = await self._session(s, rep.row.wecom_userid)
-        is_open = open_row is not None and open_row.stage != "idle" and open_row.customer_id
+        key = f"msg:{msg.id}"
+        opened = await self._open(rep.row.wecom_userid)
         named = isinstance(cmd, Inquiry) and cmd.customer_hint is not None
-        if is_open and not named:  # a follow-up of the open draft
-            assert open_row is not None and open_row.customer_id is not None
-            state = conversation.SessionState(open_row.stage, open_row.draft, open_row.pending_choice)
-            return await self._step(rep, open_row.customer_id, state, conversation.Incoming("text", text), msg)
+        if opened is not None and not named:  # a follow-up of the open draft
+            customer_id, state = opened
+            return await self._step(rep, customer_id, state, conversation.Incoming("text", text), key)
         if not isinstance(cmd, Inquiry):
             return None
         reader = await self.reader(rep.today)
         draft = reader.extract(cmd.text)
         if not draft.get("items") and not draft.get("phone"):
             return None
-        out = await self._start(rep, cmd.customer_hint, draft, conversation.Incoming("text", cmd.text), msg)
-        if is_open:  # naming a customer starts afresh
+        out = await self._start(rep, cmd.customer_hint, draft, conversation.Incoming("text", cmd.text), key)
+        if opened is not None:  # naming a customer starts afresh
             out.replies.insert(0, "（上一张未完成的代客草稿已放弃）")
         return out
 
     async def handle_image(self, rep: Rep, msg: InboundMessage) -> Outcome | None:
-        """A photographed or faxed order form: OCR, then the same as a pasted inquiry."""
+        """A photographed or faxed order form: queued for OCR (the caller commits the job
+        with the handled mark); the draft comes back through on_ocr_result."""
         media_id = _media_id(msg.raw)
-        if not media_id or self.wecom is None:
+        if not media_id:
             return None
-        from ocr.jobs import run_ocr_job_async
+        return Outcome(ocr_media_id=media_id)
 
-        try:
-            media = await self.wecom.download_media(media_id)
-        except Exception as exc:
-            if getattr(exc, "errcode", None) == 40007:  # media expired or unknown: WeCom keeps 3 days
-                return Outcome(["这张图片已失效，请重新发送。"])
-            raise  # network trouble: the worker retries
-        reader = await self.reader(rep.today)
-        result = await run_ocr_job_async(media.data, rep.today, reader.catalog)
-        if not result.get("ok"):
-            error = result.get("error") or {}
-            log.info("ocr refused wecom media %s: %s", media_id, error)
-            return Outcome([error.get("message_zh") or "这张图片没能识别出订单，请拍清楚一些，或直接发文字。"])
-        as_dict = dict(result["draft"])
-        incoming = conversation.Incoming("ocr_result", draft=as_dict)
-        async with self.sessionmaker() as s:
-            open_row = await self._session(s, rep.row.wecom_userid)
-        if open_row is not None and open_row.stage != "idle" and open_row.customer_id:
-            state = conversation.SessionState(open_row.stage, open_row.draft, open_row.pending_choice)
-            return await self._step(rep, open_row.customer_id, state, incoming, msg)
-        return await self._start(rep, None, as_dict, incoming, msg)
+    async def on_ocr_result(self, userid: str, draft: dict[str, Any] | None, error: str | None,
+                            *, job_id: int, now: dt.datetime | None = None) -> Outcome | None:
+        """A photo the rep sent has been read: the same as a pasted inquiry (or a follow-up
+        of the open draft), under the rep's lock, committed with its replies."""
+        now = now or utcnow()
+        async with self.lock(userid):
+            async with self.sessionmaker() as s:
+                rep_row = (await s.exec(select(SalesRep).where(SalesRep.wecom_userid == userid))).one_or_none()
+            if rep_row is None or not rep_row.active:
+                return None
+            rep = Rep(rep_row, self.sessionmaker, None, today_in_china(now))
+            key = f"ocr:{job_id}"
+            if error or not draft or not draft.get("items"):
+                out = Outcome([error or "这张图片没能识别出订单，请拍清楚一些，或直接发文字。"])
+            else:
+                incoming = conversation.Incoming("ocr_result", draft=draft)
+                opened = await self._open(userid)
+                out = (await self._step(rep, *opened, incoming, key) if opened is not None
+                       else await self._start(rep, None, draft, incoming, key))
+            async with self.sessionmaker() as s, s.begin():
+                await self.commit(s, userid, out, now)
+                await enqueue(s, kind=OutboxKind.NOTIFY_REP, target=userid,
+                              payload={"type": "text", "texts": list(out.replies)},
+                              dedup_key=f"wecom_ocr_reply:{job_id}")
+        return out
+
+    async def commit(self, s: AsyncSession, userid: str, out: Outcome, now: dt.datetime) -> None:
+        """What a turn of the rep's inquiry leaves behind, in the caller's transaction (the
+        one with the handled mark): the draft as it now stands, and a photo queued for OCR."""
+        if out.conversation is not None:
+            customer_id, state = out.conversation
+            await save_session(s, CHANNEL, userid, customer_id, state, now)
+        if out.ocr_media_id:
+            await queue_ocr(s, source=CHANNEL, target=userid, media_id=out.ocr_media_id, customer_id=None,
+                            dedup_key=f"ocr_job:wecom:{userid}:{out.ocr_media_id}")
 
     # -- steps ------------------------------------------------------------------------------
 
     async def _start(self, rep: Rep, hint: str | None, draft: dict[str, Any],
-                     incoming: conversation.Incoming, msg: InboundMessage) -> Outcome:
+                     incoming: conversation.Incoming, key: str) -> Outcome:
         async with self.sessionmaker() as s, s.begin():
             matches = await find_customer(s, hint, draft.get("company"), draft.get("contact"), draft.get("phone"))
             if matches:
@@ -174,50 +191,52 @@ class InquiryFlow:
                 how = "新建客户"
             customer_id, label = customer.id, customer.company or customer.name
         assert customer_id is not None
-        out = await self._step(rep, customer_id, conversation.SessionState(), incoming, msg)
+        out = await self._step(rep, customer_id, conversation.SessionState(), incoming, key)
         out.replies.insert(0, f"{how}：{label}（代客下单，发「取消」放弃）")
         return out
 
     async def _step(self, rep: Rep, customer_id: int, state: conversation.SessionState,
-                    incoming: conversation.Incoming, msg: InboundMessage) -> Outcome:
-        reader = await self.reader(rep.today)
+                    incoming: conversation.Incoming, key: str) -> Outcome:
         async with self.sessionmaker() as s:
             customer = await s.get(Customer, customer_id)
+        reader = await self.reader(rep.today, customer.tier if customer else "standard")
         profile = _profile(customer) if customer else {}
         result = conversation.step(state, incoming, reader, profile)
         out = Outcome(list(result.replies))
         new_state = result.state
         for intent in result.intents:
             if isinstance(intent, conversation.CreateOrder):
-                out.replies.append(await self._place(rep, customer_id, intent.draft, msg))
+                out.replies.append(await self._place(rep, customer_id, intent.draft, key))
                 new_state = conversation.SessionState()
             elif isinstance(intent, conversation.ShowOrder):
                 out.replies.append(f"查看订单请用「待办」，或直接在订单卡片上操作（{intent.number}）。")
             elif isinstance(intent, conversation.RunOcr):
                 out.replies.append("请直接发送订货单照片。")
-        await self._save(rep.row.wecom_userid, customer_id, new_state)
+        out.conversation = (customer_id if new_state.stage != "idle" else None, new_state)
         return out
 
-    async def _place(self, rep: Rep, customer_id: int, draft: dict[str, Any], msg: InboundMessage) -> str:
+    async def _place(self, rep: Rep, customer_id: int, draft: dict[str, Any], key: str) -> str:
+        """The order, placed once per confirming message (orders.place_order: routed, with a
+        confirmation deadline); a draft the hub finds incomplete is kept for the rep."""
         assert rep.row.id is not None
         actor = Actor.manager(rep.row.id, rep.row.wecom_userid) if rep.row.is_manager else Actor.rep(
             rep.row.id, rep.row.wecom_userid)
-        async with self.sessionmaker() as s:
-            customer = await s.get(Customer, customer_id)
-        owner = customer.rep_id if customer and customer.rep_id else rep.row.id
         try:
-            result = await actions.create_order(
-                self.sessionmaker, customer_id, draft_lines(draft), actor, fields=draft_fields(draft),
-                channel=CHANNEL, source_message_id=msg.id, submit=True, rep_id=owner,
-            )
+            async with self.sessionmaker() as s, s.begin():
+                placed = await place_order(
+                    s, Idempotency(f"{CHANNEL}:{rep.row.wecom_userid}", key),
+                    customer_id=customer_id, lines=draft_lines(draft), actor=actor, channel=CHANNEL,
+                    rules=self.rules.current(), fields=draft_fields(draft), source_message_id=rep.message_id,
+                    keep_incomplete=True, own_rep_id=rep.row.id,
+                )
         except OrderError as exc:
             return f"下单未成功：{exc.message}"
-        o = result.order
-        if result.missing:
-            return f"已保存草稿 {o.number}，还缺：{'、'.join(result.missing)}（未匹配的产品请改成目录里的型号）。"
+        o = placed.order
+        if placed.missing:
+            return f"已保存草稿 {o.number}，还缺：{'、'.join(placed.missing)}（未匹配的产品请改成目录里的型号）。"
         if o.status == "on_hold":
             return f"已代客户下单 {o.number}，但被挂起：{o.hold_reason}。已通知经理。"
-        return f"已代客户下单 {o.number}，合计 ¥{Decimal(o.total):,.2f}，订单卡片随后发到。"
+        return f"已代客户下单 {o.number}，合计 {money(o.total)}，订单卡片随后发到。"
 
 
 def _new_customer(hint: str | None, draft: dict[str, Any], rep_id: int | None) -> Customer:
@@ -250,3 +269,4 @@ def _media_id(raw: str) -> str | None:
         return None
     value = root.get("MediaId")
     return str(value) if value else None
+

@@ -92,7 +92,7 @@ def create_mp_app(services: MpServices | None = None) -> web.Application:
 
 
 def setup(app: web.Application, *, services: MpServices | None = None) -> None:
-    """Mount /mp/v1 on the service app (called by orderbot.app.create_app)."""
+    """Mount /mp/v1 on the service app (called by service.app.create_app)."""
     mp = create_mp_app(services)
     if services is None:
         app.on_startup.append(_services_from_app(mp[SERVICES]))

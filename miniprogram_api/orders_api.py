@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import orders
 from miniprogram_api.endpoints import Call, Reply
 from miniprogram_api.errors import ApiError, not_found
 from miniprogram_api.schemas import (
@@ -29,13 +30,11 @@ from miniprogram_api.schemas import (
     OrderSummary,
     ShipTo,
 )
-from orders import actions
+from orders import Idempotency, IdempotencyConflict, actions
 from orders.actors import Actor
-from orders.assignment import submit_routed
 from orders.errors import OrderError, OrderErrorCode
-from orders.models import CustomerAddress, IdempotencyRecord, Order, OrderEvent, OrderLine
+from orders.models import CustomerAddress, Order, OrderEvent, OrderLine
 from orders.status import TRANSITIONS, Action, OrderStatus, Role
-from orders.upsert import insert_for
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Hub refusals caused by the lines of the request itself: the body is wrong, so 422.
@@ -167,7 +166,7 @@ async def _ship_to(session: AsyncSession, call: Call, body: OrderIn) -> dict[str
 
 
 async def place_order(call: Call) -> Reply:
-    """Create, price, route and submit an order in one transaction.
+    """Create, price, route and submit an order in one transaction (orders.place_order).
 
     Idempotent per customer and Idempotency-Key: the key is claimed in the same transaction
     as the order, so a retry (even a concurrent one) gets the first order back, never a
@@ -176,58 +175,33 @@ async def place_order(call: Call) -> Reply:
     body: OrderIn = call.body
     key = _idempotency_key(call)
     digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-    scope = f"customer:{call.me.customer_id}"
+    request = Idempotency(f"customer:{call.me.customer_id}", key, digest)
     actor = Actor.customer(call.me.customer_id, call.me.openid)
-    now = call.services.clock()
     async with call.services.sessionmaker() as session:
         async with session.begin():
-            claim = (
-                insert_for(session, IdempotencyRecord)
-                .values(scope=scope, key=key, request_hash=digest, created_at=now)
-                .on_conflict_do_nothing(index_elements=["scope", "key"])
-            )
-            claimed = bool((await session.exec(claim)).rowcount)  # type: ignore[attr-defined]
-            if claimed:
-                fields = await _ship_to(session, call, body)
-                fields.update(delivery_date=body.delivery_date, rush=body.rush, remarks=body.remarks)
-                lines = [actions.DraftLine(sku=i.sku, quantity=i.quantity, unit=i.unit) for i in body.items]
-                try:
-                    created = await actions.create_order(
-                        session, call.me.customer_id, lines, actor, fields=fields,
-                        channel="miniprogram", now=now,
-                    )
-                except OrderError as exc:
-                    if exc.code in _BAD_LINE:  # the request names a product or unit that is not sold
-                        raise ApiError(422, exc.code.value, exc.message) from exc
-                    raise
-                if created.missing:
-                    raise ApiError(422, "missing_fields", f"还缺：{'、'.join(created.missing)}",
-                                   missing=created.missing)
-                result = await submit_routed(session, created.order.id, actor, call.services.rules.current(), now=now)
-                record = (
-                    await session.exec(
-                        select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-                    )
-                ).one()
-                record.order_id = result.order.id
-                session.add(record)
-                order_id = result.order.id
-            else:
-                record = (
-                    await session.exec(
-                        select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-                    )
-                ).one()
-                if record.request_hash != digest:
-                    raise ApiError(409, "idempotency_key_reused", "该 Idempotency-Key 已用于另一笔不同的下单请求")
-                if record.order_id is None:
-                    raise ApiError(409, "idempotency_in_progress", "相同的下单请求正在处理中，请稍后重试")
-                order_id = record.order_id
-        order = await session.get(Order, order_id)
-        assert order is not None
-        detail = await order_detail(session, order)
-    headers = None if claimed else {"Idempotent-Replayed": "true"}
-    return Reply(detail, status=201 if claimed else 200, headers=headers)
+            fields = await _ship_to(session, call, body)
+            fields.update(delivery_date=body.delivery_date, rush=body.rush, remarks=body.remarks)
+            lines = [actions.DraftLine(sku=i.sku, quantity=i.quantity, unit=i.unit) for i in body.items]
+            try:
+                placed = await orders.place_order(
+                    session, request, customer_id=call.me.customer_id, lines=lines, actor=actor,
+                    channel="miniprogram", rules=call.services.rules.current(), fields=fields,
+                    now=call.services.clock(),
+                )
+            except IdempotencyConflict as exc:
+                if exc.reason == "reused":
+                    raise ApiError(409, "idempotency_key_reused", "该 Idempotency-Key 已用于另一笔不同的下单请求") from exc
+                raise ApiError(409, "idempotency_in_progress", "相同的下单请求正在处理中，请稍后重试") from exc
+            except OrderError as exc:
+                if exc.code in _BAD_LINE:  # the request names a product or unit that is not sold
+                    raise ApiError(422, exc.code.value, exc.message) from exc
+                if exc.code == OrderErrorCode.MISSING_FIELDS:
+                    missing = list(exc.details.get("missing") or [])
+                    raise ApiError(422, "missing_fields", exc.message, missing=missing) from exc
+                raise
+        detail = await order_detail(session, placed.order)
+    headers = {"Idempotent-Replayed": "true"} if placed.replayed else None
+    return Reply(detail, status=200 if placed.replayed else 201, headers=headers)
 
 
 async def cancel_order(call: Call) -> OrderOut:

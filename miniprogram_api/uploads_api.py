@@ -16,11 +16,10 @@ from miniprogram_api.endpoints import Call, Reply
 from miniprogram_api.errors import ApiError, not_found
 from miniprogram_api.schemas import JobOut
 from orders.models import OcrJob
-from orders.outbox import enqueue
+from orders.outbox import OutboxKind, enqueue
 
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 MAX_OPEN_JOBS = 5  # queued or running per customer: OCR is CPU-heavy, one customer must not hog it
-OCR_JOB = "ocr_job"
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -80,7 +79,7 @@ async def upload_image(call: Call) -> Reply:
         session.add(job)
         await session.flush()
         assert job.id is not None
-        await enqueue(session, OCR_JOB, call.me.openid, {"job_id": job.id}, f"ocr_job:{job.id}")
+        await enqueue(session, OutboxKind.OCR_JOB, call.me.openid, {"job_id": job.id}, f"ocr_job:{job.id}")
         out = JobOut.model_validate(job)
     return Reply(out, status=202)
 

@@ -12,6 +12,7 @@ WAKE_OUTBOX is always present.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 import aiohttp
 from aiohttp import web
@@ -20,14 +21,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orderbot.settings import Settings
 from orderbot.stores import KeyValueStore
-from workers.runner import OutboxWorker
+
+
+class InProcessWorker(Protocol):
+    """The outbox worker running in this process (workers.runner.OutboxWorker)."""
+
+    def wake(self) -> None: ...
+
+    def stop(self) -> None: ...
+
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONMAKER = web.AppKey("sessionmaker", async_sessionmaker[AsyncSession])
 STORE = web.AppKey("store", KeyValueStore)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
-WORKER = web.AppKey("worker", OutboxWorker)
+WORKER = web.AppKey("worker", InProcessWorker)
 # Call after committing outbox rows: wakes the in-process worker, or (production) publishes
 # a wake-up to every `orderbot worker` through Redis. Never fails; polling is the fallback.
 WAKE_OUTBOX = web.AppKey("wake_outbox", Callable[[], None])

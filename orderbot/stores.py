@@ -1,4 +1,5 @@
-"""What the service keeps outside the database: dedup keys, sessions, locks, token caches.
+"""What the service keeps outside the database: dedup keys, sessions, locks, token caches,
+rate windows, and wake-up messages between processes.
 
 Two implementations share this interface: in-process memory (embedded profile) and Redis
 (production, several processes). Every key carries a TTL, so nothing grows forever.
@@ -11,6 +12,12 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from orderbot.settings import Settings
+
+
+class Subscription(Protocol):
+    async def get(self, wait: float) -> str | None:
+        """The next message, or None when none arrived within `wait` seconds."""
+        ...
 
 
 class KeyValueStore(Protocol):
@@ -37,6 +44,20 @@ class KeyValueStore(Protocol):
 
     def lock(self, name: str, timeout: float = 30.0) -> AbstractAsyncContextManager[None]:
         """A mutual-exclusion lock shared by every process using the same store."""
+        ...
+
+    async def publish(self, channel: str, message: str) -> None:
+        """Send `message` to every current subscriber of `channel` (fire and forget)."""
+        ...
+
+    def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:
+        """Receive what is published on `channel` while the context is open."""
+        ...
+
+    async def take_slot(self, name: str, limit: int, window: float, now: float) -> float | None:
+        """A sliding rate window shared by every process using the store: record a use at
+        `now` and return None when fewer than `limit` were recorded in the `window` seconds
+        before it; else return the clock value when the oldest use leaves the window."""
         ...
 
     async def ping(self) -> bool: ...

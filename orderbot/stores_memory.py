@@ -28,6 +28,8 @@ class MemoryStore:
         self._released = asyncio.Condition()
         self._writes = 0
         self._sweep_every = sweep_every
+        self._subscribers: dict[str, list[asyncio.Queue[str]]] = {}
+        self._windows: dict[str, list[float]] = {}  # rate window name -> use times, oldest first
 
     def _alive(self, key: str) -> tuple[str, float | None] | None:
         item = self._data.get(key)
@@ -117,9 +119,42 @@ class MemoryStore:
                     del self._locks[name]
                 self._released.notify_all()
 
+    async def publish(self, channel: str, message: str) -> None:
+        for queue in self._subscribers.get(channel, []):
+            queue.put_nowait(message)
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[_QueueSubscription]:
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        self._subscribers.setdefault(channel, []).append(queue)
+        try:
+            yield _QueueSubscription(queue)
+        finally:
+            self._subscribers[channel].remove(queue)
+
+    async def take_slot(self, name: str, limit: int, window: float, now: float) -> float | None:
+        uses = [t for t in self._windows.get(name, []) if t > now - window]
+        if len(uses) >= limit:
+            self._windows[name] = uses
+            return uses[0] + window
+        self._windows[name] = [*uses, now]
+        return None
+
     async def ping(self) -> bool:
         return True
 
     async def close(self) -> None:
         self._data.clear()
         self._locks.clear()
+        self._windows.clear()
+
+
+class _QueueSubscription:
+    def __init__(self, queue: asyncio.Queue[str]) -> None:
+        self._queue = queue
+
+    async def get(self, wait: float) -> str | None:
+        try:
+            return await asyncio.wait_for(self._queue.get(), wait)
+        except TimeoutError:
+            return None

@@ -8,8 +8,11 @@ Lua script only by its owner, so a crashed holder frees the lock after `timeout`
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import LockError, LockNotOwnedError
@@ -43,6 +46,7 @@ class RedisStore:
         # hash slot on Redis Cluster; on one Redis server they are free.
         self._claim = self.client.register_script(_CLAIM)
         self._set_many = self.client.register_script(_SET_MANY)
+        self._take_slot = self.client.register_script(_TAKE_SLOT)
 
     def _k(self, key: str) -> str:
         return self.prefix + key
@@ -99,6 +103,23 @@ class RedisStore:
                 # The lease ran out while we worked: someone else may hold it now.
                 log.warning("lock %s expired before release (held longer than %ss)", name, lease)
 
+    async def publish(self, channel: str, message: str) -> None:
+        await self.client.publish(self._k(channel), message)
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[_PubSubSubscription]:
+        async with self.client.pubsub() as pubsub:
+            await pubsub.subscribe(self._k(channel))
+            await pubsub.get_message(timeout=1.0)  # the confirmation: subscribed from here on
+            yield _PubSubSubscription(pubsub)
+
+    async def take_slot(self, name: str, limit: int, window: float, now: float) -> float | None:
+        """One script call: drop uses older than the window, then take a slot or say when
+        one frees (a sorted set of use times per window name)."""
+        free_at = await self._take_slot(keys=[self._k(f"window:{name}")],
+                                        args=[now, window, limit, uuid.uuid4().hex, _ms(window * 2)])
+        return None if free_at is None else float(_text(free_at))
+
     async def ping(self) -> bool:
         return bool(await self.client.ping())
 
@@ -124,6 +145,32 @@ for i, key in ipairs(KEYS) do
 end
 return #KEYS
 """
+
+
+_TAKE_SLOT = """
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    return tostring(tonumber(oldest[2]) + window)
+end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return false
+"""
+
+
+class _PubSubSubscription:
+    def __init__(self, pubsub: Any) -> None:
+        self._pubsub = pubsub
+
+    async def get(self, wait: float) -> str | None:
+        deadline = time.monotonic() + wait
+        while (left := deadline - time.monotonic()) > 0:  # skips (un)subscribe confirmations
+            msg = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
+            if msg is not None:
+                return _text(msg["data"])
+        return None
 
 
 def _text(value: str | bytes) -> str:

@@ -32,8 +32,9 @@ class RoutingEvent(StrEnum):
     ESCALATED = "escalated"
 
 
-async def order_facts(session: AsyncSession, order: Order) -> OrderFacts:
-    """The routing facts of a stored order: its lines' categories, the customer's tier and rep."""
+async def order_facts(session: AsyncSession, order: Order, *, own_rep_id: int | None = None) -> OrderFacts:
+    """The routing facts of a stored order: its lines' categories, the customer's tier and rep
+    (else `own_rep_id`: the rep placing the order for a customer who has none)."""
     customer = await session.get(Customer, order.customer_id)
     categories: list[str] = []
     if order.id is not None:
@@ -47,7 +48,7 @@ async def order_facts(session: AsyncSession, order: Order) -> OrderFacts:
         order,
         categories=categories,
         tier=customer.tier if customer else "standard",
-        own_rep_id=customer.rep_id if customer else None,
+        own_rep_id=(customer.rep_id if customer else None) or own_rep_id,
     )
 
 
@@ -75,9 +76,10 @@ async def _advance_cursor(session: AsyncSession, team: str, rep_id: int, now: da
         session.add(cursor)
 
 
-async def decide_route(session: AsyncSession, order: Order, rules: RuleSet) -> Decision:
+async def decide_route(session: AsyncSession, order: Order, rules: RuleSet, *,
+                       own_rep_id: int | None = None) -> Decision:
     """The routing decision for a stored order, without changing anything."""
-    facts = await order_facts(session, order)
+    facts = await order_facts(session, order, own_rep_id=own_rep_id)
     reps = (await session.exec(select(SalesRep))).all()
     return route(facts, rules, reps, await team_load(session))
 
@@ -145,12 +147,14 @@ async def submit_routed(
     *,
     now: datetime | None = None,
     source_message_id: int | None = None,
+    own_rep_id: int | None = None,
 ) -> Any:
     """THE CALL TO MAKE AT SUBMIT: route the draft, then the hub's `orders.actions.submit`
     with the chosen rep, rule and deadline, then the "routed" event — one transaction.
 
     `session` must already be in a transaction (the hub's actions join it); the caller commits.
-    Returns the hub's OrderResult.
+    `own_rep_id` stands in for the customer's own rep when they have none (a rep placing an
+    order on a customer's behalf keeps it). Returns the hub's OrderResult.
     """
     from orders import actions  # the hub's use cases; imported late to keep this module light
 
@@ -161,7 +165,7 @@ async def submit_routed(
 
         raise OrderError(OrderErrorCode.ORDER_NOT_FOUND, "订单不存在")
     before = order.rep_id
-    decision = await decide_route(session, order, rules)
+    decision = await decide_route(session, order, rules, own_rep_id=own_rep_id)
     result = await actions.submit(
         session, order_id, actor,
         rep_id=decision.rep_id, routing_rule=decision.rule_id,

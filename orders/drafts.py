@@ -9,6 +9,7 @@ mini-program's draft preview, OCR jobs) reads the catalog through one CatalogSou
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +20,9 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nlp import Catalog, Draft, apply_followup, extract_draft
+from orders import pricing
 from orders.actions import DraftLine
+from orders.errors import OrderError, OrderErrorCode
 from orders.models import Product, utcnow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -41,7 +44,7 @@ class CatalogSource:
         self._fixed = catalog  # tests may pin a catalog
         self._stamp: tuple[Any, ...] | None = None
         self._catalog: Catalog | None = catalog
-        self.prices: dict[str, Decimal] = {}
+        self.products: dict[str, PriceRow] = {}  # what pricing needs of each active product
 
     async def get(self, session: AsyncSession | None = None) -> Catalog:
         if self._fixed is not None:
@@ -62,27 +65,46 @@ class CatalogSource:
                  "pack_size": p.pack_size or "", "price": str(p.price), "aliases": list(p.aliases or [])}
                 for p in products
             ])
-            self.prices = {p.sku: Decimal(p.price) for p in products}
+            self.products = {p.sku: PriceRow(p.sku, p.unit, p.pack_unit, p.pack_size, Decimal(p.price))
+                             for p in products}
             self._stamp = stamp
         return self._catalog
 
-    async def reader(self, today: dt.date) -> DraftReader:
-        return DraftReader(await self.get(), today, self.prices)
+    async def reader(self, today: dt.date, tier: str = "standard") -> DraftReader:
+        """The conversation's reader for one day and one customer's price tier."""
+        catalog = await self.get()
+        if not self.products:  # a pinned catalog (tests): its own list prices
+            return DraftReader.for_catalog(catalog, today, tier)
+        return DraftReader(catalog, today, self.products, tier)
 
 
-def catalog_source_for(ctx: Any) -> CatalogSource:
-    """The worker's one CatalogSource (kept in its JobContext.extra), shared by every handler."""
-    source = ctx.extra.get("catalog_source")
-    if source is None:
-        source = ctx.extra["catalog_source"] = CatalogSource(ctx.sessionmaker)
-    return source
+@dataclass(frozen=True)
+class PriceRow:
+    """The fields of a Product that pricing reads (pricing.ProductLike), kept with the index."""
+
+    sku: str
+    unit: str
+    pack_unit: str | None
+    pack_size: int | None
+    price: Decimal
 
 
 class DraftReader:
-    """conversation.Reader over nlp/ with one catalog and one day."""
+    """conversation.Reader over nlp/ with one catalog, one day and one price tier."""
 
-    def __init__(self, catalog: Catalog, today: dt.date, prices: dict[str, Decimal]) -> None:
-        self.catalog, self.today, self.prices = catalog, today, prices
+    def __init__(self, catalog: Catalog, today: dt.date, products: dict[str, PriceRow],
+                 tier: str = "standard") -> None:
+        self.catalog, self.today, self.products, self.tier = catalog, today, products, tier
+
+    @classmethod
+    def for_catalog(cls, catalog: Catalog, today: dt.date, tier: str = "standard") -> DraftReader:
+        """A reader pricing by the catalog's own list prices (no product table behind it)."""
+        products = {
+            p.sku: PriceRow(p.sku, p.unit, p.pack_unit or None, int(p.pack_size) if p.pack_size else None,
+                            Decimal(str(p.price or 0)))
+            for p in catalog.products
+        }
+        return cls(catalog, today, products, tier)
 
     def extract(self, text: str) -> dict[str, Any]:
         return extract_draft(text, self.today, self.catalog).to_dict()
@@ -95,17 +117,21 @@ class DraftReader:
         return product.name if product is not None else None
 
     def price(self, draft: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal]:
-        """List prices for the recap; the hub prices the order itself (tiers, packs)."""
+        """The recap's prices, as the hub will price the order (orders.pricing: the pack
+        conversion and the customer's tier). A line pricing refuses (no product, a unit it
+        cannot convert, no quantity) has amount None: the recap says a rep will check it."""
         lines, total = [], Decimal(0)
         for item in draft.get("items") or []:
-            unit_price = self.prices.get(item.get("sku") or "", Decimal(0))
-            product = self.catalog.by_sku.get(item.get("sku") or "")
-            quantity = Decimal(str(item.get("quantity") or 0))
-            if product is not None and item.get("unit") and item["unit"] != product.unit and product.pack_size:
-                quantity *= Decimal(str(product.pack_size))  # 3 盒 × 1000/盒, priced per piece
-            amount = unit_price * quantity
-            total += amount
-            lines.append({**item, "unit_price": unit_price, "amount": amount})
+            product = self.products.get(item.get("sku") or "")
+            try:
+                if product is None:
+                    raise OrderError(OrderErrorCode.PRODUCT_NOT_FOUND, "not in the catalog")
+                priced = pricing.price_line(product, item.get("quantity") or 0, item.get("unit"), self.tier)
+            except OrderError:
+                lines.append({**item, "unit_price": None, "amount": None})
+                continue
+            total += priced.amount
+            lines.append({**item, "unit_price": priced.unit_price, "amount": priced.amount})
         return lines, total
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Numeric, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
@@ -18,8 +19,24 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(t: datetime) -> datetime:
+    """A datetime without a zone is UTC here (SQLite, old rows, callers' naive values)."""
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Every timestamp column: stored with its zone, always read back aware in UTC —
+    PostgreSQL keeps the zone, SQLite does not, so rows read there are made UTC here."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
 def _ts(**kw: Any) -> Any:
-    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), **kw)
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, **kw)
 
 
 def _money(default: Decimal | None = Decimal("0"), **kw: Any) -> Any:
@@ -114,7 +131,7 @@ class Order(SQLModel, table=True):
     version: int = 1  # optimistic lock: every change bumps it
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
-    confirm_due_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    confirm_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OrderLine(SQLModel, table=True):
@@ -169,11 +186,11 @@ class Outbox(SQLModel, table=True):
     state: str = Field(default="pending")  # pending / done / parked
     attempts: int = 0
     next_attempt_at: datetime = _ts()
-    lease_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     locked_by: str | None = None
     last_error: str | None = None
     created_at: datetime = _ts()
-    done_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class InboundMessage(SQLModel, table=True):
@@ -191,7 +208,7 @@ class InboundMessage(SQLModel, table=True):
     raw: str = ""  # decrypted XML as received
     received_at: datetime = _ts()
     state: str = "received"  # received / handled / failed
-    handled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OrderCounter(SQLModel, table=True):
@@ -236,7 +253,7 @@ class ChatSession(SQLModel, table=True):
     pending_choice: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     version: int = 1
     updated_at: datetime = _ts()
-    expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class PushDelivery(SQLModel, table=True):

@@ -8,17 +8,15 @@ render a WeChat message or a WeCom card without reading the database again.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orders.events import jsonable
 from orders.models import Order, OrderLine
+from orders.money import amount
 from orders.status import OrderStatus, Role, allowed_actions
-
-
-def money(value: Decimal | int | None) -> str:
-    """Amounts as people read them: two decimals, 元."""
-    return f"{Decimal(value or 0):.2f}"
 
 
 def line_summary(line: OrderLine) -> dict[str, Any]:
@@ -31,7 +29,7 @@ def line_summary(line: OrderLine) -> dict[str, Any]:
         "base_quantity": line.base_quantity,
         "base_unit": line.base_unit,
         "unit_price": line.unit_price,
-        "amount": money(line.amount),
+        "amount": amount(line.amount),
         "gift": not line.counts_as_sales,
     }
 
@@ -46,7 +44,7 @@ def order_payload(event: str, order: Order, lines: Iterable[OrderLine], **extra:
         "version": order.version,  # the order version this payload describes (see expected_version)
         "status": status.value,
         "status_label": status.label,
-        "total": money(order.total),
+        "total": amount(order.total),
         "delivery_date": order.delivery_date,
         "rush": order.rush,
         "lines": [line_summary(line) for line in lines],
@@ -63,3 +61,13 @@ def rep_card_payload(event: str, order: Order, lines: Iterable[OrderLine], **ext
         event, order, lines, actions=actions, contact=order.contact, phone=order.phone,
         address=address, remarks=order.remarks, **extra,
     )
+
+
+async def load_rep_card_payload(session: AsyncSession, order_id: int, event: str) -> dict[str, Any] | None:
+    """The rep-card payload rebuilt from the database (for rows that carry only an order id,
+    so a card shows the order as it is when sent); None when the order does not exist."""
+    order = await session.get(Order, order_id)
+    if order is None:
+        return None
+    lines = await session.exec(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id))
+    return rep_card_payload(event, order, list(lines))

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from orders.models import OrderCounter
+from orders.models import OrderCounter, as_utc
 from orders.upsert import insert_for
 
 # China has had no daylight saving time since 1991, so a fixed offset is exact.
@@ -21,9 +21,7 @@ SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 def order_day(now: datetime | None = None) -> str:
     """The Shanghai calendar day of `now` (UTC if naive) as yyyymmdd."""
-    now = now or datetime.now(UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
+    now = as_utc(now or datetime.now(UTC))
     return now.astimezone(SHANGHAI).strftime("%Y%m%d")
 
 

@@ -1,27 +1,60 @@
-"""Writing side effects into the outbox, inside the transaction of the change causing them.
+"""The outbox: side effects written in the transaction of the change causing them, and the
+table worked as a queue by the delivery worker (workers/runner.py).
 
-The delivery worker (workers/) reads these rows after commit; a rolled-back action leaves
-no row behind. `enqueue` is idempotent on `dedup_key`: a retried action, or an event seen
-twice, writes one row, so keys must be deterministic (see `dedup_key`).
+Writing: a rolled-back action leaves no row behind. `enqueue` is idempotent on `dedup_key`:
+a retried action, or an event seen twice, writes one row, so keys must be deterministic
+(see `dedup_key`). Every kind is an OutboxKind.
+
+Working the queue (claim, mark_done / mark_retry / mark_parked, release, requeue):
+
+Claiming is safe with any number of workers on either backend:
+
+* PostgreSQL: the candidate rows are selected `FOR UPDATE SKIP LOCKED`, so concurrent
+  claimers take disjoint rows without waiting on each other.
+* SQLite (no SKIP LOCKED): the claim is ONE conditional `UPDATE ... RETURNING`; SQLite runs
+  writers one at a time, and the WHERE clause re-checks that the row is still claimable.
+
+A claim is a lease (`locked_by`, `lease_until`) committed at once, not a transaction held
+during delivery: a worker that dies leaves a lease that simply runs out, and another worker
+claims the row again (at least once). Every claim counts as an attempt, so a row that kills
+its worker every time is still parked after `max_attempts`.
+
+All times come from the caller's clock (UTC-aware), never from the database, so tests can
+move time. These functions take a session and never commit: the caller owns the transaction.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import and_, func, or_, update
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from orders.models import Outbox, utcnow
+from orders.models import Outbox, as_utc, utcnow
 from orders.upsert import insert_for
 
 
-class OutboxKind:
-    """Side effects the hub asks for; the push engineers render each payload."""
+class OutboxKind(StrEnum):
+    """Every kind of outbox row; each has exactly one handler (workers/handlers.py, checked
+    at start-up). The payload each kind carries is described beside it."""
 
-    NOTIFY_CUSTOMER = "notify_customer"  # status / tracking to the customer (WeChat)
-    NOTIFY_REP = "notify_rep"  # card with buttons to the assigned rep (WeCom)
-    ALERT_MANAGER = "alert_manager"  # holds and escalations (WeCom app message or robot)
+    # Carry out a stored message: {"message_id"} (bot/intake.py → bot/chat.py, bot/wecom_commands.py)
+    INBOUND = "inbound"  # a customer's WeChat message: the conversation
+    WECOM_INBOUND = "wecom_inbound"  # a rep's WeCom message or card press
+    # Tell people: orders/notifications.py payloads ({"event", "order_id", "number", …}),
+    # a conversation's {"type": "chat_reply", "text"} / {"type": "text", "texts": […]},
+    # or the SLA sweep's {"type", "text"}.
+    NOTIFY_CUSTOMER = "notify_customer"  # to the customer (WeChat)
+    NOTIFY_REP = "notify_rep"  # card with buttons, or texts, to a rep (WeCom)
+    ALERT_MANAGER = "alert_manager"  # holds, escalations, parked pushes (WeCom app or robot)
+    WECOM_CARD_UPDATE = "wecom_card_update"  # {"order_id", "userid", "response_code", "outcome", …}
+    ROBOT_DIGEST = "robot_digest"  # {"robot_key"}: alerts folded while the robot was rate-limited
+    OCR_JOB = "ocr_job"  # {"job_id"}: read an image into a draft (ocr/), chat and mini-program
 
 
 def dedup_key(order_id: int, version: int, kind: str, target: str = "") -> str:
@@ -60,3 +93,161 @@ async def enqueue(
     )
     result = await session.exec(stmt)
     return bool(result.rowcount)
+
+
+# --------------------------------------------------------------------------- the queue
+
+PENDING, DONE, PARKED = "pending", "done", "parked"
+MAX_ERROR_CHARS = 2000
+
+
+def _claimable(now: datetime) -> Any:
+    return and_(
+        Outbox.state == PENDING,
+        Outbox.next_attempt_at <= now,
+        or_(Outbox.lease_until.is_(None), Outbox.lease_until <= now),
+    )
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    worker_id: str,
+    now: datetime,
+    limit: int,
+    lease_seconds: float,
+    max_attempts: int,
+) -> list[Outbox]:
+    """Lease up to `limit` due rows to `worker_id` (attempts + 1). Commit right after."""
+    candidates = (
+        select(Outbox.id)
+        .where(_claimable(now), Outbox.attempts < max_attempts)
+        .order_by(Outbox.next_attempt_at, Outbox.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite renders nothing
+    )
+    if (await session.connection()).dialect.name == "postgresql":
+        # A CTE runs the locking SELECT once; as `id IN (subquery)` PostgreSQL may re-run
+        # it per row and ignore the LIMIT.
+        chosen = candidates.cte("chosen")
+        picked: Any = Outbox.id == chosen.c.id
+    else:
+        picked = Outbox.id.in_(candidates)
+    stmt = (
+        update(Outbox)
+        .where(picked, _claimable(now), Outbox.attempts < max_attempts)
+        .values(
+            locked_by=worker_id,
+            lease_until=now + timedelta(seconds=lease_seconds),
+            attempts=Outbox.attempts + 1,
+        )
+        .returning(Outbox)
+        .execution_options(synchronize_session=False)
+    )
+    rows = list((await session.exec(stmt)).scalars().all())
+    return sorted(rows, key=lambda r: (as_utc(r.next_attempt_at), r.id or 0))
+
+
+async def park_abandoned(session: AsyncSession, *, now: datetime, max_attempts: int) -> int:
+    """Park rows whose last allowed attempt's lease ran out (the worker died on them)."""
+    stmt = (
+        update(Outbox)
+        .where(_claimable(now), Outbox.attempts >= max_attempts)
+        .values(
+            state=PARKED,
+            lease_until=None,
+            locked_by=None,
+            last_error=func.coalesce(Outbox.last_error, "")
+            + f" [lease expired after {max_attempts} attempts]",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.exec(stmt)).rowcount or 0
+
+
+async def mark_done(session: AsyncSession, row_ids: list[int], *, now: datetime) -> int:
+    """Delivered. Applies even if our lease ran out meanwhile: the effect has happened."""
+    stmt = (
+        update(Outbox)
+        .where(Outbox.id.in_(row_ids), Outbox.state == PENDING)
+        .values(state=DONE, done_at=now, lease_until=None, locked_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.exec(stmt)).rowcount or 0
+
+
+async def mark_retry(
+    session: AsyncSession, row_id: int, *, worker_id: str, retry_at: datetime, error: str
+) -> bool:
+    """Failed for now: due again at `retry_at`. No-op if another worker holds the row now."""
+    stmt = (
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.state == PENDING, Outbox.locked_by == worker_id)
+        .values(
+            next_attempt_at=retry_at,
+            lease_until=None,
+            locked_by=None,
+            last_error=error[:MAX_ERROR_CHARS],
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool((await session.exec(stmt)).rowcount)
+
+
+async def mark_parked(session: AsyncSession, row_id: int, *, worker_id: str, error: str) -> bool:
+    """Failed for good: kept, visible in list_parked(), until a person requeues it."""
+    stmt = (
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.state == PENDING, Outbox.locked_by == worker_id)
+        .values(state=PARKED, lease_until=None, locked_by=None, last_error=error[:MAX_ERROR_CHARS])
+        .execution_options(synchronize_session=False)
+    )
+    return bool((await session.exec(stmt)).rowcount)
+
+
+async def release(session: AsyncSession, row_ids: list[int], *, worker_id: str) -> int:
+    """Give back leases not worked on (graceful shutdown); the attempt is not counted."""
+    if not row_ids:
+        return 0
+    stmt = (
+        update(Outbox)
+        .where(Outbox.id.in_(row_ids), Outbox.state == PENDING, Outbox.locked_by == worker_id)
+        .values(lease_until=None, locked_by=None, attempts=Outbox.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.exec(stmt)).rowcount or 0
+
+
+async def list_parked(session: AsyncSession, *, kind: str | None = None, limit: int = 100) -> list[Outbox]:
+    """Parked rows, oldest first: what a person has to look at."""
+    stmt = select(Outbox).where(Outbox.state == PARKED).order_by(Outbox.id).limit(limit)
+    if kind is not None:
+        stmt = stmt.where(Outbox.kind == kind)
+    return list((await session.exec(stmt)).all())
+
+
+async def requeue(session: AsyncSession, row_id: int, *, now: datetime | None = None) -> bool:
+    """Send a parked row again from scratch (after the cause was fixed)."""
+    stmt = (
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.state == PARKED)
+        .values(state=PENDING, attempts=0, next_attempt_at=now or utcnow(), last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool((await session.exec(stmt)).rowcount)
+
+
+async def count_by_state(session: AsyncSession) -> dict[str, int]:
+    rows = await session.exec(select(Outbox.state, func.count()).group_by(Outbox.state))
+    counts = {PENDING: 0, DONE: 0, PARKED: 0}
+    counts.update({state: n for state, n in rows.all()})
+    return counts
+
+
+def backoff_delay(
+    attempts: int, *, base: float, cap: float, rng: Callable[[], float] = random.random
+) -> float:
+    """Seconds before the next try after `attempts` failures: base·2^(n-1), capped, then
+    "equal jitter" (between half and all of it) so failing rows do not retry in lockstep."""
+    ceiling = min(cap, base * 2 ** max(0, attempts - 1))
+    return ceiling / 2 + rng() * ceiling / 2

@@ -24,12 +24,13 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import cards
+from orderbot.jobs import JobContext, OutboxKind, PermanentError, enqueue
 from orderbot.metrics import REGISTRY
-from orders.models import Customer, Order, OrderLine, Outbox, SalesRep
+from orders.models import Customer, Order, Outbox, SalesRep
+from orders.money import money
+from orders.notifications import load_rep_card_payload
 from orders.status import OrderStatus
-from workers import outbox as queue
 from workers import push_router as router
-from workers.handlers import JobContext, PermanentError, handler
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,8 @@ PUSH_PARKED = Counter(
     registry=REGISTRY,
 )
 
-KIND_CUSTOMER, KIND_REP, KIND_MANAGER = "notify_customer", "notify_rep", "alert_manager"
-KIND_CARD_UPDATE, KIND_DIGEST = "wecom_card_update", "robot_digest"
+KIND_CUSTOMER, KIND_REP, KIND_MANAGER = OutboxKind.NOTIFY_CUSTOMER, OutboxKind.NOTIFY_REP, OutboxKind.ALERT_MANAGER
+KIND_CARD_UPDATE, KIND_DIGEST = OutboxKind.WECOM_CARD_UPDATE, OutboxKind.ROBOT_DIGEST
 ALERT_DEDUP_TTL = 3600.0  # the same alert topic reaches managers once an hour at most
 
 HOLD_EVENTS = {"held", "on_hold", "hold"}  # a manager gets a card to release or cancel the order
@@ -49,10 +50,6 @@ CARD_EVENTS = {"order_card", "submitted", "pending", "routed", "reassigned", "re
 
 
 # ---------------------------------------------------------------- texts (pure)
-
-
-def _money(value: Any) -> str:
-    return cards.money(Decimal(str(value or 0)))
 
 
 def customer_text(payload: dict[str, Any]) -> str:
@@ -65,7 +62,7 @@ def customer_text(payload: dict[str, Any]) -> str:
     if event == "confirmed":
         date = payload.get("delivery_date")
         tail = f"，预计 {date} 送达" if date else ""
-        return f"您的订单 {no} 已确认，合计 {_money(payload.get('total'))}{tail}。感谢惠顾！"
+        return f"您的订单 {no} 已确认，合计 {money(payload.get('total'))}{tail}。感谢惠顾！"
     if event in {"held", "on_hold", "hold"}:
         return f"您的订单 {no} 需要进一步审核，暂时挂起，业务员会尽快与您联系。"
     if event in {"released"}:
@@ -82,9 +79,9 @@ def customer_text(payload: dict[str, Any]) -> str:
         why = f"，原因：{reason}" if reason else ""
         return f"很抱歉，您的订单 {no} 已取消{why}。如有疑问请直接回复。"
     if event in {"submitted", "pending"}:
-        return f"已收到您的订单 {no}，合计 {_money(payload.get('total'))}，正在等待业务员确认。"
+        return f"已收到您的订单 {no}，合计 {money(payload.get('total'))}，正在等待业务员确认。"
     if event == "edited":
-        return f"您的订单 {no} 已修改，当前合计 {_money(payload.get('total'))}。"
+        return f"您的订单 {no} 已修改，当前合计 {money(payload.get('total'))}。"
     label = payload.get("status_label") or ""
     return f"您的订单 {no} 状态更新：{label}".rstrip("：")
 
@@ -121,7 +118,7 @@ def rep_text(payload: dict[str, Any]) -> str:
     if event == "cancelled":
         return f"客户取消了订单 {no}" + (f"，原因：{reason}" if reason else "") + "。"
     if event == "edited":
-        return f"客户修改了订单 {no}，当前合计 {_money(payload.get('total'))}，状态：{payload.get('status_label', '')}。"
+        return f"客户修改了订单 {no}，当前合计 {money(payload.get('total'))}，状态：{payload.get('status_label', '')}。"
     if event in {"reassigned", "released", "new_order", "order_card"}:
         return f"订单 {no} 当前状态：{payload.get('status_label', '')}。"
     return manager_text(payload)
@@ -134,7 +131,7 @@ def manager_text(payload: dict[str, Any]) -> str:
     no = payload.get("number", "")
     reason = payload.get("reason") or payload.get("hold_reason") or ""
     if kind in {"held", "on_hold", "hold"}:
-        return f"【订单挂起】{no}：{reason or '规则拦截'}，金额 {_money(payload.get('total'))}，请处理"
+        return f"【订单挂起】{no}：{reason or '规则拦截'}，金额 {money(payload.get('total'))}，请处理"
     if kind == "push_parked":
         return f"【推送失败】{payload.get('kind')} → {payload.get('target')}：{payload.get('error', '')[:120]}"
     return f"【提醒】订单 {no} {payload.get('status_label', '')} {reason}".strip()
@@ -169,16 +166,11 @@ def card_data(payload: dict[str, Any], customer: Customer | None = None, by: str
 # ---------------------------------------------------------------- reading the hub
 
 
-async def order_payload(session: AsyncSession, order_id: int, event: str) -> dict[str, Any]:
-    """A rep-card payload rebuilt from the database (for rows that carry only an order id)."""
-    from orders.notifications import rep_card_payload
-
-    order = await session.get(Order, order_id)
-    if order is None:
+async def card_payload(session: AsyncSession, order_id: int, event: str) -> dict[str, Any]:
+    """The rep-card payload of the order as it is now (orders.notifications.load_rep_card_payload)."""
+    payload = await load_rep_card_payload(session, order_id, event)
+    if payload is None:
         raise PermanentError(f"order {order_id} not found")
-    lines = (await session.exec(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id)))
-    payload = rep_card_payload(event, order, list(lines))
-    payload["version"] = order.version
     return payload
 
 
@@ -211,26 +203,22 @@ def limiter(ctx: JobContext) -> router.RobotLimiter:
 Fn = Callable[[JobContext, Outbox], Awaitable[None]]
 
 
-def watched(kind: str) -> Callable[[Fn], Fn]:
-    """Register a handler whose permanent failures (and last failed attempt) alert a manager."""
+def watched(fn: Fn) -> Fn:
+    """A handler whose permanent failures (and last failed attempt) alert a manager."""
 
-    def decorate(fn: Fn) -> Fn:
-        async def run(ctx: JobContext, row: Outbox) -> None:
-            try:
-                await fn(ctx, row)
-            except PermanentError as exc:
-                await _parked(ctx, row, str(exc))
-                raise
-            except Exception as exc:  # the worker retries these, and parks after the last attempt
-                if row.attempts >= ctx.settings.outbox_max_attempts:
-                    await _parked(ctx, row, f"{type(exc).__name__}: {exc}")
-                raise
+    async def run(ctx: JobContext, row: Outbox) -> None:
+        try:
+            await fn(ctx, row)
+        except PermanentError as exc:
+            await _parked(ctx, row, str(exc))
+            raise
+        except Exception as exc:  # the worker retries these, and parks after the last attempt
+            if row.attempts >= ctx.settings.outbox_max_attempts:
+                await _parked(ctx, row, f"{type(exc).__name__}: {exc}")
+            raise
 
-        run.__name__ = fn.__name__
-        handler(kind)(run)
-        return fn
-
-    return decorate
+    run.__name__ = fn.__name__
+    return run
 
 
 async def _parked(ctx: JobContext, row: Outbox, error: str) -> None:
@@ -241,7 +229,7 @@ async def _parked(ctx: JobContext, row: Outbox, error: str) -> None:
     payload = {"type": "push_parked", "kind": row.kind, "target": row.target, "error": error,
                "order_id": row.payload.get("order_id"), "number": row.payload.get("number")}
     async with ctx.sessionmaker() as session:
-        await queue.enqueue(session, kind=KIND_MANAGER, dedup_key=f"alert:parked:{row.dedup_key}",
+        await enqueue(session, kind=KIND_MANAGER, dedup_key=f"alert:parked:{row.dedup_key}",
                             payload=payload, target="")
         await session.commit()
 
@@ -249,7 +237,7 @@ async def _parked(ctx: JobContext, row: Outbox, error: str) -> None:
 # ---------------------------------------------------------------- customers
 
 
-@watched(KIND_CUSTOMER)
+@watched
 async def notify_customer(ctx: JobContext, row: Outbox) -> None:
     payload = row.payload
     async with ctx.sessionmaker() as session:
@@ -296,7 +284,7 @@ def text_body(userid: str, agentid: str, text: str) -> dict[str, Any]:
             "text": {"content": fit_bytes(text)}}
 
 
-@watched(KIND_REP)
+@watched
 async def notify_rep(ctx: JobContext, row: Outbox) -> None:
     """A pending order becomes a template_card; reminders and replies are plain text."""
     payload = dict(row.payload)
@@ -312,7 +300,7 @@ async def notify_rep(ctx: JobContext, row: Outbox) -> None:
         order = await session.get(Order, int(payload["order_id"])) if payload.get("order_id") else None
         if kind in CARD_EVENTS and order is not None and order.status == OrderStatus.PENDING.value:
             # Fresh from the database: the card shows the order as it is now, with its version.
-            payload = {**await order_payload(session, int(payload["order_id"]), kind),
+            payload = {**await card_payload(session, int(payload["order_id"]), kind),
                        **{k: v for k, v in payload.items() if k == "on_behalf_of"}}
             customer = await _customer(session, payload.get("customer_id"))
             # The task_id follows the row: a redelivered card is the same card, which WeCom's
@@ -350,7 +338,7 @@ def _issued_at(value: Any) -> datetime:
         return router.utcnow()
 
 
-@watched(KIND_CARD_UPDATE)
+@watched
 async def update_card(ctx: JobContext, row: Outbox) -> None:
     """Replace the rep's card with its outcome. A spent or expired response_code cannot update
     the card any more (40078): the rep gets the outcome as a text instead."""
@@ -358,7 +346,7 @@ async def update_card(ctx: JobContext, row: Outbox) -> None:
     async with ctx.sessionmaker() as session:
         if await router.already_delivered(session, row.dedup_key) is not None:
             return
-        payload = await order_payload(session, int(p["order_id"]), "card_update")
+        payload = await card_payload(session, int(p["order_id"]), "card_update")
         customer = await _customer(session, payload.get("customer_id"))
         data = card_data(payload, customer)
         buttons = cards.HOLD_BUTTONS if p.get("card") == "hold" else cards.BUTTONS
@@ -391,7 +379,7 @@ async def _managers(session: AsyncSession) -> list[str]:
     return list(rows.all())
 
 
-@watched(KIND_MANAGER)
+@watched
 async def alert_manager(ctx: JobContext, row: Outbox) -> None:
     """Holds, SLA breaches and parked pushes. A named manager (the row's target) gets a card
     for an order still on hold (放行 / 取消订单), else an app message; an alert for nobody in
@@ -419,7 +407,7 @@ async def alert_manager(ctx: JobContext, row: Outbox) -> None:
             order = await session.get(Order, int(payload["order_id"]))
             if order is not None and order.status == OrderStatus.ON_HOLD.value:
                 # The manager's own card: 放行 / 取消订单 in one tap.
-                fresh = await order_payload(session, order.id or 0, "held")
+                fresh = await card_payload(session, order.id or 0, "held")
                 card = cards.hold_card(card_data(fresh, await _customer(session, fresh.get("customer_id"))),
                                        order.hold_reason or str(payload.get("reason") or ""),
                                        nonce=hashlib.sha1(row.dedup_key.encode()).hexdigest()[:8])
@@ -447,7 +435,7 @@ def _topic(payload: dict[str, Any], text: str, fallback: str) -> str:
 async def _schedule_digest(session: AsyncSession, robot_key: str, free_at: float, wait: float) -> None:
     """One digest row per full minute: every alert folded while the window is full names the
     same moment the window frees up, so they all share one row."""
-    await queue.enqueue(
+    await enqueue(
         session, kind=KIND_DIGEST, dedup_key=f"robot_digest:{robot_key}:{int(free_at * 1000)}",
         target=robot_key, payload={"robot_key": robot_key},
         not_before=router.utcnow() + timedelta(seconds=wait),
@@ -455,19 +443,17 @@ async def _schedule_digest(session: AsyncSession, robot_key: str, free_at: float
     await session.commit()
 
 
-@watched(KIND_DIGEST)
+@watched
 async def robot_digest(ctx: JobContext, row: Outbox) -> None:
     """Everything folded so far in one message; alerts folded meanwhile get a digest of their own."""
     key = row.payload.get("robot_key") or row.target
     async with ctx.sessionmaker() as session:
         n = await router.send_digest(session, push_api(ctx), limiter(ctx), key)
         if n and await router.pending_digest(session, key):
-            await queue.enqueue(session, kind=KIND_DIGEST, dedup_key=f"robot_digest:{key}:after:{row.id}",
+            await enqueue(session, kind=KIND_DIGEST, dedup_key=f"robot_digest:{key}:after:{row.id}",
                                 target=key, payload={"robot_key": key},
                                 not_before=router.utcnow() + timedelta(seconds=60))
             await session.commit()
     if n:
         PUSH_SENT.labels(router.Channel.ROBOT.value).inc()
 
-
-import bot.wecom_commands  # noqa: E402,F401  (registers the wecom_inbound handler)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.clients import Clients, make_clients
-from workers.handlers import JobContext, PermanentError
+from bot.clients import Clients, clients_for
+from orderbot.jobs import JobContext, PermanentError
 
 
 class ClientsPushApi:
@@ -20,10 +20,7 @@ class ClientsPushApi:
 
     @classmethod
     def from_context(cls, ctx: JobContext) -> ClientsPushApi:
-        clients = ctx.extra.get("clients")
-        if clients is None:
-            clients = ctx.extra["clients"] = make_clients(ctx.settings, ctx.store, session=ctx.http)
-        return cls(clients)
+        return cls(clients_for(ctx))
 
     def _need(self, name: str) -> Any:
         client = getattr(self.clients, name)

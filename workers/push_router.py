@@ -21,7 +21,6 @@ backoff), the rest `PushFailed` (a PermanentError: parked, and a manager hears o
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,7 +34,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orderbot.stores import KeyValueStore
-from orders.models import Customer, InboundMessage, PushDelivery, SubscribeConsent
+from orders.models import Customer, InboundMessage, PushDelivery, SubscribeConsent, as_utc
 from workers.handlers import PermanentError, TransientError
 
 CS_WINDOW = timedelta(hours=48)
@@ -100,10 +99,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
-
-
 def errcode_of(exc: BaseException) -> int | None:
     code = getattr(exc, "errcode", None)
     try:
@@ -134,7 +129,7 @@ class Reach:
 
 
 def window_open(reach: Reach, now: datetime) -> bool:
-    return reach.last_inbound_at is not None and now - _aware(reach.last_inbound_at) < CS_WINDOW
+    return reach.last_inbound_at is not None and now - as_utc(reach.last_inbound_at) < CS_WINDOW
 
 
 def plan_customer(reach: Reach, now: datetime, *, can_subscribe: bool = True, has_oa: bool = True) -> list[Channel]:
@@ -388,18 +383,11 @@ class RobotLimiter:
         return (await self.try_slot(key)).wait
 
     async def try_slot(self, key: str) -> Slot:
-        name = f"robot-window:{key}"
-        async with self.store.lock(f"{name}:lock", timeout=10.0):
-            now = self.clock()
-            raw = await self.store.get(name)
-            stamps = [t for t in (json.loads(raw) if raw else []) if t > now - self.window]
-            if len(stamps) >= self.per_minute:
-                await self.store.set(name, json.dumps(stamps), ttl=self.window * 2)
-                free_at = stamps[0] + self.window
-                return Slot(False, max(0.05, free_at - now), free_at)
-            stamps.append(now)
-            await self.store.set(name, json.dumps(stamps), ttl=self.window * 2)
+        now = self.clock()
+        free_at = await self.store.take_slot(f"robot-window:{key}", self.per_minute, self.window, now)
+        if free_at is None:
             return Slot(True, 0.0, now)
+        return Slot(False, max(0.05, free_at - now), free_at)
 
 
 @dataclass(frozen=True)

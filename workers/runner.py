@@ -28,14 +28,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from orderbot import metrics
 from orderbot.logging import request_id_var
 from orderbot.settings import Settings
+from orders import outbox
 from orders.models import Outbox, utcnow
-from workers import outbox
 from workers.handlers import (
     HandlerRegistry,
     JobContext,
     PermanentError,
     TransientError,
-    load_handler_modules,
+    checked_registry,
     registry,
 )
 
@@ -80,7 +80,7 @@ MAX_ERROR_PAUSE = 30.0  # longest pause between rounds while the database keeps 
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Attempt:
     """What one attempt decided; written with the rest of its batch."""
 
     row: Outbox
@@ -174,7 +174,7 @@ class OutboxWorker:
                 break
         return total
 
-    async def attempt(self, row: Outbox) -> Outcome:
+    async def attempt(self, row: Outbox) -> Attempt:
         """Run the row's handler once and say what should happen to the row."""
         token = request_id_var.set(f"outbox-{row.id}")
         started = time.perf_counter()
@@ -191,12 +191,12 @@ class OutboxWorker:
         else:
             metrics.OUTBOX_DELIVERED.labels(row.kind).inc()
             log.info("outbox row delivered", extra={"kind": row.kind, "attempt": row.attempts})
-            return Outcome(row, DONE)
+            return Attempt(row, DONE)
         finally:
             metrics.OUTBOX_SECONDS.labels(row.kind).observe(time.perf_counter() - started)
             request_id_var.reset(token)
 
-    def _failed(self, row: Outbox, exc: Exception) -> Outcome:
+    def _failed(self, row: Outbox, exc: Exception) -> Attempt:
         error = f"{type(exc).__name__}: {exc}"
         if row.attempts >= self.config.max_attempts:
             return self._parked(row, f"gave up after {row.attempts} attempts: {error}")
@@ -211,15 +211,15 @@ class OutboxWorker:
             exc_info=not isinstance(exc, TransientError),
             extra={"kind": row.kind, "attempt": row.attempts, "retry_in_s": round(delay, 3), "error": error},
         )
-        return Outcome(row, RETRY, error=error, retry_at=self.clock() + timedelta(seconds=delay))
+        return Attempt(row, RETRY, error=error, retry_at=self.clock() + timedelta(seconds=delay))
 
-    def _parked(self, row: Outbox, error: str) -> Outcome:
+    def _parked(self, row: Outbox, error: str) -> Attempt:
         metrics.OUTBOX_FAILED.labels(row.kind, "parked").inc()
         metrics.OUTBOX_PARKED.inc()
         log.error("outbox row parked", extra={"kind": row.kind, "attempt": row.attempts, "error": error})
-        return Outcome(row, PARK, error=error)
+        return Attempt(row, PARK, error=error)
 
-    async def _record(self, outcomes: list[Outcome], *, release: list[int] | None = None) -> None:
+    async def _record(self, outcomes: list[Attempt], *, release: list[int] | None = None) -> None:
         if not outcomes and not release:
             return
         wid = self.worker_id
@@ -293,10 +293,9 @@ async def run_worker_tasks(worker: OutboxWorker, *, sla_interval: float = SLA_IN
     """Everything a worker does until worker.stop(): the outbox loop and, beside it, the
     SLA sweep (reminders, escalations). Both are safe to run in many processes at once:
     claims are leased and the sweep's side effects are deduplicated outbox rows."""
-    from orderbot.routing_rules import rules_file_from_settings
     from workers.sla import run_sla_loop
 
-    rules = rules_file_from_settings(worker.ctx.settings)
+    rules = worker.ctx.rules
     sla = asyncio.create_task(
         run_sla_loop(
             worker.sessionmaker, rules.current, interval=sla_interval, clock=worker.clock, stop=worker.stop_event
@@ -304,9 +303,7 @@ async def run_worker_tasks(worker: OutboxWorker, *, sla_interval: float = SLA_IN
         name="sla-sweep",
     )
     background = [sla]
-    from orderbot.stores_redis import RedisStore
-
-    if isinstance(worker.ctx.store, RedisStore):
+    if worker.ctx.store.shared:  # other processes publish wake-ups through the store
         from workers.wakeup import listen_for_wakeups
 
         background.append(asyncio.create_task(listen_for_wakeups(worker.ctx.store, worker), name="wakeups"))
@@ -329,8 +326,9 @@ def start_in_process_worker(
     store: KeyValueStore,
     http: aiohttp.ClientSession | None,
 ) -> tuple[OutboxWorker, asyncio.Task[None]]:
-    """Build a worker over resources the caller owns and start it as a task."""
-    loaded = load_handler_modules()
+    """Build a worker over resources the caller owns and start it as a task (refused when an
+    outbox kind has no handler)."""
+    handlers = checked_registry()
     ctx = JobContext(
         settings=settings,
         engine=engine,
@@ -339,7 +337,7 @@ def start_in_process_worker(
         http=http,
         worker_id=make_worker_id(),
     )
-    worker = OutboxWorker(sessionmaker, ctx, config=WorkerConfig.from_settings(settings))
-    log.info("outbox handlers: %s (from %s)", registry.kinds(), loaded)
+    worker = OutboxWorker(sessionmaker, ctx, config=WorkerConfig.from_settings(settings), handlers=handlers)
+    log.info("outbox handlers: %s", handlers.kinds())
     task = asyncio.create_task(run_worker_tasks(worker), name="outbox-worker")
     return worker, task

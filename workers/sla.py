@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, or_
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -53,11 +53,6 @@ class SweepReport:
     reassigned: list[str] = field(default_factory=list)
 
 
-def _aware(ts: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything here is UTC."""
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
-
-
 async def _state(session: AsyncSession, order: Order) -> tuple[SlaState, int]:
     """The SLA state of the current assignment and that assignment's event id (0: none)."""
     events = (
@@ -67,7 +62,7 @@ async def _state(session: AsyncSession, order: Order) -> tuple[SlaState, int]:
     ).all()
     start = max((i for i, e in enumerate(events) if e.type in _ASSIGNING), default=None)
     since = events[start + 1 :] if start is not None else events
-    assigned_at = _aware(events[start].at) if start is not None else _aware(order.updated_at)
+    assigned_at = events[start].at if start is not None else order.updated_at
     kinds = {e.type for e in since}
     state = SlaState(
         assigned_at=assigned_at,

@@ -16,13 +16,14 @@ from bot.clients.robot import GroupRobot
 from bot.clients.tokens import AccessTokens, wechat_fetcher, wecom_fetcher
 from bot.clients.wechat import MiniProgramClient, Session, WeChatClient
 from bot.clients.wecom import SendResult, WeComClient
+from orderbot.jobs import JobContext
 from orderbot.settings import Settings
 from orderbot.stores import KeyValueStore
 
 __all__ = [
     "APIError", "AccessTokens", "Clients", "GroupRobot", "HTTPClient", "Media",
     "MiniProgramClient", "SendResult", "Session", "TransportError", "WeChatAPIError",
-    "WeChatClient", "WeComClient", "make_clients",
+    "WeChatClient", "WeComClient", "clients_for", "make_clients",
 ]
 
 
@@ -75,4 +76,12 @@ def make_clients(
         clients.wecom = WeComClient(wc_http, tokens, settings.wecom_agentid)
     if settings.wecom_robot_key:
         clients.robot = GroupRobot(wc_http, settings.wecom_robot_key)
+    return clients
+
+
+def clients_for(ctx: JobContext) -> Clients:
+    """The worker's clients, made once over its HTTP session and kept on its context."""
+    if ctx.clients is None:
+        ctx.clients = make_clients(ctx.settings, ctx.store, session=ctx.http)
+    clients: Clients = ctx.clients
     return clients

@@ -234,9 +234,9 @@ async def test_setup_builds_the_callback_from_app_settings(aiohttp_client, sqlit
 
 async def test_create_app_serves_the_callback(aiohttp_client, sqlite_engine):
     """The real app factory: middlewares, resources, the callback built from settings."""
-    from orderbot.app import create_app
     from orderbot.settings import Settings
     from orderbot.stores_memory import MemoryStore
+    from service.app import create_app
 
     sim = WeChatSim(mode="safe")
     settings = Settings(wechat_token=sim.token, wechat_aes_key=sim.aes_key, wechat_appid=sim.app_id)

@@ -17,8 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from orderbot.app import create_app
-from orderbot.commands.import_catalog import upsert_products
 from orderbot.db import make_sessionmaker
 from orderbot.settings import Settings
 from orderbot.standin import StandinState, create_standin_app
@@ -27,8 +25,10 @@ from orderbot.standin.testing import config_for_tests
 from orderbot.stores_memory import MemoryStore
 from orders.catalog_import import parse_catalog
 from orders.models import Order, Product, SalesRep
+from service.app import create_app
+from service.commands.import_catalog import upsert_products
 from tests.shared_data import shared_path
-from workers.handlers import JobContext, load_handler_modules
+from workers.handlers import JobContext
 from workers.runner import OutboxWorker, WorkerConfig
 
 REP = "lihua"
@@ -78,7 +78,6 @@ class Chat:
 
 @pytest.fixture
 async def chat(engine: AsyncEngine, aiohttp_client: Callable[..., Any], aiohttp_server: Any) -> AsyncIterator[Chat]:
-    load_handler_modules()
     state = StandinState(config_for_tests(callback_timeout=5.0))
     standin = await aiohttp_client(create_standin_app(state=state))
     base = str(standin.make_url("")).rstrip("/")
@@ -110,9 +109,7 @@ async def chat(engine: AsyncEngine, aiohttp_client: Callable[..., Any], aiohttp_
         worker = OutboxWorker(sm, ctx, rng=lambda: 0.0,
                               config=WorkerConfig(max_attempts=3, backoff_base=0.0, backoff_max=0.0))
         yield Chat(standin, state, sm, worker, callback_url=str(server.make_url("/wechat/callback")))
-        clients = ctx.extra.get("clients")
-        if clients is not None:
-            await clients.close()
+        await ctx.aclose()
 
 
 def register(chat: Chat, openid: str) -> None:

@@ -132,3 +132,17 @@ async def test_location_fills_the_address(chat: Chat) -> None:
     await chat.say("o_loc", "M6*20外六角 304的 5000个 明天要 张工 13812345678")
     replies = await chat.send("o_loc", {"location": {"lat": 31.71, "lng": 119.95, "label": "江苏省常州市武进区湖塘镇长虹路88号"}})
     assert replies and "请核对订单" in replies[-1] and "武进区" in replies[-1]
+
+
+async def test_a_confirmation_delivered_again_places_one_routed_order(chat: Chat) -> None:
+    from tests.placing import conversation_state, last_message_id, one_routed_order, redeliver
+
+    await chat.say("o_again", FULL_ORDER)
+    waiting = await conversation_state(chat.sm, "wechat", "o_again")
+    await chat.say("o_again", "确认")
+    confirm = await last_message_id(chat.sm, "确认")
+    for _ in range(2):  # the worker died twice before marking the 确认 handled
+        await redeliver(chat.sm, confirm, "wechat", "o_again", waiting)
+        await chat.worker.drain()
+    order = await one_routed_order(chat.sm)
+    assert order.channel == "wechat"

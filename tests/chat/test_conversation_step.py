@@ -17,9 +17,7 @@ COMPLETE = "M6*20外六角 304的 5000个，M6螺母304 5000个，明天送常�
 
 @pytest.fixture(scope="module")
 def reader(catalog_csv) -> DraftReader:
-    catalog = Catalog.from_csv(catalog_csv)
-    prices = {p.sku: Decimal(str(p.price)) for p in catalog.products}
-    return DraftReader(catalog, TODAY, prices)
+    return DraftReader.for_catalog(Catalog.from_csv(catalog_csv), TODAY)
 
 
 def say(state: SessionState, text: str, reader: DraftReader, profile: dict | None = None):
@@ -91,3 +89,16 @@ def test_a_photo_draft_names_the_fields_to_check(reader: DraftReader) -> None:
     out = step(SessionState(), Incoming("ocr_result", draft=draft), reader)
     assert out.state.stage == "confirming"
     assert "请重点核对：电话、第2项产品" in out.replies[0]
+
+
+def test_the_recap_is_priced_as_the_hub_prices_the_order(reader: DraftReader) -> None:
+    """Packs converted by pricing.to_base_quantity and the customer's tier applied, so the
+    total the customer confirms is the total of the order the hub makes."""
+    gold = DraftReader(reader.catalog, TODAY, reader.products, "gold")
+    item = {"sku": "HB-M6X20-304", "quantity": 3, "unit": "盒"}
+    lines, total = gold.price({"items": [item]})
+    assert total == Decimal("712.50")  # 3 盒 × 1000 个 × ¥0.25 × 0.95
+    assert lines[0]["unit_price"] == Decimal("0.2375")
+    # a unit the product is not sold in is not guessed at: the rep checks that line
+    lines, total = gold.price({"items": [{**item, "unit": "箱"}]})
+    assert (lines[0]["amount"], total) == (None, Decimal(0))

@@ -7,15 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from ocr.fonts import cjk_fonts
 from tests.chat.conftest import Chat
+from tests.needs import cjk_fonts_or_skip
 
 
 @pytest.fixture
 def form(tmp_path: Path, catalog_csv: Path) -> tuple[Path, dict]:
-    fonts = cjk_fonts()
-    if not fonts:
-        pytest.skip("no CJK font to render a form (scripts/setup installs fonts-wqy-microhei)")
+    fonts = cjk_fonts_or_skip()
     from ocr.testforms.generate import generate
 
     [case] = generate(tmp_path, catalog_csv, n=1, seed=7, kinds=("scan",), fonts=fonts[:1])

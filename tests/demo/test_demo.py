@@ -14,9 +14,9 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from orderbot.commands import demo
 from orderbot.db import make_engine, make_sessionmaker
 from orders.models import Customer, Order, Product, SalesRep
+from service.commands import demo
 
 
 def _free_port() -> int:

@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from orders.models import Customer, IdempotencyRecord, Order, OrderEvent, Outbox
+from tests.placing import one_routed_order
 
 from .conftest import Mp
 
@@ -147,6 +148,7 @@ async def test_one_idempotency_key_makes_one_order(mp: Mp) -> None:
     assert a["number"] == b["number"] and a["status"] == "pending"
     assert a["total"] == "1250" or a["total"].startswith("1250")
     assert await count(mp, Order) == 1
+    await one_routed_order(mp.services.sessionmaker)  # routed once, with a confirmation deadline
 
     # the same key with another body is refused, and makes nothing
     other = await mp.client.post("/mp/v1/orders", json=order_body(qty=6000), headers=headers)

@@ -9,13 +9,13 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from orderbot.app import create_app
 from orderbot.db import make_sessionmaker
 from orderbot.settings import Settings
 from orderbot.standin.app import create_standin_app
 from orderbot.standin.config import StandinConfig
 from orderbot.standin.state import StandinState
 from orderbot.stores_memory import MemoryStore
+from service.app import create_app
 
 from .conftest import APPID, REPS, SECRET, catalog_products
 from .test_api import order_body

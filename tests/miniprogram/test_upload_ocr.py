@@ -17,14 +17,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["sqlite"], in
 
 
 async def test_uploaded_form_is_read_into_a_draft(mp: Mp, tmp_path: Path, shared_dir: Path) -> None:
-    from ocr.fonts import cjk_fonts
     from ocr.testforms.generate import generate
+    from tests.needs import cjk_fonts_or_skip
 
-    if not cjk_fonts():
-        pytest.skip("no CJK font to render a form (scripts/setup installs fonts-wqy-microhei)")
-    from workers.handlers import JobContext, load_handler_modules, registry
+    cjk_fonts_or_skip()
+    from workers.handlers import JobContext, registry
 
-    load_handler_modules(("workers.ocr_jobs",))
     case = generate(tmp_path, shared_dir / "eval" / "catalog.csv", n=1, seed=3, kinds=("scan",))[0]
     token = await mp.login("photo-taker")
     form = FormData()

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orderbot.commands.extract import run_stream
+from service.commands.extract import run_stream
 from tests.shared_data import shared_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +59,7 @@ def test_image_line_is_delegated_to_ocr_or_reported(catalog, monkeypatch):
 
 def test_unreadable_catalog_exits_nonzero(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "orderbot.cli", "extract", "--catalog", str(tmp_path / "nope.csv")],
+        [sys.executable, "-m", "service.cli", "extract", "--catalog", str(tmp_path / "nope.csv")],
         input="", capture_output=True, text=True, cwd=ROOT,
     )
     assert proc.returncode != 0
@@ -71,7 +71,7 @@ def test_dev_set_score_floor(tmp_path, catalog_csv):
     drafts = tmp_path / "drafts.jsonl"
     with open(dev, encoding="utf-8") as inp, open(drafts, "w", encoding="utf-8") as out:
         proc = subprocess.run(
-            [sys.executable, "-m", "orderbot.cli", "extract", "--catalog", str(catalog_csv)],
+            [sys.executable, "-m", "service.cli", "extract", "--catalog", str(catalog_csv)],
             stdin=inp, stdout=out, cwd=ROOT,
         )
     assert proc.returncode == 0

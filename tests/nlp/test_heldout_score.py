@@ -36,7 +36,7 @@ def test_heldout_sets_score_floor(tmp_path, catalog_csv):
     drafts = tmp_path / "drafts.jsonl"
     with open(cases, encoding="utf-8") as inp, open(drafts, "w", encoding="utf-8") as out:
         proc = subprocess.run(
-            [sys.executable, "-m", "orderbot.cli", "extract", "--catalog", str(catalog_csv)],
+            [sys.executable, "-m", "service.cli", "extract", "--catalog", str(catalog_csv)],
             stdin=inp, stdout=out, cwd=ROOT,
         )
     assert proc.returncode == 0

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
 
-from ocr.fonts import CjkFont, cjk_fonts
+from ocr.fonts import CjkFont
+from tests.needs import cjk_fonts_or_skip
 
 
 @pytest.fixture(scope="session")
@@ -19,13 +19,7 @@ def catalog(catalog_csv: Path):
 
 @pytest.fixture(scope="session")
 def fonts() -> tuple[CjkFont, ...]:
-    found = cjk_fonts()
-    if not found:
-        msg = ("NO CJK FONT FOUND: OCR image tests skipped. "
-               "Install fonts-wqy-microhei (scripts/setup does it as root).")
-        warnings.warn(msg, stacklevel=1)
-        pytest.skip(msg)
-    return found
+    return cjk_fonts_or_skip()
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ocr.testforms.generate import generate, write_jsonl
-from orderbot.cli import main
+from service.cli import main
 
 from .test_loading import png_bomb
 

@@ -11,11 +11,11 @@ import pytest
 from sqlmodel import select
 
 from orderbot import migrations
-from orderbot.cli import main
 from orderbot.db import make_engine, make_sessionmaker
 from orderbot.settings import get_settings
 from orders.catalog_import import CatalogFormatError, parse_catalog
 from orders.models import Product
+from service.cli import main
 
 HEADER = "sku,name,category,spec,material,unit,pack_unit,pack_size,price,aliases\n"
 BAD_CSV = HEADER + (

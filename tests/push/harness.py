@@ -48,7 +48,7 @@ from orders.models import (
     utcnow,
 )
 from workers import push_router
-from workers.handlers import JobContext, load_handler_modules
+from workers.handlers import JobContext
 from workers.runner import OutboxWorker, WorkerConfig
 
 HOOK_SECRET = "hook-secret-for-tests"
@@ -194,7 +194,6 @@ async def make_world(
     standin_overrides: dict[str, Any] | None = None,
     store: Any = None,
 ) -> AsyncIterator[World]:
-    load_handler_modules()
     state = StandinState(config_for_tests(**(standin_overrides or {})))
     standin_client = await aiohttp_client(create_standin_app(state=state))
     url = str(standin_client.make_url("")).rstrip("/")
@@ -222,9 +221,7 @@ async def make_world(
             state.register_user(WECOM, userid)
         world = World(engine, sm, settings, state, standin_client, app_client, ctx, worker, clock, ids)
         yield world
-        clients = ctx.extra.get("clients")
-        if clients is not None:
-            await clients.close()
+        await ctx.aclose()
 
 
 async def profile_store(engine: AsyncEngine, request: pytest.FixtureRequest) -> Any:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from orderbot.standin.state import WECHAT
+from orders import outbox as queue
 from tests.push.harness import CUSTOMER_MP_OPENID, CUSTOMER_OPENID, World
-from workers import outbox as queue
 from workers import push_router
 from workers.push_router import Channel, Reach, plan_customer
 

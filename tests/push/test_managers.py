@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from orderbot.stores_memory import MemoryStore
+from orders import outbox as queue
 from tests.push.harness import MANAGER_ID, World
-from workers import outbox as queue
 from workers.push_router import RobotLimiter, digest_text
 
 

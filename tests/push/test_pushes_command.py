@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import SQLModel, select
 
-from orderbot.cli import main
 from orderbot.db import make_engine, make_sessionmaker
 from orderbot.settings import get_settings
 from orders.models import Outbox
+from service.cli import main
 
 
 async def _setup(url: str) -> None:

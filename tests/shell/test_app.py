@@ -18,14 +18,14 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderbot import appkeys
-from orderbot.app import FEATURES, create_app
 from orderbot.db import make_sessionmaker
 from orderbot.logging import JsonFormatter
 from orderbot.settings import Settings
 from orderbot.stores_redis import RedisStore
+from orders import outbox
 from orders.errors import OrderError, OrderErrorCode
 from orders.status import TransitionError
-from workers import outbox
+from service.app import FEATURES, create_app
 from workers.handlers import registry
 
 log = logging.getLogger("tests.shell")

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
-from orderbot.cli import main
-from orderbot.commands.serve import database_problem
 from orderbot.db import make_sessionmaker
 from orderbot.migrations import upgrade
-from orderbot.optional import import_if_present
 from orderbot.settings import get_settings
+from orders import outbox
 from orders.models import Outbox
-from workers import outbox
+from service.cli import main
+from service.commands.serve import database_problem
 
 
 @pytest.fixture
@@ -89,23 +86,3 @@ def test_worker_once_delivers_what_is_due_and_exits(tmp_path: Path, env_db, caps
     assert main(["worker", "--requeue", str(parked["id"])]) == 1  # not parked any more
 
 
-def test_import_if_present_skips_only_missing_modules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pkg = tmp_path / "featpkg_x"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "good.py").write_text("def setup(app):\n    pass\n")
-    (pkg / "broken.py").write_text(textwrap.dedent("""
-        import a_dependency_that_is_not_installed_zz  # noqa
-        def setup(app):
-            pass
-    """))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    try:
-        assert import_if_present("featpkg_x.good") is not None
-        assert import_if_present("featpkg_x.not_written_yet") is None
-        assert import_if_present("no_such_package_zz.routes") is None
-        with pytest.raises(ModuleNotFoundError, match="a_dependency_that_is_not_installed_zz"):
-            import_if_present("featpkg_x.broken")
-    finally:
-        for name in [m for m in sys.modules if m.startswith("featpkg_x")]:
-            del sys.modules[name]

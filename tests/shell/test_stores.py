@@ -133,6 +133,26 @@ async def test_lock_lease_expires_when_holder_never_releases(store: KeyValueStor
         pass
 
 
+async def test_rate_window_gives_limit_slots_then_says_when_one_frees(store: KeyValueStore) -> None:
+    """The robot's 20-a-minute window, the same on both stores (and shared across processes)."""
+    t0 = 1_000_000.0
+    for i in range(3):
+        assert await store.take_slot("w", 3, 60.0, t0 + i) is None
+    assert await store.take_slot("w", 3, 60.0, t0 + 10) == t0 + 60  # the oldest use leaves then
+    assert await store.take_slot("other", 3, 60.0, t0 + 10) is None  # windows are per name
+    assert await store.take_slot("w", 3, 60.0, t0 + 60.5) is None  # one slot free again
+    assert await store.take_slot("w", 3, 60.0, t0 + 60.6) == t0 + 61
+
+
+async def test_published_messages_reach_subscribers_only(store: KeyValueStore) -> None:
+    async with store.subscribe("ch") as subscription:
+        await store.publish("ch", "1")
+        await store.publish("elsewhere", "2")
+        assert await subscription.get(2.0) == "1"
+        assert await subscription.get(0.2) is None
+    await store.publish("ch", "3")  # nobody listening: dropped, no error
+
+
 def test_make_store_picks_profile(key_prefix: str) -> None:
     assert isinstance(make_store(Settings(_env_file=None, ORDERBOT_REDIS_URL=None)), MemoryStore)
     redis_store = make_store(Settings(_env_file=None, ORDERBOT_REDIS_URL="redis://127.0.0.1:6379/0"), prefix="x:")

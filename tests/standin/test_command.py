@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from orderbot import cli
-from orderbot.commands import standin as command
 from orderbot.standin.keys import STATE
+from service import cli
+from service.commands import standin as command
 
 
 def test_command_builds_the_standin_from_env_and_options(

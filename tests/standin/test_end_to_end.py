@@ -11,12 +11,12 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from orderbot.app import create_app
 from orderbot.db import make_sessionmaker
 from orderbot.settings import Settings
 from orderbot.standin import StandinState
 from orderbot.stores_memory import MemoryStore
 from orders.models import InboundMessage
+from service.app import create_app
 
 
 @pytest.fixture

@@ -107,7 +107,7 @@ async def test_forged_or_broken_posts_get_4xx_and_store_nothing(aiohttp_client, 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_service_without_wecom_settings_still_starts(aiohttp_client, engine: AsyncEngine, db_url: str) -> None:
     # a shop that runs only the customer side: no WECOM_* at all
-    from orderbot.app import create_app
+    from service.app import create_app
 
     app = create_app(Settings(ORDERBOT_DATABASE_URL=db_url), engine=engine, store=MemoryStore(), start_worker=False)
     client = await aiohttp_client(app)

@@ -79,12 +79,10 @@ async def test_an_inquiry_from_a_new_customer_creates_the_customer_for_this_rep(
 @pytest.mark.slow
 async def test_a_photographed_order_form_becomes_a_draft_for_the_rep(catalog_world: World, tmp_path: Path,
                                                                       shared_dir: Path) -> None:
-    from ocr.fonts import cjk_fonts
     from ocr.testforms.generate import generate
+    from tests.needs import cjk_fonts_or_skip
 
-    fonts = cjk_fonts()
-    if not fonts:
-        pytest.skip("no CJK font to render a test form (fonts-wqy-microhei)")
+    fonts = cjk_fonts_or_skip()
     world = catalog_world
     [case] = generate(tmp_path, shared_dir / "eval/catalog.csv", n=1, seed=7, templates=("bordered",),
                       kinds=("scan",), fonts=fonts[:1])
@@ -117,3 +115,36 @@ async def test_naming_another_customer_starts_a_new_draft(catalog_world: World) 
     assert replies[0] == "（上一张未完成的代客草稿已放弃）"
     assert replies[1].startswith("已匹配客户：常州恒锐五金有限公司")
     assert any("不下了" in r for r in await say(world, "取消"))
+
+
+async def test_a_forwarded_order_delivered_again_is_placed_once_and_routed(catalog_world: World) -> None:
+    from tests.placing import conversation_state, last_message_id, one_routed_order, redeliver
+
+    world = catalog_world
+    await say(world, "客户：常州恒锐五金 M6*20外六角 304的 500个，下周三前送常州武进湖塘镇长虹路88号，张工 13812345678")
+    waiting = await conversation_state(world.sm, "wecom", REP_ID)
+    await say(world, "确认")
+    confirm = await last_message_id(world.sm, "确认")
+    for _ in range(2):  # the worker died twice before marking the 确认 handled
+        await redeliver(world.sm, confirm, "wecom", REP_ID, waiting)
+        await world.drain()
+    order = await one_routed_order(world.sm)
+    assert (order.channel, order.rep_id) == ("wecom", world.ids["rep"])
+
+
+async def test_a_rep_draft_left_for_three_days_is_forgotten(catalog_world: World) -> None:
+    """The rep's draft has the chat's lifetime (72 h untouched): after that, chatter is not a
+    follow-up of a stale draft."""
+    from datetime import timedelta
+
+    from orders.models import ChatSession, utcnow
+
+    world = catalog_world
+    await say(world, "王老板 13900001111 要M8的镀锌螺母 2000个")
+    async with world.sm() as s, s.begin():
+        row = (await s.exec(select(ChatSession).where(ChatSession.channel == "wecom"))).one()
+        assert row.stage != "idle" and row.expires_at is not None
+        row.expires_at = utcnow() - timedelta(seconds=1)
+        s.add(row)
+    [help_text] = await say(world, "你好")
+    assert "可用指令" in help_text

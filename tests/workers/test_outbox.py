@@ -13,8 +13,8 @@ from sqlmodel import select
 
 from orderbot import metrics
 from orderbot.db import make_sessionmaker
+from orders import outbox
 from orders.models import Outbox
-from workers import outbox
 from workers.handlers import HandlerRegistry, PermanentError, TransientError
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from orderbot.db import make_sessionmaker
+from orders import outbox
 from orders.models import Outbox
-from workers import outbox
 from workers.handlers import HandlerRegistry
 
 
@@ -128,3 +129,14 @@ async def test_heartbeat_only_after_rounds_that_worked(engine: AsyncEngine, make
     assert beat.exists()
     worker.stop()
     await asyncio.wait_for(task, timeout=10)
+
+
+def test_a_kind_without_a_handler_stops_start_up() -> None:
+    from orderbot.jobs import MissingHandlers
+    from orders.outbox import OutboxKind
+    from workers.handlers import HANDLERS, build_registry
+
+    assert set(build_registry().kinds()) >= set(OutboxKind)
+    incomplete = {kind: fn for kind, fn in HANDLERS.items() if kind != OutboxKind.OCR_JOB}
+    with pytest.raises(MissingHandlers, match="ocr_job"):
+        build_registry(incomplete)

@@ -8,16 +8,16 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderbot import appkeys
-from orderbot.app import create_app
 from orderbot.db import make_sessionmaker
 from orderbot.settings import Settings
 from orderbot.stores_memory import MemoryStore
 from orderbot.stores_redis import RedisStore
+from orders import outbox
 from orders.models import Outbox
-from workers import outbox
+from service.app import create_app
 from workers.handlers import HandlerRegistry, JobContext
 from workers.runner import OutboxWorker, WorkerConfig
-from workers.wakeup import channel, listen_for_wakeups, make_waker
+from workers.wakeup import WAKE_CHANNEL, listen_for_wakeups, make_waker
 
 pytestmark = pytest.mark.redis
 
@@ -66,16 +66,14 @@ async def test_web_app_in_production_publishes_wakeups(
     settings = Settings(_env_file=None, ORDERBOT_DATABASE_URL=db_url, ORDERBOT_REDIS_URL=redis_url)
     app = create_app(settings, engine=engine, store=redis_store, features=())
     await aiohttp_client(app)
-    async with redis_store.client.pubsub() as ps:
-        await ps.subscribe(channel(redis_store))
-        await ps.get_message(timeout=1)  # the subscribe confirmation
+    async with redis_store.subscribe(WAKE_CHANNEL) as subscription:
         app[appkeys.WAKE_OUTBOX]()
         msg = None
         for _ in range(20):
-            msg = await ps.get_message(ignore_subscribe_messages=True, timeout=0.5)
+            msg = await subscription.get(0.5)
             if msg:
                 break
-    assert msg is not None and msg["data"] == "1"
+    assert msg == "1"
 
 
 def test_no_redis_no_publishing() -> None:

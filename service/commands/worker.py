@@ -40,7 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 async def parked_report(settings: Settings, requeue: list[int] | None) -> int:
     """Print parked rows (one JSON object a line) or requeue the given ones."""
     from orderbot.db import make_engine, make_sessionmaker
-    from workers import outbox
+    from orders import outbox
 
     engine = make_engine(settings.database_url)
     try:
@@ -63,10 +63,10 @@ async def parked_report(settings: Settings, requeue: list[int] | None) -> int:
 
 async def main(settings: Settings, *, once: bool = False, heartbeat: str | None = None) -> int:
     from orderbot.resources import open_resources
-    from workers.handlers import JobContext, load_handler_modules, registry
+    from workers.handlers import JobContext, checked_registry
     from workers.runner import OutboxWorker, WorkerConfig, make_worker_id, run_worker_tasks
 
-    loaded = load_handler_modules()
+    registry = checked_registry()  # refuses to start when an outbox kind has no handler
     async with open_resources(settings) as res:
         ctx = JobContext(
             settings=settings,
@@ -77,23 +77,26 @@ async def main(settings: Settings, *, once: bool = False, heartbeat: str | None 
             worker_id=make_worker_id(),
         )
         config = dataclasses.replace(WorkerConfig.from_settings(settings), heartbeat_path=heartbeat)
-        worker = OutboxWorker(res.sessionmaker, ctx, config=config)
-        log.info("worker %s: handlers %s (from %s)", ctx.worker_id, registry.kinds(), loaded)
-        if once:
-            n = await worker.drain()
-            log.info("delivered %s row(s)", n)
-            return 0
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, worker.stop)
-        await run_worker_tasks(worker)
+        worker = OutboxWorker(res.sessionmaker, ctx, config=config, handlers=registry)
+        log.info("worker %s: handlers %s", ctx.worker_id, registry.kinds())
+        try:
+            if once:
+                n = await worker.drain()
+                log.info("delivered %s row(s)", n)
+                return 0
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(sig, worker.stop)
+            await run_worker_tasks(worker)
+        finally:
+            await ctx.aclose()
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    from orderbot.commands.serve import refuse_if_unmigrated
     from orderbot.logging import setup_logging
+    from service.commands.serve import refuse_if_unmigrated
 
     settings = get_settings()
     setup_logging(settings.log_level)

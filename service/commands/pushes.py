@@ -14,7 +14,7 @@ import asyncio
 
 from orderbot.db import make_engine, make_sessionmaker
 from orderbot.settings import get_settings
-from workers import outbox
+from orders import outbox
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -62,8 +62,8 @@ def _redacted(url: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from orderbot.app import create_app
     from orderbot.logging import setup_logging
+    from service.app import create_app
 
     settings = get_settings()
     setup_logging(settings.log_level)

@@ -13,7 +13,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from orderbot import appkeys, metrics
-from workers import outbox
+from orders import outbox
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The `orderbot` command: one entry point, one small module per subcommand.
 
-Each subcommand lives in `orderbot/commands/<name>.py` and exposes
+Each subcommand lives in `service/commands/<name>.py` and exposes
 `configure(parser)` and `run(args) -> int`. Modules are imported only when their
 command runs, so `orderbot extract` does not pay for the web stack and vice versa.
 """
@@ -24,7 +24,7 @@ COMMANDS: dict[str, str] = {
 
 
 def _module(name: str):
-    return importlib.import_module(f"orderbot.commands.{name.replace('-', '_')}")
+    return importlib.import_module(f"service.commands.{name.replace('-', '_')}")
 
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:

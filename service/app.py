@@ -1,8 +1,8 @@
 """The aiohttp application: one factory for tests, `orderbot serve` and the demo.
 
-Feature modules add their routes through a `setup(app)` function; this module knows them by
-name (FEATURES) and leaves them alone otherwise. Shared things are reached via the typed keys
-in orderbot.appkeys. In the embedded profile (no Redis) the outbox worker runs inside this
+Feature modules add their routes through a `setup(app)` function, listed in FEATURES (imported
+here, so a broken or misspelt feature fails at start-up). Shared things are reached via the
+typed keys in orderbot.appkeys. In the embedded profile (no Redis) the outbox worker runs inside this
 process, started and stopped with the app.
 """
 
@@ -10,30 +10,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from orderbot import appkeys, health, middlewares
-from orderbot.optional import import_if_present
+import miniprogram_api
+from bot import logistics_hook, wechat_callback, wecom_callback
+from orderbot import appkeys, middlewares
 from orderbot.resources import open_resources
 from orderbot.settings import Settings, get_settings
 from orderbot.stores import KeyValueStore
+from service import health
 from workers.runner import start_in_process_worker
 from workers.wakeup import make_waker
 
 log = logging.getLogger(__name__)
 
-# Modules whose `setup(app)` adds routes. A module that does not exist yet is skipped;
-# one that exists but fails to import raises.
-FEATURES: tuple[str, ...] = (
-    "bot.wechat_callback",
-    "bot.wecom_callback",
-    "miniprogram_api",
-    "bot.logistics_hook",
-)
+# Every feature's `setup(app)`, by the name tests use to mount some of them.
+FEATURES: dict[str, Callable[[web.Application], None]] = {
+    "bot.wechat_callback": wechat_callback.setup,
+    "bot.wecom_callback": wecom_callback.setup,
+    "miniprogram_api": miniprogram_api.setup,
+    "bot.logistics_hook": logistics_hook.setup,
+}
 
 MAX_BODY = 20 * 1024 * 1024  # photos of order forms from the mini-program
 WORKER_GRACE = 10.0  # seconds the in-process worker gets to finish its batch at shutdown
@@ -46,11 +47,12 @@ def create_app(
     store: KeyValueStore | None = None,
     http: aiohttp.ClientSession | None = None,
     start_worker: bool | None = None,
-    features: Sequence[str] = FEATURES,
+    features: Sequence[str] = tuple(FEATURES),
 ) -> web.Application:
     """The web app. Passed-in engine/store/http are borrowed (not closed at shutdown).
     `start_worker`: run the outbox worker in-process; default: in the embedded profile.
-    `features`: the router modules to mount (tests of the shell alone pass ())."""
+    `features`: the FEATURES to mount (tests of the shell alone pass ()); an unknown name
+    is a ValueError."""
     settings = settings or get_settings()
     app = web.Application(
         middlewares=[middlewares.request_context], client_max_size=MAX_BODY
@@ -73,13 +75,11 @@ def create_app(
         app.cleanup_ctx.append(_in_process_worker)
 
     health.setup(app)
+    unknown = [name for name in features if name not in FEATURES]
+    if unknown:
+        raise ValueError(f"unknown features {unknown}; known: {sorted(FEATURES)}")
     for name in features:
-        module = import_if_present(name)
-        setup = getattr(module, "setup", None)
-        if setup is None:
-            log.debug("feature %s not present; its routes are not served", name)
-            continue
-        setup(app)
+        FEATURES[name](app)
     return app
 
 
@@ -102,3 +102,4 @@ async def _in_process_worker(app: web.Application) -> AsyncIterator[None]:
         log.warning("in-process worker did not stop within %ss; cancelled", WORKER_GRACE)
     except Exception:
         log.exception("in-process worker failed")
+    await worker.ctx.aclose()

@@ -65,10 +65,10 @@ async def seed(database_url: str, catalog: Path) -> dict[str, int]:
     from sqlmodel import select
 
     from orderbot import migrations
-    from orderbot.commands.import_catalog import upsert_products
     from orderbot.db import make_engine, make_sessionmaker
     from orders.catalog_import import parse_catalog
     from orders.models import Customer, Product, SalesRep
+    from service.commands.import_catalog import upsert_products
 
     engine = make_engine(database_url)
     try:
@@ -124,10 +124,10 @@ async def serve(args: argparse.Namespace, *, ready: asyncio.Event | None = None)
     """The stand-in and the service on their ports until cancelled."""
     from aiohttp import web
 
-    from orderbot.app import create_app
     from orderbot.settings import Settings
     from orderbot.standin import StandinConfig, StandinState, create_standin_app
     from orderbot.standin.state import WECHAT, WECOM
+    from service.app import create_app
 
     settings = Settings()
     service_url = f"http://{args.host}:{args.port}"

@@ -1,0 +1,116 @@
+"""Placing an order: the one use case every intake calls (WeChat chat, the mini-program, a
+rep's forwarded inquiry in WeCom).
+
+One call, inside the caller's transaction, does four things that must not drift apart:
+1. claims the request's idempotency key (scope + key, unique in the database) — a
+   redelivered message or a retried HTTP request gets the first order back, never a second;
+2. creates the priced order (orders.actions.create_order);
+3. routes it (orders.assignment.submit_routed: the rep, the rule, the confirmation
+   deadline that drives SLA reminders, and the internal `routed` event);
+4. records the order on the idempotency row.
+A refusal (OrderError, IdempotencyConflict) leaves nothing behind once the caller rolls back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from orders import actions
+from orders.actors import Actor
+from orders.assignment import submit_routed
+from orders.errors import OrderError, OrderErrorCode
+from orders.models import IdempotencyRecord, Order, utcnow
+from orders.routing import RuleSet
+from orders.upsert import insert_for
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """Who asked (`scope`, e.g. "wechat:<openid>") and which request (`key`, e.g. the
+    message id or an Idempotency-Key header); `request_hash` tells a retry from a different
+    request reusing the key."""
+
+    scope: str
+    key: str
+    request_hash: str | None = None
+
+
+class IdempotencyConflict(Exception):
+    """The key was used before for a different request ("reused"), or its first request has
+    not finished ("in_progress")."""
+
+    def __init__(self, reason: Literal["reused", "in_progress"]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Placed:
+    order: Order
+    replayed: bool = False  # True: this request was seen before; `order` is the first one
+    missing: list[str] = field(default_factory=list)  # only with keep_incomplete: a draft
+
+
+async def place_order(
+    session: AsyncSession,
+    idempotency: Idempotency,
+    *,
+    customer_id: int,
+    lines: Sequence[actions.DraftLine],
+    actor: Actor,
+    channel: str,
+    rules: RuleSet,
+    fields: Mapping[str, Any] | None = None,
+    source_message_id: int | None = None,
+    keep_incomplete: bool = False,
+    own_rep_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Placed:
+    """Create, route and submit one order, at most once per idempotency key.
+
+    `session` must be in a transaction; the caller commits (or rolls back on an error).
+    An order that still lacks something raises MISSING_FIELDS, unless `keep_incomplete`:
+    then it stays a draft (a rep completes it later) and `Placed.missing` says what is missing.
+    `own_rep_id`: the rep who takes the order when the customer has no rep of their own.
+    """
+    now = now or utcnow()
+    claim = (
+        insert_for(session, IdempotencyRecord)
+        .values(scope=idempotency.scope, key=idempotency.key, request_hash=idempotency.request_hash,
+                created_at=now)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+    )
+    claimed = bool((await session.exec(claim)).rowcount)  # type: ignore[attr-defined]
+    record = (await session.exec(select(IdempotencyRecord).where(
+        IdempotencyRecord.scope == idempotency.scope, IdempotencyRecord.key == idempotency.key,
+    ).execution_options(populate_existing=True))).one()
+    if not claimed:
+        if idempotency.request_hash is not None and record.request_hash != idempotency.request_hash:
+            raise IdempotencyConflict("reused")
+        order = await session.get(Order, record.order_id) if record.order_id is not None else None
+        if order is None:
+            raise IdempotencyConflict("in_progress")
+        return Placed(order, replayed=True)
+    created = await actions.create_order(
+        session, customer_id, lines, actor, fields=fields, channel=channel,
+        source_message_id=source_message_id, now=now,
+    )
+    if created.missing:
+        if not keep_incomplete:
+            raise OrderError(OrderErrorCode.MISSING_FIELDS, f"还缺：{'、'.join(created.missing)}",
+                             missing=created.missing)
+        record.order_id = created.order.id
+        session.add(record)
+        return Placed(created.order, missing=list(created.missing))
+    assert created.order.id is not None
+    result = await submit_routed(session, created.order.id, actor, rules, now=now,
+                                 source_message_id=source_message_id, own_rep_id=own_rep_id)
+    record.order_id = result.order.id
+    session.add(record)
+    return Placed(result.order)
