@@ -12,26 +12,28 @@ import pytest
 BLIND = Path(__file__).resolve().parent / "blind"
 
 
-def _checker():
+def _checker(catalog_csv: Path):
+    """check_labels.py as a module, reading the catalog the suite found (tests/shared_data)."""
     spec = importlib.util.spec_from_file_location("check_labels", BLIND / "check_labels.py")
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    mod.CATALOG_CSV = catalog_csv
     return mod
 
 
-def test_blind_sets_pass_the_label_checks(capsys: pytest.CaptureFixture[str]) -> None:
-    assert _checker().main(["check_labels.py"]) == 0, capsys.readouterr().out
+def test_blind_sets_pass_the_label_checks(capsys: pytest.CaptureFixture[str], catalog_csv: Path) -> None:
+    assert _checker(catalog_csv).main(["check_labels.py"]) == 0, capsys.readouterr().out
 
 
-def test_label_checks_catch_a_wrong_sku_region_and_phone(tmp_path: Path) -> None:
+def test_label_checks_catch_a_wrong_sku_region_and_phone(tmp_path: Path, catalog_csv: Path) -> None:
     case = json.loads((BLIND / "waybill_l.jsonl").read_text(encoding="utf-8").splitlines()[0])
     case["expect"]["address"]["district"] = "鼓楼区"  # 北京 has no 鼓楼区
     case["expect"]["phone"] = "1234"
     case["expect"]["items"] = [{"sku": "NO-SUCH-SKU", "quantity": 1, "unit": "个"}]
     bad = tmp_path / "waybill_bad.jsonl"
     bad.write_text(json.dumps(case, ensure_ascii=False) + "\n", encoding="utf-8")
-    mod = _checker()
+    mod = _checker(catalog_csv)
     errs = mod.check_case(case, mod.load_catalog(mod.CATALOG_CSV), mod.load_regions(), True)
     assert any("not in catalog" in e for e in errs)
     assert any("cpca table" in e for e in errs)
