@@ -194,7 +194,7 @@ async def place_order(call: Call) -> Reply:
                 try:
                     created = await actions.create_order(
                         session, call.me.customer_id, lines, actor, fields=fields,
-                        channel="miniprogram", now=now,
+                        channel="miniprogram", now=now, source_ip=call.request.remote,
                     )
                 except OrderError as exc:
                     if exc.code in _BAD_LINE:  # the request names a product or unit that is not sold

@@ -38,7 +38,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from orders import checks, pricing, repricing
+from orders import checks, pricing, receivables, repricing
 from orders.actors import Actor
 from orders.errors import OrderError, OrderErrorCode
 from orders.events import EventType, add_event, jsonable
@@ -242,7 +242,8 @@ async def _hold_released(s: AsyncSession, order_id: int) -> bool:
 async def _blocking(
     s: AsyncSession, order: Order, customer: Customer, lines: Sequence[OrderLine]
 ) -> tuple[str, str] | None:
-    """(rule name, reason) when credit or stock blocks the order, else None.
+    """(rule name, reason) when hold rules (orders/risk.py) block the order, else None; each
+    rule that fired is a `risk_hit` event naming it.
 
     The customer's row is locked first (FOR UPDATE on PostgreSQL) so two orders of one
     customer submitted at once are checked against credit one after the other, never
@@ -250,12 +251,13 @@ async def _blocking(
     if await _hold_released(s, order.id):
         return None
     await s.exec(select(Customer.id).where(Customer.id == customer.id).with_for_update())  # type: ignore[call-overload]
-    credit = await checks.credit_hold_reason(s, customer, order.id, order.total)
-    stock = checks.stock_hold_reason(await checks.stock_shortages(s, checks.stock_needs(lines)))
-    rules = [name for name, why in (("credit", credit), ("stock", stock)) if why]
-    if not rules:
+    hits = await checks.risk_hits(s, order, customer, lines)
+    for hit in hits:
+        add_event(s, order.id, EventType.RISK_HIT, Actor.system(f"rule:{hit.rule_id}"),
+                  changes={"rule": hit.rule_id, "kind": hit.kind}, reason=hit.reason)
+    if not hits:
         return None
-    return "rule:" + "+".join(rules), "；".join(r for r in (credit, stock) if r)
+    return "rule:" + "+".join(h.rule_id for h in hits), "；".join(h.reason for h in hits)
 
 
 # --- side effects ------------------------------------------------------------------------
@@ -573,11 +575,22 @@ async def ship(db: DB, order_id: int, actor: Actor, carrier: str, waybill_no: st
 
 
 async def deliver(db: DB, order_id: int, actor: Actor, **kw: Any) -> OrderResult:
-    """Receipt reported by the carrier, a hook or the customer; the rep is told."""
-    return await _transition(
-        db, order_id, Action.DELIVER, actor, EventType.DELIVERED, values={"delivered_at": utcnow()},
-        notify="rep", **kw,
-    )
+    """Receipt reported by the carrier, a hook or the customer; the rep is told. An order
+    already paid in full closes at once (orders/receivables.py)."""
+    async with unit_of_work(db) as s:
+        result = await _transition(
+            s, order_id, Action.DELIVER, actor, EventType.DELIVERED, values={"delivered_at": utcnow()},
+            notify="rep", **kw,
+        )
+        return await close_if_settled(s, result)
+
+
+async def close_if_settled(s: AsyncSession, result: OrderResult) -> OrderResult:
+    """Delivered and paid: closed by the system (the payment hook and import call this too)."""
+    if not await receivables.settled(s, result.order):
+        return result
+    return await _transition(s, result.order.id, Action.CLOSE, Actor.system("rule:paid"), EventType.CLOSED,
+                             reason="已签收且已付清", notify="none")
 
 
 async def close(db: DB, order_id: int, actor: Actor, reason: str | None = None, **kw: Any) -> OrderResult:

@@ -31,10 +31,11 @@ class EventType(StrEnum):
     DELIVERED = "delivered"
     CLOSED = "closed"
     CANCELLED = "cancelled"
+    RISK_HIT = "risk_hit"  # one hold rule fired (orders/risk.py); actor "rule:<id>"
 
 
 # Internal events a customer never sees in their order history.
-INTERNAL_EVENTS = frozenset({EventType.HELD, EventType.RELEASED, EventType.REASSIGNED})
+INTERNAL_EVENTS = frozenset({EventType.HELD, EventType.RELEASED, EventType.REASSIGNED, EventType.RISK_HIT})
 
 
 def jsonable(value: Any) -> Any:
