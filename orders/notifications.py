@@ -13,6 +13,7 @@ from typing import Any
 
 from orders.events import jsonable
 from orders.models import Order, OrderLine
+from orders.promotions import applied_summary
 from orders.status import OrderStatus, Role, allowed_actions
 
 
@@ -47,6 +48,8 @@ def order_payload(event: str, order: Order, lines: Iterable[OrderLine], **extra:
         "status": status.value,
         "status_label": status.label,
         "total": money(order.total),
+        "discount": money(order.discount),
+        "promotions": applied_summary(order.promotions or []),  # one Chinese line per price rule applied
         "delivery_date": order.delivery_date,
         "rush": order.rush,
         "lines": [line_summary(line) for line in lines],

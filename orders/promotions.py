@@ -29,7 +29,15 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 UNIT_PRICE_STEP = Decimal("0.0001")
 AMOUNT_STEP = Decimal("0.01")
@@ -83,15 +91,24 @@ class Scoped(BaseModel):
     cities: tuple[str, ...] = ()
     skus: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
+    # Dates are read as whole days (valid_to includes its day); kept as aware datetimes.
     valid_from: dt.datetime | dt.date | None = None
-    valid_to: dt.datetime | dt.date | None = None  # a date includes that whole day
+    valid_to: dt.datetime | dt.date | None = None
+
+    @field_validator("valid_from", "valid_to", mode="after")
+    @classmethod
+    def _bound(cls, value: dt.datetime | dt.date | None, info: ValidationInfo) -> dt.datetime | None:
+        return _at(value, end=info.field_name == "valid_to")
 
     @model_validator(mode="after")
     def _window(self) -> Scoped:
-        start, end = _at(self.valid_from), _at(self.valid_to, end=True)
-        if start and end and end < start:
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             raise ValueError(f"{self.id}: valid_to is before valid_from")
         return self
+
+    @property
+    def line_scoped(self) -> bool:
+        return bool(self.skus or self.categories)
 
     @property
     def name(self) -> str:
@@ -111,8 +128,7 @@ class Scoped(BaseModel):
             return "province not in scope"
         if self.cities and not any((ctx.city or "").startswith(c) for c in self.cities):
             return "city not in scope"
-        start, end = _at(self.valid_from), _at(self.valid_to, end=True)
-        if (start and ctx.at < start) or (end and ctx.at > end):
+        if (self.valid_from and ctx.at < self.valid_from) or (self.valid_to and ctx.at > self.valid_to):  # type: ignore[operator]
             return "outside its validity window"
         return None
 
@@ -196,6 +212,21 @@ class PriceTable(BaseModel):
     promotions: tuple[Promotion, ...] = ()
     freight: tuple[FreightRule, ...] = ()
     services: tuple[ServiceRule, ...] = ()
+    _index: tuple[Any, ...] | None = PrivateAttr(None)
+
+    def promo_index(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """Promotion positions by SKU and by category, built once per table: pricing an order
+        then visits only the promotions its lines can be in, not every promotion × line."""
+        if self._index is None or self._index[0] is not self.promotions:
+            by_sku: dict[str, list[int]] = {}
+            by_cat: dict[str, list[int]] = {}
+            for pos, promo in enumerate(self.promotions):
+                for sku in promo.skus:
+                    by_sku.setdefault(sku, []).append(pos)
+                for cat in promo.categories:
+                    by_cat.setdefault(cat, []).append(pos)
+            self._index = (self.promotions, by_sku, by_cat)
+        return self._index[1], self._index[2]
 
     @model_validator(mode="after")
     def _unique_ids(self) -> PriceTable:
@@ -249,7 +280,7 @@ class LineInput:
     locked_price: Decimal | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Applied:
     """One rule that changed the order, and by how much (negative: the customer pays less)."""
 
@@ -264,7 +295,7 @@ class Applied:
                 "effect": f"{self.effect:.2f}", "detail": self.detail}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class GiftLine:
     parent_index: int
     sku: str
@@ -272,7 +303,7 @@ class GiftLine:
     rule_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ExtraLine:
     line_type: str  # freight / service
     name: str
@@ -336,11 +367,23 @@ def price_order(
             applied.append(Applied(best[2].id, best[2].kind.value, best[2].name, effect,
                                    f"{ln.sku} 单价 {prices[ln.index]}"))
 
+    amounts = {ln.index: _line_amount(prices[ln.index], ln.base_quantity) for ln in lines}
+    by_sku, by_cat = table.promo_index()
+    scoped_of: dict[int, list[LineInput]] = {}
+    for ln in lines:
+        hits = by_sku.get(ln.sku, [])
+        if ln.category in by_cat:
+            hits = sorted(set(hits) | set(by_cat[ln.category]))
+        for pos in hits:
+            scoped_of.setdefault(pos, []).append(ln)
     discount = ZERO
     gifts: list[GiftLine] = []
     groups: set[str] = set()
     exclusive = False
-    for promo in table.promotions:
+    for pos, promo in enumerate(table.promotions):
+        scoped = scoped_of.get(pos, ()) if promo.skus or promo.categories else lines
+        if not scoped and not explain:
+            continue
         if out_of_scope(promo):
             continue
         if exclusive:
@@ -352,13 +395,12 @@ def price_order(
         if not promo.stackable and any(a.kind in PROMO_KINDS for a in applied):
             skipped.append((promo.id, "not stackable and another promotion applied"))
             continue
-        scoped = [ln for ln in lines if promo.line_matches(ln)]
-        base = sum((_line_amount(prices[ln.index], ln.base_quantity) for ln in scoped), ZERO)
+        base = sum((amounts[ln.index] for ln in scoped), ZERO)
         if not scoped or base < promo.min_amount:
             if explain:
                 skipped.append((promo.id, "no line in scope" if not scoped else f"below min_amount {promo.min_amount}"))
             continue
-        hit = _apply_promotion(promo, scoped, base, prices, set_by, gifts)
+        hit = _apply_promotion(promo, scoped, base, prices, amounts, set_by, gifts)
         if hit is None:
             if explain:
                 skipped.append((promo.id, "its condition is not met"))
@@ -370,7 +412,7 @@ def price_order(
             groups.add(promo.group)
         exclusive = not promo.stackable
 
-    goods = sum((_line_amount(prices[ln.index], ln.base_quantity) for ln in lines), ZERO)
+    goods = sum(amounts.values(), ZERO)
     if discount > goods:  # totals never below zero
         discount = goods
     discount = _amount(discount)
@@ -380,7 +422,7 @@ def price_order(
 
 def _apply_promotion(
     promo: Promotion, scoped: Sequence[LineInput], base: Decimal, prices: dict[int, Decimal],
-    set_by: dict[int, str], gifts: list[GiftLine],
+    amounts: dict[int, Decimal], set_by: dict[int, str], gifts: list[GiftLine],
 ) -> Applied | None:
     kind = promo.kind.value
     if promo.kind == PromoKind.FULL_REDUCTION:
@@ -399,10 +441,11 @@ def _apply_promotion(
         effect = ZERO
         for ln in scoped:
             if ln.locked_price is None and promo.price < prices[ln.index]:
-                before = _line_amount(prices[ln.index], ln.base_quantity)
+                before = amounts[ln.index]
                 prices[ln.index] = promo.price.quantize(UNIT_PRICE_STEP, rounding=ROUND_HALF_UP)
+                amounts[ln.index] = _line_amount(prices[ln.index], ln.base_quantity)
                 set_by[ln.index] = promo.id
-                effect += _line_amount(prices[ln.index], ln.base_quantity) - before
+                effect += amounts[ln.index] - before
         return Applied(promo.id, kind, promo.name, effect, f"单价 {promo.price}") if effect else None
     assert promo.buy_qty is not None and promo.gift_qty is not None
     new = []
@@ -413,7 +456,7 @@ def _apply_promotion(
     if not new:
         return None
     gifts.extend(new)
-    detail = "；".join(f"赠 {g.sku} × {g.base_quantity.normalize():f}" for g in new)
+    detail = "；".join(f"赠 {g.sku} × {g.base_quantity:f}" for g in new)
     return Applied(promo.id, kind, promo.name, ZERO, detail)
 
 

@@ -52,8 +52,9 @@ async def _step(s: AsyncSession, order: Order, step: SlaStep, held_id: int, now:
         target = manager.wecom_userid if manager is not None else ""
         text = f"挂起订单 {order.number} 还没有处理（{order.hold_reason or '风控规则'}），请放行或取消"
     else:
-        boss = manager_for(manager, reps) if manager is not None else None
-        target = boss.wecom_userid if boss is not None and boss is not manager else ""
+        # Up one level (the manager's own manager), else the managers' group robot.
+        boss = next((r for r in reps if manager is not None and r.id == manager.manager_id and r.active), None)
+        target = boss.wecom_userid if boss is not None else ""
         text = f"挂起订单 {order.number} 超时未处理，已升级（{order.hold_reason or '风控规则'}）"
     payload = {"type": f"hold_{step.value}", "order_id": order.id, "number": order.number, "text": text}
     if not await enqueue(s, OutboxKind.ALERT_MANAGER, target, payload, f"hold-sla:{order.id}:{held_id}:{step.value}"):
