@@ -31,7 +31,7 @@ from workers.sla import SweepReport, _aware
 log = logging.getLogger(__name__)
 
 HOLD_SLA_ACTOR = Actor.system("timer:hold-sla")
-REMINDED, ESCALATED = "hold_reminded", "hold_escalated"
+REMINDED, ESCALATED = EventType.HOLD_REMINDED.value, EventType.HOLD_ESCALATED.value
 
 
 async def _hold_state(s: AsyncSession, order: Order) -> tuple[SlaState, int] | None:
@@ -59,9 +59,8 @@ async def _step(s: AsyncSession, order: Order, step: SlaStep, held_id: int, now:
     payload = {"type": f"hold_{step.value}", "order_id": order.id, "number": order.number, "text": text}
     if not await enqueue(s, OutboxKind.ALERT_MANAGER, target, payload, f"hold-sla:{order.id}:{held_id}:{step.value}"):
         return False
-    event = add_event(s, order.id, EventType.HELD, HOLD_SLA_ACTOR, reason=text)
-    event.type = REMINDED if step is SlaStep.REMIND else ESCALATED
-    event.visible_to_customer, event.at = False, now
+    kind = EventType.HOLD_REMINDED if step is SlaStep.REMIND else EventType.HOLD_ESCALATED
+    add_event(s, order.id, kind, HOLD_SLA_ACTOR, reason=text).at = now
     return True
 
 

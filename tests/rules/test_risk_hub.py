@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from prometheus_client import generate_latest
 
 from orderbot.metrics import REGISTRY
 from orders import actions
 from orders.actions import DraftLine
-from orders.models import Customer, OrderReturn, Payment, Product
+from orders.errors import OrderError
+from orders.models import Customer, Payment, Product
+from orders.returns import record_return
 from tests.orders.hub_factories import COMPLETE, World, events_of
 from tests.rules.conftest import Tables
 
@@ -112,7 +115,12 @@ async def test_phone_with_a_high_return_rate(ruled: tuple[World, Tables]) -> Non
     second = await place(w, 1)
     assert second.order.status == "pending"
     async with w.sm() as s, s.begin():
-        s.add(OrderReturn(order_id=first.order.id, phone=COMPLETE["phone"], reason="质量问题"))
+        with pytest.raises(OrderError, match="还没发货"):
+            await record_return(s, first.order.id, w.as_rep, "质量问题")
+    await actions.confirm(w.sm, first.order.id, w.as_rep)
+    await actions.ship(w.sm, first.order.id, w.as_rep, "顺丰", "SF9")
+    async with w.sm() as s, s.begin():
+        await record_return(s, first.order.id, w.as_rep, "质量问题")
     third = await place(w, 1)  # 1 of 2 returned: 50 %
     assert third.order.status == "on_hold" and "退货率" in third.order.hold_reason
 
