@@ -13,7 +13,6 @@ delivered order paid in full is closed; the same reference twice is recorded onc
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.logistics_hook import MAX_BODY, SIG_HEADER, TS_HEADER, HookRefused, verify
+from bot.logistics_hook import HookRefused, mount_hook, results_response, signed_items
 from orders.errors import OrderError
 from orders.payments import PaymentError, PaymentIn, record_payment
 
@@ -50,19 +49,8 @@ class PaymentHook:
         self.sessionmaker, self.secret, self.clock, self.on_change = sessionmaker, secret, clock, on_change
 
     async def receive(self, request: web.Request) -> web.Response:
-        body = await request.read()
         try:
-            if len(body) > MAX_BODY:
-                raise HookRefused(413, "body too large")
-            verify(self.secret, request.headers.get(TS_HEADER), request.headers.get(SIG_HEADER), body, self.clock())
-            try:
-                data = json.loads(body.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                raise HookRefused(400, "body is not JSON") from None
-            items = data.get("payments") if isinstance(data, dict) and "payments" in data else [data]
-            if not isinstance(items, list) or not items:
-                raise HookRefused(400, "no payments")
-            payments = [_payment(item) for item in items]
+            payments = [_payment(item) for item in await signed_items(request, self.secret, self.clock(), "payments")]
         except HookRefused as exc:
             log.info("payment hook refused: %s", exc.message)
             return web.json_response({"ok": False, "error": exc.message}, status=exc.status)
@@ -77,9 +65,7 @@ class PaymentHook:
                 results.append({"reference": p.reference, "error": str(exc)})
         if self.on_change is not None:
             self.on_change()
-        ok = all("error" not in r for r in results)
-        status = 200 if ok else (422 if len(results) == 1 else 207)
-        return web.json_response({"ok": ok, "results": results}, status=status)
+        return results_response(results)
 
 
 HOOK = web.AppKey("payment_hook", PaymentHook)
@@ -87,21 +73,4 @@ HOOK = web.AppKey("payment_hook", PaymentHook)
 
 def setup(app: web.Application, hook: PaymentHook | None = None) -> None:
     """Route POST /hooks/payment; the hook is built at startup from the app's keys unless given."""
-    if hook is not None:
-        app[HOOK] = hook
-    else:
-        app.on_startup.append(_build_from_app)
-
-    async def receive(request: web.Request) -> web.Response:
-        return await request.app[HOOK].receive(request)
-
-    app.router.add_post(PATH, receive)
-
-
-async def _build_from_app(app: web.Application) -> None:
-    if HOOK in app:
-        return
-    from orderbot import appkeys
-
-    app[HOOK] = PaymentHook(app[appkeys.SESSIONMAKER], app[appkeys.SETTINGS].hook_secret,
-                            on_change=app.get(appkeys.WAKE_OUTBOX))
+    mount_hook(app, PATH, HOOK, hook, PaymentHook)

@@ -15,25 +15,16 @@ import argparse
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-from orderbot.rule_tables import RuleFileError, TableFile, explain_args, load_table
+from orderbot.rule_tables import TableKind, check_file, explain_args
 from orders.promotions import LineInput, PriceTable, PricingContext, customer_keys, price_order
 
 DEFAULT_PRICE_RULES_PATH = Path(__file__).with_name("price_rules.yaml")
 
 
-def load_price_rules(path: str | Path) -> PriceTable:
-    return load_table(path, PriceTable.from_dict)
-
-
-def price_rules_file(path: str | Path | None = None) -> TableFile[PriceTable]:
-    return TableFile(path or DEFAULT_PRICE_RULES_PATH, PriceTable.from_dict, "price rules")
-
-
-def price_rules_from_settings(settings: Any) -> TableFile[PriceTable]:
-    """The configured file (ORDERBOT_PRICE_RULES), else the shipped default."""
-    return price_rules_file(getattr(settings, "price_rules", "") or None)
+PRICE_TABLES = TableKind(DEFAULT_PRICE_RULES_PATH, PriceTable.from_dict, "price rules", "price_rules")
+load_price_rules, price_rules_file = PRICE_TABLES.load, PRICE_TABLES.file
+price_rules_from_settings = PRICE_TABLES.from_settings  # ORDERBOT_PRICE_RULES, else the shipped file
 
 
 def _explain(table: PriceTable, given: dict[str, str]) -> None:
@@ -76,10 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--explain", nargs="*", metavar="FIELD=VALUE",
                         help="sku, qty, price, category, customer, tier, channel, province, city, at")
     args = parser.parse_args(argv)
-    try:
-        table = load_price_rules(args.file)
-    except (OSError, RuleFileError) as exc:
-        print(f"INVALID {exc}")
+    table = check_file(args.file, load_price_rules)
+    if table is None:
         return 1
     print(f"OK {args.file}: version {table.version!r}, {len(table.prices)} prices, "
           f"{len(table.promotions)} promotions, {len(table.freight)} freight, {len(table.services)} services")

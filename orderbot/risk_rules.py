@@ -14,25 +14,16 @@ import argparse
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-from orderbot.rule_tables import RuleFileError, TableFile, explain_args, load_table
+from orderbot.rule_tables import TableKind, check_file, explain_args
 from orders.risk import RiskFacts, RiskTable, evaluate
 
 DEFAULT_RISK_RULES_PATH = Path(__file__).with_name("risk_rules.yaml")
 
 
-def load_risk_rules(path: str | Path) -> RiskTable:
-    return load_table(path, RiskTable.from_dict)
-
-
-def risk_rules_file(path: str | Path | None = None) -> TableFile[RiskTable]:
-    return TableFile(path or DEFAULT_RISK_RULES_PATH, RiskTable.from_dict, "risk rules")
-
-
-def risk_rules_from_settings(settings: Any) -> TableFile[RiskTable]:
-    """The configured file (ORDERBOT_RISK_RULES), else the shipped default."""
-    return risk_rules_file(getattr(settings, "risk_rules", "") or None)
+RISK_TABLES = TableKind(DEFAULT_RISK_RULES_PATH, RiskTable.from_dict, "risk rules", "risk_rules")
+load_risk_rules, risk_rules_file = RISK_TABLES.load, RISK_TABLES.file
+risk_rules_from_settings = RISK_TABLES.from_settings  # ORDERBOT_RISK_RULES, else the shipped file
 
 
 def _facts(table: RiskTable, given: dict[str, str]) -> RiskFacts:
@@ -57,10 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("file", nargs="?", default=str(DEFAULT_RISK_RULES_PATH))
     parser.add_argument("--explain", nargs="*", metavar="FIELD=VALUE")
     args = parser.parse_args(argv)
-    try:
-        table = load_risk_rules(args.file)
-    except (OSError, RuleFileError) as exc:
-        print(f"INVALID {exc}")
+    table = check_file(args.file, load_risk_rules)
+    if table is None:
         return 1
     print(f"OK {args.file}: version {table.version!r}, {len(table.active())} of {len(table.rules)} rules enabled; "
           f"held orders remind after {table.hold_sla.remind_after_minutes} min, "

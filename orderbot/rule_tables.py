@@ -107,6 +107,32 @@ class TableFile(Generic[T]):
         return table
 
 
+class TableKind(Generic[T]):
+    """One kind of table: its shipped file, its parser and the setting naming a replacement."""
+
+    def __init__(self, default_path: Path, parse: Callable[[dict[str, Any]], T], what: str, setting: str) -> None:
+        self.default_path, self.parse, self.what, self.setting = default_path, parse, what, setting
+
+    def load(self, path: str | os.PathLike[str]) -> T:
+        return load_table(path, self.parse)
+
+    def file(self, path: str | os.PathLike[str] | None = None) -> TableFile[T]:
+        return TableFile(path or self.default_path, self.parse, self.what)
+
+    def from_settings(self, settings: Any) -> TableFile[T]:
+        """The configured file (e.g. ORDERBOT_PRICE_RULES), else the shipped default."""
+        return self.file(getattr(settings, self.setting, "") or None)
+
+
+def check_file(path: str | os.PathLike[str], load: Callable[[str | os.PathLike[str]], T]) -> T | None:
+    """For the checker CLIs: the table, or None after printing INVALID and the error."""
+    try:
+        return load(path)
+    except (OSError, RuleFileError) as exc:
+        print(f"INVALID {exc}" if isinstance(exc, RuleFileError) else f"INVALID {path}: {exc}")
+        return None
+
+
 def explain_args(items: list[str] | None) -> dict[str, str]:
     """`key=value` words of an --explain option as a dict."""
     return dict(item.split("=", 1) for item in items or [] if "=" in item)

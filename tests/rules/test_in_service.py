@@ -8,19 +8,12 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from orderbot.app import create_app
 from orderbot.db import make_sessionmaker
-from orderbot.settings import Settings
-from orderbot.standin.app import create_standin_app
-from orderbot.standin.config import StandinConfig
-from orderbot.standin.state import StandinState
-from orderbot.stores_memory import MemoryStore
 from orders.models import Order, OrderEvent
-from tests.miniprogram.conftest import APPID, REPS, SECRET, catalog_products
+from tests.miniprogram.conftest import in_service
 from tests.miniprogram.test_api import order_body
 
 PRICES = """version: svc
@@ -44,20 +37,8 @@ async def test_mini_program_order_gets_the_promotion_and_the_hold(
 ) -> None:
     (tmp_path / "p.yaml").write_text(PRICES, encoding="utf-8")
     (tmp_path / "r.yaml").write_text(RISK, encoding="utf-8")
-    sm = make_sessionmaker(engine)
-    async with sm() as s, s.begin():
-        s.add_all(catalog_products(shared_dir))
-        s.add_all(type(r).model_validate(r.model_dump()) for r in REPS)
-    state = StandinState(StandinConfig(miniprogram_appid=APPID, miniprogram_secret=SECRET))
-    standin = TestServer(create_standin_app(state=state))
-    await standin.start_server()
-    settings = Settings(ORDERBOT_DATABASE_URL=str(engine.url), MINIPROGRAM_APPID=APPID,
-                        MINIPROGRAM_SECRET=SECRET, WECHAT_API_BASE=str(standin.make_url("")).rstrip("/"),
-                        ORDERBOT_PRICE_RULES=str(tmp_path / "p.yaml"), ORDERBOT_RISK_RULES=str(tmp_path / "r.yaml"))
-    app = create_app(settings, engine=engine, store=MemoryStore(), start_worker=False, features=("miniprogram_api",))
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    try:
+    tables = {"ORDERBOT_PRICE_RULES": str(tmp_path / "p.yaml"), "ORDERBOT_RISK_RULES": str(tmp_path / "r.yaml")}
+    async with in_service(engine, shared_dir, **tables) as (client, state):
         token = (await (await client.post("/mp/v1/auth/login", json={"code": state.issue_login_code("o-svc")})).json())["token"]
         auth = {"Authorization": f"Bearer {token}"}
         small = await client.post("/mp/v1/orders", json=order_body(qty=2000),
@@ -67,9 +48,7 @@ async def test_mini_program_order_gets_the_promotion_and_the_hold(
         locker = await client.post("/mp/v1/orders", json=body, headers={**auth, "Idempotency-Key": uuid.uuid4().hex})
         assert small.status == 201 and locker.status == 201, await locker.text()
         assert (await small.json())["status"] == "pending" and (await locker.json())["status"] == "on_hold"
-    finally:
-        await client.close()
-        await standin.close()
+    sm = make_sessionmaker(engine)
     async with sm() as s:
         orders = (await s.exec(select(Order).order_by(Order.id))).all()
         hits = (await s.exec(select(OrderEvent).where(OrderEvent.type == "risk_hit"))).all()
