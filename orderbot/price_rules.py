@@ -11,12 +11,11 @@ Check a table before deploying it, and see what an order would get:
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from orderbot.rule_tables import TableKind, check_file, explain_args
+from orderbot.rule_tables import TableKind, checker, explain_args
 from orders.promotions import LineInput, PriceTable, PricingContext, customer_keys, price_order
 
 DEFAULT_PRICE_RULES_PATH = Path(__file__).with_name("price_rules.yaml")
@@ -62,12 +61,9 @@ def _explain(table: PriceTable, given: dict[str, str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Exit 0 when the file is valid, 1 when it is not (the error names the line)."""
-    parser = argparse.ArgumentParser(prog="python -m orderbot.price_rules", description=__doc__)
-    parser.add_argument("file", nargs="?", default=str(DEFAULT_PRICE_RULES_PATH))
-    parser.add_argument("--explain", nargs="*", metavar="FIELD=VALUE",
-                        help="sku, qty, price, category, customer, tier, channel, province, city, at")
-    args = parser.parse_args(argv)
-    table = check_file(args.file, load_price_rules)
+    args, table = checker("python -m orderbot.price_rules", __doc__, DEFAULT_PRICE_RULES_PATH,
+                          "sku, qty, price, category, customer, tier, channel, province, city, at", argv,
+                          load_price_rules)
     if table is None:
         return 1
     print(f"OK {args.file}: version {table.version!r}, {len(table.prices)} prices, "

@@ -10,12 +10,11 @@ Check a table before deploying it, and see which rules an order would trip:
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from orderbot.rule_tables import TableKind, check_file, explain_args
+from orderbot.rule_tables import TableKind, checker, explain_args
 from orders.risk import RiskFacts, RiskTable, evaluate
 
 DEFAULT_RISK_RULES_PATH = Path(__file__).with_name("risk_rules.yaml")
@@ -44,11 +43,9 @@ def _facts(table: RiskTable, given: dict[str, str]) -> RiskFacts:
 
 def main(argv: list[str] | None = None) -> int:
     """Exit 0 when the file is valid, 1 when it is not (the error names the line)."""
-    parser = argparse.ArgumentParser(prog="python -m orderbot.risk_rules", description=__doc__)
-    parser.add_argument("file", nargs="?", default=str(DEFAULT_RISK_RULES_PATH))
-    parser.add_argument("--explain", nargs="*", metavar="FIELD=VALUE")
-    args = parser.parse_args(argv)
-    table = check_file(args.file, load_risk_rules)
+    args, table = checker("python -m orderbot.risk_rules", __doc__, DEFAULT_RISK_RULES_PATH,
+                          "total, rush, delivery_date, address, credit_limit, open, orders_per_hour, phone_orders, "
+                          "phone_returns, earlier_orders, overdue_days, now", argv, load_risk_rules)
     if table is None:
         return 1
     print(f"OK {args.file}: version {table.version!r}, {len(table.active())} of {len(table.rules)} rules enabled; "

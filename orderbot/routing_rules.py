@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from orderbot.rule_tables import TableFile, check_file, load_table
+from orderbot.rule_tables import TableFile, checker, load_table
 from orders.routing import RuleSet
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("routing_rules.yaml")
@@ -41,17 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         python -m orderbot.routing_rules [FILE] [--explain province=江苏省 amount=60000 channel=wechat]
 
     Exit 0 when the file is valid, 1 when it is not (the error says which field)."""
-    import argparse
     from decimal import Decimal
 
     from orders.routing import OrderFacts
 
-    parser = argparse.ArgumentParser(prog="python -m orderbot.routing_rules", description=main.__doc__)
-    parser.add_argument("file", nargs="?", default=str(DEFAULT_RULES_PATH))
-    parser.add_argument("--explain", nargs="*", metavar="FIELD=VALUE",
-                        help="province, city, amount, categories (a,b), tier, channel, rush (true/false)")
-    args = parser.parse_args(argv)
-    rules = check_file(args.file, load_rules)
+    args, rules = checker("python -m orderbot.routing_rules", main.__doc__, DEFAULT_RULES_PATH,
+                          "province, city, amount, categories (a,b), tier, channel, rush (true/false)", argv, load_rules)
     if rules is None:
         return 1
     print(f"OK {args.file}: version {rules.version!r}, {len(rules.rules)} rules, fallback team {rules.fallback_team!r}")

@@ -8,6 +8,7 @@ person fixing them is looking at the file, not at a pydantic location tuple.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 from collections.abc import Callable
@@ -131,6 +132,19 @@ def check_file(path: str | os.PathLike[str], load: Callable[[str | os.PathLike[s
     except (OSError, RuleFileError) as exc:
         print(f"INVALID {exc}" if isinstance(exc, RuleFileError) else f"INVALID {path}: {exc}")
         return None
+
+
+def checker(
+    prog: str, doc: str | None, default: Path, explain_help: str, argv: list[str] | None,
+    load: Callable[[str | os.PathLike[str]], T],
+) -> tuple[argparse.Namespace, T | None]:
+    """The checker CLIs' common part: `prog [FILE] [--explain FIELD=VALUE …]`, the file loaded
+    (None after printing INVALID and the error)."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("file", nargs="?", default=str(default))
+    parser.add_argument("--explain", nargs="*", metavar="FIELD=VALUE", help=explain_help)
+    args = parser.parse_args(argv)
+    return args, check_file(args.file, load)
 
 
 def explain_args(items: list[str] | None) -> dict[str, str]:
