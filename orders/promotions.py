@@ -249,7 +249,8 @@ class PriceTable(BaseModel):
 
     @property
     def empty(self) -> bool:
-        return not (self.prices or self.promotions or self.freight or self.services)
+        """No enabled row: orders are priced catalog × tier and the hub skips the table."""
+        return not any(r.enabled for r in (*self.prices, *self.promotions, *self.freight, *self.services))
 
 
 EMPTY_TABLE = PriceTable()
