@@ -692,6 +692,7 @@ async def edit(
         if not changes and not added:
             raise OrderError(OrderErrorCode.NOTHING_TO_CHANGE, "没有需要修改的内容")
 
+        kept = await repricing.drop_generated(s, kept)  # gift lines go before the lines they point at
         for line_id in change.remove_lines:
             await s.delete(by_id[line_id])
         for line in added:

@@ -38,6 +38,16 @@ def generated(line: OrderLine) -> bool:
     return line.line_type != LineType.MAIN and line.rule_id is not None and line.rule_id != MANUAL
 
 
+async def drop_generated(s: AsyncSession, lines: Sequence[OrderLine]) -> list[OrderLine]:
+    """Delete the rule-made lines (flushed, so a main line they point at can go next)."""
+    old = [ln for ln in lines if generated(ln)]
+    for line in old:
+        await s.delete(line)
+    if old:
+        await s.flush()
+    return [ln for ln in lines if not generated(ln)]
+
+
 @dataclass
 class Repriced:
     lines: list[OrderLine]  # main lines (prices updated) then generated lines, all in the session
@@ -56,10 +66,7 @@ async def reprice(
     keeps every main line's unit price and re-runs only discounts, gifts and extra lines.
     `changed`: order fields an edit is about to write (a new province moves the freight)."""
     table: promotions.PriceTable = table_from(s, PRICE_RULES, promotions.EMPTY_TABLE)
-    kept = [ln for ln in lines if not generated(ln)]
-    for old in lines:
-        if generated(old):
-            await s.delete(old)
+    kept = await drop_generated(s, lines)
     if table.empty:
         totals = pricing.order_totals(kept)
         return Repriced(kept, totals.subtotal, totals.discount, totals.total, [])

@@ -110,6 +110,13 @@ async def test_gift_lines_linked_to_their_main_line_and_not_sales(ruled: tuple[W
     async with w.sm() as s:
         lines = (await s.exec(select(OrderLine).where(OrderLine.order_id == result.order.id))).all()
     assert sorted((ln.line_type, ln.base_quantity) for ln in lines) == [("gift", 250), ("main", 5000)]
+    # removing the main line takes its gift with it
+    extra = await actions.edit(w.sm, result.order.id, w.as_customer, OrderEdit(add_lines=[DraftLine(NUTS, 100)]))
+    nuts = next(ln for ln in extra.lines if ln.line_type == "main" and ln.sku == NUTS)
+    await actions.edit(w.sm, result.order.id, w.as_customer, OrderEdit(remove_lines=[main.id]))
+    async with w.sm() as s:
+        left = (await s.exec(select(OrderLine).where(OrderLine.order_id == result.order.id))).all()
+    assert [(ln.id, ln.line_type) for ln in left] == [(nuts.id, "main")]
 
 
 async def test_freight_under_an_amount_by_region_and_a_service_line(ruled: tuple[World, Tables]) -> None:
