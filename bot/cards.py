@@ -74,6 +74,7 @@ class OrderCardData:
     rush: bool = False
     version: int = 1
     on_behalf_of: str | None = None  # a rep who entered it for the customer
+    promotions: tuple[str, ...] = ()  # price rules applied (orders.promotions.applied_summary)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def _card_body(data: OrderCardData, title: str) -> dict[str, Any]:
     horizontal: list[dict[str, Any]] = [
         {"keyname": "客户", "value": _cut(who, _VALUE_MAX)},
         {"keyname": "金额", "value": money(data.total)},
+        *([{"keyname": "优惠", "value": _cut("；".join(data.promotions), _VALUE_MAX)}] if data.promotions else []),
         {"keyname": "交期", "value": data.delivery_date.isoformat() if data.delivery_date else "未定"},
     ]
     if data.phone:

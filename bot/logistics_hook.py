@@ -236,18 +236,8 @@ class LogisticsHook:
         self.on_change = on_change
 
     async def receive(self, request: web.Request) -> web.Response:
-        body = await request.read()
         try:
-            if len(body) > MAX_BODY:
-                raise HookRefused(413, "body too large")
-            verify(self.secret, request.headers.get(TS_HEADER), request.headers.get(SIG_HEADER), body, self.clock())
-            try:
-                data = json.loads(body.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                raise HookRefused(400, "body is not JSON") from None
-            items = data.get("events") if isinstance(data, dict) and "events" in data else [data]
-            if not isinstance(items, list) or not items:
-                raise HookRefused(400, "no events")
+            items = await signed_items(request, self.secret, self.clock(), "events")
             events = [TrackingEvent.from_json(item) for item in items]
         except HookRefused as exc:
             log.info("logistics hook refused: %s", exc.message)
@@ -262,9 +252,53 @@ class LogisticsHook:
                                 "message": exc.message})
         if self.on_change is not None:
             self.on_change()
-        ok = all("error" not in r for r in results)
-        status = 200 if ok else (422 if len(results) == 1 else 207)
-        return web.json_response({"ok": ok, "results": results}, status=status)
+        return results_response(results)
+
+
+async def signed_items(request: web.Request, secret: str, now: float, plural: str) -> list[Any]:
+    """The verified body's items: `{plural: [...]}` or one object (HookRefused otherwise).
+    Shared by every signed hook (logistics, payment)."""
+    body = await request.read()
+    if len(body) > MAX_BODY:
+        raise HookRefused(413, "body too large")
+    verify(secret, request.headers.get(TS_HEADER), request.headers.get(SIG_HEADER), body, now)
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise HookRefused(400, "body is not JSON") from None
+    items = data.get(plural) if isinstance(data, dict) and plural in data else [data]
+    if not isinstance(items, list) or not items:
+        raise HookRefused(400, f"no {plural}")
+    return items
+
+
+def results_response(results: list[dict[str, Any]]) -> web.Response:
+    """200 when every item went through, 422 for one failed item, 207 for a mixed batch."""
+    ok = all("error" not in r for r in results)
+    status = 200 if ok else (422 if len(results) == 1 else 207)
+    return web.json_response({"ok": ok, "results": results}, status=status)
+
+
+def mount_hook(app: web.Application, path: str, key: web.AppKey[Any], hook: Any, factory: Callable[..., Any]) -> None:
+    """Route POST `path` to app[key].receive; unless `hook` is given it is built at startup
+    as factory(sessionmaker, ORDERBOT_HOOK_SECRET, on_change=wake the outbox)."""
+    if hook is not None:
+        app[key] = hook
+    else:
+        async def build(app: web.Application) -> None:
+            if key in app:
+                return
+            from orderbot import appkeys
+
+            app[key] = factory(app[appkeys.SESSIONMAKER], app[appkeys.SETTINGS].hook_secret,
+                               on_change=app.get(appkeys.WAKE_OUTBOX))
+
+        app.on_startup.append(build)
+
+    async def receive(request: web.Request) -> web.Response:
+        return await request.app[key].receive(request)
+
+    app.router.add_post(path, receive)
 
 
 HOOK = web.AppKey("logistics_hook", LogisticsHook)
@@ -272,21 +306,4 @@ HOOK = web.AppKey("logistics_hook", LogisticsHook)
 
 def setup(app: web.Application, hook: LogisticsHook | None = None) -> None:
     """Route POST /hooks/logistics; the hook is built at startup from the app's keys unless given."""
-    if hook is not None:
-        app[HOOK] = hook
-    else:
-        app.on_startup.append(_build_from_app)
-
-    async def receive(request: web.Request) -> web.Response:
-        return await request.app[HOOK].receive(request)
-
-    app.router.add_post(PATH, receive)
-
-
-async def _build_from_app(app: web.Application) -> None:
-    if HOOK in app:
-        return
-    from orderbot import appkeys
-
-    app[HOOK] = LogisticsHook(app[appkeys.SESSIONMAKER], app[appkeys.SETTINGS].hook_secret,
-                              on_change=app.get(appkeys.WAKE_OUTBOX))
+    mount_hook(app, PATH, HOOK, hook, LogisticsHook)

@@ -186,7 +186,7 @@ async def place_order(call: Call) -> Reply:
                 placed = await orders.place_order(
                     session, request, customer_id=call.me.customer_id, lines=lines, actor=actor,
                     channel="miniprogram", rules=call.services.rules.current(), fields=fields,
-                    now=call.services.clock(),
+                    now=call.services.clock(), source_ip=call.request.remote,
                 )
             except IdempotencyConflict as exc:
                 if exc.reason == "reused":

@@ -45,5 +45,6 @@ async def run_autocommit(url: str, sql: str) -> None:
         await engine.dispose()
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def make_sessionmaker(engine: AsyncEngine, info: dict[str, Any] | None = None) -> async_sessionmaker[AsyncSession]:
+    """`info` reaches every session (session.info): the hub finds its rule tables there."""
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, info=info or {})

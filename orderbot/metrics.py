@@ -15,6 +15,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from orders import risk
+
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 HTTP_REQUESTS = Counter(
@@ -48,6 +50,10 @@ OUTBOX_PARKED = Gauge(
 OUTBOX_PENDING = Gauge(
     "orderbot_outbox_pending", "Outbox rows waiting for delivery.", registry=REGISTRY
 )
+RISK_HITS = Counter(
+    "orderbot_risk_hits_total", "Hold rules that fired on an order, by rule id.", ["rule"], registry=REGISTRY
+)
+risk.on_hit(lambda hit: RISK_HITS.labels(hit.rule_id).inc())
 
 
 def render() -> tuple[bytes, str]:

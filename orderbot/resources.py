@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -29,6 +30,15 @@ class Resources:
     sessionmaker: async_sessionmaker[AsyncSession]
     store: KeyValueStore
     http: aiohttp.ClientSession
+
+
+def rule_tables(settings: Settings) -> dict[str, Any]:
+    """The price and hold tables every session of this process prices and holds by."""
+    from orderbot.price_rules import price_rules_from_settings
+    from orderbot.risk_rules import risk_rules_from_settings
+    from orders.repricing import PRICE_RULES, RISK_RULES
+
+    return {PRICE_RULES: price_rules_from_settings(settings), RISK_RULES: risk_rules_from_settings(settings)}
 
 
 class open_resources:  # noqa: N801  (used as `async with open_resources(...)`)
@@ -57,7 +67,7 @@ class open_resources:  # noqa: N801  (used as `async with open_resources(...)`)
             store=store or make_store(self.settings),
             http=http or aiohttp.ClientSession(timeout=HTTP_TIMEOUT),
         )
-        res.sessionmaker = make_sessionmaker(res.engine)
+        res.sessionmaker = make_sessionmaker(res.engine, rule_tables(self.settings))
         self._opened = res
         return res
 

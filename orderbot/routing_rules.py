@@ -8,65 +8,26 @@ typo never stops routing.
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
-
+from orderbot.rule_tables import TableFile, checker, load_table
 from orders.routing import RuleSet
-
-log = logging.getLogger(__name__)
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("routing_rules.yaml")
 
 
 def load_rules(path: str | os.PathLike[str]) -> RuleSet:
-    """Parse and validate one rule file (YAML, so JSON works too)."""
-    text = Path(path).read_text(encoding="utf-8")
-    data: Any = yaml.safe_load(text) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: the rule file must be a mapping with a 'rules' list")
-    return RuleSet.from_dict(data)
+    """Parse and validate one rule file (YAML, so JSON works too); errors name the line."""
+    return load_table(path, RuleSet.from_dict)
 
 
-class RulesFile:
-    """A rule file and the last good table read from it."""
+class RulesFile(TableFile[RuleSet]):
+    """A rule file and the last good table read from it (orderbot/rule_tables.py)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.path = Path(path) if path else DEFAULT_RULES_PATH
-        self._stamp: tuple[int, int] | None = None
-        self._rules: RuleSet | None = None
-        self.last_error: str | None = None
-
-    def _stat(self) -> tuple[int, int] | None:
-        try:
-            st = self.path.stat()
-        except OSError:
-            return None
-        return (st.st_mtime_ns, st.st_size)
-
-    def current(self) -> RuleSet:
-        """The table in force now, re-read if the file changed since the last call."""
-        stamp = self._stat()
-        if self._rules is not None and stamp == self._stamp:
-            return self._rules
-        try:
-            rules = load_rules(self.path)
-        except (OSError, ValueError, ValidationError, yaml.YAMLError) as exc:
-            self.last_error = str(exc)
-            if self._rules is None:
-                raise
-            log.error("routing rules %s not reloaded, keeping version %r: %s",
-                      self.path, self._rules.version, exc)
-            self._stamp = stamp  # do not re-parse the same broken file on every call
-            return self._rules
-        if self._rules is not None:
-            log.info("routing rules reloaded from %s (version %r)", self.path, rules.version)
-        self._rules, self._stamp, self.last_error = rules, stamp, None
-        return rules
+        super().__init__(path or DEFAULT_RULES_PATH, RuleSet.from_dict, "routing rules")
 
 
 def rules_file_from_settings(settings: Any) -> RulesFile:
@@ -80,20 +41,13 @@ def main(argv: list[str] | None = None) -> int:
         python -m orderbot.routing_rules [FILE] [--explain province=江苏省 amount=60000 channel=wechat]
 
     Exit 0 when the file is valid, 1 when it is not (the error says which field)."""
-    import argparse
     from decimal import Decimal
 
     from orders.routing import OrderFacts
 
-    parser = argparse.ArgumentParser(prog="python -m orderbot.routing_rules", description=main.__doc__)
-    parser.add_argument("file", nargs="?", default=str(DEFAULT_RULES_PATH))
-    parser.add_argument("--explain", nargs="*", metavar="FIELD=VALUE",
-                        help="province, city, amount, categories (a,b), tier, channel, rush (true/false)")
-    args = parser.parse_args(argv)
-    try:
-        rules = load_rules(args.file)
-    except (OSError, ValueError, ValidationError, yaml.YAMLError) as exc:
-        print(f"INVALID {args.file}:\n{exc}")
+    args, rules = checker("python -m orderbot.routing_rules", main.__doc__, DEFAULT_RULES_PATH,
+                          "province, city, amount, categories (a,b), tier, channel, rush (true/false)", argv, load_rules)
+    if rules is None:
         return 1
     print(f"OK {args.file}: version {rules.version!r}, {len(rules.rules)} rules, fallback team {rules.fallback_team!r}")
     for rule in rules.rules:

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     )
     # Routing table file (orders/routing.py); empty means the shipped orderbot/routing_rules.yaml.
     routing_rules: str = Field("", validation_alias=_env("ORDERBOT_ROUTING_RULES"))
+    # Price/promotion and hold tables (issue 14); empty means the shipped orderbot/*.yaml.
+    price_rules: str = Field("", validation_alias=_env("ORDERBOT_PRICE_RULES"))
+    risk_rules: str = Field("", validation_alias=_env("ORDERBOT_RISK_RULES"))
 
     # Service shell and outbox worker (added with issue 2, items 5-7).
     log_level: str = Field("INFO", validation_alias=_env("ORDERBOT_LOG_LEVEL"))

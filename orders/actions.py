@@ -38,7 +38,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from orders import checks, pricing
+from orders import checks, pricing, receivables, repricing
 from orders.actors import Actor
 from orders.errors import OrderError, OrderErrorCode
 from orders.events import EventType, add_event, jsonable
@@ -112,7 +112,7 @@ def missing_fields(order: Order, lines: Sequence[OrderLine]) -> list[str]:
     """What an order still needs before it can be submitted (names as in extraction.md)."""
     missing = []
     main = [line for line in lines if line.line_type == LineType.MAIN]
-    if not main or any(line.sku is None for line in lines):
+    if not main or any(line.sku is None for line in lines if not repricing.generated(line)):
         missing.append("items")
     if not order.phone:
         missing.append("phone")
@@ -242,7 +242,8 @@ async def _hold_released(s: AsyncSession, order_id: int) -> bool:
 async def _blocking(
     s: AsyncSession, order: Order, customer: Customer, lines: Sequence[OrderLine]
 ) -> tuple[str, str] | None:
-    """(rule name, reason) when credit or stock blocks the order, else None.
+    """(rule name, reason) when hold rules (orders/risk.py) block the order, else None; each
+    rule that fired is a `risk_hit` event naming it.
 
     The customer's row is locked first (FOR UPDATE on PostgreSQL) so two orders of one
     customer submitted at once are checked against credit one after the other, never
@@ -250,12 +251,13 @@ async def _blocking(
     if await _hold_released(s, order.id):
         return None
     await s.exec(select(Customer.id).where(Customer.id == customer.id).with_for_update())  # type: ignore[call-overload]
-    credit = await checks.credit_hold_reason(s, customer, order.id, order.total)
-    stock = checks.stock_hold_reason(await checks.stock_shortages(s, checks.stock_needs(lines)))
-    rules = [name for name, why in (("credit", credit), ("stock", stock)) if why]
-    if not rules:
+    hits = await checks.risk_hits(s, order, customer, lines)
+    for hit in hits:
+        add_event(s, order.id, EventType.RISK_HIT, Actor.system(f"rule:{hit.rule_id}"),
+                  changes={"rule": hit.rule_id, "kind": hit.kind}, reason=hit.reason)
+    if not hits:
         return None
-    return "rule:" + "+".join(rules), "；".join(r for r in (credit, stock) if r)
+    return "rule:" + "+".join(h.rule_id for h in hits), "；".join(h.reason for h in hits)
 
 
 # --- side effects ------------------------------------------------------------------------
@@ -352,8 +354,10 @@ async def create_order(
     routing_rule: str | None = None,
     confirm_due_at: dt.datetime | None = None,
     now: dt.datetime | None = None,
+    source_ip: str | None = None,
 ) -> OrderResult:
     """A new priced order: a draft, or (submit=True and nothing missing) a pending order.
+    The price table (orders/repricing.py) sets its prices, discount, gifts and extra lines.
 
     The number SO{yyyymmdd}-{nnnn} is taken in the same transaction, so a failed create
     does not burn one. `result.missing` lists what a draft still needs.
@@ -375,7 +379,7 @@ async def create_order(
             customer_id=customer.id, channel=channel, status=OrderStatus.DRAFT.value,
             rep_id=assigned, routing_rule=routing_rule, confirm_due_at=confirm_due_at,
             subtotal=totals.subtotal, discount=totals.discount, total=totals.total,
-            source_message_id=source_message_id, **values,
+            source_message_id=source_message_id, source_ip=source_ip, **values,
         )
         s.add(order)
         await s.flush()
@@ -383,9 +387,16 @@ async def create_order(
             line.order_id = order.id
             s.add(line)
         await s.flush()
+        priced = await repricing.reprice(s, order, customer, new_lines, now=now)
+        new_lines = priced.lines
+        order.subtotal, order.discount, order.total = priced.subtotal, priced.discount, priced.total
+        order.promotions = priced.applied
+        await s.flush()
+        created: dict[str, Any] = {"total": [None, order.total], "lines": [None, len(new_lines)]}
+        if priced.applied:
+            created.update(discount=[None, order.discount], rules=[None, priced.applied])
         add_event(
-            s, order.id, EventType.CREATED, actor, to_status=order.status,
-            changes={"total": [None, order.total], "lines": [None, len(new_lines)]},
+            s, order.id, EventType.CREATED, actor, to_status=order.status, changes=created,
             source_message_id=source_message_id,
         )
         missing = missing_fields(order, new_lines)
@@ -564,8 +575,22 @@ async def ship(db: DB, order_id: int, actor: Actor, carrier: str, waybill_no: st
 
 
 async def deliver(db: DB, order_id: int, actor: Actor, **kw: Any) -> OrderResult:
-    """Receipt reported by the carrier, a hook or the customer; the rep is told."""
-    return await _transition(db, order_id, Action.DELIVER, actor, EventType.DELIVERED, notify="rep", **kw)
+    """Receipt reported by the carrier, a hook or the customer; the rep is told. An order
+    already paid in full closes at once (orders/receivables.py)."""
+    async with unit_of_work(db) as s:
+        result = await _transition(
+            s, order_id, Action.DELIVER, actor, EventType.DELIVERED, values={"delivered_at": utcnow()},
+            notify="rep", **kw,
+        )
+        return await close_if_settled(s, result)
+
+
+async def close_if_settled(s: AsyncSession, result: OrderResult) -> OrderResult:
+    """Delivered and paid: closed by the system (the payment hook and import call this too)."""
+    if not await receivables.settled(s, result.order):
+        return result
+    return await _transition(s, result.order.id, Action.CLOSE, Actor.system("rule:paid"), EventType.CLOSED,
+                             reason="已签收且已付清", notify="none")
 
 
 async def close(db: DB, order_id: int, actor: Actor, reason: str | None = None, **kw: Any) -> OrderResult:
@@ -657,7 +682,7 @@ async def edit(
                     continue
                 await _check_price(s, actor, customer, line, price)
                 changes[f"line:{line_id}:unit_price"] = [line.unit_price, price]
-                line.unit_price = price
+                line.unit_price, line.rule_id = price, repricing.MANUAL
                 line.amount = pricing.line_amount(price, line.base_quantity)
             kept = [line for line in lines if line.id not in set(change.remove_lines)]
             for line_id in change.remove_lines:
@@ -667,11 +692,7 @@ async def edit(
         if not changes and not added:
             raise OrderError(OrderErrorCode.NOTHING_TO_CHANGE, "没有需要修改的内容")
 
-        after = kept + added
-        totals = pricing.order_totals(after, order.discount)
-        if totals.total != order.total:
-            changes["total"] = [order.total, totals.total]
-        await _write(s, order, {**values, "subtotal": totals.subtotal, "total": totals.total, "status": to})
+        kept = await repricing.drop_generated(s, kept)  # gift lines go before the lines they point at
         for line_id in change.remove_lines:
             await s.delete(by_id[line_id])
         for line in added:
@@ -680,6 +701,19 @@ async def edit(
         await s.flush()
         for line in added:
             changes[f"line:{line.id}"] = [None, f"{line.sku or line.name} {line.quantity}{line.unit}"]
+        priced = await repricing.reprice(
+            s, order, customer, kept + added, lock_prices=status in checks.RESERVING_STATUSES, changed=values
+        )
+        after = priced.lines
+        for name in ("total", "discount"):
+            if getattr(priced, name) != getattr(order, name):
+                changes[name] = [getattr(order, name), getattr(priced, name)]
+        if priced.applied != (order.promotions or []):
+            changes["rules"] = [order.promotions or [], priced.applied]
+        await _write(s, order, {
+            **values, "subtotal": priced.subtotal, "discount": priced.discount, "total": priced.total,
+            "promotions": priced.applied, "status": to,
+        })
         if status in checks.RESERVING_STATUSES:
             moved = await checks.move_stock(s, before_needs, checks.stock_needs(after))
             if moved:

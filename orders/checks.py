@@ -1,4 +1,4 @@
-"""The rules that put an order on hold, and the stock reservation that confirmation makes.
+"""The facts behind the hold rules (orders/risk.py), and the stock reservation that confirmation makes.
 
 Invariant: an order holds a stock reservation (Product.stock decremented by its base
 quantities) exactly while it is confirmed, shipped, delivered or closed. Leaving
@@ -8,48 +8,31 @@ move the reservation by the difference.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, update
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from orders import receivables, risk
 from orders.errors import OrderError, OrderErrorCode
-from orders.models import Customer, Order, OrderLine, Product
+from orders.models import Customer, Order, OrderLine, OrderReturn, Product, utcnow
+from orders.repricing import RISK_RULES, table_from
+from orders.risk import RatePer, RiskFacts, RiskKind, RiskTable, StockFact
 from orders.status import OrderStatus
 
-# Orders whose amount the customer still owes (closed means paid and invoiced).
-UNPAID_STATUSES = (
-    OrderStatus.PENDING,
-    OrderStatus.ON_HOLD,
-    OrderStatus.CONFIRMED,
-    OrderStatus.SHIPPED,
-    OrderStatus.DELIVERED,
-)
 RESERVING_STATUSES = frozenset(
     {OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CLOSED}
 )
 
 
-async def credit_hold_reason(
-    session: AsyncSession, customer: Customer, order_id: int, order_total: Decimal
-) -> str | None:
-    """Why the order breaks the customer's credit limit, or None (limit 0 = no credit check)."""
-    limit = Decimal(customer.credit_limit or 0)
-    if limit <= 0:
-        return None
-    stmt = select(func.coalesce(func.sum(Order.total), 0)).where(
-        Order.customer_id == customer.id,
-        Order.status.in_([s.value for s in UNPAID_STATUSES]),
-        Order.id != order_id,
-    )
-    open_total = Decimal((await session.exec(stmt)).one())
-    exposure = open_total + Decimal(order_total)
-    if exposure <= limit:
-        return None
-    return f"信用超限：未结订单 {open_total:.2f} 元 + 本单 {Decimal(order_total):.2f} 元，超过额度 {limit:.2f} 元"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Orders that count for rate and history rules: placed, whatever became of them since.
+PLACED_STATUSES = [s.value for s in OrderStatus if s not in (OrderStatus.DRAFT, OrderStatus.CANCELLED)]
 
 
 def stock_needs(lines: Iterable[OrderLine]) -> dict[str, int]:
@@ -59,22 +42,6 @@ def stock_needs(lines: Iterable[OrderLine]) -> dict[str, int]:
         if line.sku:
             needs[line.sku] = needs.get(line.sku, 0) + math.ceil(Decimal(line.base_quantity))
     return needs
-
-
-async def stock_shortages(session: AsyncSession, needs: Mapping[str, int]) -> dict[str, tuple[int, int]]:
-    """{sku: (on hand, needed)} for every SKU without enough stock."""
-    if not needs:
-        return {}
-    rows = (await session.exec(select(Product.sku, Product.stock).where(Product.sku.in_(list(needs))))).all()
-    have = {sku: stock for sku, stock in rows}
-    return {sku: (have.get(sku, 0), n) for sku, n in needs.items() if have.get(sku, 0) < n}
-
-
-def stock_hold_reason(shortages: Mapping[str, tuple[int, int]]) -> str | None:
-    if not shortages:
-        return None
-    parts = "；".join(f"{sku} 库存 {have}，需要 {need}" for sku, (have, need) in sorted(shortages.items()))
-    return f"库存不足：{parts}"
 
 
 async def reserve_stock(session: AsyncSession, needs: Mapping[str, int]) -> dict[str, int]:
@@ -124,3 +91,63 @@ async def move_stock(session: AsyncSession, before: Mapping[str, int], after: Ma
         elif more < 0:
             moved.update(await release_stock(session, {sku: -more}))
     return moved
+
+
+async def _count(s: AsyncSession, *where: object) -> int:
+    return int((await s.exec(select(func.count()).select_from(Order).where(*where))).one())  # type: ignore[call-overload]
+
+
+async def risk_facts(
+    s: AsyncSession, table: RiskTable, order: Order, customer: Customer, lines: Iterable[OrderLine],
+    now: dt.datetime,
+) -> RiskFacts:
+    """Read only what the table's enabled rules look at (the hub calls this on every submit)."""
+    kinds = table.kinds()
+    facts = RiskFacts(
+        total=Decimal(order.total), now=now, today=now.astimezone(SHANGHAI).date(), rush=order.rush,
+        delivery_date=order.delivery_date,
+        address="".join(p for p in (order.province, order.city, order.district, order.address_detail) if p),
+        credit_limit=Decimal(customer.credit_limit or 0),
+    )
+    if RiskKind.CREDIT_LIMIT in kinds and facts.credit_limit > 0:
+        facts.open_receivable = await receivables.exposure(s, customer, order.id)
+    if kinds & {RiskKind.STOCK_SHORT, RiskKind.SAFETY_STOCK}:
+        needs = stock_needs(lines)
+        rows = (await s.exec(select(Product).where(col(Product.sku).in_(list(needs))))).all() if needs else []
+        have = {p.sku: p for p in rows}
+        facts.stock = {
+            sku: StockFact(have[sku].stock if sku in have else 0, n, have[sku].safety_stock if sku in have else 0)
+            for sku, n in needs.items()
+        }
+    placed = col(Order.status).in_(PLACED_STATUSES)
+    for rule in table.active():
+        if rule.kind != RiskKind.ORDER_RATE:
+            continue
+        key_col, value = {
+            RatePer.CUSTOMER: (Order.customer_id, customer.id), RatePer.PHONE: (Order.phone, order.phone),
+            RatePer.IP: (Order.source_ip, order.source_ip),
+        }[rule.per]
+        if value is None:
+            continue
+        since = now - dt.timedelta(minutes=rule.window_minutes)
+        others = await _count(s, key_col == value, placed, Order.created_at >= since, Order.id != order.id)
+        facts.recent_orders = {**facts.recent_orders, (rule.per, rule.window_minutes): others + 1}
+    if RiskKind.RETURN_RATE in kinds and order.phone:
+        facts.phone_orders = await _count(s, Order.phone == order.phone, placed, Order.id != order.id)
+        stmt = select(func.count()).select_from(OrderReturn).where(OrderReturn.phone == order.phone)
+        facts.phone_returns = int((await s.exec(stmt)).one())  # type: ignore[call-overload]
+    if RiskKind.FIRST_ORDER in kinds:
+        facts.earlier_orders = await _count(s, Order.customer_id == customer.id, placed, Order.id != order.id)
+    if RiskKind.OVERDUE in kinds:
+        facts.max_overdue_days = await receivables.max_overdue_days(s, customer, now)
+    return facts
+
+
+async def risk_hits(
+    s: AsyncSession, order: Order, customer: Customer, lines: Iterable[OrderLine], now: dt.datetime | None = None
+) -> list[risk.Hit]:
+    """The hold rules (the session's risk table, else credit + stock) that this order trips."""
+    table: RiskTable = table_from(s, RISK_RULES, risk.DEFAULT_TABLE)
+    hits = risk.evaluate(table, await risk_facts(s, table, order, customer, lines, now or utcnow()))
+    risk.report(hits)
+    return hits

@@ -31,10 +31,17 @@ class EventType(StrEnum):
     DELIVERED = "delivered"
     CLOSED = "closed"
     CANCELLED = "cancelled"
+    RISK_HIT = "risk_hit"  # one hold rule fired (orders/risk.py); actor "rule:<id>"
+    HOLD_REMINDED = "hold_reminded"  # a held order's response timer (workers/hold_sla.py)
+    HOLD_ESCALATED = "hold_escalated"
+    RETURNED = "returned"  # a delivery came back (orders/returns.py)
 
 
 # Internal events a customer never sees in their order history.
-INTERNAL_EVENTS = frozenset({EventType.HELD, EventType.RELEASED, EventType.REASSIGNED})
+INTERNAL_EVENTS = frozenset({
+    EventType.HELD, EventType.RELEASED, EventType.REASSIGNED, EventType.RISK_HIT, EventType.HOLD_REMINDED,
+    EventType.HOLD_ESCALATED, EventType.RETURNED,
+})
 
 
 def jsonable(value: Any) -> Any:

@@ -80,6 +80,10 @@ class Customer(SQLModel, table=True):
     last_address: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     last_contact: str | None = None
     created_at: datetime = _ts()
+    # Receivables (issue 14): prepayment customers owe from the order date, others
+    # `payment_terms_days` after delivery; open receivables count against credit_limit.
+    prepayment: bool = False
+    payment_terms_days: int = 30
 
 
 class Product(SQLModel, table=True):
@@ -132,6 +136,9 @@ class Order(SQLModel, table=True):
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
     confirm_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    source_ip: str | None = Field(default=None, index=True)  # the client's address (risk rules)
+    promotions: list[dict[str, Any]] = _json()  # price rules applied: orders.promotions.Applied
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OrderLine(SQLModel, table=True):
@@ -151,6 +158,7 @@ class OrderLine(SQLModel, table=True):
     counts_as_sales: bool = True  # gift lines do not
     parent_line_id: int | None = Field(default=None, foreign_key="order_line.id")
     raw: str | None = None  # the customer's words for this line
+    rule_id: str | None = None  # the price rule that set its price or generated it; "manual"
 
 
 class OrderEvent(SQLModel, table=True):
@@ -337,3 +345,33 @@ class OcrJob(SQLModel, table=True):
     error: str | None = None
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+
+
+class Payment(SQLModel, table=True):
+    """Money received (bank import, payment hook), matched to an order or kept as the
+    customer's prepaid balance until an order takes it. `reference` makes a re-import or a
+    repeated hook call a no-op."""
+
+    __tablename__ = "payment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(unique=True)  # bank serial / payment id
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    order_id: int | None = Field(default=None, foreign_key="orders.id", index=True)
+    amount: Decimal = _money()
+    paid_at: datetime = _ts()
+    source: str = "import"  # import / hook
+    note: str | None = None
+    created_at: datetime = _ts()
+
+
+class OrderReturn(SQLModel, table=True):
+    """A returned delivery, behind the high-return-rate risk rule (by phone)."""
+
+    __tablename__ = "order_return"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    phone: str | None = Field(default=None, index=True)
+    reason: str | None = None
+    at: datetime = _ts()

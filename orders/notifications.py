@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from orders.events import jsonable
 from orders.models import Order, OrderLine
 from orders.money import amount
+from orders.promotions import applied_summary
 from orders.status import OrderStatus, Role, allowed_actions
 
 
@@ -45,6 +46,8 @@ def order_payload(event: str, order: Order, lines: Iterable[OrderLine], **extra:
         "status": status.value,
         "status_label": status.label,
         "total": amount(order.total),
+        "discount": amount(order.discount),
+        "promotions": applied_summary(order.promotions or []),  # one Chinese line per price rule applied
         "delivery_date": order.delivery_date,
         "rush": order.rush,
         "lines": [line_summary(line) for line in lines],

@@ -71,6 +71,7 @@ async def place_order(
     keep_incomplete: bool = False,
     own_rep_id: int | None = None,
     now: dt.datetime | None = None,
+    source_ip: str | None = None,
 ) -> Placed:
     """Create, route and submit one order, at most once per idempotency key.
 
@@ -78,6 +79,7 @@ async def place_order(
     An order that still lacks something raises MISSING_FIELDS, unless `keep_incomplete`:
     then it stays a draft (a rep completes it later) and `Placed.missing` says what is missing.
     `own_rep_id`: the rep who takes the order when the customer has no rep of their own.
+    `source_ip`: the client's address, kept on the order for the per-IP hold rule.
     """
     now = now or utcnow()
     claim = (
@@ -99,7 +101,7 @@ async def place_order(
         return Placed(order, replayed=True)
     created = await actions.create_order(
         session, customer_id, lines, actor, fields=fields, channel=channel,
-        source_message_id=source_message_id, now=now,
+        source_message_id=source_message_id, now=now, source_ip=source_ip,
     )
     if created.missing:
         if not keep_incomplete:

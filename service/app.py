@@ -17,7 +17,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import miniprogram_api
-from bot import logistics_hook, wechat_callback, wecom_callback
+from bot import logistics_hook, payment_hook, wechat_callback, wecom_callback
 from orderbot import appkeys, middlewares
 from orderbot.resources import open_resources
 from orderbot.settings import Settings, get_settings
@@ -34,6 +34,7 @@ FEATURES: dict[str, Callable[[web.Application], None]] = {
     "bot.wecom_callback": wecom_callback.setup,
     "miniprogram_api": miniprogram_api.setup,
     "bot.logistics_hook": logistics_hook.setup,
+    "bot.payment_hook": payment_hook.setup,
 }
 
 MAX_BODY = 20 * 1024 * 1024  # photos of order forms from the mini-program

@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "worker": "the background worker (production profile)",
     "migrate": "apply database migrations",
     "import-catalog": "upsert products from a catalog CSV",
+    "import-payments": "record payments from a CSV and match them to orders",
     "extract": "read order drafts out of JSONL messages (see contracts/extraction.md)",
     "standin": "a local stand-in for the WeChat, WeCom and mini-program server APIs",
     "demo": "migrate, seed demo data, start the stand-in and the service",

@@ -56,6 +56,14 @@ def customer_text(payload: dict[str, Any]) -> str:
     """What the customer reads in chat for one order event."""
     if payload.get("text"):
         return str(payload["text"])
+    text = _customer_text(payload)
+    event = str(payload.get("event") or payload.get("type") or "")
+    if payload.get("promotions") and event in {"confirmed", "submitted", "pending", "edited"}:
+        text += "\n已享优惠：" + "；".join(payload["promotions"])
+    return text
+
+
+def _customer_text(payload: dict[str, Any]) -> str:
     event = str(payload.get("event") or payload.get("type") or "")
     no = payload.get("number", "")
     reason = payload.get("reason")
@@ -160,6 +168,7 @@ def card_data(payload: dict[str, Any], customer: Customer | None = None, by: str
         rush=bool(payload.get("rush")),
         version=int(payload.get("version") or 1),
         on_behalf_of=by or payload.get("on_behalf_of"),
+        promotions=tuple(payload.get("promotions") or ()),
     )
 
 

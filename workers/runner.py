@@ -302,7 +302,15 @@ async def run_worker_tasks(worker: OutboxWorker, *, sla_interval: float = SLA_IN
         ),
         name="sla-sweep",
     )
-    background = [sla]
+    from orderbot.risk_rules import risk_rules_from_settings
+    from workers.hold_sla import run_hold_sla_loop
+
+    held = asyncio.create_task(
+        run_hold_sla_loop(worker.sessionmaker, risk_rules_from_settings(worker.ctx.settings).current,
+                          interval=sla_interval, clock=worker.clock, stop=worker.stop_event),
+        name="hold-sla-sweep",
+    )
+    background = [sla, held]
     if worker.ctx.store.shared:  # other processes publish wake-ups through the store
         from workers.wakeup import listen_for_wakeups
 

@@ -18,6 +18,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orderbot.db import make_sessionmaker
+from orderbot.resources import rule_tables
 from orderbot.settings import Settings
 from orderbot.standin import StandinState, create_standin_app
 from orderbot.standin.state import WECHAT, WECOM
@@ -94,7 +95,7 @@ async def chat(engine: AsyncEngine, aiohttp_client: Callable[..., Any], aiohttp_
     state.config = cfg.with_(callback_url=str(server.make_url("/wechat/callback")))
 
     await upsert_products(engine, parse_catalog(shared_path("eval/catalog.csv").read_text(encoding="utf-8").splitlines()).rows, progress=False)
-    sm = make_sessionmaker(engine)
+    sm = make_sessionmaker(engine, rule_tables(settings))  # the worker prices and holds as in production
     async with sm() as s, s.begin():
         await s.exec(update(Product).values(stock=1_000_000))  # type: ignore[call-overload]
         s.add(SalesRep(wecom_userid=REP, name="李华", team="east", regions=["江苏省", "浙江省", "上海市"],

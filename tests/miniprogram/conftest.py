@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -97,3 +98,28 @@ async def mp(engine: AsyncEngine, shared_dir: Path) -> AsyncIterator[Mp]:
 
 
 Login = Callable[[str], Awaitable[str]]
+
+
+@asynccontextmanager
+async def in_service(engine: AsyncEngine, shared_dir: Path, **env: str) -> AsyncIterator[tuple[TestClient, StandinState]]:
+    """The API as `orderbot serve` mounts it (create_app, catalog and reps seeded), with
+    extra settings by their environment names; yields the client and the stand-in's state."""
+    from service.app import create_app
+
+    sm = make_sessionmaker(engine)
+    async with sm() as s, s.begin():
+        s.add_all(catalog_products(shared_dir))
+        s.add_all(type(r).model_validate(r.model_dump()) for r in REPS)
+    state = StandinState(StandinConfig(miniprogram_appid=APPID, miniprogram_secret=SECRET))
+    standin = TestServer(create_standin_app(state=state))
+    await standin.start_server()
+    settings = Settings(ORDERBOT_DATABASE_URL=str(engine.url), MINIPROGRAM_APPID=APPID,
+                        MINIPROGRAM_SECRET=SECRET, WECHAT_API_BASE=str(standin.make_url("")).rstrip("/"), **env)
+    app = create_app(settings, engine=engine, store=MemoryStore(), start_worker=False, features=("miniprogram_api",))
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        yield client, state
+    finally:
+        await client.close()
+        await standin.close()

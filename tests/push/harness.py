@@ -30,6 +30,7 @@ from bot.logistics_hook import setup as setup_hook
 from bot.wecom_callback import WeComCallback, crypto_from_settings, wecom_intake
 from bot.wecom_callback import setup as setup_wecom
 from orderbot.db import make_sessionmaker
+from orderbot.resources import rule_tables
 from orderbot.settings import Settings
 from orderbot.standin import StandinState, create_standin_app
 from orderbot.standin.state import MINIPROGRAM, WECHAT, WECOM, Window
@@ -198,7 +199,7 @@ async def make_world(
     standin_client = await aiohttp_client(create_standin_app(state=state))
     url = str(standin_client.make_url("")).rstrip("/")
     settings = settings_for(url, wecom_robot_key=state.config.wecom_robot_key if robot else "")
-    sm = make_sessionmaker(engine)
+    sm = make_sessionmaker(engine, rule_tables(settings))  # prices and holds as in production
     store = store or MemoryStore()
     clock = Clock()
     async with aiohttp.ClientSession() as http:

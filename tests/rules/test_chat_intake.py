@@ -1,0 +1,55 @@
+"""The WeChat chat intake with the tables from ORDERBOT_PRICE_RULES / ORDERBOT_RISK_RULES: the
+customer hears of the promotion, a parcel-locker order is held and a manager releases it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orders import actions
+from orders.actors import Actor
+from orders.models import SalesRep
+from tests.chat.conftest import Chat, chat  # noqa: F401  (the chat fixture)
+
+PRICES = """version: chat
+promotions:
+  - {id: mj, kind: full_reduction, label: 满1000减50, threshold: 1000, reduction: 50}
+"""
+RISK = """version: chat
+rules:
+  - {id: locker, kind: parcel_locker, min_amount: 1000}
+"""
+ORDER = "M6*20外六角 304的 5000个，明天送到常州市武进区湖塘镇长虹路88号{where}，收货人张工 13812345678"
+
+
+@pytest.fixture
+def tables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(PRICES, encoding="utf-8")
+    (tmp_path / "r.yaml").write_text(RISK, encoding="utf-8")
+    monkeypatch.setenv("ORDERBOT_PRICE_RULES", str(tmp_path / "p.yaml"))
+    monkeypatch.setenv("ORDERBOT_RISK_RULES", str(tmp_path / "r.yaml"))
+
+
+@pytest.fixture
+def ruled_chat(tables: None, chat: Chat) -> Chat:  # noqa: F811  (the fixture, after the tables are set)
+    return chat
+
+
+async def test_chat_order_gets_the_promotion_then_a_locker_order_is_held_and_released(ruled_chat: Chat) -> None:
+    talk = ruled_chat
+    await talk.say("o_zhang", ORDER.format(where=""))
+    placed = await talk.say("o_zhang", "确认")
+    (order,) = await talk.orders()
+    assert (order.subtotal, order.discount, order.total) == (1250, 50, 1200)
+    assert order.status == "pending" and any("已享优惠：满减·满1000减50 -¥50.00" in r for r in placed)
+    await talk.say("o_li", ORDER.format(where="菜鸟驿站"))
+    await talk.say("o_li", "确认")
+    held = (await talk.orders())[-1]
+    assert held.status == "on_hold" and "驿站" in held.hold_reason
+    async with talk.sm() as s:
+        manager = SalesRep(wecom_userid="mgr", name="经理", is_manager=True, regions=["江苏省"])
+        s.add(manager)
+        await s.commit()
+    released = await actions.release(talk.sm, held.id, Actor.manager(manager.id, "mgr"), "已电话核实")
+    assert released.order.status == "pending"

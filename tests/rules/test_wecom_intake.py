@@ -1,0 +1,49 @@
+"""The WeCom intake (a rep places an inquiry for the customer) with the tables from
+ORDERBOT_PRICE_RULES / ORDERBOT_RISK_RULES: the contract price and the hold apply there too."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from orders.models import Order, OrderEvent
+from tests.push.harness import World, world  # noqa: F401  (the two-profile world fixture)
+from tests.wecom.test_commands import say
+from tests.wecom.test_inquiry import catalog_world  # noqa: F401  (fixture)
+
+PRICES = """version: wecom
+prices:
+  - {id: hengrui, kind: contract, label: 恒锐合同价, customers: [常州恒锐五金有限公司], skus: [HB-M6X20-304], price: 0.2}
+"""
+RISK = """version: wecom
+rules:
+  - {id: first, kind: first_order, min_amount: 50}
+"""
+
+
+@pytest.fixture
+def tables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(PRICES, encoding="utf-8")
+    (tmp_path / "r.yaml").write_text(RISK, encoding="utf-8")
+    monkeypatch.setenv("ORDERBOT_PRICE_RULES", str(tmp_path / "p.yaml"))
+    monkeypatch.setenv("ORDERBOT_RISK_RULES", str(tmp_path / "r.yaml"))
+
+
+@pytest.fixture
+def ruled_world(tables: None, catalog_world: World) -> World:  # noqa: F811  (after the tables are set)
+    return catalog_world
+
+
+async def test_reps_inquiry_gets_the_contract_price_and_the_first_order_hold(ruled_world: World) -> None:
+    w = ruled_world
+    await say(w, "客户：常州恒锐五金 M6*20外六角 304的 500个，下周三前送常州武进湖塘镇长虹路88号，张工 13812345678")
+    replies = await say(w, "确认")
+    assert any("已代客户下单" in r for r in replies), replies
+    async with w.sm() as s:
+        order = (await s.exec(select(Order))).one()
+        hit = (await s.exec(select(OrderEvent).where(OrderEvent.type == "risk_hit"))).one()
+    assert (order.channel, order.total, order.status) == ("wecom", Decimal("100.00"), "on_hold")
+    assert [p["rule"] for p in order.promotions] == ["hengrui"] and hit.actor_id == "rule:first"
