@@ -21,12 +21,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orders.actors import Actor
 from orders.events import EventType, add_event
-from orders.models import Order, OrderEvent, SalesRep, utcnow
+from orders.models import Order, OrderEvent, SalesRep, as_utc, utcnow
 from orders.outbox import OutboxKind, enqueue
 from orders.risk import RiskTable
 from orders.sla import SlaState, SlaStep, manager_for, next_step
 from orders.status import OrderStatus
-from workers.sla import SweepReport, _aware
+from workers.sla import SweepReport
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ async def _hold_state(s: AsyncSession, order: Order) -> tuple[SlaState, int] | N
     if held is None:
         return None
     since = {e.type for e in events[held + 1:]}
-    state = SlaState(_aware(events[held].at), rush=False, reminded=REMINDED in since, escalated=ESCALATED in since)
+    state = SlaState(as_utc(events[held].at), rush=False, reminded=REMINDED in since, escalated=ESCALATED in since)
     return state, events[held].id or 0
 
 
