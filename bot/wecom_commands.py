@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import xmltodict
@@ -28,9 +29,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from board.links import board_base_url, issue_link
 from bot import cards
 from bot.wecom_parse import (
     HELP_TEXT,
+    BoardLink,
     Command,
     Confirm,
     Edit,
@@ -135,6 +138,12 @@ class Rep:
     sessionmaker: async_sessionmaker[AsyncSession]
     message_id: int | None = None
     today: dt.date = field(default_factory=today_in_china)
+    links: Callable[[str], Awaitable[str]] | None = None  # userid -> one-time board URL
+
+    async def board_link(self) -> str:
+        if not self.row.is_manager or self.links is None:
+            return "看板仅对经理开放。"
+        return f"订单看板（15分钟内有效，仅可打开一次）：\n{await self.links(self.row.wecom_userid)}"
 
     async def order(self, number: str) -> Order | None:
         async with self.sessionmaker() as s:
@@ -147,6 +156,8 @@ async def run_command(rep: Rep, cmd: Command) -> Outcome:
         return Outcome([HELP_TEXT])
     if isinstance(cmd, Todo):
         return Outcome([await todo_text(rep)])
+    if isinstance(cmd, BoardLink):
+        return Outcome([await rep.board_link()])
     if isinstance(cmd, Inquiry):
         return Outcome([HELP_TEXT])  # the inquiry flow takes these before we get here
     order = await rep.order(cmd.number)
@@ -362,7 +373,8 @@ async def _reply(session: AsyncSession, userid: str, message_id: int, texts: Seq
 
 
 async def handle_message(sessionmaker: async_sessionmaker[AsyncSession], message_id: int,
-                         *, inquiry: Any = None, now: dt.datetime | None = None) -> Outcome | None:
+                         *, inquiry: Any = None, now: dt.datetime | None = None,
+                         links: Callable[[str], Awaitable[str]] | None = None) -> Outcome | None:
     """Carry out one stored WeCom message; None when it was handled before (a redelivery)."""
     async with sessionmaker() as s:
         msg = await s.get(InboundMessage, message_id)
@@ -372,7 +384,7 @@ async def handle_message(sessionmaker: async_sessionmaker[AsyncSession], message
     if rep_row is None or not rep_row.active:
         outcome = Outcome([NOT_A_REP])
     else:
-        rep = Rep(rep_row, sessionmaker, message_id, today_in_china(now))
+        rep = Rep(rep_row, sessionmaker, message_id, today_in_china(now), links)
         outcome = await _dispatch(rep, msg, inquiry)
     async with sessionmaker() as s, s.begin():
         row = await s.get(InboundMessage, message_id)
@@ -415,7 +427,8 @@ async def wecom_inbound(ctx: JobContext, row: Any) -> None:
         inquiry = ctx.extra["wecom_inquiry"] = InquiryFlow.from_context(ctx)
     elif inquiry.wecom is None:
         inquiry.wecom = InquiryFlow.from_context(ctx).wecom
-    await handle_message(ctx.sessionmaker, int(row.payload["message_id"]), inquiry=inquiry)
+    await handle_message(ctx.sessionmaker, int(row.payload["message_id"]), inquiry=inquiry,
+                         links=partial(issue_link, ctx.store, base_url=board_base_url(ctx.settings)))
 
 
 __all__ = ["Outcome", "Rep", "card_event", "handle_message", "run_button", "run_command"]

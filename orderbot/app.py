@@ -33,6 +33,7 @@ FEATURES: tuple[str, ...] = (
     "bot.wecom_callback",
     "miniprogram_api",
     "bot.logistics_hook",
+    "board",
 )
 
 MAX_BODY = 20 * 1024 * 1024  # photos of order forms from the mini-program

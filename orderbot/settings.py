@@ -59,6 +59,17 @@ class Settings(BaseSettings):
     outbox_backoff_base: float = Field(2.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_BACKOFF_BASE"))
     outbox_backoff_max: float = Field(900.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_BACKOFF_MAX"))
 
+    # Manager board (board/) and the daily digest (issue 15).
+    # Base URL people open the board at (links in WeCom); empty: the request's own origin.
+    public_url: str = Field("", validation_alias=_env("ORDERBOT_PUBLIC_URL"))
+    # WeCom userids that may open the board as admins (managers may by their SalesRep row).
+    board_admins: str = Field("", validation_alias=_env("ORDERBOT_BOARD_ADMINS"))
+    # Where the WeCom OAuth authorize page lives (the stand-in in tests and the demo).
+    wecom_oauth_base: str = Field("https://open.weixin.qq.com", validation_alias=_env("WECOM_OAUTH_BASE"))
+
+    def board_admin_ids(self) -> set[str]:
+        return {u.strip() for u in self.board_admins.replace(";", ",").split(",") if u.strip()}
+
     @property
     def embedded(self) -> bool:
         """No Redis URL means the single-process embedded profile."""

@@ -148,6 +148,9 @@ class StandinState:
     response_codes: dict[str, ResponseCode] = field(default_factory=dict)
     media: dict[str, Media] = field(default_factory=dict)
     login_codes: dict[str, LoginCode] = field(default_factory=dict)
+    # WeCom OAuth (web login): who is signed in to the WeCom client, and the codes issued.
+    oauth_user: str | None = None
+    oauth_codes: dict[str, LoginCode] = field(default_factory=dict)
     sent: list[dict[str, Any]] = field(default_factory=list)
     errors: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
     # Successful token requests over HTTP per realm (a stable_token call answered with the
