@@ -23,6 +23,8 @@ EVENT_LABELS = {
     "released": "放行", "edited": "修改", "reassigned": "转交", "shipped": "发货", "delivered": "签收",
     "closed": "完成", "cancelled": "取消", "routed": "分配", "reminded": "提醒", "escalated": "超时上报",
 }
+STAGE_LABELS = {"created→placed": "创建→下单", "placed→confirmed": "下单→确认",
+                "confirmed→shipped": "确认→发货", "shipped→delivered": "发货→签收"}
 ROLE_LABELS = {"customer": "客户", "rep": "业务员", "manager": "经理", "admin": "管理员", "system": "系统"}
 
 
@@ -136,7 +138,7 @@ def metrics_panel(m: DeskMetrics, days: list[DayMetrics]) -> str:
                 sparkline([d.touches_per_order for d in days], label="每日人均操作"), "业务员、经理的操作次数"),
         _metric("状态准确率", percent(m.state_accuracy), "", f"与外部系统最后状态一致（{m.with_external} 单）"),
     ]
-    stages = "".join(f"<li><span>{esc(name)}</span><b>{esc(human_duration(v))}</b></li>"
+    stages = "".join(f"<li><span>{esc(STAGE_LABELS.get(name, name))}</span><b>{esc(human_duration(v))}</b></li>"
                      for name, v in m.stage_medians().items())
     return (f'<section class="metrics"><h2>运营指标 <small>{esc(span)}，按下单日</small></h2>'
             f'<div class="cards">{"".join(cards)}</div>'
