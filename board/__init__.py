@@ -28,7 +28,7 @@ from aiohttp import web
 
 from board import auth, queries, render
 from board.links import redeem_link
-from orderbot import appkeys
+from orderbot import appkeys, metrics
 from orders import actions
 from orders.drafts import today_in_china
 from orders.errors import OrderError
@@ -49,7 +49,7 @@ async def board_view(request: web.Request) -> web.Response:
     who = await auth.viewer(request)
     sm = request.app[appkeys.SESSIONMAKER]
     now = utcnow()
-    metrics = await queries.cached_metrics(sm, now)
+    metrics = await queries.cached_metrics(request.app[appkeys.ENGINE], now)
     snap = await queries.board_snapshot(sm, now=now, metrics=metrics)
     today = today_in_china(now)
     days = metrics.day_series(today - dt.timedelta(days=queries.METRICS_DAYS - 1), today)
@@ -172,7 +172,16 @@ async def to_board(request: web.Request) -> web.Response:
     raise web.HTTPFound("/board/")
 
 
+async def refresh_desk_gauges(app: web.Application) -> None:
+    """orderbot_desk{metric=…} for /metrics: the last 7 days, cached like the board's."""
+    m = await queries.cached_metrics(app[appkeys.ENGINE], utcnow(), days=7)
+    for name, value in m.summary().items():
+        if value is not None:
+            metrics.DESK.labels(metric=name).set(value)
+
+
 def setup(app: web.Application) -> None:
+    app.setdefault(appkeys.SCRAPE_HOOKS, []).append(refresh_desk_gauges)
     app.router.add_get("/board", to_board)
     app.router.add_get("/board/", board_view)
     app.router.add_get("/board/orders/{number}", order_view)

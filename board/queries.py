@@ -17,10 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import case, func
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from orderbot import desk_report
 from orders import desk_metrics
 from orders.desk_buckets import ACTIVE_STATUSES, Bucket, OrderFacts, classify
 from orders.drafts import today_in_china
@@ -202,40 +203,18 @@ async def board_snapshot(
 # --- desk metrics ------------------------------------------------------------------------
 
 
-def events_query(since: dt.datetime) -> Any:
-    """Events (with the order's status and rep) of the orders placed since `since`,
-    grouped by order: what orders.desk_metrics.compute reads."""
-    placed = select(OrderEvent.order_id).where(OrderEvent.type == "submitted", OrderEvent.at >= since)
-    return (
-        select(OrderEvent.order_id, OrderEvent.type, OrderEvent.actor_kind, OrderEvent.actor_id,
-               OrderEvent.at, OrderEvent.to_status, Order.status, Order.rep_id)
-        .join(Order, Order.id == OrderEvent.order_id)
-        .where(col(OrderEvent.order_id).in_(placed))
-        .order_by(OrderEvent.order_id, OrderEvent.id)
-    )
-
-
-async def metrics_since(sm: async_sessionmaker[AsyncSession], since: dt.datetime) -> desk_metrics.DeskMetrics:
-    async with sm() as s:
-        result = await s.exec(events_query(since))
-        rows = result.all()
-    status = {r[0]: r[6] for r in rows}
-    reps = {r[0]: r[7] for r in rows}
-    return desk_metrics.compute(rows, current_status=status, order_rep=reps, since=since)
-
-
 _cache: dict[int, tuple[float, desk_metrics.DeskMetrics]] = {}
 
 
-async def cached_metrics(sm: async_sessionmaker[AsyncSession], now: dt.datetime,
+async def cached_metrics(engine: AsyncEngine, now: dt.datetime,
                          days: int = METRICS_DAYS) -> desk_metrics.DeskMetrics:
     """The last `days` days' metrics, recomputed at most every METRICS_TTL seconds."""
-    key = id(sm) * 100 + days
+    key = id(engine) * 100 + days
     hit = _cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < METRICS_TTL:
         return hit[1]
     since = day_start(today_in_china(now) - dt.timedelta(days=days - 1))
-    m = await metrics_since(sm, since)
+    m = await desk_report.metrics_since(engine, since)
     _cache[key] = (time.monotonic(), m)
     return m
 

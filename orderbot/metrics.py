@@ -49,6 +49,14 @@ OUTBOX_PENDING = Gauge(
     "orderbot_outbox_pending", "Outbox rows waiting for delivery.", registry=REGISTRY
 )
 
+DESK = Gauge(
+    "orderbot_desk",
+    "Desk metrics over the orders placed in the last 7 days (orders/desk_metrics.py): "
+    "rates 0-1, times in seconds.",
+    ["metric"],
+    registry=REGISTRY,
+)
+
 
 def render() -> tuple[bytes, str]:
     """The Prometheus text exposition and its content type."""

@@ -174,14 +174,15 @@ def compute(
     current_status = current_status or {}
     order_rep = order_rep or {}
     for order_id, group in groupby(events, key=lambda e: e.order_id):
-        _one_order(m, order_id, list(group), current_status.get(order_id), order_rep.get(order_id), since)
+        add_order(m, list(group), current_status.get(order_id), order_rep.get(order_id), since)
     return m
 
 
-def _one_order(
-    m: DeskMetrics, order_id: int, evs: list[EventRow], status: str | None, rep_id: int | None,
-    since: dt.datetime | None,
+def add_order(
+    m: DeskMetrics, evs: list[EventRow], status: str | None, rep_id: int | None,
+    since: dt.datetime | None = None,
 ) -> None:
+    """Fold one order's events (oldest first) into `m`: for callers streaming many orders."""
     first: dict[str, dt.datetime] = {}
     for e in evs:
         first.setdefault(e.type, e.at)
