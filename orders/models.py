@@ -140,6 +140,8 @@ class OrderEvent(SQLModel, table=True):
     """Append-only audit trail: never updated, never deleted."""
 
     __tablename__ = "order_event"
+    # The board's "today's exceptions" and the desk metrics' window select by type and time.
+    __table_args__ = (Index("ix_order_event_type_at", "type", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="orders.id", index=True)
