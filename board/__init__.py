@@ -180,8 +180,19 @@ async def refresh_desk_gauges(app: web.Application) -> None:
             metrics.DESK.labels(metric=name).set(value)
 
 
+async def schedule_digest(app: web.Application) -> None:
+    """The first daily-digest row (board/digest.py); idempotent across replicas and restarts."""
+    from board.digest import ensure_scheduled
+
+    try:
+        await ensure_scheduled(app[appkeys.SESSIONMAKER], app[appkeys.SETTINGS])
+    except Exception:  # noqa: BLE001 — a bad ORDERBOT_DIGEST_AT must not stop the service
+        log.exception("daily digest not scheduled")
+
+
 def setup(app: web.Application) -> None:
     app.setdefault(appkeys.SCRAPE_HOOKS, []).append(refresh_desk_gauges)
+    app.on_startup.append(schedule_digest)
     app.router.add_get("/board", to_board)
     app.router.add_get("/board/", board_view)
     app.router.add_get("/board/orders/{number}", order_view)

@@ -143,15 +143,17 @@ def day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), SHANGHAI).astimezone(dt.UTC)
 
 
-async def _exceptions_today(s: AsyncSession, now: dt.datetime, limit: int = 10) -> list[ExceptionItem]:
-    since = day_start(today_in_china(now))
+async def exceptions_on(s: AsyncSession, day: dt.date, limit: int = 10) -> list[ExceptionItem]:
+    """A China day's exception events, the most serious and largest first."""
     stmt = (
         select(OrderEvent.at, Order.number, OrderEvent.type, OrderEvent.actor_id, OrderEvent.reason, Order.total)
         .join(Order, Order.id == OrderEvent.order_id)
-        .where(col(OrderEvent.type).in_(EXCEPTION_TYPES), OrderEvent.at >= since)
+        .where(col(OrderEvent.type).in_(EXCEPTION_TYPES), OrderEvent.at >= day_start(day),
+               OrderEvent.at < day_start(day + dt.timedelta(days=1)))
         .order_by(col(OrderEvent.at).desc())
         .limit(500)
     )
+    # Among the day's latest 500; a day with more exceptions than that has bigger problems.
     items = [ExceptionItem(_aware(at), number, typ, actor or "", reason or "", Decimal(total or 0))
              for at, number, typ, actor, reason, total in (await s.exec(stmt)).all()]
     items.sort(key=lambda e: (EXCEPTION_WEIGHT.get(e.type, 0), e.total, e.at), reverse=True)
@@ -169,7 +171,7 @@ async def board_snapshot(
         rows = await _active_orders(s)
         short = await _short_stock_orders(s)
         sla = await _sla_facts(s)
-        snap.exceptions = await _exceptions_today(s, now)
+        snap.exceptions = await exceptions_on(s, today)
         reps = list((await s.exec(select(SalesRep).where(SalesRep.active))).all())
     open_by_rep: Counter[int] = Counter()
     for (oid, number, status, rep_id, total, delivery, due, updated, rush, version, name, company) in rows:

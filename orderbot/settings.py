@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # Where the WeCom OAuth authorize page lives (the stand-in in tests and the demo).
     wecom_oauth_base: str = Field("https://open.weixin.qq.com", validation_alias=_env("WECOM_OAUTH_BASE"))
 
+    # When managers get the daily digest in WeCom (HH:MM, China time); empty: no digest.
+    digest_at: str = Field("08:30", validation_alias=_env("ORDERBOT_DIGEST_AT"))
+
     def board_admin_ids(self) -> set[str]:
         return {u.strip() for u in self.board_admins.replace(";", ",").split(",") if u.strip()}
 

@@ -38,6 +38,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "bot.chat",  # inbound: the customer's WeChat conversation
     "workers.notify",  # notify_customer / notify_rep / alert_manager / card updates / digests
     "workers.ocr_jobs",  # OCR of uploaded images, when that module exists
+    "board.digest",  # the managers' daily digest (self-scheduling)
 )
 
 ONCE_TTL = 7 * 24 * 3600.0  # how long a delivered dedup_key is remembered

@@ -28,7 +28,14 @@ from orderbot.standin.testing import config_for_tests
 from orderbot.stores_memory import MemoryStore
 from orders import actions
 from orders.actors import Actor
-from tests.push.harness import CUSTOMER_OPENID, MANAGER_ID, OTHER_REP_ID, REP_ID, seed
+from tests.push.harness import (
+    CUSTOMER_OPENID,
+    MANAGER_ID,
+    OTHER_REP_ID,
+    REP_ID,
+    embedded_world,  # noqa: F401  (fixture for the WeCom-side tests)
+    seed,
+)
 
 ADMIN_ID = "admin_liu"
 
