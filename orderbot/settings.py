@@ -70,6 +70,25 @@ class Settings(BaseSettings):
     # When managers get the daily digest in WeCom (HH:MM, China time); empty: no digest.
     digest_at: str = Field("08:30", validation_alias=_env("ORDERBOT_DIGEST_AT"))
 
+    # Outbound to WMS / ERP (workers/outbound.py): "wms=https://wms.example/orders,erp=https://…".
+    # The names are the systems of orders/status_mapping.json; empty: orders are not pushed.
+    outbound: str = Field("", validation_alias=_env("ORDERBOT_OUTBOUND"))
+    # HMAC key of the outbound webhooks; empty: ORDERBOT_HOOK_SECRET (the one they call back with).
+    outbound_secret: str = Field("", validation_alias=_env("ORDERBOT_OUTBOUND_SECRET"))
+    outbound_timeout: float = Field(10.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOUND_TIMEOUT"))
+
+    def outbound_systems(self) -> dict[str, str]:
+        """{system: url} from ORDERBOT_OUTBOUND; a malformed entry is a clear error."""
+        out: dict[str, str] = {}
+        for part in (p.strip() for p in self.outbound.split(",")):
+            if not part:
+                continue
+            name, sep, url = part.partition("=")
+            if not sep or not name.strip() or not url.strip().startswith(("http://", "https://")):
+                raise ValueError(f"ORDERBOT_OUTBOUND entry {part!r}: use system=https://host/path")
+            out[name.strip()] = url.strip()
+        return out
+
     def board_admin_ids(self) -> set[str]:
         return {u.strip() for u in self.board_admins.replace(";", ",").split(",") if u.strip()}
 

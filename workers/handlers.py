@@ -39,6 +39,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "workers.notify",  # notify_customer / notify_rep / alert_manager / card updates / digests
     "workers.ocr_jobs",  # OCR of uploaded images, when that module exists
     "board.digest",  # the managers' daily digest (self-scheduling)
+    "workers.outbound",  # orders pushed to WMS / ERP
 )
 
 ONCE_TTL = 7 * 24 * 3600.0  # how long a delivered dedup_key is remembered

@@ -30,6 +30,7 @@ Control paths (stand-in only):
   GET /__stats__                                token fetches per app
   POST /__simulate__/wechat {openid, text | image | location | event, msgid?, mode?}
   POST /__simulate__/wecom {userid, text | image | event: "template_card_event", task_id, ...}
+  POST /__wms__/orders, POST/GET /__wms__       a WMS taking order pushes: accept / reject / timeout / flaky
   POST /__simulate__/verify {app: "wechat" | "wecom"}   callback URL verification
 """
 
