@@ -18,6 +18,7 @@ Routes:
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hmac
 import logging
@@ -49,10 +50,10 @@ async def board_view(request: web.Request) -> web.Response:
     who = await auth.viewer(request)
     sm = request.app[appkeys.SESSIONMAKER]
     now = utcnow()
-    metrics = await queries.cached_metrics(request.app[appkeys.ENGINE], now)
+    metrics = await queries.metrics_for_paint(request.app[appkeys.ENGINE], now)
     snap = await queries.board_snapshot(sm, now=now, metrics=metrics)
     today = today_in_china(now)
-    days = metrics.day_series(today - dt.timedelta(days=queries.METRICS_DAYS - 1), today)
+    days = metrics.day_series(today - dt.timedelta(days=queries.METRICS_DAYS - 1), today) if metrics else []
     return _html(render.board_page(snap, metrics, days, who, notice=request.query.get("msg", "")[:200]))
 
 
@@ -190,9 +191,15 @@ async def schedule_digest(app: web.Application) -> None:
         log.exception("daily digest not scheduled")
 
 
+async def warm_metrics(app: web.Application) -> None:
+    """Start computing the board's metrics at startup, so the first paint finds them ready."""
+    asyncio.ensure_future(queries.cached_metrics(app[appkeys.ENGINE], utcnow()))
+
+
 def setup(app: web.Application) -> None:
     app.setdefault(appkeys.SCRAPE_HOOKS, []).append(refresh_desk_gauges)
     app.on_startup.append(schedule_digest)
+    app.on_startup.append(warm_metrics)
     app.router.add_get("/board", to_board)
     app.router.add_get("/board/", board_view)
     app.router.add_get("/board/orders/{number}", order_view)

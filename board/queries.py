@@ -9,6 +9,7 @@ cached for METRICS_TTL seconds per process: they change slowly and cost the most
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections import Counter
@@ -206,6 +207,20 @@ async def board_snapshot(
 
 
 _cache: dict[int, tuple[float, desk_metrics.DeskMetrics]] = {}
+_running: dict[int, asyncio.Task[desk_metrics.DeskMetrics]] = {}
+
+
+def _since(now: dt.datetime, days: int) -> dt.datetime:
+    return day_start(today_in_china(now) - dt.timedelta(days=days - 1))
+
+
+async def _compute(engine: AsyncEngine, key: int, since: dt.datetime) -> desk_metrics.DeskMetrics:
+    try:
+        m = await desk_report.metrics_since(engine, since)
+        _cache[key] = (time.monotonic(), m)
+        return m
+    finally:
+        _running.pop(key, None)
 
 
 async def cached_metrics(engine: AsyncEngine, now: dt.datetime,
@@ -215,10 +230,28 @@ async def cached_metrics(engine: AsyncEngine, now: dt.datetime,
     hit = _cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < METRICS_TTL:
         return hit[1]
-    since = day_start(today_in_china(now) - dt.timedelta(days=days - 1))
-    m = await desk_report.metrics_since(engine, since)
-    _cache[key] = (time.monotonic(), m)
-    return m
+    task = _running.get(key)
+    if task is None:
+        task = _running[key] = asyncio.ensure_future(_compute(engine, key, _since(now, days)))
+    return await asyncio.shield(task)
+
+
+async def metrics_for_paint(engine: AsyncEngine, now: dt.datetime, *, wait: float = 0.2,
+                            days: int = METRICS_DAYS) -> desk_metrics.DeskMetrics | None:
+    """For the page: the cached metrics even when a little stale (a refresh then runs in the
+    background), else the fresh ones if they come within `wait` seconds, else None — the
+    page shows the orders at once and the metrics on the next load."""
+    key = id(engine) * 100 + days
+    hit = _cache.get(key)
+    if hit is not None:
+        if time.monotonic() - hit[0] >= METRICS_TTL:
+            asyncio.ensure_future(cached_metrics(engine, now, days))  # refresh; one at a time
+        return hit[1]
+    task = asyncio.ensure_future(cached_metrics(engine, now, days))
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), timeout=wait)
+    except TimeoutError:
+        return None
 
 
 def clear_metrics_cache() -> None:

@@ -162,7 +162,11 @@ def _order_item(o: BoardOrder, who: Viewer, rep_names: dict[int, str]) -> str:
             f'<div class="row3">{reasons}{release}</div></li>')
 
 
-def board_page(snap: BoardSnapshot, metrics: DeskMetrics, days: list[DayMetrics], who: Viewer,
+PENDING_METRICS = ('<section class="metrics"><h2>运营指标</h2><p class="empty">指标正在计算，'
+                   '刷新页面即可看到。</p></section>')
+
+
+def board_page(snap: BoardSnapshot, metrics: DeskMetrics | None, days: list[DayMetrics], who: Viewer,
                notice: str = "", shown: int = 60) -> str:
     cols = []
     for bucket in Bucket:
@@ -193,7 +197,7 @@ def board_page(snap: BoardSnapshot, metrics: DeskMetrics, days: list[DayMetrics]
 <section class="reps"><h2>业务员</h2><table><thead><tr><th>姓名</th><th>团队</th><th>待处理</th><th>确认用时（中位）</th><th>超时</th></tr></thead>
 <tbody>{rep_rows}</tbody></table></section>
 </div>
-{metrics_panel(metrics, days)}"""
+{metrics_panel(metrics, days) if metrics else PENDING_METRICS}"""
     return page("订单看板", body, who)
 
 
