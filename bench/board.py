@@ -182,8 +182,8 @@ async def bench_report(url: str, n_events: int) -> None:
           f"median {statistics.median(runs):.2f} s (min {min(runs):.2f} s)")
     env = {**os.environ, "ORDERBOT_DATABASE_URL": url}
     t = time.perf_counter()
-    out = subprocess.run([str(ROOT / ".venv/bin/orderbot"), "report", "--since", f"{DAYS + 1}d"], env=env,
-                         capture_output=True, text=True, check=True)
+    out = await asyncio.to_thread(subprocess.run, [str(ROOT / ".venv/bin/orderbot"), "report", "--since",
+                                  f"{DAYS + 1}d"], env=env, capture_output=True, text=True, check=True)
     cli = time.perf_counter() - t
     print(f"`orderbot report --since {DAYS + 1}d` wall time (process start included): {cli:.2f} s")
     print("\n".join(out.stdout.splitlines()[:13]))
