@@ -76,9 +76,9 @@ FILL = [
 
 EVENT_KINDS = [  # (type, actor_kind, minutes after creation)
     ("created", "customer", 0), ("submitted", "customer", 1), ("routed", "system", 1),
-    ("confirmed", "rep", 25), ("edited", "rep", 40), ("reminded", "system", 31),
+    ("held", "system", 2), ("released", "manager", 20), ("confirmed", "rep", 25),
     ("shipped", "system", 900), ("delivered", "system", 4000), ("closed", "manager", 9000),
-    ("edited", "customer", 5), ("held", "system", 2), ("released", "manager", 50),
+    ("edited", "rep", 40), ("reminded", "system", 31), ("edited", "customer", 5),
 ]
 
 
@@ -131,10 +131,15 @@ async def bench_paint(url: str, runs: int) -> None:
                 assert resp.status == 200, resp.status
             return (time.perf_counter() - t) * 1000, len(body)
 
-        cold, size = await paint()
+        cold, size = await paint()  # right after startup: the metrics are still being computed
+        t = time.perf_counter()
+        metrics = await queries.cached_metrics(engine, queries.utcnow())
+        computing = (time.perf_counter() - t) * 1000
         warm = [(await paint())[0] for _ in range(runs)]
     sm = make_sessionmaker(engine)
-    metrics = await queries.cached_metrics(engine, queries.utcnow())
+    t = time.perf_counter()
+    await queries.desk_report.metrics_since(engine, queries._since(queries.utcnow(), queries.METRICS_DAYS))
+    metrics_ms = (time.perf_counter() - t) * 1000
     snap_ms = []
     for _ in range(runs):
         t = time.perf_counter()
@@ -142,8 +147,10 @@ async def bench_paint(url: str, runs: int) -> None:
         snap_ms.append((time.perf_counter() - t) * 1000)
     counts = {b.value: snap.count(b) for b in snap.buckets}
     print(f"board buckets: {counts}; page {size / 1024:.0f} KiB")
-    print(f"GET /board/ first request (metrics computed, {queries.METRICS_DAYS} days): {cold:8.1f} ms")
+    print(f"GET /board/ first request after startup (metrics still computing): {cold:8.1f} ms")
     print(f"GET /board/ metrics cached, {runs} runs:   median {statistics.median(warm):8.1f} ms   p95 {pct(warm, 0.95):8.1f} ms")
+    print(f"desk metrics for the board ({queries.METRICS_DAYS} days, {metrics.placed:,} orders): "
+          f"{metrics_ms:8.1f} ms (startup warm-up finished {computing:.0f} ms after the first paint)")
     print(f"board_snapshot alone, {runs} runs:         median {statistics.median(snap_ms):8.1f} ms   p95 {pct(snap_ms, 0.95):8.1f} ms")
     await explain(engine, sm, metrics)
     await server.close()

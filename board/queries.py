@@ -3,8 +3,8 @@
 First paint = `board_snapshot`: the active orders with their customer (one query), the ones
 with a product below safety stock (one), the SLA facts of the pending ones (one), today's
 exception events (one), the reps (one); classification is orders/desk_buckets.py. The desk
-metrics (`metrics_since`) read the events of the orders placed in the window, and are
-cached for METRICS_TTL seconds per process: they change slowly and cost the most.
+metrics (orderbot/desk_report.py) are cached for METRICS_TTL seconds per process and served
+stale while a refresh runs: they change slowly and cost the most.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ ASSIGNING = ("submitted", "routed", "reassigned", "released")
 EXCEPTION_TYPES = ("held", "escalated", "rejected", "cancelled")
 EXCEPTION_WEIGHT = {"held": 3, "escalated": 3, "rejected": 2, "cancelled": 1}
 METRICS_DAYS = 14
-METRICS_TTL = 60.0
+METRICS_TTL = 300.0
 SHOWN_PER_BUCKET = 60
 
 

@@ -1,14 +1,15 @@
 """How well orders flow through the desk, computed from the order event log alone.
 
-Pure functions over event rows (anything with the attributes of `EventRow`, e.g. a
-SQLAlchemy result row), so the board, `/metrics` and `orderbot report` agree and the
-numbers are tested without a database. Events must come grouped by order, oldest first
-within an order (ORDER BY order_id, id).
+Pure functions: `summarize` defines, from event rows (anything with the attributes of
+`EventRow`, grouped by order, oldest first), one `OrderSummary` per order and its hold
+spans; `from_summaries` turns those into the numbers. orderbot/desk_report.py has the
+database compute the same summaries in one aggregate query (a million events never reach
+Python), and a test holds the two definitions equal.
 
 Measures (over the orders placed — first `submitted` — in the window):
 * state accuracy: share of orders an external system (actor "hook:…") reported on whose
   current status is still the status that system last moved it to;
-* exception response time: from each hold to the release or cancellation that ended it;
+* exception response time: from each hold to the release or cancellation that follows it;
 * manual touches per order: events by people (rep, manager, admin), customers excluded;
 * interception rate: orders held at least once / orders placed;
 * confirmation time: placed → first confirmation;
@@ -158,6 +159,66 @@ def _seconds(a: dt.datetime, b: dt.datetime) -> float:
     return (b - a).total_seconds()
 
 
+@dataclass
+class OrderSummary:
+    """One placed order as the metrics need it (the SQL in orderbot/desk_report.py yields
+    the same fields straight from the database, one row per order)."""
+
+    order_id: int
+    status: str | None
+    rep_id: int | None
+    created_at: dt.datetime | None
+    placed_at: dt.datetime | None  # first `submitted`
+    confirmed_at: dt.datetime | None  # first `confirmed`
+    shipped_at: dt.datetime | None
+    delivered_at: dt.datetime | None
+    held: bool  # held at least once
+    touches: int  # events by people
+    escalations: int  # SLA escalations
+    last_external: str | None  # to_status of the last event by an external system ("hook:…")
+
+
+@dataclass(frozen=True)
+class HoldSpan:
+    """One hold and the release or cancellation that followed it (None: still open)."""
+
+    order_id: int
+    held_at: dt.datetime
+    ended_at: dt.datetime | None
+
+
+def summarize(
+    events: Iterable[EventRow],
+    *,
+    current_status: Mapping[int, str] | None = None,
+    order_rep: Mapping[int, int | None] | None = None,
+) -> tuple[list[OrderSummary], list[HoldSpan]]:
+    """The reference definition: event rows (grouped by order, oldest first) → summaries and
+    hold spans. Each hold is answered by the next release or cancellation of that order."""
+    current_status = current_status or {}
+    order_rep = order_rep or {}
+    summaries, holds = [], []
+    for order_id, group in groupby(events, key=lambda e: e.order_id):
+        evs = list(group)
+        first: dict[str, dt.datetime] = {}
+        for e in evs:
+            first.setdefault(e.type, e.at)
+        last_external = None
+        for i, e in enumerate(evs):
+            if (e.actor_id or "").startswith("hook:") and e.to_status:
+                last_external = e.to_status
+            if e.type == "held":
+                end = next((x.at for x in evs[i + 1:] if x.type in HOLD_ENDS), None)
+                holds.append(HoldSpan(order_id, e.at, end))
+        summaries.append(OrderSummary(
+            order_id, current_status.get(order_id), order_rep.get(order_id), first.get("created"),
+            first.get("submitted"), first.get("confirmed"), first.get("shipped"), first.get("delivered"),
+            "held" in first, sum(1 for e in evs if e.actor_kind in PEOPLE),
+            sum(1 for e in evs if e.type == "escalated"), last_external,
+        ))
+    return summaries, holds
+
+
 def compute(
     events: Iterable[EventRow],
     *,
@@ -165,70 +226,55 @@ def compute(
     order_rep: Mapping[int, int | None] | None = None,
     since: dt.datetime | None = None,
 ) -> DeskMetrics:
-    """The desk metrics of the orders placed at or after `since` (all orders when None).
+    """The desk metrics of the orders placed at or after `since` (all when None), from events.
 
     `current_status` (order id → status) enables state accuracy; `order_rep` (order id →
     rep id) the per-rep figures. Orders never placed (drafts) are left out entirely.
     """
+    summaries, holds = summarize(events, current_status=current_status, order_rep=order_rep)
+    return from_summaries(summaries, holds, since=since)
+
+
+def from_summaries(
+    summaries: Iterable[OrderSummary], holds: Iterable[HoldSpan], *, since: dt.datetime | None = None
+) -> DeskMetrics:
     m = DeskMetrics()
-    current_status = current_status or {}
-    order_rep = order_rep or {}
-    for order_id, group in groupby(events, key=lambda e: e.order_id):
-        add_order(m, list(group), current_status.get(order_id), order_rep.get(order_id), since)
-    return m
-
-
-def add_order(
-    m: DeskMetrics, evs: list[EventRow], status: str | None, rep_id: int | None,
-    since: dt.datetime | None = None,
-) -> None:
-    """Fold one order's events (oldest first) into `m`: for callers streaming many orders."""
-    first: dict[str, dt.datetime] = {}
-    for e in evs:
-        first.setdefault(e.type, e.at)
-    placed_at = first.get("submitted")
-    if placed_at is None or (since is not None and _seconds(since, placed_at) < 0):
-        return
-    day = m.days.setdefault(china_day(placed_at), DayMetrics(china_day(placed_at)))
-    m.placed += 1
-    day.placed += 1
-    touches = sum(1 for e in evs if e.actor_kind in PEOPLE)
-    m.touches += touches
-    day.touches += touches
-
-    held_at: dt.datetime | None = None
-    was_held = False
-    last_external: str | None = None
-    for e in evs:
-        if e.type == "held":
-            was_held = True
-            held_at = held_at or e.at
-        elif e.type in HOLD_ENDS and held_at is not None:
-            seconds = _seconds(held_at, e.at)
+    placed_day: dict[int, DayMetrics] = {}
+    for o in summaries:
+        if o.placed_at is None or (since is not None and _seconds(since, o.placed_at) < 0):
+            continue
+        day = m.days.setdefault(china_day(o.placed_at), DayMetrics(china_day(o.placed_at)))
+        placed_day[o.order_id] = day
+        m.placed += 1
+        day.placed += 1
+        m.touches += o.touches
+        day.touches += o.touches
+        if o.held:
+            m.held += 1
+            day.held += 1
+        if o.rep_id is not None and o.escalations:
+            m.reps[o.rep_id].sla_breaches += o.escalations
+        if o.last_external is not None and o.status is not None:
+            m.with_external += 1
+            m.external_agree += o.status == o.last_external
+        if o.confirmed_at is not None:
+            seconds = _seconds(o.placed_at, o.confirmed_at)
+            m.confirmation_seconds.append(seconds)
+            day.confirmation_seconds.append(seconds)
+            if o.rep_id is not None:
+                m.reps[o.rep_id].confirmation_seconds.append(seconds)
+        times = {"created": o.created_at, "submitted": o.placed_at, "confirmed": o.confirmed_at,
+                 "shipped": o.shipped_at, "delivered": o.delivered_at}
+        for name, start, end in STAGES:
+            if times[start] is not None and times[end] is not None:
+                m.stage_seconds[name].append(_seconds(times[start], times[end]))
+    for h in holds:
+        day = placed_day.get(h.order_id)
+        if day is not None and h.ended_at is not None:
+            seconds = _seconds(h.held_at, h.ended_at)
             m.response_seconds.append(seconds)
             day.response_seconds.append(seconds)
-            held_at = None
-        if e.type == "escalated" and rep_id is not None:
-            m.reps[rep_id].sla_breaches += 1
-        if (e.actor_id or "").startswith("hook:") and e.to_status:
-            last_external = e.to_status
-    if was_held:
-        m.held += 1
-        day.held += 1
-    if last_external is not None and status is not None:
-        m.with_external += 1
-        m.external_agree += status == last_external
-
-    confirmed_at = first.get("confirmed")
-    if confirmed_at is not None:
-        seconds = _seconds(placed_at, confirmed_at)
-        m.confirmation_seconds.append(seconds)
-        day.confirmation_seconds.append(seconds)
-        if rep_id is not None:
-            m.reps[rep_id].confirmation_seconds.append(seconds)
-    for name, start, end in STAGES:
-        if start in first and end in first:
-            m.stage_seconds[name].append(_seconds(first[start], first[end]))
+    return m
 
 
 def human_duration(seconds: float | None) -> str:

@@ -119,6 +119,8 @@ class Order(SQLModel, table=True):
 
 class OrderLine(SQLModel, table=True):
     __tablename__ = "order_line"
+    # The board finds the open orders short of stock from the few products below safety stock.
+    __table_args__ = (Index("ix_order_line_sku", "sku"),)
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="orders.id", index=True)

@@ -73,3 +73,40 @@ async def test_metrics_endpoint_exposes_the_desk_metrics(board: Board) -> None:
         body = await (await http.get(f"{board.url}/metrics")).text()
     assert 'orderbot_desk{metric="interception_rate"} 0.5' in body
     assert 'orderbot_desk{metric="orders_placed"} 2.0' in body
+
+
+async def test_the_database_summaries_give_the_same_numbers_as_the_event_definition(board: Board) -> None:
+    """orderbot/desk_report.py's SQL against orders.desk_metrics.compute over the same events."""
+    import datetime as dt
+
+    from sqlmodel import select
+
+    from orderbot.desk_report import metrics_since
+    from orders.desk_metrics import compute
+    from orders.models import Order, OrderEvent
+
+    manager = Actor.manager(board.ids["manager"], MANAGER_ID)
+    rep = Actor.rep(board.ids["rep"], "zhangsan")
+    a, _ = await board.order(quantity=200_000)
+    await actions.release(board.sm, a, manager, "放行")
+    await actions.hold(board.sm, a, manager, "再等等")
+    await actions.release(board.sm, a, manager, "好了")
+    b, _ = await board.order(quantity=100)
+    await actions.confirm(board.sm, b, rep)
+    await actions.ship(board.sm, b, Actor.system("hook:wms"), "顺丰", "SF1")
+    c, _ = await board.order(quantity=300_000)
+    await actions.cancel(board.sm, c, manager, "不要了")
+    await board.order(quantity=10)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    async with board.sm() as s:
+        events = list((await s.exec(select(OrderEvent).order_by(OrderEvent.order_id, OrderEvent.id))).all())
+        orders = list((await s.exec(select(Order))).all())
+    expected = compute(events, current_status={o.id: o.status for o in orders},
+                       order_rep={o.id: o.rep_id for o in orders}, since=since)
+    engine = board.sm.kw["bind"]
+    got = await metrics_since(engine, since)
+    assert got.summary() == expected.summary()
+    assert sorted(got.response_seconds) == pytest.approx(sorted(expected.response_seconds))
+    assert {k: (v.sla_breaches, v.confirmation_seconds) for k, v in got.reps.items()} == \
+        {k: (v.sla_breaches, v.confirmation_seconds) for k, v in expected.reps.items()}
+    assert (got.placed, got.held, got.with_external) == (4, 2, 1)
