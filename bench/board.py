@@ -211,6 +211,8 @@ async def main() -> None:
         t = time.perf_counter()
         await fill(url, args.orders, args.events_per_order)
         n_events = args.orders * args.events_per_order
+        print(f"load average before measuring: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+              f"({os.cpu_count()} cores, shared)")
         print(f"filled {args.orders:,} orders, {2 * args.orders:,} lines, {n_events:,} events "
               f"in {time.perf_counter() - t:.1f} s (database {name})\n")
         await bench_paint(url, args.runs)

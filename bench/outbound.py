@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -114,7 +115,7 @@ async def main() -> None:
     print(f"keys accepted more than once: {twice:>5}   (must be 0)")
     print(f"orders missing at the WMS:  {missing:>7}   (must be 0)")
     print(f"parked outbound rows:       {parked:>7}")
-    print(f"delivery wall time:         {pushed:>7.1f} s")
+    print(f"delivery wall time:         {pushed:>7.1f} s   (load average {os.getloadavg()[0]:.1f})")
     await standin.close()
     await engine.dispose()
     tmp.cleanup()

@@ -109,7 +109,11 @@ async def _active_orders(s: AsyncSession) -> list[Any]:
 
 
 async def _short_stock_orders(s: AsyncSession) -> set[int]:
-    short = select(Product.sku).where(Product.stock < Product.safety_stock)
+    """Open orders with a line whose product is below safety stock. The few short SKUs are
+    read first, so the lines are found through ix_order_line_sku, not a scan of every line."""
+    short = list((await s.exec(select(Product.sku).where(Product.stock < Product.safety_stock))).all())
+    if not short:
+        return set()
     stmt = (
         select(OrderLine.order_id).distinct()
         .join(Order, Order.id == OrderLine.order_id)

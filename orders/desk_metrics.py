@@ -48,15 +48,14 @@ class EventRow(Protocol):
 
 
 @dataclass
-class DayMetrics:
-    """One China-calendar day (by the day orders were placed)."""
+class _Flow:
+    """Counts and times shared by the whole window and each of its days."""
 
-    day: dt.date
     placed: int = 0
     held: int = 0
+    touches: int = 0
     confirmation_seconds: list[float] = field(default_factory=list)
     response_seconds: list[float] = field(default_factory=list)
-    touches: int = 0
 
     @property
     def interception_rate(self) -> float | None:
@@ -73,6 +72,13 @@ class DayMetrics:
     @property
     def touches_per_order(self) -> float | None:
         return self.touches / self.placed if self.placed else None
+
+
+@dataclass
+class DayMetrics(_Flow):
+    """One China-calendar day (by the day orders were placed)."""
+
+    day: dt.date = dt.date.min
 
 
 @dataclass
@@ -86,14 +92,9 @@ class RepMetrics:
 
 
 @dataclass
-class DeskMetrics:
-    placed: int = 0
-    held: int = 0
-    touches: int = 0
+class DeskMetrics(_Flow):
     with_external: int = 0
     external_agree: int = 0
-    confirmation_seconds: list[float] = field(default_factory=list)
-    response_seconds: list[float] = field(default_factory=list)
     stage_seconds: dict[str, list[float]] = field(default_factory=lambda: {s[0]: [] for s in STAGES})
     days: dict[dt.date, DayMetrics] = field(default_factory=dict)
     reps: dict[int, RepMetrics] = field(default_factory=lambda: defaultdict(RepMetrics))
@@ -101,22 +102,6 @@ class DeskMetrics:
     @property
     def state_accuracy(self) -> float | None:
         return self.external_agree / self.with_external if self.with_external else None
-
-    @property
-    def interception_rate(self) -> float | None:
-        return self.held / self.placed if self.placed else None
-
-    @property
-    def touches_per_order(self) -> float | None:
-        return self.touches / self.placed if self.placed else None
-
-    @property
-    def confirmation_median(self) -> float | None:
-        return _median(self.confirmation_seconds)
-
-    @property
-    def response_median(self) -> float | None:
-        return _median(self.response_seconds)
 
     def stage_medians(self) -> dict[str, float | None]:
         return {name: _median(v) for name, v in self.stage_seconds.items()}
@@ -139,7 +124,7 @@ class DeskMetrics:
         """Every day from `since` to `until` inclusive, empty days included (for charts)."""
         out, day = [], since
         while day <= until:
-            out.append(self.days.get(day) or DayMetrics(day))
+            out.append(self.days.get(day) or DayMetrics(day=day))
             day += dt.timedelta(days=1)
         return out
 
@@ -243,7 +228,8 @@ def from_summaries(
     for o in summaries:
         if o.placed_at is None or (since is not None and _seconds(since, o.placed_at) < 0):
             continue
-        day = m.days.setdefault(china_day(o.placed_at), DayMetrics(china_day(o.placed_at)))
+        placed_on = china_day(o.placed_at)
+        day = m.days.setdefault(placed_on, DayMetrics(day=placed_on))
         placed_day[o.order_id] = day
         m.placed += 1
         day.placed += 1

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 import aiohttp
@@ -26,15 +25,13 @@ from orderbot.standin import StandinState, create_standin_app
 from orderbot.standin.state import WECOM
 from orderbot.standin.testing import config_for_tests
 from orderbot.stores_memory import MemoryStore
-from orders import actions
-from orders.actors import Actor
 from tests.push.harness import (
-    CUSTOMER_OPENID,
     MANAGER_ID,
     OTHER_REP_ID,
     REP_ID,
     embedded_world,  # noqa: F401  (fixture for the WeCom-side tests)
     seed,
+    submit_order,
 )
 
 ADMIN_ID = "admin_liu"
@@ -52,13 +49,7 @@ class Board:
 
     async def order(self, quantity: int = 100, **fields: Any) -> tuple[int, str]:
         """The customer submits an order; above the 100,000 in stock it is held (stock rule)."""
-        values = {"contact": "张工", "phone": "13812345678", "province": "江苏省", "city": "常州市",
-                  "district": "武进区", "address_detail": "湖塘镇长虹路88号",
-                  "delivery_date": date.today() + timedelta(days=7), **fields}
-        result = await actions.create_order(
-            self.sm, self.ids["customer"], [actions.DraftLine("HB-M6X20-304", quantity)],
-            Actor.customer(self.ids["customer"], CUSTOMER_OPENID), fields=values, submit=True,
-        )
+        result = await submit_order(self.sm, self.ids["customer"], quantity, **fields)
         assert result.order.id is not None
         return result.order.id, result.order.number
 
