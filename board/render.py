@@ -25,6 +25,11 @@ EVENT_LABELS = {
 }
 STAGE_LABELS = {"created→placed": "创建→下单", "placed→confirmed": "下单→确认",
                 "confirmed→shipped": "确认→发货", "shipped→delivered": "发货→签收"}
+FIELD_LABELS = {
+    "status": "状态", "hold_reason": "挂起原因", "total": "金额", "lines": "行数", "rep_id": "业务员",
+    "delivery_date": "交期", "phone": "电话", "contact": "联系人", "address_detail": "地址", "remarks": "备注",
+    "stock": "库存", "carrier": "承运商", "waybill_no": "运单号", "confirm_due_at": "确认期限",
+}
 ROLE_LABELS = {"customer": "客户", "rep": "业务员", "manager": "经理", "admin": "管理员", "system": "系统"}
 
 
@@ -36,11 +41,19 @@ def money(value: Decimal | float | int) -> str:
     return f"¥{Decimal(value):,.2f}"
 
 
+def qty(value: Decimal | float | int) -> str:
+    """3000.000 → 3000, 2.500 → 2.5."""
+    return f"{Decimal(str(value)).normalize():f}"
+
+
 def local(t: dt.datetime | None, fmt: str = "%m-%d %H:%M") -> str:
     if t is None:
         return "—"
     aware = t if t.tzinfo else t.replace(tzinfo=dt.UTC)
     return aware.astimezone(SHANGHAI).strftime(fmt)
+
+
+STATUS_VALUES = frozenset(s.value for s in OrderStatus)
 
 
 def status_label(status: str) -> str:
@@ -205,12 +218,18 @@ def board_page(snap: BoardSnapshot, metrics: DeskMetrics | None, days: list[DayM
 
 
 def _changes(changes: dict[str, Any]) -> str:
+    def shown(v: Any) -> str:
+        if v is None or v == "":
+            return "—"
+        return status_label(v) if isinstance(v, str) and v in STATUS_VALUES else esc(v)
+
     parts = []
     for key, value in (changes or {}).items():
+        label = esc(FIELD_LABELS.get(key, key))
         if isinstance(value, list) and len(value) == 2:
-            parts.append(f"<li><b>{esc(key)}</b>：{esc(value[0])} → {esc(value[1])}</li>")
+            parts.append(f"<li><b>{label}</b>：{shown(value[0])} → {shown(value[1])}</li>")
         else:
-            parts.append(f"<li><b>{esc(key)}</b>：{esc(value)}</li>")
+            parts.append(f"<li><b>{label}</b>：{shown(value)}</li>")
     return f'<ul class="changes">{"".join(parts)}</ul>' if parts else ""
 
 
@@ -229,7 +248,7 @@ def order_page(p: OrderPage, who: Viewer, notice: str = "") -> str:
             f'<td>{esc(ROLE_LABELS.get(e.actor_kind, e.actor_kind))} {esc(e.actor_id)}</td>'
             f'<td>{esc(EVENT_LABELS.get(e.type, e.type))}</td><td>{move}</td><td>{_changes(e.changes)}</td>'
             f'<td>{esc(e.reason)}</td><td>{source}</td></tr>')
-    lines = "".join(f"<tr><td>{esc(line.name)}</td><td>{esc(line.sku)}</td><td class='n'>{esc(line.quantity)} {esc(line.unit)}</td>"
+    lines = "".join(f"<tr><td>{esc(line.name)}</td><td>{esc(line.sku)}</td><td class='n'>{esc(qty(line.quantity))} {esc(line.unit)}</td>"
                     f"<td class='n'>{money(line.amount)}</td></tr>" for line in p.lines)
     actions = []
     if o.status == "on_hold":

@@ -37,6 +37,7 @@ def browser() -> Iterator[object]:
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
     driver.set_page_load_timeout(30)
+    driver.implicitly_wait(10)  # a loaded machine may still be rendering the next page
     try:
         yield driver
     finally:
@@ -63,9 +64,15 @@ async def test_manager_releases_a_held_order_from_the_board_in_chromium(sqlite_b
             browser.save_screenshot(path)
         browser.find_element(By.CSS_SELECTOR, f'#o-{held} button[data-order="{held}"]').click()
         notice = browser.find_element(By.CSS_SELECTOR, "p.notice").text
-        return *before, in_bucket(held), notice
+        after = in_bucket(held)
+        browser.find_element(By.LINK_TEXT, held).click()  # one click to the order's history
+        history = browser.find_element(By.CSS_SELECTOR, "table.events").text
+        if path := os.environ.get("BOARD_SCREENSHOT"):
+            browser.save_screenshot(path.replace(".png", "-order.png"))
+        return *before, after, notice, history
 
-    held_before, fine_before, held_after, notice = await asyncio.to_thread(run)
+    held_before, fine_before, held_after, notice, history = await asyncio.to_thread(run)
     assert (held_before, fine_before) == ("bucket-red", "bucket-green")
     assert held_after == "bucket-green"
     assert f"订单 {held} 已放行" in notice
+    assert "挂起" in history and "放行" in history and MANAGER_ID in history

@@ -108,7 +108,7 @@ async def test_the_order_page_shows_who_when_what_and_why_and_the_source_message
         page = await (await http.get(f"{board.url}/board/orders/{number}")).text()
     assert "事件记录" in page and "挂起" in page and "rule:stock" in page
     assert "M6螺栓二十万个" in page  # from which message
-    assert "hold_reason" in page  # what changed
+    assert "挂起原因" in page  # what changed
 
 
 async def test_a_one_time_link_logs_in_once(board: Board) -> None:
