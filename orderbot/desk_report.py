@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import aliased
 
 from orders import desk_metrics
 from orders.models import Order, OrderEvent
@@ -30,10 +29,17 @@ def _placed(since: dt.datetime) -> Any:
     return select(E.order_id).where(E.type == "submitted", E.at >= since)
 
 
+STATUS_CODES = {status: i + 1 for i, status in enumerate(
+    ("draft", "pending", "on_hold", "confirmed", "shipped", "delivered", "closed", "cancelled"))}
+
+
 def summaries_query(since: dt.datetime) -> Any:
-    """One row per order placed since `since`, with the fields of OrderSummary."""
+    """One row per order placed since `since`, named like OrderSummary's fields. The last
+    external status rides in the aggregate as id * 10 + a status digit (max = the latest),
+    so no second pass over the events is needed."""
     people = E.actor_kind.in_(sorted(desk_metrics.PEOPLE))
     external = and_(E.actor_id.like("hook:%"), E.to_status.is_not(None))
+    status_digit = case(*((E.to_status == s, n) for s, n in STATUS_CODES.items()), else_=0)
     agg = (
         select(
             E.order_id,
@@ -41,41 +47,32 @@ def summaries_query(since: dt.datetime) -> Any:
             func.max(case((E.type == "held", 1), else_=0)).label("held"),
             func.sum(case((people, 1), else_=0)).label("touches"),
             func.sum(case((E.type == "escalated", 1), else_=0)).label("escalations"),
-            func.max(case((external, E.id))).label("last_hook_id"),
+            func.max(case((external, E.id * 10 + status_digit))).label("last_hook"),
         )
         .where(E.order_id.in_(_placed(since)))
         .group_by(E.order_id)
         .subquery()
     )
-    last = aliased(OrderEvent)
+    last_external = case(*((agg.c.last_hook % 10 == n, s) for s, n in STATUS_CODES.items()), else_=None)
     return (
-        select(agg.c.order_id, Order.status, Order.rep_id, agg.c.created_at, agg.c.submitted_at,
-               agg.c.confirmed_at, agg.c.shipped_at, agg.c.delivered_at, agg.c.held, agg.c.touches,
-               agg.c.escalations, last.to_status)
+        select(agg.c.order_id, Order.status, Order.rep_id, agg.c.created_at,
+               agg.c.submitted_at.label("placed_at"), agg.c.confirmed_at, agg.c.shipped_at, agg.c.delivered_at,
+               agg.c.held, agg.c.touches, agg.c.escalations, last_external.label("last_external"))
         .join(Order, Order.id == agg.c.order_id)
-        .outerjoin(last, last.id == agg.c.last_hook_id)
     )
 
 
 def holds_query(since: dt.datetime) -> Any:
-    """Each hold of those orders, with the first release or cancellation after it."""
-    end = aliased(OrderEvent)
-    ended = (
-        select(func.min(end.at))
-        .where(end.order_id == E.order_id, end.type.in_(sorted(desk_metrics.HOLD_ENDS)), end.id > E.id)
-        .scalar_subquery()
+    """The holds, releases and cancellations of those orders, for desk_metrics.hold_spans."""
+    return (
+        select(E.order_id, E.type, E.at)
+        .where(E.type.in_(["held", *sorted(desk_metrics.HOLD_ENDS)]), E.order_id.in_(_placed(since)))
+        .order_by(E.order_id, E.id)
     )
-    return select(E.order_id, E.at, ended).where(E.type == "held", E.order_id.in_(_placed(since)))
 
 
 async def metrics_since(engine: AsyncEngine, since: dt.datetime) -> desk_metrics.DeskMetrics:
     async with engine.connect() as conn:
         rows = (await conn.execute(summaries_query(since))).all()
         holds = (await conn.execute(holds_query(since))).all()
-    summaries = [
-        desk_metrics.OrderSummary(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), int(r[9] or 0),
-                                  int(r[10] or 0), r[11])
-        for r in rows
-    ]
-    spans = [desk_metrics.HoldSpan(order_id, at, ended) for order_id, at, ended in holds]
-    return desk_metrics.from_summaries(summaries, spans, since=since)
+    return desk_metrics.from_summaries(rows, desk_metrics.hold_spans(holds), since=since)

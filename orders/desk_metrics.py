@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
 from statistics import median
-from typing import Protocol
+from typing import Any, Protocol
 
 from orders.numbering import SHANGHAI
 
@@ -133,9 +133,15 @@ def _median(values: list[float]) -> float | None:
     return float(median(values)) if values else None
 
 
+_CHINA = dt.timedelta(hours=8)
+
+
 def china_day(at: dt.datetime) -> dt.date:
-    aware = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-    return aware.astimezone(SHANGHAI).date()
+    """The China calendar day of a UTC time (naive = UTC, as SQLite returns it)."""
+    offset = at.utcoffset()
+    if offset is None or not offset:  # the common case, and 100,000 times per report: no astimezone
+        return (at + _CHINA).date()
+    return at.astimezone(SHANGHAI).date()
 
 
 def _seconds(a: dt.datetime, b: dt.datetime) -> float:
@@ -172,6 +178,25 @@ class HoldSpan:
     ended_at: dt.datetime | None
 
 
+class HoldRow(Protocol):
+    order_id: int
+    type: str
+    at: dt.datetime
+
+
+def hold_spans(rows: Iterable[HoldRow]) -> list[HoldSpan]:
+    """Holds paired with the next release or cancellation of the same order, from the
+    held / released / cancelled events grouped by order, oldest first."""
+    spans = []
+    for order_id, group in groupby(rows, key=lambda e: e.order_id):
+        evs = list(group)
+        for i, e in enumerate(evs):
+            if e.type == "held":
+                end = next((x.at for x in evs[i + 1:] if x.type in HOLD_ENDS), None)
+                spans.append(HoldSpan(order_id, e.at, end))
+    return spans
+
+
 def summarize(
     events: Iterable[EventRow],
     *,
@@ -189,12 +214,10 @@ def summarize(
         for e in evs:
             first.setdefault(e.type, e.at)
         last_external = None
-        for i, e in enumerate(evs):
+        for e in evs:
             if (e.actor_id or "").startswith("hook:") and e.to_status:
                 last_external = e.to_status
-            if e.type == "held":
-                end = next((x.at for x in evs[i + 1:] if x.type in HOLD_ENDS), None)
-                holds.append(HoldSpan(order_id, e.at, end))
+        holds += hold_spans(e for e in evs if e.type == "held" or e.type in HOLD_ENDS)
         summaries.append(OrderSummary(
             order_id, current_status.get(order_id), order_rep.get(order_id), first.get("created"),
             first.get("submitted"), first.get("confirmed"), first.get("shipped"), first.get("delivered"),
@@ -221,7 +244,7 @@ def compute(
 
 
 def from_summaries(
-    summaries: Iterable[OrderSummary], holds: Iterable[HoldSpan], *, since: dt.datetime | None = None
+    summaries: Iterable[OrderSummary | Any], holds: Iterable[HoldSpan], *, since: dt.datetime | None = None
 ) -> DeskMetrics:
     m = DeskMetrics()
     placed_day: dict[int, DayMetrics] = {}
@@ -250,7 +273,7 @@ def from_summaries(
             if o.rep_id is not None:
                 m.reps[o.rep_id].confirmation_seconds.append(seconds)
         times = {"created": o.created_at, "submitted": o.placed_at, "confirmed": o.confirmed_at,
-                 "shipped": o.shipped_at, "delivered": o.delivered_at}
+                 "shipped": o.shipped_at, "delivered": o.delivered_at}  # rows with these names do too
         for name, start, end in STAGES:
             if times[start] is not None and times[end] is not None:
                 m.stage_seconds[name].append(_seconds(times[start], times[end]))
