@@ -24,6 +24,7 @@ import hmac
 import logging
 import secrets
 from pathlib import Path
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -106,13 +107,7 @@ async def order_action(request: web.Request) -> web.Response:
         wake()
     queries.clear_metrics_cache()
     back = auth.safe_next(str(form.get("next") or "")) if form.get("next") else "/board/"
-    raise web.HTTPSeeOther(f"{back}?msg={_q(done)}")
-
-
-def _q(text: str) -> str:
-    from urllib.parse import quote
-
-    return quote(text)
+    raise web.HTTPSeeOther(f"{back}?msg={quote(done)}")
 
 
 async def login(request: web.Request) -> web.Response:

@@ -235,7 +235,8 @@ def _changes(changes: dict[str, Any]) -> str:
 
 def order_page(p: OrderPage, who: Viewer, notice: str = "") -> str:
     o = p.order
-    csrf = f'<input type="hidden" name="csrf" value="{esc(who.csrf)}"><input type="hidden" name="version" value="{o.version}">'
+    csrf = (f'<input type="hidden" name="csrf" value="{esc(who.csrf)}"><input type="hidden" name="version" value="{o.version}">'
+            f'<input type="hidden" name="next" value="/board/orders/{esc(o.number)}">')
     events = []
     for e in p.events:
         msg = p.messages.get(e.source_message_id or -1)
@@ -278,6 +279,6 @@ def order_page(p: OrderPage, who: Viewer, notice: str = "") -> str:
     return page(f"订单 {o.number}", body, who)
 
 
-def message_page(title: str, text: str, status: int = 200) -> str:
+def message_page(title: str, text: str) -> str:
     return page(title, f'<section class="message"><h1>{esc(title)}</h1><p>{esc(text)}</p>'
                        f'<p><a href="/board/login">重新登录</a></p></section>')

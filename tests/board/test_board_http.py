@@ -79,8 +79,9 @@ async def test_cancel_and_reassign_go_through_the_hub_and_refusals_are_shown(boa
         page = await (await board.login(http, MANAGER_ID)).text()
         token = csrf_of(page)
         resp = await http.post(f"{board.url}/board/orders/{number}/reassign",
-                               data={"csrf": token, "rep_id": str(board.ids["other_rep"])})
-        assert "已转交" in await resp.text()
+                               data={"csrf": token, "rep_id": str(board.ids["other_rep"]),
+                                     "next": f"/board/orders/{number}"})
+        assert "已转交" in await resp.text() and resp.url.path == f"/board/orders/{number}"  # back where it was done
         resp = await http.post(f"{board.url}/board/orders/{number}/release", data={"csrf": token})
         assert "操作未成功" in await resp.text()  # not on hold: the hub refuses
         resp = await http.post(f"{board.url}/board/orders/{number}/cancel", data={"csrf": token, "reason": "客户撤单"})
