@@ -53,6 +53,9 @@ def _demo_environment(args: argparse.Namespace) -> None:
         "MINIPROGRAM_APPID": "wx_demo_miniprogram", "MINIPROGRAM_SECRET": secrets.token_hex(16),
         "ORDERBOT_HOOK_SECRET": secrets.token_hex(16),
         "WECHAT_API_BASE": base, "WECOM_API_BASE": base,
+        # The board's WeCom login and the outbound WMS are played by the stand-in too.
+        "WECOM_OAUTH_BASE": base, "ORDERBOT_PUBLIC_URL": f"http://{args.host}:{args.port}",
+        "ORDERBOT_OUTBOUND": f"wms={base}/__wms__/orders",
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
@@ -167,6 +170,10 @@ Talk to it as a customer would (the stand-in signs, encrypts and delivers the ca
   curl -s {s}/__simulate__/wechat -H 'Content-Type: application/json' -d '{{"openid": "{DEMO_OPENID}", "text": "确认"}}'
   curl -s '{s}/__sent__?to={DEMO_OPENID}'      # the bot's replies
   curl -s '{s}/__sent__?to=lihua'              # the rep's WeCom card (江浙沪 → team east)
+
+Manager board: sign the manager in to the stand-in's WeCom, then open the board in a browser:
+  curl -s {s}/__oauth__ -H 'Content-Type: application/json' -d '{{"userid": "zhoumin"}}'
+  open http://{args.host}:{args.port}/board/      # confirmed orders go to the stand-in WMS: GET {s}/__wms__
 """
 
 
