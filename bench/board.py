@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 from aiohttp.test_utils import TestServer  # noqa: E402
-from orderbot.app import create_app  # noqa: E402
+from service.app import create_app  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 

@@ -1,6 +1,6 @@
 """The manager board at /board/: red / yellow / green orders, today's exceptions, reps, desk metrics.
 
-Mounted by orderbot.app (FEATURES). Pages are server-rendered (board/render.py) from a few
+Mounted by service.app (FEATURES). Pages are server-rendered (board/render.py) from a few
 set-based queries (board/queries.py); the stylesheet is packaged (board/static). Login is
 WeCom's OAuth code flow, or a one-time link a manager gets by typing 看板 in WeCom
 (board/links.py). Actions go through the order hub (orders/actions.py) with the manager

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from orderbot.app import create_app
+from service.app import create_app
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from orderbot.cli import main
+from service.cli import main
 from sqlmodel import SQLModel
 
 from orderbot.db import make_engine, make_sessionmaker
