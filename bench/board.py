@@ -32,7 +32,6 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 from aiohttp.test_utils import TestServer  # noqa: E402
-from service.app import create_app  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 
@@ -42,6 +41,7 @@ from orderbot.db import make_engine, make_sessionmaker, run_autocommit  # noqa: 
 from orderbot.desk_report import metrics_since  # noqa: E402
 from orderbot.settings import Settings  # noqa: E402
 from orderbot.stores_memory import MemoryStore  # noqa: E402
+from service.app import create_app  # noqa: E402
 
 DAYS = 90
 

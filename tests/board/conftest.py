@@ -13,7 +13,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from service.app import create_app
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,6 +24,7 @@ from orderbot.standin import StandinState, create_standin_app
 from orderbot.standin.state import WECOM
 from orderbot.standin.testing import config_for_tests
 from orderbot.stores_memory import MemoryStore
+from service.app import create_app
 from tests.push.harness import (
     MANAGER_ID,
     OTHER_REP_ID,

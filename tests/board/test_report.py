@@ -8,13 +8,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from service.cli import main
 from sqlmodel import SQLModel
 
 from orderbot.db import make_engine, make_sessionmaker
 from orderbot.settings import get_settings
 from orders import actions
 from orders.actors import Actor
+from service.cli import main
 from tests.board.conftest import Board
 from tests.push.harness import CUSTOMER_OPENID, MANAGER_ID, seed
 
