@@ -21,7 +21,14 @@ Platform = Literal["mp", "wecom", "auto"]
 
 
 class MessageError(ValueError):
-    """The XML is malformed, or is not a message/event callback (no sender, type or time)."""
+    """The XML is malformed, or is not a message/event callback (no sender, type or time).
+
+    `code` names the refusal for logs and the 400 body: malformed_xml, xml_entities (a DOCTYPE
+    or ENTITY declaration: billion laughs, external entities), no_encrypt, not_a_message."""
+
+    def __init__(self, message: str, code: str = "malformed_xml") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +88,7 @@ def read_envelope(body: str | bytes) -> dict[str, str]:
     if fields is None:
         fields = _tree_envelope(raw)
     if not fields.get("Encrypt"):
-        raise MessageError("no Encrypt element")
+        raise MessageError("no Encrypt element", "no_encrypt")
     return fields
 
 
@@ -108,7 +115,7 @@ def _flat_envelope(raw: bytes) -> dict[str, str] | None:
 def _tree_envelope(raw: bytes) -> dict[str, str]:
     """Any other envelope, through ElementTree (DOCTYPE refused first)."""
     if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
-        raise MessageError("DOCTYPE / ENTITY declarations are not accepted")
+        raise MessageError("DOCTYPE / ENTITY declarations are not accepted", "xml_entities")
     try:
         root = ElementTree.fromstring(raw)
     except (ElementTree.ParseError, ValueError) as exc:
@@ -187,6 +194,11 @@ def _fast_fields(text: str) -> dict[str, Any] | None:
     return data
 
 
+# Declarations outside CDATA (a customer may well paste "<!DOCTYPE html>" into a message).
+_CDATA = re.compile(r"<!\[CDATA\[.*?\]\]>", re.S)
+_DECLARATION = re.compile(r"<!(?:DOCTYPE|ENTITY)", re.I)
+
+
 def parse(xml: str | bytes, platform: Platform = "auto") -> InboundMsg:
     """Parse a plaintext callback body; `auto` picks WeCom when the XML has an AgentID."""
     try:
@@ -194,13 +206,17 @@ def parse(xml: str | bytes, platform: Platform = "auto") -> InboundMsg:
         fields = _fast_fields(text) if platform != "wecom" else None
         if fields is not None:
             return from_fields(fields, raw=text)
+        if _DECLARATION.search(_CDATA.sub("", text)):
+            raise MessageError("DOCTYPE / ENTITY declarations are not accepted", "xml_entities")
         msg = (parse_wecom_message if platform == "wecom" else parse_mp_message)(text)
         if platform == "auto" and "AgentID" in msg._data:
             msg = parse_wecom_message(text)
+    except MessageError:
+        raise
     except Exception as exc:  # ExpatError, entities refused, no root, no MsgType, …
         raise MessageError(f"not a parseable callback: {type(exc).__name__}: {exc}") from exc
     if msg is None:
-        raise MessageError("empty body")
+        raise MessageError("empty body", "not_a_message")
     return from_wechatpy(msg, raw=text)
 
 
@@ -248,10 +264,10 @@ def from_wechatpy(msg: BaseMessage, raw: str = "") -> InboundMsg:
 def from_fields(data: dict[str, Any], raw: str = "") -> InboundMsg:
     """Our dataclass from a callback's fields as wechatpy holds them (`BaseMessage._data`)."""
     if not isinstance(data, dict):
-        raise MessageError("no <xml> fields")
+        raise MessageError("no <xml> fields", "not_a_message")
     openid, ctime, msg_type = (_str(data, n) for n in ("FromUserName", "CreateTime", "MsgType"))
     if not openid or not msg_type or not ctime or not ctime.strip().isdigit():
-        raise MessageError("not a message callback: FromUserName, MsgType and CreateTime needed")
+        raise MessageError("not a message callback: FromUserName, MsgType and CreateTime needed", "not_a_message")
     msg_type = msg_type.lower()
     event = _str(data, "Event")
     event = event.lower() if event else None
