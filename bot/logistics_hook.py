@@ -4,6 +4,10 @@ Authentication: `X-Orderbot-Timestamp` (Unix seconds) and `X-Orderbot-Signature`
 HMAC-SHA256 under ORDERBOT_HOOK_SECRET of the timestamp immediately followed by the raw
 body (`f"{timestamp}".encode() + body`). A timestamp more than five minutes away from our
 clock is refused (a captured request cannot be replayed later); so is a bad signature (401).
+Every refusal is {"ok": false, "code", "message"}: 401 missing_signature / bad_timestamp /
+stale_timestamp / bad_signature, 413 body_too_large, 400 invalid_json / no_events /
+invalid_event / control_characters (a C0 control other than tab and newline, or DEL, in any
+field: PostgreSQL cannot store NUL, and terminals and chat clients mangle the rest).
 
 Body: one event, or {"events": [...]}; each event
     {"system": "wms", "code": "shipped", "order_number": "SO20260302-0001",
@@ -22,6 +26,8 @@ import hashlib
 import hmac
 import json
 import logging
+import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,25 +63,45 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 class HookRefused(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    """A hook answered 4xx before anything is stored; `code` is for the sender's program."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
         self.message = message
 
 
 def verify(secret: str, timestamp: str | None, signature: str | None, body: bytes, now: float) -> None:
     if not secret:
-        raise HookRefused(503, "ORDERBOT_HOOK_SECRET is not configured")
+        raise HookRefused(503, "not_configured", "ORDERBOT_HOOK_SECRET is not configured")
     if not timestamp or not signature:
-        raise HookRefused(401, "missing signature headers")
+        raise HookRefused(401, "missing_signature", "missing signature headers")
     try:
         ts = float(timestamp)
     except ValueError:
-        raise HookRefused(401, "bad timestamp") from None
+        ts = math.nan
+    if not math.isfinite(ts):  # "nan" would never be stale: a replay forever
+        raise HookRefused(401, "bad_timestamp", "bad timestamp")
     if abs(now - ts) > MAX_SKEW:
-        raise HookRefused(401, "stale timestamp")
+        raise HookRefused(401, "stale_timestamp", "stale timestamp")
     if not hmac.compare_digest(sign(secret, timestamp, body), signature.strip().lower()):
-        raise HookRefused(401, "bad signature")
+        raise HookRefused(401, "bad_signature", "bad signature")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FIELDS = ("system", "code", "status", "order_number", "order_no", "event_id", "carrier", "waybill_no",
+           "description", "occurred_at")
+
+
+def _check_fields(data: dict[str, Any]) -> None:
+    """Scalars only, and no control characters, in the fields we read."""
+    for name in _FIELDS:
+        value = data.get(name)
+        if value is not None and not isinstance(value, str | int | float):
+            raise HookRefused(400, "invalid_event", f"{name} must be a string")
+        if isinstance(value, str) and _CONTROL.search(value):
+            raise HookRefused(400, "control_characters", f"{name} contains control characters")
 
 
 @dataclass(frozen=True)
@@ -92,11 +118,12 @@ class TrackingEvent:
     @classmethod
     def from_json(cls, data: Any) -> TrackingEvent:
         if not isinstance(data, dict):
-            raise HookRefused(400, "each event must be an object")
+            raise HookRefused(400, "invalid_event", "each event must be an object")
+        _check_fields(data)
         number = str(data.get("order_number") or data.get("order_no") or "").strip()
         code = str(data.get("code") if data.get("code") is not None else data.get("status") or "").strip()
         if not number or not code:
-            raise HookRefused(400, "order_number and code are required")
+            raise HookRefused(400, "invalid_event", "order_number and code are required")
         fields = {
             "system": str(data.get("system") or "wms").strip(),
             "code": code,
@@ -236,22 +263,25 @@ class LogisticsHook:
         self.on_change = on_change
 
     async def receive(self, request: web.Request) -> web.Response:
-        body = await request.read()
         try:
+            if (request.content_length or 0) > MAX_BODY:  # refused before it is read
+                raise HookRefused(413, "body_too_large", "body too large")
+            body = await request.read()
             if len(body) > MAX_BODY:
-                raise HookRefused(413, "body too large")
+                raise HookRefused(413, "body_too_large", "body too large")
             verify(self.secret, request.headers.get(TS_HEADER), request.headers.get(SIG_HEADER), body, self.clock())
             try:
                 data = json.loads(body.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                raise HookRefused(400, "body is not JSON") from None
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+                raise HookRefused(400, "invalid_json", "body is not JSON") from None
             items = data.get("events") if isinstance(data, dict) and "events" in data else [data]
             if not isinstance(items, list) or not items:
-                raise HookRefused(400, "no events")
+                raise HookRefused(400, "no_events", "no events")
             events = [TrackingEvent.from_json(item) for item in items]
         except HookRefused as exc:
-            log.info("logistics hook refused: %s", exc.message)
-            return web.json_response({"ok": False, "error": exc.message}, status=exc.status)
+            log.info("logistics hook refused: %s %s", exc.code, exc.message)
+            return web.json_response({"ok": False, "code": exc.code, "message": exc.message, "error": exc.message},
+                                     status=exc.status)
         results: list[dict[str, Any]] = []
         for ev, item in zip(events, items, strict=True):
             try:
