@@ -261,10 +261,21 @@ def from_wechatpy(msg: BaseMessage, raw: str = "") -> InboundMsg:
     return from_fields(msg._data, raw)
 
 
+# Identifiers WeChat keeps short (openids are 28 characters, MsgIds 19 digits). Longer ones
+# can only be forged — a plaintext-mode signature does not cover the body — and would break
+# the indexes they are stored under (PostgreSQL refuses index rows over ~2.7 KB).
+_LIMITS = {"FromUserName": 128, "ToUserName": 128, "MsgId": 64, "MsgID": 64, "MsgType": 32,
+           "Event": 64, "CreateTime": 12, "EventKey": 1024, "MediaId": 256, "AgentID": 32}
+
+
 def from_fields(data: dict[str, Any], raw: str = "") -> InboundMsg:
     """Our dataclass from a callback's fields as wechatpy holds them (`BaseMessage._data`)."""
     if not isinstance(data, dict):
         raise MessageError("no <xml> fields", "not_a_message")
+    for name, limit in _LIMITS.items():
+        value = data.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            raise MessageError(f"{name} is longer than {limit} characters", "field_too_long")
     openid, ctime, msg_type = (_str(data, n) for n in ("FromUserName", "CreateTime", "MsgType"))
     if not openid or not msg_type or not ctime or not ctime.strip().isdigit():
         raise MessageError("not a message callback: FromUserName, MsgType and CreateTime needed", "not_a_message")

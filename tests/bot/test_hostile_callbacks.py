@@ -158,6 +158,24 @@ async def test_sql_looking_text_and_xml_legal_controls_are_stored_verbatim(db_ur
     assert [m.content for m in stored] == texts and {m.from_user for m in stored} == {"o_bobby'--"}
 
 
+@pytest.mark.parametrize("db_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+async def test_overlong_identifiers_are_400_field_too_long(db_url, engine: AsyncEngine, aiohttp_client):
+    """Plaintext mode signs only (token, timestamp, nonce): within the window, a captured
+    query string carries any body. Identifiers past WeChat's sizes are refused, not stored."""
+    from tests.bot.conftest import build_app
+
+    sim = WeChatSim(mode="plaintext")
+    client = await aiohttp_client(build_app(engine, MemoryStore(), CallbackCrypto(sim.token)))
+    for xml in (text_xml("o" * 5000, "hi"), text_xml("o_ok", "hi", msg_id=int("9" * 100)),
+                text_xml("o_ok", "hi", to_user="gh" * 3000),
+                text_xml("o_ok", "hi").replace("<MsgType>", "<Event>" + "e" * 70 + "</Event><MsgType>")):
+        params, body = sim.request(xml)
+        assert (await _post(client, params, body))[:2] == (400, "field_too_long")
+    assert await count_rows(engine) == (0, 0)
+    params, body = sim.request(text_xml("o_ok", "x" * 20_000))  # long text is text: stored
+    assert (await _post(client, params, body))[0] == 200
+
+
 async def test_xml_illegal_control_characters_are_400(embedded_client, sqlite_engine):
     sim = WeChatSim(mode="safe")
     client = await embedded_client(**_app(sim))
@@ -204,6 +222,13 @@ async def test_wecom_another_corpid_and_replays_are_403_with_a_code(aiohttp_clie
     assert await count_rows(sqlite_engine) == (0, 0)
     resp = await wecom_sim.post(client, WECOM, wecom_sim.text_xml(WECOM, "zhangsan", "待办", 13))
     assert resp.status == 200
+
+
+async def test_wecom_oversized_body_is_413(aiohttp_client, sqlite_engine):
+    client = await _wecom_client(aiohttp_client, sqlite_engine)
+    resp = await client.post("/wecom/callback", params={"msg_signature": "0" * 40, "timestamp": "1", "nonce": "n"},
+                             data=b"<xml><Encrypt>" + b"A" * 70_000 + b"</Encrypt></xml>")
+    assert resp.status == 413
 
 
 async def test_wecom_truncated_envelope_is_400(aiohttp_client, sqlite_engine):
