@@ -8,6 +8,7 @@ carry an AgentID and are parsed with wechatpy's enterprise classes.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -63,12 +64,17 @@ class InboundMsg:
     def dedup_key(self) -> str:
         """What a WeChat retry repeats: MsgId, else FromUserName + CreateTime (events).
 
-        The event name is appended so that two different events a user triggers within one
-        second (subscribe, then LOCATION) are not mistaken for a retry of each other.
+        The event name and its key are appended so that two different events a user triggers
+        within one second (subscribe, then LOCATION; 确认 on two WeCom cards) are not mistaken
+        for a retry of each other; a retry repeats both.
         """
         if self.msg_id:
             return self.msg_id
-        return f"{self.openid}:{self.create_time}:{self.event or self.msg_type}"
+        key = f"{self.openid}:{self.create_time}:{self.event or self.msg_type}"
+        if self.event_key:  # a rep pressing two cards in one second: two events, not a retry
+            k = self.event_key
+            key += ":" + (k if len(k) <= 64 else hashlib.sha256(k.encode()).hexdigest()[:32])
+        return key
 
     @property
     def content(self) -> str | None:
