@@ -14,7 +14,8 @@ WeChat) is sent again with the same MsgId, a hook again with the same event_id.
 Faults, one every ~--fault-gap seconds at random: kill -9 of a worker and of a web process
 (each restarted a second later), pg_terminate_backend of every connection to the database,
 the stand-in failing its API paths for 8 s (502, hanging past the client timeout, -1 busy,
-45009 rate limits: orderbot/standin/faults.py) and, only with --redis-restart, a Redis
+45009 rate limits: orderbot/standin/faults.py; with --lost-answers also a message delivered
+whose answer is lost) and, only with --redis-restart, a Redis
 restart (`redis-cli shutdown nosave` + `redis-server …`, down well under a second — other
 work on this machine uses that Redis too).
 
@@ -177,7 +178,7 @@ class Sent:
         self.last = 0
 
     async def poll_once(self) -> None:
-        with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+        with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, RuntimeError):
             async with self.http.get(f"{self.standin}/__sent__", params={"after": str(self.last)},
                                      timeout=aiohttp.ClientTimeout(total=10)) as resp:
                 new = await resp.json()
@@ -191,7 +192,7 @@ class Sent:
                     self.changed.notify_all()
 
     async def run(self) -> None:
-        while True:
+        while not self.http.closed:
             await self.poll_once()
             await asyncio.sleep(0.3)
 
@@ -274,7 +275,7 @@ async def hook(http: aiohttp.ClientSession, cluster: Cluster, secret: str, event
 
 
 async def order_of(db: str, openid: str) -> tuple[str, str] | None:
-    with contextlib.suppress(OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+    with contextlib.suppress(Exception):  # our own connections are cut by pg_terminate too
         conn = await asyncpg.connect(db, timeout=5)
         try:
             row = await conn.fetchrow("SELECT o.number, o.status FROM orders o JOIN customer c ON c.id = o.customer_id"
@@ -397,7 +398,8 @@ async def inject_faults(args: argparse.Namespace, http: aiohttp.ClientSession, c
         elif kind == "pg_terminate":
             notes.append(f"pg_terminate_backend: {await terminate_backends(dbname)} connections")
         elif kind == "standin_faults":
-            await http.post(f"{cluster.standin}/__faults__", json={"rate": 0.3, "hang_seconds": 12,
+            kinds_ = ["5xx", "timeout", "busy", "rate_limit"] + (["lost_answer"] if args.lost_answers else [])
+            await http.post(f"{cluster.standin}/__faults__", json={"rate": 0.3, "hang_seconds": 12, "kinds": kinds_,
                                                                     "seed": rng.randrange(10**6)})
             await asyncio.sleep(8)
             await http.delete(f"{cluster.standin}/__faults__")
@@ -409,7 +411,7 @@ async def inject_faults(args: argparse.Namespace, http: aiohttp.ClientSession, c
 
 
 async def outbox_busy(db: str) -> int:
-    with contextlib.suppress(OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+    with contextlib.suppress(Exception):  # our own connections are cut by pg_terminate too
         conn = await asyncpg.connect(db, timeout=5)
         try:
             return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE state = 'pending'"))
@@ -589,6 +591,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--fault-gap", type=float, default=12.0, help="mean seconds between faults")
     p.add_argument("--redis-restart", action="store_true",
                    help="also restart the local Redis (shared with other work: off by default)")
+    p.add_argument("--lost-answers", action="store_true",
+                   help="the stand-in also delivers a message and then loses its answer (a retry then "
+                        "sends it twice: WeChat's APIs take no client_msg_id)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     return p.parse_args(argv)

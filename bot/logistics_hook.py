@@ -148,7 +148,21 @@ def _opt(value: Any) -> str | None:
     return text or None
 
 
-async def _remember(sm: async_sessionmaker[AsyncSession], ev: TrackingEvent, raw: str) -> int | None:
+async def _remember(sm: async_sessionmaker[AsyncSession], ev: TrackingEvent, raw: str) -> tuple[int, str]:
+    """Store the event once: (its row id, "new" / "unfinished" / "handled"). An event seen
+    before but never marked handled — its sender's connection or our database went away
+    half-way — is finished now rather than answered `duplicate` with its push never sent."""
+    new = await _insert(sm, ev, raw)
+    if new is not None:
+        return new, "new"
+    async with sm() as s:
+        row = (await s.exec(select(InboundMessage).where(
+            InboundMessage.channel == CHANNEL, InboundMessage.dedup_key == ev.dedup_key))).one()
+        assert row.id is not None
+        return row.id, "handled" if row.state == "handled" else "unfinished"
+
+
+async def _insert(sm: async_sessionmaker[AsyncSession], ev: TrackingEvent, raw: str) -> int | None:
     """Store the event once; None when it was seen before."""
     async with sm() as s, s.begin():
         stmt = (
@@ -168,8 +182,8 @@ async def apply_event(sm: async_sessionmaker[AsyncSession], ev: TrackingEvent, r
         order = (await s.exec(select(Order).where(Order.number == ev.order_number))).one_or_none()
     if order is None or order.id is None:
         raise OrderError(OrderErrorCode.ORDER_NOT_FOUND, f"订单 {ev.order_number} 不存在")
-    message_id = await _remember(sm, ev, raw)
-    if message_id is None:
+    message_id, seen = await _remember(sm, ev, raw)
+    if seen == "handled":
         return {"event_id": ev.event_id, "order": ev.order_number, "duplicate": True, "status": order.status}
     try:
         moved = await _apply_moves(sm, order, mapped, ev, message_id)
@@ -179,9 +193,15 @@ async def apply_event(sm: async_sessionmaker[AsyncSession], ev: TrackingEvent, r
     async with sm() as s, s.begin():
         current = await s.get(Order, order.id)
         assert current is not None
-        if "deliver" in moved:
+        # On a resumed event the move may have happened the first time: judge by where the
+        # order stands. The push's dedup key (the event) keeps it to one either way.
+        resumed = seen == "unfinished"
+        delivered = "deliver" in moved or (resumed and mapped.status is OrderStatus.DELIVERED
+                                           and current.status == OrderStatus.DELIVERED.value)
+        shipped = "ship" in moved or (resumed and mapped.status is OrderStatus.SHIPPED and bool(ev.waybill_no))
+        if delivered:
             await _push_customer(s, current, ev, "delivered")
-        elif ev.description and "ship" not in moved:
+        elif ev.description and not shipped:
             await _push_customer(s, current, ev, "tracking")
         row = await s.get(InboundMessage, message_id)
         if row is not None:
@@ -290,6 +310,10 @@ class LogisticsHook:
                 code = exc.code.value if isinstance(exc, OrderError) else exc.code
                 results.append({"event_id": ev.event_id, "order": ev.order_number, "error": code,
                                 "message": exc.message})
+            except Exception:  # the database went away: the sender retries, nothing is half-done
+                log.exception("logistics event %s not applied; the sender will retry", ev.dedup_key)
+                return web.json_response({"ok": False, "code": "try_again", "message": "storage unavailable",
+                                          "results": results}, status=503)
         if self.on_change is not None:
             self.on_change()
         ok = all("error" not in r for r in results)

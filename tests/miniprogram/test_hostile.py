@@ -167,21 +167,12 @@ async def test_image_bombs_and_non_images_are_refused_before_queueing(mp: Mp) ->
 
 @sqlite_only
 async def test_an_image_cut_after_its_header_fails_its_job_with_a_reason(mp: Mp) -> None:
-    from sqlmodel import select
-
-    from workers.handlers import JobContext, load_handler_modules, registry
-
-    load_handler_modules(("workers.ocr_jobs",))
     token = await mp.login("half-photo")
     cut = _png((400, 300))
     cut = cut[: len(cut) - 30]  # header intact, pixel data cut
     fd = FormData()
     fd.add_field("file", cut, filename="half.png", content_type="image/png")
     job = await (await mp.client.post("/mp/v1/uploads", data=fd, headers=mp.auth(token))).json()
-    async with mp.services.sessionmaker() as s:
-        row = (await s.exec(select(Outbox).where(Outbox.kind == "ocr_job"))).one()
-    ctx = JobContext(settings=mp.services.settings, engine=None, sessionmaker=mp.services.sessionmaker,  # type: ignore[arg-type]
-                     store=mp.services.store, http=None, worker_id="test")
-    await registry.get("ocr_job")(ctx, row)
+    await mp.run_ocr_job()
     done = await (await mp.client.get(f"/mp/v1/jobs/{job['id']}", headers=mp.auth(token))).json()
     assert done["state"] == "failed" and "不完整" in done["error"]

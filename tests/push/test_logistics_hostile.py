@@ -102,3 +102,31 @@ async def test_sql_looking_text_is_carried_verbatim(world: World) -> None:
     resp = await world.signed_hook({"system": "wms", "code": "shipped", "order_number": "SO1' OR '1'='1",
                                     "waybill_no": "X"})
     assert (await resp.json())["results"][0]["error"] == "order_not_found"
+
+
+async def test_an_event_cut_off_half_way_is_finished_by_its_retry(world: World, monkeypatch) -> None:
+    """Found by bench/faults.py: the database connection dropped after the order moved but
+    before the customer's push was queued; the carrier's retry was answered `duplicate` and
+    the customer never heard of the delivery."""
+    from bot import logistics_hook
+
+    order_id, number = await confirmed_order(world)
+    assert (await world.signed_hook({"system": "wms", "code": "shipped", "order_number": number,
+                                     "event_id": "s1", "waybill_no": "SF7"})).status == 200
+    real_push = logistics_hook._push_customer
+
+    async def connection_lost(*args, **kwargs):
+        raise ConnectionResetError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(logistics_hook, "_push_customer", connection_lost)
+    delivered = {"system": "wms", "code": "delivered", "order_number": number, "event_id": "d1"}
+    resp = await world.signed_hook(delivered)
+    assert (resp.status, (await resp.json())["code"]) == (503, "try_again")
+    assert (await world.order(order_id)).status == "delivered"  # the move itself went through
+    monkeypatch.setattr(logistics_hook, "_push_customer", real_push)
+    for _ in range(2):  # the carrier's retry finishes it; a further repeat is a plain duplicate
+        resp = await world.signed_hook(delivered)
+        assert resp.status == 200
+    assert (await resp.json())["results"][0]["duplicate"] is True
+    await world.drain()
+    assert sum("已签收" in t for t in customer_texts(world)) == 1
