@@ -57,17 +57,22 @@ def refusal(exc: CryptoError | MessageError) -> web.Response:
 
 
 async def read_limited(request: web.Request, limit: int) -> bytes:
-    """The body, or 413 as soon as it is known to exceed `limit` (header or bytes read)."""
+    """The body, or 413 body_too_large as soon as it is known to exceed `limit` (header or
+    bytes read)."""
     if request.content_length is not None:
         if request.content_length > limit:
-            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+            raise _too_large(limit, request.content_length)
         return await request.read()
     body = bytearray()
     async for chunk in request.content.iter_chunked(16 * 1024):
         body.extend(chunk)
         if len(body) > limit:
-            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+            raise _too_large(limit, len(body))
     return bytes(body)
+
+
+def _too_large(limit: int, size: int) -> web.HTTPRequestEntityTooLarge:
+    return web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size, headers={ERROR_HEADER: "body_too_large"})
 
 
 async def store_then_ack(intake: Intake, msg: InboundMsg, *, platform: str, ok: str) -> web.Response:

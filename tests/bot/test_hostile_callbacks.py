@@ -228,7 +228,7 @@ async def test_wecom_oversized_body_is_413(aiohttp_client, sqlite_engine):
     client = await _wecom_client(aiohttp_client, sqlite_engine)
     resp = await client.post("/wecom/callback", params={"msg_signature": "0" * 40, "timestamp": "1", "nonce": "n"},
                              data=b"<xml><Encrypt>" + b"A" * 70_000 + b"</Encrypt></xml>")
-    assert resp.status == 413
+    assert (resp.status, resp.headers.get("X-Orderbot-Error")) == (413, "body_too_large")
 
 
 async def test_wecom_truncated_envelope_is_400(aiohttp_client, sqlite_engine):
