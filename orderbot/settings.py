@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     wecom_api_base: str = Field("https://qyapi.weixin.qq.com", validation_alias=_env("WECOM_API_BASE"))
 
     hook_secret: str = Field("", validation_alias=_env("ORDERBOT_HOOK_SECRET"))
+    # Replay window of /wechat/callback and /wecom/callback (seconds between the signed
+    # `timestamp` and our clock); a signed callback outside it is refused 403 stale_timestamp.
+    # WeChat retries within ~15 s, so 5 min leaves room for clock drift; 0 turns the check off.
+    callback_max_skew: float = Field(300.0, ge=0, validation_alias=_env("ORDERBOT_CALLBACK_MAX_SKEW"))
     # Order-status message templates, as configured in the OA and mini-program consoles.
     template_order_status: str = Field("order_status", validation_alias=_env("ORDERBOT_TEMPLATE_ORDER_STATUS"))
     subscribe_order_status: str = Field(

@@ -32,6 +32,8 @@ Control paths (stand-in only):
   POST /__simulate__/wecom {userid, text | image | event: "template_card_event", task_id, ...}
   POST /__wms__/orders, POST/GET /__wms__       a WMS taking order pushes: accept / reject / timeout / flaky
   POST /__simulate__/verify {app: "wechat" | "wecom"}   callback URL verification
+  GET/POST/DELETE /__faults__ {rate, kinds, paths, hang_seconds, seed}   make API paths fail
+      on purpose (502, timeouts, -1 busy, 45009 rate limits; orderbot/standin/faults.py)
 """
 
 from orderbot.standin.app import create_standin_app
