@@ -525,7 +525,7 @@ async def drop_redis_keys() -> None:
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    from orderbot.commands.demo import DEMO_DIR, seed
+    from service.commands.demo import DEMO_DIR, seed
 
     random.seed(args.seed)
     dbname = f"orderbot_faults_{uuid.uuid4().hex[:10]}"
