@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
 import random
@@ -124,21 +123,11 @@ async def wait_http(http: aiohttp.ClientSession, url: str, procs: list[Proc], wi
 
 
 def environment(standin: str, db_url: str, redis_url: str) -> dict[str, str]:
-    """The same credentials on both sides (as `orderbot demo` makes them)."""
-    return os.environ | {
-        "PYTHONPATH": str(ROOT),
-        "ORDERBOT_DATABASE_URL": db_url,
-        "ORDERBOT_REDIS_URL": redis_url,
-        "WECHAT_APPID": "wx_bench_official", "WECHAT_SECRET": secrets.token_hex(16),
-        "WECHAT_TOKEN": secrets.token_hex(8),
-        "WECHAT_AES_KEY": base64.b64encode(secrets.token_bytes(32)).decode()[:43],
-        "WECOM_CORPID": "ww_bench_corp", "WECOM_AGENTID": "1000002", "WECOM_SECRET": secrets.token_hex(16),
-        "WECOM_TOKEN": secrets.token_hex(8),
-        "WECOM_AES_KEY": base64.b64encode(secrets.token_bytes(32)).decode()[:43],
-        "WECOM_ROBOT_KEY": "bench-robot-key",
-        "MINIPROGRAM_APPID": "wx_bench_mp", "MINIPROGRAM_SECRET": secrets.token_hex(16),
-        "ORDERBOT_HOOK_SECRET": secrets.token_hex(16),
-        "WECHAT_API_BASE": standin, "WECOM_API_BASE": standin,
+    """The same credentials on both sides, as `orderbot demo` makes them."""
+    from orderbot.commands.demo import standin_credentials
+
+    return os.environ | standin_credentials(standin) | {
+        "PYTHONPATH": str(ROOT), "ORDERBOT_DATABASE_URL": db_url, "ORDERBOT_REDIS_URL": redis_url,
     }
 
 
