@@ -2,95 +2,15 @@
 
 from __future__ import annotations
 
-import collections
-import sqlite3
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.dialects.sqlite.aiosqlite import (
-    AsyncAdapt_aiosqlite_connection,
-    AsyncAdapt_aiosqlite_cursor,
-)
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.util import EMPTY_DICT
-from sqlalchemy.util.concurrency import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
-
-
-def _run_statement(conn: Any, operation: str, parameters: Any, many: bool) -> tuple[Any, int, Any, list[Any] | None]:
-    """On aiosqlite's thread: one statement from cursor to close, all rows fetched."""
-    cur: sqlite3.Cursor = conn._conn.cursor()
-    try:
-        if many:
-            cur.executemany(operation, parameters)
-        elif parameters is None:
-            cur.execute(operation)
-        else:
-            cur.execute(operation, parameters)
-        rows = cur.fetchall() if cur.description else None
-        return cur.description, cur.rowcount, cur.lastrowid, rows
-    finally:
-        cur.close()
-
-
-class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
-    """SQLAlchemy's aiosqlite cursor makes four trips to aiosqlite's thread a statement
-    (cursor, execute, fetchall, close), each a queue put, a thread wake-up and a loop wake-up;
-    this one makes one. Rows are buffered as before (no server-side cursors on SQLite)."""
-
-    __slots__ = ("_description", "_rowcount", "_lastrowid")
-
-    def __init__(self, adapt_connection: Any) -> None:
-        self._adapt_connection = adapt_connection
-        self._connection = adapt_connection._connection
-        self._cursor = None  # type: ignore[assignment]
-        self._soft_closed_memoized = EMPTY_DICT
-        self._rows = collections.deque()
-        self._description: Any = None
-        self._rowcount, self._lastrowid = -1, None
-
-    @property
-    def description(self) -> Any:
-        return self._description
-
-    @property
-    def rowcount(self) -> int:
-        return self._rowcount
-
-    @property
-    def lastrowid(self) -> Any:
-        return self._lastrowid
-
-    async def _async_soft_close(self) -> None:
-        return None  # closed on the thread already
-
-    def close(self) -> None:
-        self._rows.clear()
-
-    def _run(self, operation: Any, parameters: Any, many: bool) -> None:
-        try:
-            desc, self._rowcount, self._lastrowid, rows = await_(
-                self._connection._execute(_run_statement, self._connection, operation, parameters, many)
-            )
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
-        self._description = desc
-        self._rows = collections.deque(rows or ())
-
-    def execute(self, operation: Any, parameters: Any = None) -> Any:
-        self._run(operation, parameters, False)
-
-    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
-        self._run(operation, seq_of_parameters, True)
-
-
-class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
-    _cursor_cls = OneTripCursor
 
 
 def make_engine(url: str, **kw: Any) -> AsyncEngine:
@@ -107,8 +27,6 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-            if type(dbapi_conn) is AsyncAdapt_aiosqlite_connection:
-                dbapi_conn.__class__ = OneTripConnection  # same slots: statements in one trip
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             if ":memory:" not in url:
