@@ -19,7 +19,7 @@ Reply lag = callback acknowledged → the order summary seen at /__sent__ (polle
 Round 2: every customer answers 确认: the order is placed, routed, and its rep's WeCom card
 sent; orders placed/s counts until the last card is seen.
 In the same run, the same N messages go through `orderbot extract`'s reading code
-(orderbot.commands.extract.process_line, catalog loaded beforehand) in this process: the
+(service.commands.extract.process_line, catalog loaded beforehand) in this process: the
 extract-only rate, and the ratio answered/extract-only, are the machine-load-independent
 figure. CPU ms per message comes from /proc/<pid>/stat of each of our processes.
 Duplicates (a customer answered twice for one message) and lost replies are counted.
@@ -54,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from intake import _free_port, _pct, signed_callback  # noqa: E402
 
-ORDERBOT = [sys.executable, "-m", "orderbot.cli"]
+ORDERBOT = [sys.executable, "-m", "service.cli"]
 DEMO_CATALOG = ROOT / "orderbot" / "demo" / "catalog.csv"
 PLACES = [  # (province + city + district + street) that the address reader knows; routed by province
     "江苏省常州市武进区湖塘镇长虹路88号", "浙江省宁波市北仑区新碶街道明州路18号",
