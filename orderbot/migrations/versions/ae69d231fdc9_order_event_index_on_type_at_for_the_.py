@@ -1,7 +1,7 @@
 """order_event index on (type, at) and order_line index on sku, for the board and desk metrics
 
 Revision ID: ae69d231fdc9
-Revises: 2da3cda20903
+Revises: a5e2e36125ee
 Create Date: 2026-12-04 15:39:28.809424
 
 """
@@ -14,7 +14,7 @@ import sqlmodel
 
 # revision identifiers, used by Alembic.
 revision: str = 'ae69d231fdc9'
-down_revision: Union[str, Sequence[str], None] = '2da3cda20903'
+down_revision: Union[str, Sequence[str], None] = 'a5e2e36125ee'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
