@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import xmltodict
@@ -176,32 +177,44 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def signed_callback(
+    crypto: Any, token: str, openid: str, content: str, msgid: int, nonce: str
+) -> tuple[str, bytes]:
+    """One safe-mode text callback as WeChat sends it: (url with signatures, body). `crypto`
+    is a wechatpy WeChatCrypto for the account (bench/chat_e2e.py builds them the same way)."""
+    from wechatpy.utils import WeChatSigner
+
+    ts = str(int(time.time()))
+    xml = (
+        f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
+        f"</FromUserName><CreateTime>{ts}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{msgid}</MsgId></xml>"
+    )
+    env = xmltodict.parse(crypto.encrypt_message(xml, nonce, ts))["xml"]
+    signer = WeChatSigner()
+    signer.add_data(token, ts, nonce)
+    url = (
+        f"/wechat/callback?signature={signer.signature}&timestamp={ts}&nonce={nonce}"
+        f"&openid={openid}&encrypt_type=aes&msg_signature={env['MsgSignature']}"
+    )
+    body = f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><Encrypt><![CDATA[{env['Encrypt']}]]></Encrypt></xml>"
+    return url, body.encode()
+
+
 def _requests(n: int, retries: float, seed: int = 1) -> tuple[list[tuple[str, bytes]], int]:
     """(url, body) pairs built by wechatpy's crypto; returns them and the distinct count."""
     from wechatpy.crypto import WeChatCrypto
-    from wechatpy.utils import WeChatSigner
 
     crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
     rng = random.Random(seed)
     distinct = int(n / (1 + retries))
-    out: list[tuple[str, bytes]] = []
-    for i in range(distinct):
-        ts, nonce = str(int(time.time())), str(rng.randrange(10**9))
-        xml = (
-            f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[o_{i % 500}]]>"
-            f"</FromUserName><CreateTime>{ts}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[M8x30 外六角螺丝 {i} 个，镀锌，明天送到常州武进]]></Content>"
-            f"<MsgId>{7_000_000_000 + i}</MsgId></xml>"
+    out = [
+        signed_callback(
+            crypto, TOKEN, f"o_{i % 500}", f"M8x30 外六角螺丝 {i} 个，镀锌，明天送到常州武进",
+            7_000_000_000 + i, str(rng.randrange(10**9)),
         )
-        env = xmltodict.parse(crypto.encrypt_message(xml, nonce, ts))["xml"]
-        signer = WeChatSigner()
-        signer.add_data(TOKEN, ts, nonce)
-        url = (
-            f"/wechat/callback?signature={signer.signature}&timestamp={ts}&nonce={nonce}"
-            f"&openid=o_{i % 500}&encrypt_type=aes&msg_signature={env['MsgSignature']}"
-        )
-        body = f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><Encrypt><![CDATA[{env['Encrypt']}]]></Encrypt></xml>"
-        out.append((url, body.encode()))
+        for i in range(distinct)
+    ]
     # Retries go right next to their original, so they are in flight at the same time.
     with_retries: list[tuple[str, bytes]] = []
     for i, req in enumerate(out):

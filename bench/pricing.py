@@ -100,6 +100,10 @@ def main() -> None:
         for i, sku in enumerate(rng.sample(skus, args.lines))
     ]
     ctx = PricingContext(frozenset({"7", "恒锐五金"}), "gold", "wechat", dt.datetime.now(dt.UTC), "江苏省", "常州市")
+    t0 = time.perf_counter()
+    sum(range(3_000_000))
+    print(f"machine reference: sum(range(3e6)) {(time.perf_counter() - t0) * 1000:.0f} ms "
+          f"(compare runs on different or busy machines by this)")
     timings(EMPTY_TABLE, ctx, lines, 200)  # warm up
     base = timings(EMPTY_TABLE, ctx, lines, args.runs)
     print(f"{args.lines} lines; no promotions: p50 {statistics.median(base):.3f} ms  p99 {pct(base, 0.99):.3f} ms")

@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import String, cast
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -82,8 +83,13 @@ async def merge_by_phone(s: AsyncSession, customer: Customer, phone: str | None)
     from WeChat: the phone on their order joins the two records into the older one."""
     if not phone or phone in (customer.phones or []):
         return customer
-    others = (await s.exec(select(Customer).where(Customer.id != customer.id))).all()
-    match = next((c for c in others if phone in (c.phones or []) and not c.openid), None)
+    # Only records without an openid whose phone list holds this phone (a text match on the
+    # JSON narrows it in SQL, the list test decides): one order must not load every customer.
+    others = (await s.exec(select(Customer).where(
+        Customer.id != customer.id, col(Customer.openid).is_(None),
+        cast(Customer.phones, String).contains(f'"{phone}"', autoescape=True),
+    ).order_by(col(Customer.id)))).all()
+    match = next((c for c in others if phone in (c.phones or [])), None)
     if match is None:
         customer.phones = [*(customer.phones or []), phone]
         s.add(customer)

@@ -4,6 +4,10 @@ Authentication: `X-Orderbot-Timestamp` (Unix seconds) and `X-Orderbot-Signature`
 HMAC-SHA256 under ORDERBOT_HOOK_SECRET of the timestamp immediately followed by the raw
 body (`f"{timestamp}".encode() + body`). A timestamp more than five minutes away from our
 clock is refused (a captured request cannot be replayed later); so is a bad signature (401).
+Every refusal is {"ok": false, "code", "message"}: 401 missing_signature / bad_timestamp /
+stale_timestamp / bad_signature, 413 body_too_large, 400 invalid_json / no_events /
+invalid_event / control_characters (a C0 control other than tab and newline, or DEL, in any
+field: PostgreSQL cannot store NUL, and terminals and chat clients mangle the rest).
 
 Body: one event, or {"events": [...]}; each event
     {"system": "wms", "code": "shipped", "order_number": "SO20260302-0001",
@@ -22,6 +26,8 @@ import hashlib
 import hmac
 import json
 import logging
+import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,25 +63,45 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 class HookRefused(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    """A hook answered 4xx before anything is stored; `code` is for the sender's program."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
         self.message = message
 
 
 def verify(secret: str, timestamp: str | None, signature: str | None, body: bytes, now: float) -> None:
     if not secret:
-        raise HookRefused(503, "ORDERBOT_HOOK_SECRET is not configured")
+        raise HookRefused(503, "not_configured", "ORDERBOT_HOOK_SECRET is not configured")
     if not timestamp or not signature:
-        raise HookRefused(401, "missing signature headers")
+        raise HookRefused(401, "missing_signature", "missing signature headers")
     try:
         ts = float(timestamp)
     except ValueError:
-        raise HookRefused(401, "bad timestamp") from None
+        ts = math.nan
+    if not math.isfinite(ts):  # "nan" would never be stale: a replay forever
+        raise HookRefused(401, "bad_timestamp", "bad timestamp")
     if abs(now - ts) > MAX_SKEW:
-        raise HookRefused(401, "stale timestamp")
+        raise HookRefused(401, "stale_timestamp", "stale timestamp")
     if not hmac.compare_digest(sign(secret, timestamp, body), signature.strip().lower()):
-        raise HookRefused(401, "bad signature")
+        raise HookRefused(401, "bad_signature", "bad signature")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FIELDS = ("system", "code", "status", "order_number", "order_no", "event_id", "carrier", "waybill_no",
+           "description", "occurred_at")
+
+
+def _check_fields(data: dict[str, Any]) -> None:
+    """Scalars only, and no control characters, in the fields we read."""
+    for name in _FIELDS:
+        value = data.get(name)
+        if value is not None and not isinstance(value, str | int | float):
+            raise HookRefused(400, "invalid_event", f"{name} must be a string")
+        if isinstance(value, str) and _CONTROL.search(value):
+            raise HookRefused(400, "control_characters", f"{name} contains control characters")
 
 
 @dataclass(frozen=True)
@@ -92,11 +118,12 @@ class TrackingEvent:
     @classmethod
     def from_json(cls, data: Any) -> TrackingEvent:
         if not isinstance(data, dict):
-            raise HookRefused(400, "each event must be an object")
+            raise HookRefused(400, "invalid_event", "each event must be an object")
+        _check_fields(data)
         number = str(data.get("order_number") or data.get("order_no") or "").strip()
         code = str(data.get("code") if data.get("code") is not None else data.get("status") or "").strip()
         if not number or not code:
-            raise HookRefused(400, "order_number and code are required")
+            raise HookRefused(400, "invalid_event", "order_number and code are required")
         fields = {
             "system": str(data.get("system") or "wms").strip(),
             "code": code,
@@ -121,7 +148,21 @@ def _opt(value: Any) -> str | None:
     return text or None
 
 
-async def _remember(sm: async_sessionmaker[AsyncSession], ev: TrackingEvent, raw: str) -> int | None:
+async def _remember(sm: async_sessionmaker[AsyncSession], ev: TrackingEvent, raw: str) -> tuple[int, str]:
+    """Store the event once: (its row id, "new" / "unfinished" / "handled"). An event seen
+    before but never marked handled — its sender's connection or our database went away
+    half-way — is finished now rather than answered `duplicate` with its push never sent."""
+    new = await _insert(sm, ev, raw)
+    if new is not None:
+        return new, "new"
+    async with sm() as s:
+        row = (await s.exec(select(InboundMessage).where(
+            InboundMessage.channel == CHANNEL, InboundMessage.dedup_key == ev.dedup_key))).one()
+        assert row.id is not None
+        return row.id, "handled" if row.state == "handled" else "unfinished"
+
+
+async def _insert(sm: async_sessionmaker[AsyncSession], ev: TrackingEvent, raw: str) -> int | None:
     """Store the event once; None when it was seen before."""
     async with sm() as s, s.begin():
         stmt = (
@@ -141,8 +182,8 @@ async def apply_event(sm: async_sessionmaker[AsyncSession], ev: TrackingEvent, r
         order = (await s.exec(select(Order).where(Order.number == ev.order_number))).one_or_none()
     if order is None or order.id is None:
         raise OrderError(OrderErrorCode.ORDER_NOT_FOUND, f"订单 {ev.order_number} 不存在")
-    message_id = await _remember(sm, ev, raw)
-    if message_id is None:
+    message_id, seen = await _remember(sm, ev, raw)
+    if seen == "handled":
         return {"event_id": ev.event_id, "order": ev.order_number, "duplicate": True, "status": order.status}
     try:
         moved = await _apply_moves(sm, order, mapped, ev, message_id)
@@ -152,9 +193,15 @@ async def apply_event(sm: async_sessionmaker[AsyncSession], ev: TrackingEvent, r
     async with sm() as s, s.begin():
         current = await s.get(Order, order.id)
         assert current is not None
-        if "deliver" in moved:
+        # On a resumed event the move may have happened the first time: judge by where the
+        # order stands. The push's dedup key (the event) keeps it to one either way.
+        resumed = seen == "unfinished"
+        delivered = "deliver" in moved or (resumed and mapped.status is OrderStatus.DELIVERED
+                                           and current.status == OrderStatus.DELIVERED.value)
+        shipped = "ship" in moved or (resumed and mapped.status is OrderStatus.SHIPPED and bool(ev.waybill_no))
+        if delivered:
             await _push_customer(s, current, ev, "delivered")
-        elif ev.description and "ship" not in moved:
+        elif ev.description and not shipped:
             await _push_customer(s, current, ev, "tracking")
         row = await s.get(InboundMessage, message_id)
         if row is not None:
@@ -240,8 +287,7 @@ class LogisticsHook:
             items = await signed_items(request, self.secret, self.clock(), "events")
             events = [TrackingEvent.from_json(item) for item in items]
         except HookRefused as exc:
-            log.info("logistics hook refused: %s", exc.message)
-            return web.json_response({"ok": False, "error": exc.message}, status=exc.status)
+            return refusal_response("logistics", exc)
         results: list[dict[str, Any]] = []
         for ev, item in zip(events, items, strict=True):
             try:
@@ -250,6 +296,10 @@ class LogisticsHook:
                 code = exc.code.value if isinstance(exc, OrderError) else exc.code
                 results.append({"event_id": ev.event_id, "order": ev.order_number, "error": code,
                                 "message": exc.message})
+            except Exception:  # the database went away: the sender retries, nothing is half-done
+                log.exception("logistics event %s not applied; the sender will retry", ev.dedup_key)
+                return web.json_response({"ok": False, "code": "try_again", "message": "storage unavailable",
+                                          "results": results}, status=503)
         if self.on_change is not None:
             self.on_change()
         return results_response(results)
@@ -258,18 +308,27 @@ class LogisticsHook:
 async def signed_items(request: web.Request, secret: str, now: float, plural: str) -> list[Any]:
     """The verified body's items: `{plural: [...]}` or one object (HookRefused otherwise).
     Shared by every signed hook (logistics, payment)."""
+    if (request.content_length or 0) > MAX_BODY:  # refused before it is read
+        raise HookRefused(413, "body_too_large", "body too large")
     body = await request.read()
     if len(body) > MAX_BODY:
-        raise HookRefused(413, "body too large")
+        raise HookRefused(413, "body_too_large", "body too large")
     verify(secret, request.headers.get(TS_HEADER), request.headers.get(SIG_HEADER), body, now)
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise HookRefused(400, "body is not JSON") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise HookRefused(400, "invalid_json", "body is not JSON") from None
     items = data.get(plural) if isinstance(data, dict) and plural in data else [data]
     if not isinstance(items, list) or not items:
-        raise HookRefused(400, f"no {plural}")
+        raise HookRefused(400, f"no_{plural}", f"no {plural}")
     return items
+
+
+def refusal_response(hook: str, exc: HookRefused) -> web.Response:
+    """A refused hook call: the code for the sender's program, the message for its people."""
+    log.info("%s hook refused: %s %s", hook, exc.code, exc.message)
+    return web.json_response({"ok": False, "code": exc.code, "message": exc.message, "error": exc.message},
+                             status=exc.status)
 
 
 def results_response(results: list[dict[str, Any]]) -> web.Response:

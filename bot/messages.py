@@ -8,6 +8,7 @@ carry an AgentID and are parsed with wechatpy's enterprise classes.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -21,7 +22,14 @@ Platform = Literal["mp", "wecom", "auto"]
 
 
 class MessageError(ValueError):
-    """The XML is malformed, or is not a message/event callback (no sender, type or time)."""
+    """The XML is malformed, or is not a message/event callback (no sender, type or time).
+
+    `code` names the refusal for logs and the 400 body: malformed_xml, xml_entities (a DOCTYPE
+    or ENTITY declaration: billion laughs, external entities), no_encrypt, not_a_message."""
+
+    def __init__(self, message: str, code: str = "malformed_xml") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +64,17 @@ class InboundMsg:
     def dedup_key(self) -> str:
         """What a WeChat retry repeats: MsgId, else FromUserName + CreateTime (events).
 
-        The event name is appended so that two different events a user triggers within one
-        second (subscribe, then LOCATION) are not mistaken for a retry of each other.
+        The event name and its key are appended so that two different events a user triggers
+        within one second (subscribe, then LOCATION; 确认 on two WeCom cards) are not mistaken
+        for a retry of each other; a retry repeats both.
         """
         if self.msg_id:
             return self.msg_id
-        return f"{self.openid}:{self.create_time}:{self.event or self.msg_type}"
+        key = f"{self.openid}:{self.create_time}:{self.event or self.msg_type}"
+        if self.event_key:  # a rep pressing two cards in one second: two events, not a retry
+            k = self.event_key
+            key += ":" + (k if len(k) <= 64 else hashlib.sha256(k.encode()).hexdigest()[:32])
+        return key
 
     @property
     def content(self) -> str | None:
@@ -81,7 +94,7 @@ def read_envelope(body: str | bytes) -> dict[str, str]:
     if fields is None:
         fields = _tree_envelope(raw)
     if not fields.get("Encrypt"):
-        raise MessageError("no Encrypt element")
+        raise MessageError("no Encrypt element", "no_encrypt")
     return fields
 
 
@@ -108,7 +121,7 @@ def _flat_envelope(raw: bytes) -> dict[str, str] | None:
 def _tree_envelope(raw: bytes) -> dict[str, str]:
     """Any other envelope, through ElementTree (DOCTYPE refused first)."""
     if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
-        raise MessageError("DOCTYPE / ENTITY declarations are not accepted")
+        raise MessageError("DOCTYPE / ENTITY declarations are not accepted", "xml_entities")
     try:
         root = ElementTree.fromstring(raw)
     except (ElementTree.ParseError, ValueError) as exc:
@@ -187,6 +200,11 @@ def _fast_fields(text: str) -> dict[str, Any] | None:
     return data
 
 
+# Declarations outside CDATA (a customer may well paste "<!DOCTYPE html>" into a message).
+_CDATA = re.compile(r"<!\[CDATA\[.*?\]\]>", re.S)
+_DECLARATION = re.compile(r"<!(?:DOCTYPE|ENTITY)", re.I)
+
+
 def parse(xml: str | bytes, platform: Platform = "auto") -> InboundMsg:
     """Parse a plaintext callback body; `auto` picks WeCom when the XML has an AgentID."""
     try:
@@ -194,13 +212,17 @@ def parse(xml: str | bytes, platform: Platform = "auto") -> InboundMsg:
         fields = _fast_fields(text) if platform != "wecom" else None
         if fields is not None:
             return from_fields(fields, raw=text)
+        if _DECLARATION.search(_CDATA.sub("", text)):
+            raise MessageError("DOCTYPE / ENTITY declarations are not accepted", "xml_entities")
         msg = (parse_wecom_message if platform == "wecom" else parse_mp_message)(text)
         if platform == "auto" and "AgentID" in msg._data:
             msg = parse_wecom_message(text)
+    except MessageError:
+        raise
     except Exception as exc:  # ExpatError, entities refused, no root, no MsgType, …
         raise MessageError(f"not a parseable callback: {type(exc).__name__}: {exc}") from exc
     if msg is None:
-        raise MessageError("empty body")
+        raise MessageError("empty body", "not_a_message")
     return from_wechatpy(msg, raw=text)
 
 
@@ -245,13 +267,24 @@ def from_wechatpy(msg: BaseMessage, raw: str = "") -> InboundMsg:
     return from_fields(msg._data, raw)
 
 
+# Identifiers WeChat keeps short (openids are 28 characters, MsgIds 19 digits). Longer ones
+# can only be forged — a plaintext-mode signature does not cover the body — and would break
+# the indexes they are stored under (PostgreSQL refuses index rows over ~2.7 KB).
+_LIMITS = {"FromUserName": 128, "ToUserName": 128, "MsgId": 64, "MsgID": 64, "MsgType": 32,
+           "Event": 64, "CreateTime": 12, "EventKey": 1024, "MediaId": 256, "AgentID": 32}
+
+
 def from_fields(data: dict[str, Any], raw: str = "") -> InboundMsg:
     """Our dataclass from a callback's fields as wechatpy holds them (`BaseMessage._data`)."""
     if not isinstance(data, dict):
-        raise MessageError("no <xml> fields")
+        raise MessageError("no <xml> fields", "not_a_message")
+    for name, limit in _LIMITS.items():
+        value = data.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            raise MessageError(f"{name} is longer than {limit} characters", "field_too_long")
     openid, ctime, msg_type = (_str(data, n) for n in ("FromUserName", "CreateTime", "MsgType"))
     if not openid or not msg_type or not ctime or not ctime.strip().isdigit():
-        raise MessageError("not a message callback: FromUserName, MsgType and CreateTime needed")
+        raise MessageError("not a message callback: FromUserName, MsgType and CreateTime needed", "not_a_message")
     msg_type = msg_type.lower()
     event = _str(data, "Event")
     event = event.lower() if event else None

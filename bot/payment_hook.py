@@ -22,7 +22,13 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.logistics_hook import HookRefused, mount_hook, results_response, signed_items
+from bot.logistics_hook import (
+    HookRefused,
+    mount_hook,
+    refusal_response,
+    results_response,
+    signed_items,
+)
 from orders.errors import OrderError
 from orders.payments import PaymentError, PaymentIn, record_payment
 
@@ -33,9 +39,9 @@ PATH = "/hooks/payment"
 
 def _payment(data: Any) -> PaymentIn:
     if not isinstance(data, dict):
-        raise HookRefused(400, "each payment must be an object")
+        raise HookRefused(400, "invalid_payment", "each payment must be an object")
     if not data.get("reference") or data.get("amount") in (None, ""):
-        raise HookRefused(400, "reference and amount are required")
+        raise HookRefused(400, "invalid_payment", "reference and amount are required")
     return PaymentIn(
         reference=str(data["reference"]), amount=str(data["amount"]), customer=str(data.get("customer") or ""),
         order=str(data.get("order_number") or data.get("order") or ""), paid_at=data.get("paid_at") or None,
@@ -52,8 +58,7 @@ class PaymentHook:
         try:
             payments = [_payment(item) for item in await signed_items(request, self.secret, self.clock(), "payments")]
         except HookRefused as exc:
-            log.info("payment hook refused: %s", exc.message)
-            return web.json_response({"ok": False, "error": exc.message}, status=exc.status)
+            return refusal_response("payment", exc)
         results: list[dict[str, Any]] = []
         for p in payments:
             try:

@@ -30,29 +30,61 @@ class Mode(StrEnum):
 
 
 class CryptoError(Exception):
-    """A callback that failed verification or decryption; never a server fault."""
+    """A callback that failed verification or decryption; never a server fault.
+    `code` names the refusal in logs and in the 4xx body."""
+
+    code = "crypto_error"
 
 
 class BadSignature(CryptoError):
     """signature / msg_signature missing or wrong: the caller does not know the token."""
 
+    code = "bad_signature"
+
 
 class WrongAppId(CryptoError):
     """Decrypted fine, but for another AppId / CorpID: meant for another account."""
+
+    code = "wrong_appid"
+
+
+class StaleTimestamp(CryptoError):
+    """Signed correctly, but the timestamp is outside the replay window: a captured callback
+    replayed later (or a badly wrong clock on one side)."""
+
+    code = "stale_timestamp"
 
 
 class BadCiphertext(CryptoError):
     """Not a valid encrypted payload (bad base64, length, padding or packing)."""
 
+    code = "bad_ciphertext"
+
 
 class NotConfigured(CryptoError):
     """An encrypted request arrived but no EncodingAESKey is configured."""
+
+    code = "not_configured"
 
 
 def sign(*parts: str) -> str:
     """WeChat's signature: SHA1 of the sorted, concatenated parts (what wechatpy's
     WeChatSigner computes, without its per-part conversions: it runs twice a callback)."""
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+
+
+def check_fresh(timestamp: str, now: float, max_skew: float | None) -> None:
+    """The replay window: a signed `timestamp` more than `max_skew` seconds from `now` is
+    StaleTimestamp (None or 0: no window). Call it after the signature check, which proves
+    the timestamp is the sender's."""
+    if not max_skew:
+        return
+    try:
+        ts = float(timestamp)
+    except ValueError:
+        raise StaleTimestamp("timestamp is not a number") from None
+    if not abs(now - ts) <= max_skew:  # also refuses nan
+        raise StaleTimestamp(f"timestamp {timestamp} is {now - ts:+.0f} s from our clock")
 
 
 def _same(expected: str, given: str | None) -> bool:

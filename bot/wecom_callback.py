@@ -12,6 +12,7 @@ by workers (bot/wecom_commands.py), and answers go out through the outbox too.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from aiohttp import web
@@ -20,8 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.intake import Intake, dedup_store
 from bot.messages import MessageError, parse, read_envelope
-from bot.wechat_callback import read_limited, store_then_ack
-from bot.wechat_crypto import BadSignature, CallbackCrypto, CryptoError, Mode, WrongAppId
+from bot.wechat_callback import MAX_SKEW, read_limited, refusal, store_then_ack
+from bot.wechat_crypto import BadSignature, CallbackCrypto, CryptoError, Mode, check_fresh
 from orderbot.settings import Settings
 from orderbot.stores import KeyValueStore
 from orders.outbox import OutboxKind
@@ -38,12 +39,6 @@ def _text(body: str, status: int = 200) -> web.Response:
     return web.Response(text=body, status=status, content_type="text/plain")
 
 
-def _refusal(exc: CryptoError | MessageError) -> web.Response:
-    if isinstance(exc, BadSignature | WrongAppId):
-        return _text("forbidden", 403)
-    return _text("bad request", 400)
-
-
 def wecom_intake(
     sessionmaker: async_sessionmaker[AsyncSession],
     store: KeyValueStore | None = None,
@@ -58,10 +53,13 @@ def wecom_intake(
 class WeComCallback:
     """The two handlers, holding the app's crypto (token, EncodingAESKey, CorpID)."""
 
-    def __init__(self, crypto: CallbackCrypto, intake: Intake, *, max_body: int = MAX_BODY) -> None:
+    def __init__(self, crypto: CallbackCrypto, intake: Intake, *, max_body: int = MAX_BODY,
+                 max_skew: float | None = MAX_SKEW, clock: Callable[[], float] = time.time) -> None:
         self.crypto = crypto
         self.intake = intake  # wakes the outbox worker itself after each commit
         self.max_body = max_body
+        self.max_skew = max_skew  # replay window, as on /wechat/callback
+        self.clock = clock
 
     async def verify_url(self, request: web.Request) -> web.Response:
         q = request.query
@@ -73,7 +71,7 @@ class WeComCallback:
             )
         except CryptoError as exc:
             log.info("wecom url verification refused: %s", exc)
-            return _refusal(exc)
+            return refusal(exc)
         return _text(plain)
 
     async def receive(self, request: web.Request) -> web.Response:
@@ -86,10 +84,11 @@ class WeComCallback:
             xml = self.crypto.verify_and_decrypt(
                 q["msg_signature"], q.get("timestamp", ""), q.get("nonce", ""), envelope["Encrypt"]
             )
+            check_fresh(q.get("timestamp", ""), self.clock(), self.max_skew)
             msg = parse(xml, "wecom")
         except (CryptoError, MessageError) as exc:
-            log.info("wecom callback refused: %s", exc)
-            return _refusal(exc)
+            log.info("wecom callback refused: %s %s", exc.code, exc)
+            return refusal(exc)
         return await store_then_ack(self.intake, msg, platform="wecom", ok="")  # nothing to reply passively
 
 
@@ -141,4 +140,5 @@ async def _build_from_app(app: web.Application) -> None:
     app[CALLBACK] = WeComCallback(
         crypto_from_settings(app[appkeys.SETTINGS]),
         wecom_intake(app[appkeys.SESSIONMAKER], dedup_store(app.get(appkeys.STORE)), wake=app.get(appkeys.WAKE_OUTBOX)),
+        max_skew=settings.callback_max_skew,
     )

@@ -19,9 +19,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import xmltodict
@@ -29,11 +30,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from board.links import board_base_url, issue_link
 from bot import cards
 from bot.conversation import SessionState
 from bot.turns import mark_handled
 from bot.wecom_parse import (
     HELP_TEXT,
+    BoardLink,
     Command,
     Confirm,
     Edit,
@@ -139,6 +142,12 @@ class Rep:
     sessionmaker: async_sessionmaker[AsyncSession]
     message_id: int | None = None
     today: dt.date = field(default_factory=today_in_china)
+    links: Callable[[str], Awaitable[str]] | None = None  # userid -> one-time board URL
+
+    async def board_link(self) -> str:
+        if not self.row.is_manager or self.links is None:
+            return "看板仅对经理开放。"
+        return f"订单看板（15分钟内有效，仅可打开一次）：\n{await self.links(self.row.wecom_userid)}"
 
     async def order(self, number: str) -> Order | None:
         async with self.sessionmaker() as s:
@@ -151,6 +160,8 @@ async def run_command(rep: Rep, cmd: Command) -> Outcome:
         return Outcome([HELP_TEXT])
     if isinstance(cmd, Todo):
         return Outcome([await todo_text(rep)])
+    if isinstance(cmd, BoardLink):
+        return Outcome([await rep.board_link()])
     if isinstance(cmd, Inquiry):
         return Outcome([HELP_TEXT])  # the inquiry flow takes these before we get here
     order = await rep.order(cmd.number)
@@ -366,7 +377,8 @@ async def _reply(session: AsyncSession, userid: str, message_id: int, texts: Seq
 
 
 async def handle_message(sessionmaker: async_sessionmaker[AsyncSession], message_id: int,
-                         *, inquiry: Any = None, now: dt.datetime | None = None) -> Outcome | None:
+                         *, inquiry: Any = None, now: dt.datetime | None = None,
+                         links: Callable[[str], Awaitable[str]] | None = None) -> Outcome | None:
     """Carry out one stored WeCom message; None when it was handled before (a redelivery)."""
     async with sessionmaker() as s:
         msg = await s.get(InboundMessage, message_id)
@@ -377,7 +389,7 @@ async def handle_message(sessionmaker: async_sessionmaker[AsyncSession], message
         return await _finish(sessionmaker, msg, Outcome([NOT_A_REP]), None)
     # A rep's messages run one at a time (their open inquiry draft is per rep).
     async with inquiry.lock(msg.from_user) if inquiry is not None else contextlib.nullcontext():
-        rep = Rep(rep_row, sessionmaker, message_id, today_in_china(now))
+        rep = Rep(rep_row, sessionmaker, message_id, today_in_china(now), links)
         return await _finish(sessionmaker, msg, await _dispatch(rep, msg, inquiry), inquiry)
 
 
@@ -420,7 +432,8 @@ async def wecom_inbound(ctx: JobContext, row: Any) -> None:
     from bot.wecom_inquiry import InquiryFlow
 
     inquiry = InquiryFlow.from_context(ctx)
-    await handle_message(ctx.sessionmaker, int(row.payload["message_id"]), inquiry=inquiry)
+    await handle_message(ctx.sessionmaker, int(row.payload["message_id"]), inquiry=inquiry,
+                         links=partial(issue_link, ctx.store, base_url=board_base_url(ctx.settings)))
 
 
 __all__ = ["Outcome", "Rep", "card_event", "handle_message", "run_button", "run_command"]

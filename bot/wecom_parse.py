@@ -7,6 +7,7 @@
     转 SO20260302-0001 李四          hand the order to another rep
     放行 SO20260302-0001 老客户      a manager releases a held order
     待办                             my orders waiting for me
+    看板                             managers: a one-time link to the board (/board/)
 Anything else is either a customer's inquiry the rep pasted or forwarded (it names
 products, a phone, an address…) or gets a short help text.
 """
@@ -29,6 +30,7 @@ _EDIT = re.compile(rf"^(?:改|修改|更改|变更){_SP}{ORDER_NO}{_SP}(交期|�
 _REASSIGN = re.compile(rf"^(?:转|转交|转给|移交){_SP}{ORDER_NO}{_SP}(?:给)?{_SP}(\S.*)$", re.IGNORECASE)
 _RELEASE = re.compile(rf"^(?:放行|解除挂起|解挂){_SP}{ORDER_NO}{_SP}(.*)$", re.IGNORECASE | re.DOTALL)
 _TODO = re.compile(r"^(?:待办|待处理|我的待办|todo)$", re.IGNORECASE)
+_BOARD = re.compile(r"^(?:看板|订单看板|board)$", re.IGNORECASE)
 _HELP = re.compile(r"^(?:帮助|help|\?|？|菜单)$", re.IGNORECASE)
 _CUSTOMER_PREFIX = re.compile(r"^(?:客户|代客下单|代下单|给)[:：\s]*([^\s,，:：。]{2,30})[\s,，:：。]+(.+)$", re.DOTALL)
 
@@ -104,6 +106,11 @@ class Help:
 
 
 @dataclass(frozen=True)
+class BoardLink:
+    """看板: a manager asks for a one-time link to the board."""
+
+
+@dataclass(frozen=True)
 class Inquiry:
     """A customer's words the rep passed on; `customer_hint` when the rep named the customer."""
 
@@ -111,7 +118,7 @@ class Inquiry:
     customer_hint: str | None = None
 
 
-Command = Confirm | Reject | Edit | Reassign | Release | Todo | Help | Inquiry
+Command = Confirm | Reject | Edit | Reassign | Release | Todo | Help | BoardLink | Inquiry
 
 
 def _norm(text: str) -> str:
@@ -139,6 +146,8 @@ def parse_command(text: str, today: dt.date) -> Command:
         return Help()
     if _TODO.match(t):
         return Todo()
+    if _BOARD.match(t):
+        return BoardLink()
     upper = re.sub(r"(?i)so(\d{8}-\d{4})", lambda m: "SO" + m.group(1), t)
     if m := _CONFIRM.match(upper):
         return Confirm(m.group(1))

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from miniprogram_api.errors import not_found, unauthorized
+from miniprogram_api.errors import ApiError, not_found, unauthorized
 from miniprogram_api.services import MpServices, Principal, services_of
 
 
@@ -103,9 +103,7 @@ class Endpoint:
             if self.query is not None:
                 call.query = self.query.model_validate(dict(request.query))
             if self.body is not None:
-                raw = await request.read()
-                # An empty body is an empty object: endpoints whose fields are all optional accept it.
-                call.body = self.body.model_validate_json(raw) if raw.strip() else self.body.model_validate({})
+                call.body = await _json_body(request, self.body)
             result = await self.handler(call)
             reply = result if isinstance(result, Reply) else Reply(result)
             data = self.response.model_validate(reply.model, from_attributes=True).model_dump(mode="json")
@@ -113,6 +111,32 @@ class Endpoint:
 
         view.__name__ = self.operation_id
         return view
+
+
+MAX_JSON_BODY = 64 * 1024  # the largest order (100 lines, an address, remarks) is under 20 KB
+
+
+async def _json_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    """The body validated as `model`: 413 payload_too_large past MAX_JSON_BODY (refused from
+    Content-Length before reading when it is declared), 400 invalid_json when it is not JSON
+    (or nests deeper than the parser allows), 422 for JSON that does not fit the model."""
+    if (request.content_length or 0) > MAX_JSON_BODY:
+        raise _too_large()
+    raw = await request.read()
+    if len(raw) > MAX_JSON_BODY:
+        raise _too_large()
+    if not raw.strip():  # an empty body is an empty object: all-optional endpoints accept it
+        return model.model_validate({})
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        if any(e["type"] in ("json_invalid", "recursion_loop") for e in exc.errors()):
+            raise ApiError(400, "invalid_json", "请求内容不是有效的 JSON") from None
+        raise
+
+
+def _too_large() -> ApiError:
+    return ApiError(413, "payload_too_large", f"请求内容不能超过 {MAX_JSON_BODY // 1024} KB")
 
 
 def _bearer(request: web.Request) -> str | None:

@@ -79,6 +79,7 @@ def _operation(ep: Endpoint) -> dict[str, Any]:
         for status in (ep.status, *ep.also)
     }
     errors = set(ep.errors) | ({401} if ep.auth else set()) | ({422} if ep.body or ep.query else set())
+    errors |= {400, 413} if ep.body else set()  # not JSON (invalid_json); over MAX_JSON_BODY
     for status in sorted(errors):
         responses[str(status)] = {
             "description": _ERROR_TEXT.get(status, "错误"),

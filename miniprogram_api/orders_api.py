@@ -145,6 +145,8 @@ def _idempotency_key(call: Call) -> str:
         raise ApiError(422, "idempotency_key_required", "下单请求需要 Idempotency-Key 请求头")
     if len(key) > 255:
         raise ApiError(422, "idempotency_key_invalid", "Idempotency-Key 过长（最多 255 个字符）")
+    if not key.isprintable():
+        raise ApiError(422, "idempotency_key_invalid", "Idempotency-Key 不能包含控制字符")
     return key
 
 

@@ -2,19 +2,56 @@
 
 Money and quantities are Decimal, sent as strings ("0.095") so no client rounds them.
 Models that validate input forbid unknown fields: a misspelt field is a 422, not a silent drop.
+Every input string refuses control characters (422 `control_characters`; tab and newline
+are text): PostgreSQL cannot store NUL, and the rest would reach reps' cards and chat as junk.
+SQL-looking text is just text: it is stored verbatim (every query is parameterised).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    PlainSerializer,
+    StringConstraints,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from orders.status import OrderStatus
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class _NoControls:
+    """Annotation: refuse control characters (422 `control_characters`), and say so in the
+    OpenAPI document as a pattern, so generated clients and fuzzers know the rule."""
+
+    PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$"
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(_no_controls, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {**handler(schema), "pattern": self.PATTERN}
+
+
+def _no_controls(value: str) -> str:
+    if _CONTROL.search(value):
+        raise PydanticCustomError("control_characters", "不能包含控制字符")
+    return value
+
+
+NO_CONTROLS = _NoControls()
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NO_CONTROLS]
 # Amounts leave as plain decimal strings without trailing zeros: "0.25", "1250".
 Money = Annotated[
     Decimal, PlainSerializer(lambda d: format(Decimal(d).normalize(), "f"), return_type=str, when_used="json")
@@ -47,7 +84,7 @@ class Error(Out):
 
 
 class LoginIn(In):
-    code: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
+    code: Annotated[str, StringConstraints(min_length=1, max_length=128), NO_CONTROLS] = Field(
         description="wx.login() 返回的 code"
     )
 
@@ -63,8 +100,8 @@ class LoginOut(Out):
 
 
 class CatalogQuery(Query):
-    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    category: Annotated[str, StringConstraints(max_length=50)] = ""
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), NO_CONTROLS] = ""
+    category: Annotated[str, StringConstraints(max_length=50), NO_CONTROLS] = ""
     page: int = Field(1, ge=1, le=1000)
     page_size: int = Field(20, ge=1, le=50)
 
@@ -94,7 +131,7 @@ class ProductPage(Out):
 
 
 class DraftIn(In):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), NO_CONTROLS]
     today: date | None = Field(None, description="defaults to today in Asia/Shanghai")
 
 
@@ -133,12 +170,12 @@ class DraftOut(Out):
 
 
 class AddressIn(In):
-    contact: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    contact: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), NO_CONTROLS]
     phone: Phone
-    province: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20)]
-    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20)]
-    district: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] = ""
-    detail: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    province: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20), NO_CONTROLS]
+    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20), NO_CONTROLS]
+    district: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20), NO_CONTROLS] = ""
+    detail: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NO_CONTROLS]
     is_default: bool = False
 
 
@@ -161,9 +198,9 @@ class AddressList(Out):
 
 
 class OrderLineIn(In):
-    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NO_CONTROLS]
     quantity: Decimal = Field(gt=0, le=10_000_000, max_digits=14, decimal_places=3)
-    unit: Annotated[str, StringConstraints(strip_whitespace=True, max_length=8)] | None = Field(
+    unit: Annotated[str, StringConstraints(strip_whitespace=True, max_length=8), NO_CONTROLS] | None = Field(
         None, description="the catalog unit, or its pack unit (盒/箱); default the catalog unit"
     )
 
@@ -174,7 +211,7 @@ class OrderIn(In):
     address: AddressIn | None = Field(None, description="instead of address_id")
     delivery_date: date | None = None
     rush: bool = False
-    remarks: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    remarks: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), NO_CONTROLS] | None = None
 
 
 class OrderQuery(Query):
@@ -241,7 +278,7 @@ class OrderPage(Out):
 
 
 class CancelIn(In):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NO_CONTROLS] | None = None
 
 
 # ---- uploads and jobs ----------------------------------------------------------------
@@ -262,7 +299,7 @@ class SubscriptionIn(In):
     """What wx.requestSubscribeMessage resolved with: template id → the user's choice."""
 
     results: dict[
-        Annotated[str, StringConstraints(min_length=1, max_length=64)],
+        Annotated[str, StringConstraints(min_length=1, max_length=64), NO_CONTROLS],
         Literal["accept", "reject", "ban", "filter"],
     ] = Field(min_length=1, max_length=20)
 

@@ -1,6 +1,7 @@
 """Photo uploads of order forms: stored as an OCR job, read later by a worker, polled here.
 
-The request only stores the image and queues the job (Outbox kind "ocr_job", payload
+The request checks the header (format, dimensions: a decompression bomb is 422
+too_many_pixels, a cut-off header 422 truncated), stores the image and queues the job (Outbox kind "ocr_job", payload
 {"job_id": id}) in one transaction: OCR takes about a second per image and never runs in
 a request handler.
 """
@@ -15,6 +16,9 @@ from sqlmodel import col, select
 from miniprogram_api.endpoints import Call, Reply
 from miniprogram_api.errors import ApiError, not_found
 from miniprogram_api.schemas import JobOut
+from ocr.errors import ImageRejected, RejectCode
+from ocr.loading import inspect
+from ocr.settings import get_ocr_settings
 from orders.models import OcrJob
 from orders.outbox import OutboxKind, enqueue
 
@@ -64,6 +68,11 @@ async def upload_image(call: Call) -> Reply:
     kind = sniff_image(data)
     if not data or kind is None:
         raise ApiError(415, "unsupported_media_type", "只支持 JPEG、PNG、WebP、BMP、GIF 图片")
+    try:  # the header alone: a decompression bomb or a cut-off header is refused before it is queued
+        inspect(data, get_ocr_settings().max_pixels)
+    except ImageRejected as exc:
+        status = 415 if exc.code is RejectCode.not_an_image else 422
+        raise ApiError(status, str(exc.code), exc.message_zh) from None
     async with call.services.sessionmaker() as session, session.begin():
         open_jobs = (
             await session.exec(

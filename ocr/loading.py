@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -57,26 +59,29 @@ def read_bytes(source: str | os.PathLike | bytes, max_bytes: int) -> bytes:
     return data
 
 
-def decode(data: bytes, max_pixels: int) -> np.ndarray:
-    """Grayscale uint8 page, upright per EXIF; ImageRejected for anything else."""
+def _open(data: bytes, max_pixels: int) -> Image.Image:
+    """The image with its header read and its dimensions checked; no pixel decoded yet.
+    Call inside `_refusals()`."""
     if not data or sniff(data) is None:
         head = data[:8]
         raise ImageRejected(RejectCode.not_an_image, f"starts with {head!r}")
+    im = Image.open(io.BytesIO(data), formats=FORMATS)
+    w, h = im.size
+    if w <= 0 or h <= 0:
+        raise ImageRejected(RejectCode.unreadable, f"size {w}x{h}")
+    if w * h > max_pixels:
+        raise ImageRejected(RejectCode.too_many_pixels, f"{w}x{h} > {max_pixels} pixels")
+    return im
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """Whatever PIL raises on hostile bytes, as ImageRejected with its code."""
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data), formats=FORMATS)
-            w, h = im.size
-            if w <= 0 or h <= 0:
-                raise ImageRejected(RejectCode.unreadable, f"size {w}x{h}")
-            if w * h > max_pixels:
-                raise ImageRejected(RejectCode.too_many_pixels, f"{w}x{h} > {max_pixels} pixels")
-            im.seek(0)
-            if im.format == "JPEG" and max(w, h) > 2 * DECODE_LONG_SIDE:
-                # A 12-megapixel phone photo: let libjpeg decode at 1/2, 1/4 or 1/8 scale.
-                im.draft("L", (w * DECODE_LONG_SIDE // max(w, h), h * DECODE_LONG_SIDE // max(w, h)))
-            im.load()
+            yield
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
@@ -85,6 +90,26 @@ def decode(data: bytes, max_pixels: int) -> np.ndarray:
         raise ImageRejected(RejectCode.not_an_image, str(e)) from e
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, MemoryError) as e:
         raise ImageRejected(RejectCode.truncated, f"{type(e).__name__}: {e}") from e
+
+
+def inspect(data: bytes, max_pixels: int) -> tuple[str, int, int]:
+    """(format, width, height) from the header alone, or ImageRejected: cheap enough for a
+    request handler, so an upload that could never be read is refused before it is queued."""
+    with _refusals():
+        im = _open(data, max_pixels)
+        return str(im.format), im.size[0], im.size[1]
+
+
+def decode(data: bytes, max_pixels: int) -> np.ndarray:
+    """Grayscale uint8 page, upright per EXIF; ImageRejected for anything else."""
+    with _refusals():
+        im = _open(data, max_pixels)
+        w, h = im.size
+        im.seek(0)
+        if im.format == "JPEG" and max(w, h) > 2 * DECODE_LONG_SIDE:
+            # A 12-megapixel phone photo: let libjpeg decode at 1/2, 1/4 or 1/8 scale.
+            im.draft("L", (w * DECODE_LONG_SIDE // max(w, h), h * DECODE_LONG_SIDE // max(w, h)))
+        im.load()
     try:
         im = ImageOps.exif_transpose(im) or im
     except Exception:  # noqa: BLE001 - a broken EXIF block must not lose the page

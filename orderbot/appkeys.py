@@ -11,7 +11,7 @@ WAKE_OUTBOX is always present.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import aiohttp
@@ -40,3 +40,6 @@ WORKER = web.AppKey("worker", InProcessWorker)
 # Call after committing outbox rows: wakes the in-process worker, or (production) publishes
 # a wake-up to every `orderbot worker` through Redis. Never fails; polling is the fallback.
 WAKE_OUTBOX = web.AppKey("wake_outbox", Callable[[], None])
+# Feature modules append `async (app) -> None` here to refresh their gauges before each
+# /metrics scrape (the board's desk metrics); a failing one is logged, the scrape still answers.
+SCRAPE_HOOKS = web.AppKey("scrape_hooks", list[Callable[[web.Application], Awaitable[None]]])

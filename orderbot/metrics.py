@@ -55,6 +55,14 @@ RISK_HITS = Counter(
 )
 risk.on_hit(lambda hit: RISK_HITS.labels(hit.rule_id).inc())
 
+DESK = Gauge(
+    "orderbot_desk",
+    "Desk metrics over the orders placed in the last 7 days (orders/desk_metrics.py): "
+    "rates 0-1, times in seconds.",
+    ["metric"],
+    registry=REGISTRY,
+)
+
 
 def render() -> tuple[bytes, str]:
     """The Prometheus text exposition and its content type."""

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     wecom_api_base: str = Field("https://qyapi.weixin.qq.com", validation_alias=_env("WECOM_API_BASE"))
 
     hook_secret: str = Field("", validation_alias=_env("ORDERBOT_HOOK_SECRET"))
+    # Replay window of /wechat/callback and /wecom/callback (seconds between the signed
+    # `timestamp` and our clock); a signed callback outside it is refused 403 stale_timestamp.
+    # WeChat retries within ~15 s, so 5 min leaves room for clock drift; 0 turns the check off.
+    callback_max_skew: float = Field(300.0, ge=0, validation_alias=_env("ORDERBOT_CALLBACK_MAX_SKEW"))
     # Order-status message templates, as configured in the OA and mini-program consoles.
     template_order_status: str = Field("order_status", validation_alias=_env("ORDERBOT_TEMPLATE_ORDER_STATUS"))
     subscribe_order_status: str = Field(
@@ -61,6 +65,39 @@ class Settings(BaseSettings):
     outbox_batch_size: int = Field(20, ge=1, validation_alias=_env("ORDERBOT_OUTBOX_BATCH_SIZE"))
     outbox_backoff_base: float = Field(2.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_BACKOFF_BASE"))
     outbox_backoff_max: float = Field(900.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_BACKOFF_MAX"))
+
+    # Manager board (board/) and the daily digest (issue 15).
+    # Base URL people open the board at (links in WeCom); empty: the request's own origin.
+    public_url: str = Field("", validation_alias=_env("ORDERBOT_PUBLIC_URL"))
+    # WeCom userids that may open the board as admins (managers may by their SalesRep row).
+    board_admins: str = Field("", validation_alias=_env("ORDERBOT_BOARD_ADMINS"))
+    # Where the WeCom OAuth authorize page lives (the stand-in in tests and the demo).
+    wecom_oauth_base: str = Field("https://open.weixin.qq.com", validation_alias=_env("WECOM_OAUTH_BASE"))
+
+    # When managers get the daily digest in WeCom (HH:MM, China time); empty: no digest.
+    digest_at: str = Field("08:30", validation_alias=_env("ORDERBOT_DIGEST_AT"))
+
+    # Outbound to WMS / ERP (workers/outbound.py): "wms=https://wms.example/orders,erp=https://…".
+    # The names are the systems of orders/status_mapping.json; empty: orders are not pushed.
+    outbound: str = Field("", validation_alias=_env("ORDERBOT_OUTBOUND"))
+    # HMAC key of the outbound webhooks; empty: ORDERBOT_HOOK_SECRET (the one they call back with).
+    outbound_secret: str = Field("", validation_alias=_env("ORDERBOT_OUTBOUND_SECRET"))
+    outbound_timeout: float = Field(10.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOUND_TIMEOUT"))
+
+    def outbound_systems(self) -> dict[str, str]:
+        """{system: url} from ORDERBOT_OUTBOUND; a malformed entry is a clear error."""
+        out: dict[str, str] = {}
+        for part in (p.strip() for p in self.outbound.split(",")):
+            if not part:
+                continue
+            name, sep, url = part.partition("=")
+            if not sep or not name.strip() or not url.strip().startswith(("http://", "https://")):
+                raise ValueError(f"ORDERBOT_OUTBOUND entry {part!r}: use system=https://host/path")
+            out[name.strip()] = url.strip()
+        return out
+
+    def board_admin_ids(self) -> set[str]:
+        return {u.strip() for u in self.board_admins.replace(";", ",").split(",") if u.strip()}
 
     @property
     def embedded(self) -> bool:

@@ -38,7 +38,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from orders import checks, pricing, receivables, repricing
+from orders import checks, outbound, pricing, receivables, repricing
 from orders.actors import Actor
 from orders.errors import OrderError, OrderErrorCode
 from orders.events import EventType, add_event, jsonable
@@ -468,6 +468,7 @@ async def confirm(
             source_message_id=source_message_id,
         )
         await _notify_customer(s, order, customer, lines, EventType.CONFIRMED)
+        await outbound.request_push(s, order, lines, EventType.CONFIRMED)
         return OrderResult(order, lines)
 
 
@@ -501,6 +502,8 @@ async def _transition(
         # Leaving `confirmed` for hold or cancel gives the reserved stock back.
         if from_status == OrderStatus.CONFIRMED and to in (OrderStatus.ON_HOLD, OrderStatus.CANCELLED):
             changes["stock"] = await checks.release_stock(s, checks.stock_needs(lines))
+        if from_status == OrderStatus.CONFIRMED and to == OrderStatus.CANCELLED:
+            await outbound.request_push(s, order, lines, EventType.CANCELLED)  # the WMS has it
         add_event(
             s, order.id, event, actor, from_status=from_status, to_status=to, changes=changes,
             reason=reason, source_message_id=source_message_id,
@@ -722,6 +725,8 @@ async def edit(
             s, order.id, EventType.EDITED, actor, from_status=status, to_status=to,
             changes=changes, reason=reason, source_message_id=source_message_id,
         )
+        if status == OrderStatus.CONFIRMED:
+            await outbound.request_push(s, order, after, EventType.EDITED)  # the WMS has it
         if status != OrderStatus.DRAFT:
             extra = {"changes": jsonable(changes)}
             if actor.role == Role.CUSTOMER:

@@ -143,6 +143,8 @@ class Order(SQLModel, table=True):
 
 class OrderLine(SQLModel, table=True):
     __tablename__ = "order_line"
+    # The board finds the open orders short of stock from the few products below safety stock.
+    __table_args__ = (Index("ix_order_line_sku", "sku"),)
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="orders.id", index=True)
@@ -165,6 +167,8 @@ class OrderEvent(SQLModel, table=True):
     """Append-only audit trail: never updated, never deleted."""
 
     __tablename__ = "order_event"
+    # The board's "today's exceptions" and the desk metrics' window select by type and time.
+    __table_args__ = (Index("ix_order_event_type_at", "type", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="orders.id", index=True)

@@ -55,6 +55,11 @@ class OutboxKind(StrEnum):
     WECOM_CARD_UPDATE = "wecom_card_update"  # {"order_id", "userid", "response_code", "outcome", …}
     ROBOT_DIGEST = "robot_digest"  # {"robot_key"}: alerts folded while the robot was rate-limited
     OCR_JOB = "ocr_job"  # {"job_id"}: read an image into a draft (ocr/), chat and mini-program
+    BOARD_DIGEST = "board_digest"  # {"day"}: yesterday's desk digest to every manager (board/digest.py)
+    # Orders passed on to the WMS / ERP (orders/outbound.py): the order document of one version,
+    # then one row per configured system with the signed webhook to call.
+    OUTBOUND_ORDER = "outbound_order"
+    OUTBOUND_PUSH = "outbound_push"
 
 
 def dedup_key(order_id: int, version: int, kind: str, target: str = "") -> str:

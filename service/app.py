@@ -16,6 +16,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import board
 import miniprogram_api
 from bot import logistics_hook, payment_hook, wechat_callback, wecom_callback
 from orderbot import appkeys, middlewares
@@ -35,6 +36,7 @@ FEATURES: dict[str, Callable[[web.Application], None]] = {
     "miniprogram_api": miniprogram_api.setup,
     "bot.logistics_hook": logistics_hook.setup,
     "bot.payment_hook": payment_hook.setup,
+    "board": board.setup,
 }
 
 MAX_BODY = 20 * 1024 * 1024  # photos of order forms from the mini-program

@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "standin": "a local stand-in for the WeChat, WeCom and mini-program server APIs",
     "demo": "migrate, seed demo data, start the stand-in and the service",
     "pushes": "list parked pushes (failed for good), or requeue one",
+    "report": "desk metrics of the orders placed since 7d / a date, as a table or CSV",
 }
 
 

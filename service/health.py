@@ -67,6 +67,12 @@ async def metrics_view(request: web.Request) -> web.Response:
         metrics.OUTBOX_PARKED.set(counts[outbox.PARKED])
     except Exception as exc:  # a scrape must still answer when the database does not
         log.warning("outbox gauges not refreshed: %s", exc)
+    for hook in request.app.get(appkeys.SCRAPE_HOOKS, []):
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT):
+                await hook(request.app)
+        except Exception as exc:  # noqa: BLE001 — one feature's gauges must not break the scrape
+            log.warning("scrape hook %s failed: %s", getattr(hook, "__name__", hook), exc)
     body, content_type = metrics.render()
     return web.Response(body=body, headers={"Content-Type": content_type})
 

@@ -9,6 +9,7 @@ lives in orderbot/jobs.py, which every layer may import.
 
 from __future__ import annotations
 
+from board.digest import send_digest
 from bot.chat import wechat_inbound
 from bot.wecom_commands import wecom_inbound
 from orderbot.jobs import (
@@ -21,7 +22,7 @@ from orderbot.jobs import (
     once,
 )
 from orders.outbox import OutboxKind
-from workers import notify
+from workers import notify, outbound
 from workers.ocr_jobs import run_ocr
 
 __all__ = [
@@ -38,6 +39,9 @@ HANDLERS: dict[str, Handler] = {
     OutboxKind.WECOM_CARD_UPDATE: notify.update_card,
     OutboxKind.ROBOT_DIGEST: notify.robot_digest,
     OutboxKind.OCR_JOB: run_ocr,  # images from chat and mini-program uploads
+    OutboxKind.BOARD_DIGEST: send_digest,  # the managers' daily digest (self-scheduling)
+    OutboxKind.OUTBOUND_ORDER: outbound.fan_out,  # a confirmed/edited/cancelled order, per system
+    OutboxKind.OUTBOUND_PUSH: outbound.push,  # the signed webhook to one WMS / ERP
 }
 
 

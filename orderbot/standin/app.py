@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
-from orderbot.standin import control, simulate, wechat_api, wecom_api
+from orderbot.standin import control, faults, simulate, wechat_api, wecom_api, wecom_oauth, wms
 from orderbot.standin.config import StandinConfig
 from orderbot.standin.keys import HTTP, STATE
 from orderbot.standin.state import ApiError, StandinState
@@ -47,9 +47,10 @@ def create_standin_app(
     config: StandinConfig | None = None, *, state: StandinState | None = None
 ) -> web.Application:
     """A fresh stand-in; pass `state` to inspect or steer it from a test."""
-    app = web.Application(middlewares=[api_errors])
+    app = web.Application(middlewares=[faults.inject, api_errors])
     app[STATE] = state or StandinState(config or StandinConfig.from_env())
+    app[faults.PLAN] = faults.FaultPlan()  # off until POST /__faults__
     app.cleanup_ctx.append(_http_client)
-    for module in (wechat_api, wecom_api, control, simulate):
+    for module in (wechat_api, wecom_api, wecom_oauth, wms, control, simulate, faults):
         app.add_routes(module.routes)
     return app

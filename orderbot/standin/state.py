@@ -134,6 +134,22 @@ class LoginCode:
 
 
 @dataclass
+class WmsState:
+    """The stand-in warehouse system (orderbot/standin/wms.py) and what it received."""
+
+    mode: str = "accept"  # accept / reject / timeout / flaky
+    fail_rate: float = 0.0  # flaky: share of calls answered 503 before anything is stored
+    delay: float = 30.0  # timeout: seconds before answering (longer than the caller waits)
+    secret: str = ""  # when set, calls must carry a valid X-Orderbot-Signature (else 401)
+    seed: int = 0
+    calls: int = 0
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # idempotency key -> document
+    ids: dict[str, str] = field(default_factory=dict)  # idempotency key -> our WMS id
+    accepted: dict[str, int] = field(default_factory=dict)  # 2xx answers per key (duplicates too)
+    rng: Any = None
+
+
+@dataclass
 class StandinState:
     config: StandinConfig
     clock: Clock = field(default_factory=Clock)
@@ -148,6 +164,10 @@ class StandinState:
     response_codes: dict[str, ResponseCode] = field(default_factory=dict)
     media: dict[str, Media] = field(default_factory=dict)
     login_codes: dict[str, LoginCode] = field(default_factory=dict)
+    # WeCom OAuth (web login): who is signed in to the WeCom client, and the codes issued.
+    oauth_user: str | None = None
+    oauth_codes: dict[str, LoginCode] = field(default_factory=dict)
+    wms: WmsState = field(default_factory=WmsState)
     sent: list[dict[str, Any]] = field(default_factory=list)
     errors: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
     # Successful token requests over HTTP per realm (a stable_token call answered with the

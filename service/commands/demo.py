@@ -36,13 +36,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-chat", action="store_true", help="do not open the terminal chat")
 
 
-def _demo_environment(args: argparse.Namespace) -> None:
-    """Credentials for the stand-in and the service: the same ones on both sides. Values
-    already in the environment win, so the demo can also run against real settings."""
-    base = f"http://{args.host}:{args.standin_port}"
-    defaults = {
-        "ORDERBOT_DATABASE_URL": args.database_url or os.environ.get(
-            "ORDERBOT_DATABASE_URL", "sqlite+aiosqlite:///./orderbot-demo.db"),
+def standin_credentials(api_base: str) -> dict[str, str]:
+    """Fresh WeChat / WeCom / mini-program credentials for a service and a stand-in to share
+    (environment variables), with the API bases pointing at the stand-in (also bench/chat_e2e.py)."""
+    return {
         "WECHAT_APPID": "wx_demo_official_acct", "WECHAT_SECRET": secrets.token_hex(16),
         "WECHAT_TOKEN": secrets.token_hex(8),
         "WECHAT_AES_KEY": base64.b64encode(secrets.token_bytes(32)).decode()[:43],
@@ -52,7 +49,21 @@ def _demo_environment(args: argparse.Namespace) -> None:
         "WECOM_ROBOT_KEY": "demo-robot-key",
         "MINIPROGRAM_APPID": "wx_demo_miniprogram", "MINIPROGRAM_SECRET": secrets.token_hex(16),
         "ORDERBOT_HOOK_SECRET": secrets.token_hex(16),
-        "WECHAT_API_BASE": base, "WECOM_API_BASE": base,
+        "WECHAT_API_BASE": api_base, "WECOM_API_BASE": api_base,
+    }
+
+
+def _demo_environment(args: argparse.Namespace) -> None:
+    """Credentials for the stand-in and the service: the same ones on both sides. Values
+    already in the environment win, so the demo can also run against real settings."""
+    base = f"http://{args.host}:{args.standin_port}"
+    defaults = {
+        "ORDERBOT_DATABASE_URL": args.database_url or os.environ.get(
+            "ORDERBOT_DATABASE_URL", "sqlite+aiosqlite:///./orderbot-demo.db"),
+        **standin_credentials(base),
+        # The board's WeCom login and the outbound WMS are played by the stand-in too.
+        "WECOM_OAUTH_BASE": base, "ORDERBOT_PUBLIC_URL": f"http://{args.host}:{args.port}",
+        "ORDERBOT_OUTBOUND": f"wms={base}/__wms__/orders",
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
@@ -167,6 +178,10 @@ Talk to it as a customer would (the stand-in signs, encrypts and delivers the ca
   curl -s {s}/__simulate__/wechat -H 'Content-Type: application/json' -d '{{"openid": "{DEMO_OPENID}", "text": "确认"}}'
   curl -s '{s}/__sent__?to={DEMO_OPENID}'      # the bot's replies
   curl -s '{s}/__sent__?to=lihua'              # the rep's WeCom card (江浙沪 → team east)
+
+Manager board: sign the manager in to the stand-in's WeCom, then open the board in a browser:
+  curl -s {s}/__oauth__ -H 'Content-Type: application/json' -d '{{"userid": "zhoumin"}}'
+  open http://{args.host}:{args.port}/board/      # confirmed orders go to the stand-in WMS: GET {s}/__wms__
 """
 
 

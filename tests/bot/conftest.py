@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -67,10 +68,10 @@ async def store(
 
 
 def build_app(
-    engine: AsyncEngine, store: KeyValueStore | None, crypto: CallbackCrypto
+    engine: AsyncEngine, store: KeyValueStore | None, crypto: CallbackCrypto, **callback: Any
 ) -> web.Application:
     app = web.Application()
-    setup(app, WeChatCallback(crypto, Intake(make_sessionmaker(engine), store)))
+    setup(app, WeChatCallback(crypto, Intake(make_sessionmaker(engine), store), **callback))
     return app
 
 
@@ -79,12 +80,13 @@ def embedded_client(aiohttp_client, sqlite_engine: AsyncEngine) -> ClientFactory
     """A client factory on the embedded profile: `await embedded_client(token=..., ...)`."""
 
     async def factory(
-        token: str, aes_key: str = "", app_id: str = "", mode: Mode | str | None = None
+        token: str, aes_key: str = "", app_id: str = "", mode: Mode | str | None = None,
+        **callback: Any,
     ) -> TestClient:
         crypto = CallbackCrypto(token, aes_key, app_id, Mode(mode) if mode else None)
         from orderbot.stores_memory import MemoryStore
 
-        return await aiohttp_client(build_app(sqlite_engine, MemoryStore(), crypto))
+        return await aiohttp_client(build_app(sqlite_engine, MemoryStore(), crypto, **callback))
 
     return factory
 

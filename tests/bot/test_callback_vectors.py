@@ -30,6 +30,7 @@ def _app_args(v: dict, app_id: str | None = None) -> dict:
         "token": v["token"],
         "aes_key": v["encoding_aes_key"],
         "app_id": app_id or v["receive_id"],
+        "max_skew": None,  # the vectors were signed in 2014: no replay window for them
     }
 
 

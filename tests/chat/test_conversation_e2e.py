@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlmodel import select
+
+from orders.models import Customer
 from tests.chat.conftest import REP, Chat
 
 FULL_ORDER = "M6*20外六角 304的 5000个，明天送到常州市武进区湖塘镇长虹路88号，收货人张工 13812345678"
@@ -146,3 +149,19 @@ async def test_a_confirmation_delivered_again_places_one_routed_order(chat: Chat
         await chat.worker.drain()
     order = await one_routed_order(chat.sm)
     assert order.channel == "wechat"
+
+
+async def test_order_with_a_known_phone_joins_the_customer_a_rep_entered(chat: Chat) -> None:
+    # given a customer a rep entered by phone (no WeChat yet), beside look-alikes that must not match
+    async with chat.sm() as s, s.begin():
+        s.add_all([Customer(name="别人", company="近似号码", phones=["013812345678"]),
+                   Customer(name="有微信的", company="已有微信", phones=["13812345678"], openid="o_other"),
+                   Customer(name="张工", company="常州恒锐五金", phones=["13900000000", "13812345678"])])
+    # when that person orders from WeChat with the same phone and confirms
+    await chat.say("o_new_zhang", FULL_ORDER)
+    await chat.say("o_new_zhang", "确认")
+    # then the rep's record carries the chat's openid; the look-alikes are left alone
+    async with chat.sm() as s:
+        by_company = {c.company: c for c in (await s.exec(select(Customer))).all()}
+    assert by_company["常州恒锐五金"].openid == "o_new_zhang"
+    assert by_company["近似号码"].openid is None and by_company["已有微信"].openid == "o_other"

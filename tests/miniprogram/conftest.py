@@ -68,6 +68,21 @@ class Mp:
     def auth(self, token: str, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}", **extra}
 
+    async def run_ocr_job(self) -> None:
+        """What a worker does with the one queued "ocr_job" row: the real handler, here."""
+        from sqlmodel import select
+
+        from orders.models import Outbox
+        from workers.handlers import JobContext, load_handler_modules, registry
+
+        load_handler_modules(("workers.ocr_jobs",))
+        async with self.services.sessionmaker() as s:
+            row = (await s.exec(select(Outbox).where(Outbox.kind == "ocr_job"))).one()
+        ctx = JobContext(settings=self.services.settings, engine=None,  # type: ignore[arg-type]
+                         sessionmaker=self.services.sessionmaker, store=self.services.store, http=None,
+                         worker_id="test")
+        await registry.get("ocr_job")(ctx, row)
+
 
 @pytest.fixture
 async def mp(engine: AsyncEngine, shared_dir: Path) -> AsyncIterator[Mp]:

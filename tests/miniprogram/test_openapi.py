@@ -75,7 +75,7 @@ class ThreadServer:
         standin_port = standin_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         settings_ = Settings(MINIPROGRAM_APPID="wxfuzz", MINIPROGRAM_SECRET="s",
                              WECHAT_API_BASE=f"http://127.0.0.1:{standin_port}")
-        services = MpServices(settings=settings_, sessionmaker=sm, store=MemoryStore())
+        services = self.services = MpServices(settings=settings_, sessionmaker=sm, store=MemoryStore())
         from miniprogram_api.services import Principal
 
         token = await services.sessions.open(Principal(customer_id, "fuzz-openid"), "sk")

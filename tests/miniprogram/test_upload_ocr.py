@@ -7,9 +7,6 @@ from pathlib import Path
 
 import pytest
 from aiohttp import FormData
-from sqlmodel import select
-
-from orders.models import Outbox
 
 from .conftest import Mp
 
@@ -21,7 +18,6 @@ async def test_uploaded_form_is_read_into_a_draft(mp: Mp, tmp_path: Path, shared
     from tests.needs import cjk_fonts_or_skip
 
     cjk_fonts_or_skip()
-    from workers.handlers import JobContext, registry
 
     case = generate(tmp_path, shared_dir / "eval" / "catalog.csv", n=1, seed=3, kinds=("scan",))[0]
     token = await mp.login("photo-taker")
@@ -30,11 +26,7 @@ async def test_uploaded_form_is_read_into_a_draft(mp: Mp, tmp_path: Path, shared
     job = await (await mp.client.post("/mp/v1/uploads", data=form, headers=mp.auth(token))).json()
     assert job["state"] == "queued"
 
-    async with mp.services.sessionmaker() as s:
-        row = (await s.exec(select(Outbox).where(Outbox.kind == "ocr_job"))).one()
-    ctx = JobContext(settings=mp.services.settings, engine=None, sessionmaker=mp.services.sessionmaker,  # type: ignore[arg-type]
-                     store=mp.services.store, http=None, worker_id="test")
-    await registry.get("ocr_job")(ctx, row)
+    await mp.run_ocr_job()
 
     done = await (await mp.client.get(f"/mp/v1/jobs/{job['id']}", headers=mp.auth(token))).json()
     assert done["state"] == "done", done

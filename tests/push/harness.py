@@ -128,13 +128,7 @@ class World:
 
     async def place_order(self, quantity: int = 100, **fields: Any) -> int:
         """The customer submits a complete order: pending, assigned to the rep."""
-        values = {"contact": "张工", "phone": "13812345678", "province": "江苏省", "city": "常州市",
-                  "district": "武进区", "address_detail": "湖塘镇长虹路88号",
-                  "delivery_date": date.today() + timedelta(days=7), **fields}
-        result = await actions.create_order(
-            self.sm, self.ids["customer"], [actions.DraftLine("HB-M6X20-304", quantity)],
-            Actor.customer(self.ids["customer"], CUSTOMER_OPENID), fields=values, submit=True,
-        )
+        result = await submit_order(self.sm, self.ids["customer"], quantity, **fields)
         assert result.order.id is not None
         return result.order.id
 
@@ -148,6 +142,18 @@ class World:
             headers={"X-Orderbot-Timestamp": ts, "X-Orderbot-Signature": sig,
                      "Content-Type": "application/json"},
         )
+
+
+async def submit_order(sm: async_sessionmaker[AsyncSession], customer_id: int, quantity: int = 100,
+                       **fields: Any) -> actions.OrderResult:
+    """The seeded customer submits a complete order of HB-M6X20-304 (held beyond its stock)."""
+    values = {"contact": "张工", "phone": "13812345678", "province": "江苏省", "city": "常州市",
+              "district": "武进区", "address_detail": "湖塘镇长虹路88号",
+              "delivery_date": date.today() + timedelta(days=7), **fields}
+    return await actions.create_order(
+        sm, customer_id, [actions.DraftLine("HB-M6X20-304", quantity)],
+        Actor.customer(customer_id, CUSTOMER_OPENID), fields=values, submit=True,
+    )
 
 
 async def seed(sm: async_sessionmaker[AsyncSession]) -> dict[str, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,4 +40,10 @@ async def ruled(engine: AsyncEngine, tmp_path: Path) -> tuple[World, Tables]:
     return world, tables
 
 
-Write = Callable[..., None]
+def tables_in_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, prices: str, risk: str) -> None:
+    """Write the two tables and point ORDERBOT_PRICE_RULES / ORDERBOT_RISK_RULES at them, as an
+    operator would; the service's Settings read them when the fixture builds the app."""
+    (tmp_path / "p.yaml").write_text(prices, encoding="utf-8")
+    (tmp_path / "r.yaml").write_text(risk, encoding="utf-8")
+    monkeypatch.setenv("ORDERBOT_PRICE_RULES", str(tmp_path / "p.yaml"))
+    monkeypatch.setenv("ORDERBOT_RISK_RULES", str(tmp_path / "r.yaml"))

@@ -11,6 +11,7 @@ from orders import actions
 from orders.actors import Actor
 from orders.models import SalesRep
 from tests.chat.conftest import Chat, chat  # noqa: F401  (the chat fixture)
+from tests.rules.conftest import tables_in_env
 
 PRICES = """version: chat
 promotions:
@@ -25,10 +26,7 @@ ORDER = "M6*20外六角 304的 5000个，明天送到常州市武进区湖塘镇
 
 @pytest.fixture
 def tables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    (tmp_path / "p.yaml").write_text(PRICES, encoding="utf-8")
-    (tmp_path / "r.yaml").write_text(RISK, encoding="utf-8")
-    monkeypatch.setenv("ORDERBOT_PRICE_RULES", str(tmp_path / "p.yaml"))
-    monkeypatch.setenv("ORDERBOT_RISK_RULES", str(tmp_path / "r.yaml"))
+    tables_in_env(monkeypatch, tmp_path, PRICES, RISK)
 
 
 @pytest.fixture

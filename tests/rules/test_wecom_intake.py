@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from orders.models import Order, OrderEvent
 from tests.push.harness import World, world  # noqa: F401  (the two-profile world fixture)
+from tests.rules.conftest import tables_in_env
 from tests.wecom.test_commands import say
 from tests.wecom.test_inquiry import catalog_world  # noqa: F401  (fixture)
 
@@ -26,10 +27,7 @@ rules:
 
 @pytest.fixture
 def tables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    (tmp_path / "p.yaml").write_text(PRICES, encoding="utf-8")
-    (tmp_path / "r.yaml").write_text(RISK, encoding="utf-8")
-    monkeypatch.setenv("ORDERBOT_PRICE_RULES", str(tmp_path / "p.yaml"))
-    monkeypatch.setenv("ORDERBOT_RISK_RULES", str(tmp_path / "r.yaml"))
+    tables_in_env(monkeypatch, tmp_path, PRICES, RISK)
 
 
 @pytest.fixture
