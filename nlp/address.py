@@ -55,18 +55,30 @@ def _mentions(text: str, regions: Regions) -> list[_Mention]:
         if text[i] not in regions.first_chars:
             i += 1
             continue
-        found = None
-        for ln in range(min(regions.max_len, n - i), 1, -1):
-            opts = regions.names.get(text[i : i + ln])
-            if opts:
-                found = _Mention(i, i + ln, opts)
-                break
+        found = _longest_at(text, i, regions)
+        if found and not any(full for _r, full in found.options):
+            # 姚爱武江西省: a short name (武江) cut through by a full one (江西省) is not one.
+            for j in range(i + 1, found.end):
+                other = _longest_at(text, j, regions)
+                if other and other.end > found.end and any(full for _r, full in other.options):
+                    found = None
+                    break
         if found:
             out.append(found)
             i = found.end
         else:
             i += 1
     return out
+
+
+def _longest_at(text: str, i: int, regions: Regions) -> _Mention | None:
+    if text[i] not in regions.first_chars:
+        return None
+    for ln in range(min(regions.max_len, len(text) - i), 1, -1):
+        opts = regions.names.get(text[i : i + ln])
+        if opts:
+            return _Mention(i, i + ln, opts)
+    return None
 
 
 def _consistent(parent: Region, child: Region) -> bool:
@@ -125,6 +137,8 @@ def _score(combo) -> float:
 def _detail(text: str, start: int) -> tuple[str, int]:
     """The address remainder from `start`: chunks until a stop; returns (detail, end)."""
     stop = _HARD_STOP.search(text, start)
+    while stop and stop.group(0) in ",，" and _continues(text, stop.end()):
+        stop = _HARD_STOP.search(text, stop.end())  # 服务区,天池林场对面: one address
     seg_end = stop.start() if stop else len(text)
     seg = text[start:seg_end]
     chunks = [(m.start() + start, m.end() + start, m.group(0)) for m in re.finditer(r"\S+", seg)]
@@ -145,8 +159,8 @@ def _detail(text: str, start: int) -> tuple[str, int]:
             kept.append(chunk[: m.start()])
             end = cs + m.start()
             break
-        # A phone glued to the end of the chunk.
-        m = re.search(r"(?:\+?86)?1[3-9]\d{9}$|0\d{2,3}-?\d{7,8}$", chunk)
+        # A phone glued to the chunk (…37号18513386163, …62-213264429666林…): the address ends there.
+        m = re.search(r"(?:\+?86)?1[3-9]\d{9}(?!\d)|0\d{2,3}-?\d{7,8}$", chunk)
         if m and m.start() > 0:
             kept.append(chunk[: m.start()])
             end = cs + m.start()
@@ -154,6 +168,23 @@ def _detail(text: str, start: int) -> tuple[str, int]:
         kept.append(chunk)
         end = ce
     return "".join(kept), end
+
+
+_CONTINUATION = re.compile(r"[\u4e00-\u9fffA-Za-z\d\-]{2,20}(?=[\s，,。；;！!？?]|$)")
+_PLACE_WORD = re.compile(r"路|街|巷|弄|号|室|楼|栋|幢|层|单元|村|组|林场|园|对面|旁边|附近|米|路口|交叉口|门口|大厦|广场|小区")
+_NOT_PLACE = re.compile(r"\d+\s*(?:个|只|套|箱|盒|包|件|片|pcs)|明天|后天|今天|周[一二三四五六日天]|星期|下周|月底|\d+月|急|谢谢|麻烦|电话|手机|收货|联系|老板|师傅|[Mm]\d")
+
+
+def _continues(text: str, pos: int) -> bool:
+    """The part after a comma is more of the same address (…3楼106室,204室-208室), not
+    the next field: a short run of address words with no name, phone, date or order."""
+    m = _CONTINUATION.match(text, pos)
+    if not m:
+        return False
+    part = m.group(0)
+    if not _PLACE_WORD.search(part) or _NOT_PLACE.search(part) or re.search(r"1[3-9]\d{9}|\d{7,}", part):
+        return False
+    return not (_STOP_CHUNK.match(part) or _NAME_CHUNK.match(part))
 
 
 def ms_at(ms: list[_Mention], start: int) -> _Mention:
@@ -196,6 +227,8 @@ def find_address(text: str, regions: Regions | None = None) -> AddressHit | None
         sc -= 3 if _SENDER_BEFORE.search(wide) else 0
         role = role_before(text, start)
         sc += {"receiver": 2, "sender": -2}.get(role or "", 0)
+        if best is not None and best[1][-1][0].code == r.code:
+            continue  # the same place written again further on (…松湖镇江西省南昌市…): the first is the address
         if best is None or sc > best[0]:
             best = (sc, combo, start, end)
     if best:

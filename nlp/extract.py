@@ -15,6 +15,7 @@ from .items import read_items
 from .phone import find_phones, pick_phone
 from .tables import flatten_tables
 from .text import as_written, normalize
+from .waybill import glued_name
 
 _PRICE_QUESTION = re.compile(r"多少钱|什么价|啥价|几多钱|几钱|价格|报价|单价|怎么卖|优惠吗|有优惠|便宜点|含税不|含税吗|多钱")
 _ORDER_INTENT = re.compile(r"下单|发货|送到|送至|发到|寄到|收货|地址|安排|要货|订货|采购|到货|送货|帮我发|给我发|发过来|发一下|麻烦发")
@@ -51,9 +52,17 @@ def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
         items = []  # a price question names products without ordering them
         addr = None  # 运费到杭州: the place a price is asked for, not a delivery address
 
+    contact = find_contact(t, phone.start if phone else None, phone.end if phone else None)
+    # A waybill line: name, phone and address glued together in any order. Its name wins
+    # over a guess that is part of it (招生 in 奚招生) or part of the address (小区).
+    glued, trimmed = glued_name(t, addr, phones, tail=not contact)
+    if glued and (not contact or contact in glued or (addr and contact in (addr.address.raw or ""))):
+        contact = glued
+        if trimmed and addr:
+            addr.address.detail = as_written(trimmed, text)
     return Draft(
         items=items,
-        contact=as_written(find_contact(t, phone.start if phone else None, phone.end if phone else None), text),
+        contact=as_written(contact, text),
         company=find_company(t),
         phone=phone.digits if phone else None,
         address=addr.address if addr else None,
