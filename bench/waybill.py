@@ -38,7 +38,7 @@ def load(path: Path) -> list[dict]:
         for part in (name, detail, phone.group(0) if phone else ""):
             if part:
                 rest = rest.replace(part, "", 1)
-        region = find_address(rest) if rest else None
+        region = find_address(rest + detail) if rest else None  # the A1-A3 spans read before their detail
         a = region.address if region else None
         cases.append(
             {

@@ -55,8 +55,9 @@ def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
     contact = find_contact(t, phone.start if phone else None, phone.end if phone else None)
     # A waybill line: name, phone and address glued together in any order. Its name wins
     # over a guess that is part of it (招生 in 奚招生) or part of the address (小区).
-    glued, trimmed = glued_name(t, addr, phones, tail=not contact)
-    if glued and (not contact or contact in glued or (addr and contact in (addr.address.raw or ""))):
+    weak = not contact or contact in (addr.address.raw if addr else "")
+    glued, trimmed = glued_name(t, addr, phones, tail=weak)
+    if glued and (weak or contact in glued):
         contact = glued
         if trimmed and addr:
             addr.address.detail = as_written(trimmed, text)
