@@ -96,6 +96,13 @@ def _candidates(text: str, today: dt.date):
             day = _month_day(today, mo, d)
             if day:
                 yield day, m, True
+    # 交期 5/20, ETA 5.20: month/day right after a delivery word (English ETA reads as 交期).
+    for m in re.finditer(r"(?:交期|交货期?|到货|送达|发货)[：:\s]*(\d{1,2})[./](\d{1,2})(?![\d./])", text):
+        mo, d = int(m.group(1)), int(m.group(2))
+        if 1 <= mo <= 12 and 1 <= d <= 31:
+            day = _month_day(today, mo, d)
+            if day:
+                yield day, m, True
     # 11/3号: month/day with a day word.
     for m in re.finditer(r"(?<![\d/])(\d{1,2})/(\d{1,2})\s*[号日]", text):
         mo, d = int(m.group(1)), int(m.group(2))

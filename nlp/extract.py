@@ -8,6 +8,7 @@ import re
 from .address import find_address
 from .catalog import Catalog
 from .chatlog import chat_spans
+from .corrections import apply_corrections
 from .dates import find_dates, pick_date
 from .draft import Draft
 from .fields import find_company, find_contact, find_remarks, is_rush
@@ -28,6 +29,7 @@ _CHAT_HEADER = re.compile(
 def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
     """Read one message. Relative dates resolve against `today` (the arrival date)."""
     t = normalize(flatten_tables((text or "").replace("｜", "|").replace("\r\n", "\n")))
+    t = apply_corrections(t, catalog)  # 先要500个 不对 要900个: only the corrected line stays
     t = _blank_spans(t, chat_spans(t, today))  # speaker lines, quotes, earlier days' messages
     blanks: list[tuple[int, int]] = [(m.start(), m.end()) for m in _CHAT_HEADER.finditer(t)]
     t_for_dates = _blank_spans(t, blanks)

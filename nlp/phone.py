@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .numbers import spoken_digits_to_arabic
 
-_MOBILE = re.compile(r"(?<![\d])(?:(?:\+|00)?86[\s-]*)?(1[3-9]\d(?:[\s-]?\d){8})(?![\d])")
+_MOBILE = re.compile(r"(?<![\d])(?:(?:\+|00)?86[\s-]*)?(1[3-9]\d(?:[\s.-]?\d){8})(?![\d])")
 _LANDLINE = re.compile(
     r"(?<![\d])(?:\(|（)?(0\d{2,3})(?:\)|）)?[\s-]*([2-9]\d{3}[\s-]?\d{3,4})(?:[\s-]*(?:转|ext\.?|-)\s*\d{1,5})?(?![\d])"
 )

@@ -37,6 +37,7 @@ _BEARING = re.compile(
 # Part numbers: letters and digits (dashes allowed), at least one digit and 6+ chars.
 _CODE = re.compile(r"(?<![A-Za-z\d])([A-Za-z\d]+(?:-[A-Za-z\d]+)*)(?![A-Za-z\d])")
 
+_COUNT_TOKEN = re.compile(r"^\d+(?:pcs|pc|sets?|pairs?|boxes|box|ctns?|cartons?|rolls?|kgs?)$", re.IGNORECASE)
 _SEAL_CANON = {"2RS1": "2RS", "2RSH": "2RS", "2Z": "ZZ"}
 
 
@@ -105,6 +106,8 @@ def find_specs(text: str, with_codes: bool = True) -> list[SpecHit]:
     if with_codes:
         for m in _CODE.finditer(text):
             tok = m.group(1)
+            if _COUNT_TOKEN.match(tok):
+                continue  # 300pcs is a count, not a part number
             if len(code_key(tok)) >= 6 and re.search(r"\d", tok) and re.search(r"[A-Za-z-]|\d{8,}", tok):
                 add(SpecHit(code_key(tok), "code", m.start(), m.end()))
     hits.sort(key=lambda h: h.start)

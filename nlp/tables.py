@@ -47,7 +47,8 @@ def flatten_tables(text: str) -> str:
     for line in lines:
         cells = _cells(line)
         heads = [to_simplified(c) for c in cells] if cells else []  # 數量 is 数量
-        if cells and len(cells) >= 3 and any(_QTY_HEAD.match(c) for c in heads):
+        # A header names columns; a line with numbers in it (hex bolt M10x40 qty 300) is an order line.
+        if cells and len(cells) >= 3 and any(_QTY_HEAD.match(c) for c in heads) and not re.search(r"\d", line):
             header = heads
             continue
         if cells and len(cells) >= 2 and all(_FIELD_HEAD.match(c) for c in heads):

@@ -1,0 +1,25 @@
+"""Voice-to-text specs and counts, dotted phones, circled list numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp import extract_draft
+
+
+@pytest.mark.parametrize(
+    "text,want",
+    [
+        ("外六角螺栓 M十 五十长的 镀锌 一千个", [("HB-M10X50-ZN", 1000, "个")]),
+        ("轴承六二零四 两Z 二十只", [("BRG-6204-ZZ", 20, "只")]),
+        ("M10*40内六角 十点九级 三百个", [("SH-M10X40-109", 300, "个")]),
+        ("①M6*20外六角 304 5盒\n②M8螺母 镀锌 10包\n③平垫M8 镀锌 2箱", [("HB-M6X20-304", 5, "盒"), ("HN-M8-ZN", 10, "包"), ("FW-M8-ZN", 2, "箱")]),
+    ],
+)
+def test_items(text, want, catalog, wednesday):
+    assert [(i.sku, i.quantity, i.unit) for i in extract_draft(text, wednesday, catalog).items] == want
+
+
+def test_dotted_and_spoken_phones(catalog, wednesday):
+    assert extract_draft("联系电话138.0571.2345 刘工", wednesday, catalog).phone == "13805712345"
+    assert extract_draft("电话幺三八 零五七一 二三四五 张工", wednesday, catalog).phone == "13805712345"
