@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from . import intent
 from .address import find_address
 from .catalog import Catalog
 from .chatlog import chat_spans
@@ -18,8 +19,6 @@ from .tables import flatten_tables
 from .text import as_written, normalize
 from .waybill import glued_name
 
-_PRICE_QUESTION = re.compile(r"多少钱|什么价|啥价|几多钱|几钱|价格|报价|单价|怎么卖|优惠吗|有优惠|便宜点|含税不|含税吗|多钱")
-_ORDER_INTENT = re.compile(r"下单|发货|送到|送至|发到|寄到|收货|地址|安排|要货|订货|采购|到货|送货|帮我发|给我发|发过来|发一下|麻烦发")
 # Lines of a pasted chat log: "张三 2026-03-05 10:23" or "[10:23] 张三:".
 _CHAT_HEADER = re.compile(
     r"(?m)^[^\n]{0,24}?\s*\d{4}[-/年]\d{1,2}[-/月]\d{1,2}日?\s+\d{1,2}:\d{2}(?::\d{2})?\s*$|^\[?\d{1,2}:\d{2}(?::\d{2})?\]?\s*"
@@ -49,10 +48,11 @@ def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
     blanks += [(h.start, h.end) for h in date_hits]
 
     items = _dedupe(read_items(t, catalog, blanks))
-    has_delivery = bool(phone or (addr and addr.address.detail) or date)
-    if _PRICE_QUESTION.search(t) and not has_delivery and not _ORDER_INTENT.search(t):
-        items = []  # a price question names products without ordering them
-        addr = None  # 运费到杭州: the place a price is asked for, not a delivery address
+    not_order = intent.kind(t) if not phone else None
+    if not_order:
+        # A price inquiry, a complaint or a parcel question names products and places
+        # without ordering: 运费到杭州 is where a price goes, not a delivery address.
+        items, addr, date = [], None, None
 
     contact = find_contact(t, phone.start if phone else None, phone.end if phone else None)
     # A waybill line: name, phone and address glued together in any order. Its name wins
@@ -70,7 +70,7 @@ def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
         phone=phone.digits if phone else None,
         address=addr.address if addr else None,
         delivery_date=date.date.isoformat() if date else None,
-        rush=is_rush(t) or bool(date and date.same_day_demand),
+        rush=not not_order and (is_rush(t) or bool(date and date.same_day_demand)),
         remarks=find_remarks(t),
     )
 

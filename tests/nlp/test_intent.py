@@ -1,0 +1,39 @@
+"""Messages that are not orders give no items, no address, no date and no rush."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp import extract_draft
+from nlp.intent import kind
+
+
+@pytest.mark.parametrize(
+    "text,want",
+    [
+        ("帮忙报个价 M8*30外六角 镀锌 5000个 运到苏州多少钱", "inquiry"),
+        ("上次发的M8螺母少了两包，怎么回事？急", "complaint"),
+        ("我的快递到哪了？单号还没更新，发到杭州的那批", "tracking"),
+        ("M6*20 内六角 12.9级 两盒 上次发错了 尽快补发 地址还是临沂市兰山区通达路6号", None),
+        ("M8螺母 镀锌 2000个 质量问题注意下 明天送到常州武进湖塘镇长虹路88号", None),
+        ("M8螺母 镀锌 2000个", None),
+    ],
+)
+def test_kind(text, want):
+    assert kind(text) == want
+
+
+def test_non_order_fields_are_empty(catalog, wednesday):
+    for text in (
+        "帮忙报个价 M8*30外六角 镀锌 5000个 运到苏州多少钱",
+        "上次发的M8螺母少了两包，怎么回事？急",
+        "我的快递到哪了？单号还没更新，发到杭州的那批 很急",
+    ):
+        d = extract_draft(text, wednesday, catalog)
+        assert (d.items, d.address, d.delivery_date, d.rush) == ([], None, None, False), text
+
+
+def test_an_order_after_a_complaint_stays_an_order(catalog, wednesday):
+    d = extract_draft("上次的货少发了，这次再加M8螺母 镀锌 2000个，送到常州市武进区湖塘镇长虹路88号", wednesday, catalog)
+    assert [(i.sku, i.quantity) for i in d.items] == [("HN-M8-ZN", 2000)]
+    assert d.address.city == "常州市"
