@@ -26,7 +26,7 @@ _NAME_CHUNK = re.compile(rf"^(?:[老小阿][\u4e00-\u9fff]|[\u4e00-\u9fff]{{1,3}
 _STOP_CHUNK = re.compile(
     r"^(?:收货|收件|收[:：]|联系|电话|手机|座机|找|打电话|到了|麻烦|谢谢|老板|急|加急|越快|尽快|今天|明天|后天|大后天|下下?周|这周|本周|"
     r"这礼拜|下礼拜|周[一二三四五六日天]|星期|月底|月末|\d{1,2}月|\d{1,2}号前|前到|送到|送货|发货|要|备注|顺丰|到付|"
-    r"走物流|物流发|快递|包装|姓名|公司|tel|Tel|TEL|电话|微信|QQ|发票)"
+    r"走物流|物流发|快递|包装|姓名|公司|tel|Tel|TEL|电话|微信|QQ|发票|[Mm]\d|ST\d|\d+(?:\.\d+)?[*xX×]\d)"
 )
 _PHONEISH = re.compile(r"^[+\d][\d\s-]{6,}$")
 # What can follow the last address word (号, 室, 楼…) inside one chunk without a space:
@@ -148,9 +148,17 @@ def _detail(text: str, start: int) -> tuple[str, int]:
         chunk = chunk.lstrip("：:")
         if not chunk:
             continue
+        nxt = chunks[idx + 1][2] if idx + 1 < len(chunks) else ""
         if _STOP_CHUNK.match(chunk) or _PHONEISH.match(chunk) or _NAME_CHUNK.match(chunk):
             break
-        nxt = chunks[idx + 1][2] if idx + 1 < len(chunks) else ""
+        named = load_regions().names.get(chunk.strip("()（）的"), [])
+        if any(r.level in (PROVINCE, CITY) for r, _f in named) and not re.match(r"[路街道巷弄号\d]", nxt):
+            break  # 中山北路8号 南京: a city named after the street is a hint, not the street
+        tail = re.search(r"[(（]([\u4e00-\u9fff]{2,8})[)）]$", chunk)
+        if tail and tail.start() > 0 and load_regions().names.get(tail.group(1)):
+            kept.append(chunk[: tail.start()])
+            end = cs + tail.start()
+            break
         if re.fullmatch(r"[\u4e00-\u9fff]{2,3}", chunk) and (_PHONEISH.match(nxt) or re.match(r"^1\d{10}", nxt)):
             break  # a bare name right before a phone number
         found = [x for x in (_INNER_MARKER.search(chunk, 1), _INNER_NAME.search(chunk)) if x]
@@ -234,13 +242,29 @@ def find_address(text: str, regions: Regions | None = None) -> AddressHit | None
     if best:
         sc, combo, start, end = best
         r = combo[-1][0]
-        ambiguous = len(combo) == 1 and len({o[0].code[:4] for o in ms_at(ms, start).options if o[0].level == r.level}) > 1
+        options = [o for o in ms_at(ms, start).options if o[0].level == r.level]
+        ambiguous = len(combo) == 1 and len({o[0].code[:4] for o in options}) > 1
+        if ambiguous:
+            hinted = _hinted(options, [m for m in ms if m.start != start])
+            if hinted:
+                combo, ambiguous = [hinted], False
         return _build(text, combo, start, end, regions, ambiguous)
     m = re.search(r"(?:收货地址|送货地址|地址)[：:\s]*", text)
     if m:
         detail, dend = _detail(text, m.end())
         if detail and re.search(r"(路|街|道|号|弄|巷|村|镇|园|大厦)", detail):
             return AddressHit(Address(None, None, None, detail, text[m.end() : dend].strip()), m.end(), dend)
+    return None
+
+
+def _hinted(options, others: list[_Mention]):
+    """The one reading of an ambiguous name (鼓楼区: 南京, 福州, 徐州, 开封) that another
+    place named in the message (南京, 福州市, 江苏) points at; None if no single one."""
+    for level in (CITY, PROVINCE):
+        hints = {o.code[: 4 if level == CITY else 2] for m in others for o, _full in m.options if o.level == level}
+        fits = [opt for opt in options if opt[0].code[: 4 if level == CITY else 2] in hints]
+        if len({opt[0].code for opt in fits}) == 1:
+            return fits[0]
     return None
 
 

@@ -81,3 +81,10 @@ def test_title_characters_inside_words_are_not_names():
 )
 def test_names_glued_to_the_phone(text, want):
     assert contact(text) == want
+
+
+def test_a_greeted_name_is_not_the_contact(catalog, wednesday):
+    from nlp import extract_draft
+
+    assert extract_draft("李姐好，M8螺母304 两千个，地址杭州市西湖区文三路90号，电话13812345678", wednesday, catalog).contact is None
+    assert extract_draft("王总您好 M8螺母 两千个 收货人张工 13812345678", wednesday, catalog).contact == "张工"
