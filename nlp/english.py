@@ -96,6 +96,34 @@ TERMS: dict[str, str] = {
 _GRADE = re.compile(r"\b(?:grade|class|gr\.?)\s*(8\.8|10\.9|12\.9)\b", re.IGNORECASE)
 # "qty 300", "qty: 300 pcs", "x 300": the count word itself carries nothing.
 _QTY_WORD = re.compile(r"\b(?:qty|quantity)\s*[:：]?\s*(?=\d)", re.IGNORECASE)
+# Pack words after a count: 2 boxes → 2盒 (the catalog's pack words are Chinese).
+_PACKS = {
+    "box": "盒",
+    "boxes": "盒",
+    "carton": "箱",
+    "cartons": "箱",
+    "ctn": "箱",
+    "ctns": "箱",
+    "case": "箱",
+    "cases": "箱",
+    "bag": "包",
+    "bags": "包",
+    "pack": "包",
+    "packs": "包",
+    "roll": "卷",
+    "rolls": "卷",
+    "set": "套",
+    "sets": "套",
+    "pair": "对",
+    "pairs": "对",
+    "pc": "个",
+    "pcs": "个",
+    "piece": "个",
+    "pieces": "个",
+}
+_PACK = re.compile(
+    r"(?<=\d)\s*(" + "|".join(sorted(_PACKS, key=len, reverse=True)) + r")\b", re.IGNORECASE
+)
 _PLURAL = re.compile(r"(?<=[a-z])s\b")
 
 
@@ -122,6 +150,7 @@ def english_to_trade(text: str) -> str:
         return text
     text = _GRADE.sub(lambda m: f" {m.group(1)}级 ", text)
     text = _QTY_WORD.sub("", text)
+    text = _PACK.sub(lambda m: _PACKS[m.group(1).lower()], text)
 
     def repl(m: re.Match[str]) -> str:
         zh = _lookup(m.group(0))

@@ -75,6 +75,9 @@ def _row(header: list[str], cells: list[str]) -> str:
             when = f" 交期{m.group(1)}月{m.group(2)}日" if m else (f" 交期{c}" if c else "")
         elif _QTY_HEAD.match(h):
             qty = c
+            said = re.search(r"[(（/]\s*([\u4e00-\u9fffA-Za-z]{1,3})\s*[)）]?$", h)
+            if said and not unit and re.fullmatch(r"[\d.,]+", c):
+                unit = said.group(1)  # 数量(箱) | 5: five cartons
         elif _UNIT_HEAD.match(h):
             unit = c
         elif _DROP_HEAD.match(h):

@@ -23,3 +23,14 @@ def test_items(text, want, catalog, wednesday):
 def test_dotted_and_spoken_phones(catalog, wednesday):
     assert extract_draft("联系电话138.0571.2345 刘工", wednesday, catalog).phone == "13805712345"
     assert extract_draft("电话幺三八 零五七一 二三四五 张工", wednesday, catalog).phone == "13805712345"
+
+
+def test_table_quantity_header_carries_the_pack_unit(catalog, wednesday):
+    text = "序号 品名 规格 材质 数量(箱)\n1 外六角螺栓 M8×30 镀锌 5\n2 六角螺母 M8 镀锌 3"
+    got = [(i.sku, i.quantity, i.unit) for i in extract_draft(text, wednesday, catalog).items]
+    assert got == [("HB-M8X30-ZN", 5, "箱"), ("HN-M8-ZN", 3, "箱")]
+
+
+def test_english_pack_words(catalog, wednesday):
+    got = [(i.sku, i.quantity, i.unit) for i in extract_draft("M8 x 25 hex bolt zinc 2 boxes", wednesday, catalog).items]
+    assert got == [("HB-M8X25-ZN", 2, "盒")]
