@@ -26,7 +26,7 @@ _NAME_CHUNK = re.compile(rf"^(?:[老小阿][\u4e00-\u9fff]|[\u4e00-\u9fff]{{1,3}
 _STOP_CHUNK = re.compile(
     r"^(?:收货|收件|收[:：]|联系|电话|手机|座机|找|打电话|到了|麻烦|谢谢|老板|急|加急|越快|尽快|今天|明天|后天|大后天|下下?周|这周|本周|"
     r"这礼拜|下礼拜|周[一二三四五六日天]|星期|月底|月末|\d{1,2}月|\d{1,2}号前|前到|送到|送货|发货|要|备注|顺丰|到付|"
-    r"走物流|物流发|快递|包装|姓名|公司|tel|Tel|TEL|电话|微信|QQ|发票|[Mm]\d|ST\d|\d+(?:\.\d+)?[*xX×]\d)"
+    r"走物流|物流发|快递|包装|姓名|公司|tel|Tel|TEL|电话|微信|QQ|发票|[Mm]\d|ST\d|\d+(?:\.\d+)?[*xX×]\d|(?:Mr|Mrs|Ms|Miss|Attn|ATTN|attn|Contact|contact|Phone|phone|Tel)\b)"
 )
 _PHONEISH = re.compile(r"^[+\d][\d\s-]{6,}$")
 # What can follow the last address word (号, 室, 楼…) inside one chunk without a space:

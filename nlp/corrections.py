@@ -7,6 +7,7 @@ what it names and keeps the rest:
 - a count only (要900个): the item's count;
 - a size only (是M6*20): the item's size;
 - a size and a count: both;
+- a material (算了不要304的 要镀锌的): the item's material;
 - a product named anew (是M10螺母 2000个): the whole item.
 The message is rewritten before it is read, so every later reader sees one order.
 """
@@ -26,6 +27,8 @@ _CUE = re.compile(
     + r"(?:刚才|上面|前面的?|那个)?(?:不对|写错了|搞错了|说错了|打错了|弄错了|发错了|记错了|错了|更正一下|更正|纠正一下|纠正|重新说一下|算少了|算多了)"
     + r"(?:[,，。!！\s]*(?:算少了|算多了|少了|多了|不好意思|抱歉|sorry))*"
     + r"[,，。:：!！\s]*(?:应该是|应该|改成|改为|换成|是|要|就要|那就|那)?\s*"
+    # 算了不要304的 要镀锌的: the old value named and dropped, the new one given.
+    + r"|(?:算了|不对)?[,，\s]*不要(?:这个|那个)?[^\s,，。；;]{1,8}?的?[,，\s]*(?:要|换成|改成|改为)\s*"
 )
 _UNIT_ALT = "|".join(re.escape(u) for u in UNIT_WORDS)
 _QTY = re.compile(rf"(?<![\dA-Za-z.*xX×])({NUMBER_RE})\s*(?:{_UNIT_ALT})")
@@ -53,11 +56,13 @@ def _fold(text: str, cue: re.Match[str], catalog: Catalog) -> tuple[str, int] | 
     line_end = stop.start() if stop else len(text)
     before = text[line_start : cue.start()]
     after = text[cue.end() : line_end]
-    new_specs = [h for h in find_specs(after) if h.start < 12]
-    new_qty = _QTY.search(after)
+    clause = re.split(r"[,，]", after, maxsplit=1)[0]  # …要900个，M6螺母…: the next item is not the fix
+    new_specs = [h for h in find_specs(clause) if h.start < 12]
+    new_qty = _QTY.search(clause)
     if new_qty and new_qty.start() > 20:
         new_qty = None
-    if not new_specs and not new_qty:
+    new_mats = [t for t in catalog.tokens(clause[:12]) if t[3].startswith("material:")]
+    if not new_specs and not new_qty and not new_mats:
         return None
     # The corrected item: from the end of the item before it (its count) to the cue.
     qtys = list(_QTY.finditer(before))
@@ -65,7 +70,7 @@ def _fold(text: str, cue: re.Match[str], catalog: Catalog) -> tuple[str, int] | 
         return None
     item_start = qtys[-2].end() if len(qtys) >= 2 else 0
     old = before[item_start:]
-    end_new = max([h.end for h in new_specs[:1]] + ([new_qty.end()] if new_qty else []))
+    end_new = max([h.end for h in new_specs[:1]] + ([new_qty.end()] if new_qty else []) + [t[1] for t in new_mats[:1]])
     new_part = after[:end_new]
     words = [t for t in catalog.tokens(new_part) if t[3] == "word"]
     if words and new_specs and new_qty:
@@ -79,6 +84,13 @@ def _fold(text: str, cue: re.Match[str], catalog: Catalog) -> tuple[str, int] | 
                 fixed = fixed[: h.start] + new_part[new_specs[0].start : new_specs[0].end] + fixed[h.end :]
             else:
                 fixed = new_part[new_specs[0].start : new_specs[0].end] + " " + fixed
+        if new_mats:
+            old_mats = [t for t in catalog.tokens(fixed) if t[3].startswith("material:")]
+            word = new_part[new_mats[0][0] : new_mats[0][1]]
+            if old_mats:
+                fixed = fixed[: old_mats[-1][0]] + word + fixed[old_mats[-1][1] :]
+            else:
+                fixed = word + " " + fixed
         if new_qty:
             olds_q = list(_QTY.finditer(fixed))
             if olds_q:

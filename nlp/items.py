@@ -187,8 +187,8 @@ def _trailing_material(masked, tokens, anchors, end, nxt_start) -> tuple[str | N
         return None, end  # words between: not an afterthought about this line
     after = masked[last[1] : last[1] + 4]
     closes = first_anchor == tail_stop or re.match(r"\s*(?:的|[，,。；;\n]|还有|另外|和|再|然后|也)", after)
-    if not closes:
-        return None, end
+    if not closes or (first_anchor < tail_stop and re.fullmatch(r"[\s的]*", masked[last[1] : first_anchor])):
+        return None, end  # 两万个 304的4*12: the material leads into the next size
     return last[3].split(":", 1)[1], last[1]
 
 

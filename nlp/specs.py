@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 _NUM = r"\d+(?:\.\d+)?"
-_CNUM = r"(?:\d+(?:\.\d+)?|[零一二两三四五六七八九十]+)"  # never both: M5*12一千个
+_CNUM = r"(?:\d+(?:\.\d+)?|[零一二两三四五六七八九十百]+)"  # never both: M5*12一千个
 _SEP = r"\s*[*xX×✕乘]\s*"
 _TIGHT_SEP = r"[*xX×✕]"
 

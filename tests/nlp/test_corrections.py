@@ -29,3 +29,13 @@ def test_correction_replaces_what_it_names(text, want, catalog, wednesday):
 def test_negation_without_a_new_value_is_no_correction(catalog, wednesday):
     assert lines("外六角M10*40 8.8级 300个 不是很急 下周送", catalog, wednesday) == [("HB-M10X40-88", 300, "个")]
     assert lines("M8螺母 镀锌 500个 上次的不对 这次注意包装", catalog, wednesday) == [("HN-M8-ZN", 500, "个")]
+
+
+def test_material_correction(catalog, wednesday):
+    got = lines("M8的螺母 304 三千个 算了不要304的 要镀锌的 三千个", catalog, wednesday)
+    assert got == [("HN-M8-ZN", 3000, "个")]
+
+
+def test_fix_stops_at_the_next_item(catalog, wednesday):
+    got = lines("M6*20外六角 304 先要500个 不对 要900个，M6螺母304 900个", catalog, wednesday)
+    assert got == [("HB-M6X20-304", 900, "个"), ("HN-M6-304", 900, "个")]
