@@ -55,6 +55,8 @@ def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
         items, addr, date = [], None, None
 
     contact = find_contact(t, phone.start if phone else None, phone.end if phone else None)
+    if contact and len(contact) > 2:
+        contact = re.sub(r"(?:\(收\)|收)$", "", contact)  # 刘洋收: the name, not the marker
     # A waybill line: name, phone and address glued together in any order. Its name wins
     # over a guess that is part of it (招生 in 奚招生) or part of the address (小区).
     weak = not contact or contact in (addr.address.raw if addr else "")

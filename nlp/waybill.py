@@ -18,6 +18,7 @@ from .phone import PhoneHit
 
 _MARKER = re.compile(r"^(?:收货人|收件人|联系人|收货|收件|姓名|名字|收)[:：]?")
 _ISLAND = re.compile(r"[\u4e00-\u9fff]+")
+_RECEIVED = re.compile(r"(?<=[\u4e00-\u9fff])(?:[(（]收[)）]|收(?![\u4e00-\u9fff]))")
 
 
 def glued_name(
@@ -38,20 +39,24 @@ def glued_name(
     for s, e in anchors:
         for i in range(s, min(e, len(chars))):
             chars[i] = "\x00"
-    masked = "".join(chars)
-    for m in _ISLAND.finditer(masked, line_start, line_end):
+    masked = _RECEIVED.sub(lambda m: " " * len(m.group(0)), "".join(chars))  # 林晓东(收): 收 marks the receiver
+    islands = list(_ISLAND.finditer(masked, line_start, line_end))
+    # A line that is nothing but name, phone and address (separated or not) is a waybill.
+    bare = sum(len(m.group(0)) for m in islands) <= 5 and len(islands) <= 2
+    for m in islands:
         run = _MARKER.sub("", m.group(0))
         glued = masked[m.start() - 1 : m.start()] == "\x00" or masked[m.end() : m.end() + 1] == "\x00"
-        bounded = (m.start() == line_start or not masked[m.start() - 1].strip() or glued) and (
-            m.end() == line_end or not masked[m.end() : m.end() + 1].strip() or glued
+        sep = " \t,，;；、\x00"
+        bounded = (m.start() == line_start or masked[m.start() - 1] in sep) and (
+            m.end() == line_end or masked[m.end() : m.end() + 1] in sep
         )
-        if glued and bounded and is_name(run):
+        if (glued or bare) and bounded and is_name(run):
             return run, None
     if tail and addr and addr.address.detail:
         after = text[addr.end : addr.end + 1]
         at_phone = any(h.start == addr.end for h in phones)
         if phones and (at_phone or not after.strip()):
-            split = split_tail_name(addr.address.detail)
+            split = split_tail_name(_RECEIVED.sub("", addr.address.detail))
             if split:
                 return split[1], split[0]
     return None, None

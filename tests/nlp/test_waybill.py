@@ -57,3 +57,23 @@ def test_name_checks():
     assert split_tail_name("向阳路中段魏娜") == ("向阳路中段", "魏娜")
     assert split_tail_name("往东500米相丽") == ("往东500米", "相丽")
     assert split_tail_name("圣泽大街西段万隆国际商城西门") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "林晓东(收) 13757712345 浙江省温州市鹿城区五马街道解放路12号",
+        "浙江省 温州市 鹿城区 五马街道 解放路12号 林晓东收 13757712345",
+        "林晓东，13757712345，浙江省温州市鹿城区五马街道解放路12号",
+        "温州市鹿城区五马街道解放路12号林晓东收13757712345",
+        "浙江省温州市鹿城区五马街道解放路12号，林晓东，+86 13757712345",
+    ],
+)
+def test_receiver_marks_and_separators(text):
+    d = read(text)
+    assert (d.contact, d.phone, d.address.detail) == ("林晓东", "13757712345", "五马街道解放路12号")
+
+
+def test_a_word_standing_alone_in_chat_is_no_name():
+    d = read("明天 M8螺母 2000个 送到温州市鹿城区五马街道解放路12号 13757712345 谢谢")
+    assert d.contact is None
