@@ -13,6 +13,7 @@ import unicodedata
 from functools import lru_cache
 
 from .english import english_to_trade
+from .units import UNIT_WORDS
 
 # Cantonese / colloquial words mapped to the Mandarin words the extractors know.
 # Same-length replacements keep offsets stable.
@@ -89,10 +90,14 @@ def normalize(text: str) -> str:
     for k, v in _COLLOQUIAL.items():
         if k in text:
             text = text.replace(k, v)
+    text = _UNIT_LABEL.sub(r"\1\2", text)  # 数量：20 单位：盒 → 20盒
     text = _O_FOR_ZERO.sub("0", text)  # M6*2O: the letter O typed for a zero inside a size
     return spoken_numerals(english_to_trade(text))
 
 
+_UNIT_LABEL = re.compile(
+    r"(\d+(?:\.\d+)?)\s*[,，;；]?\s*单位\s*[：:]?\s*(" + "|".join(re.escape(u) for u in UNIT_WORDS) + r")(?![\u4e00-\u9fff])"
+)
 _O_FOR_ZERO = re.compile(r"(?<=[*xX×]\d)[oO](?![A-Za-z])|(?<=[*xX×]\d\d)[oO](?![A-Za-z])")
 _CIRCLED = re.compile("[\u2460-\u2473]")
 _CN_DIGIT = str.maketrans("零〇幺一二三四五六七八九", "001123456789")

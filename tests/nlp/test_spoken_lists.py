@@ -34,3 +34,8 @@ def test_table_quantity_header_carries_the_pack_unit(catalog, wednesday):
 def test_english_pack_words(catalog, wednesday):
     got = [(i.sku, i.quantity, i.unit) for i in extract_draft("M8 x 25 hex bolt zinc 2 boxes", wednesday, catalog).items]
     assert got == [("HB-M8X25-ZN", 2, "盒")]
+
+
+def test_labelled_count_and_unit(catalog, wednesday):
+    d = extract_draft("名称：外六角螺栓 规格：M12×50 材质：8.8级 数量：20 单位：盒", wednesday, catalog)
+    assert [(i.sku, i.quantity, i.unit) for i in d.items] == [("HB-M12X50-88", 20, "盒")]
