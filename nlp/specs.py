@@ -21,7 +21,7 @@ _PITCHED = re.compile(rf"(?<![A-Za-z\d.])[Mm]\s?({_NUM}){_SEP}(\d\.\d+){_SEP}({_
 # Prefixed: M6*20, ST4.2x16, M6 30长, M6（no length), M六乘二十 (spoken).
 _PREFIXED = re.compile(
     rf"(?<![A-Za-z\d.])(?:[Mm]|ST|st|St|[ΦφØø])\s?({_CNUM})"
-    rf"(?:(?:{_SEP}|\s+)({_CNUM})(?=\s*(?:长|mm|MM|毫米))\s*(?:长|mm|MM|毫米)?|{_SEP}({_CNUM}))?"
+    rf"(?:(?:{_SEP}|\s*的\s*|\s+)({_CNUM})(?=\s*(?:长|mm|MM|毫米))\s*(?:长|mm|MM|毫米)?|{_SEP}({_CNUM}))?"
     rf"(?![\d.A-Za-z])"
 )
 # Unprefixed dims need a tight separator: 4*10, 20*2.4 (but not "1.5 ×20", a quantity).
