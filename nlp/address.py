@@ -206,8 +206,9 @@ class AddressHit:
     end: int
 
 
-def find_address(text: str, regions: Regions | None = None) -> AddressHit | None:
-    """The delivery address in `text`, or None."""
+def find_address(text: str, regions: Regions | None = None, hints: tuple[str, ...] = ()) -> AddressHit | None:
+    """The delivery address in `text`, or None. `hints` are city names known from
+    elsewhere (a landline's area code) that settle an ambiguous district."""
     regions = regions or load_regions()
     ms = _mentions(text, regions)
     best = None
@@ -245,7 +246,8 @@ def find_address(text: str, regions: Regions | None = None) -> AddressHit | None
         options = [o for o in ms_at(ms, start).options if o[0].level == r.level]
         ambiguous = len(combo) == 1 and len({o[0].code[:4] for o in options}) > 1
         if ambiguous:
-            hinted = _hinted(options, [m for m in ms if m.start != start])
+            extra = [_Mention(-1, -1, regions.names[h]) for h in hints if h in regions.names]
+            hinted = _hinted(options, [m for m in ms if m.start != start] + extra)
             if hinted:
                 combo, ambiguous = [hinted], False
         return _build(text, combo, start, end, regions, ambiguous)

@@ -7,6 +7,7 @@ import re
 
 from . import intent
 from .address import find_address
+from .areacodes import city_of_landline
 from .catalog import Catalog
 from .chatlog import chat_spans
 from .corrections import apply_corrections
@@ -37,7 +38,7 @@ def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
     phone = pick_phone(t, phones)
     blanks += [(h.start, h.end) for h in phones]
 
-    addr = find_address(t)
+    addr = find_address(t, hints=tuple(c for h in phones if not h.mobile and (c := city_of_landline(h.digits))))
     if addr:
         blanks.append((addr.start, addr.end))
 

@@ -132,3 +132,12 @@ def test_detail_stops_at_the_order_written_after_it(catalog, wednesday):
     d = extract_draft("收货：常州 周强 13912345678 武进区湖塘镇长虹路88号 M8螺母 镀锌 2000个", wednesday, catalog)
     assert d.address.detail == "湖塘镇长虹路88号"
     assert [(i.sku, i.quantity) for i in d.items] == [("HN-M8-ZN", 2000)]
+
+
+def test_landline_area_code_settles_an_ambiguous_district(catalog, wednesday):
+    from nlp import extract_draft
+
+    a = extract_draft("鼓楼区五四路100号 陈工 0591-87654321 M8平垫1000片", wednesday, catalog).address
+    assert (a.province, a.city, a.district) == ("福建省", "福州市", "鼓楼区")
+    a = extract_draft("朝阳区望京街道阜通东大街6号 刘工 010-64781234", wednesday, catalog).address
+    assert (a.city, a.district) == ("北京市", "朝阳区")
