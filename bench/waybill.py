@@ -2,7 +2,8 @@
 reader splits them, field by field, on PaddleNLP's express NER dev split.
 
     .venv/bin/python bench/waybill.py [--data bench/data/express_ner_dev.tsv] [--show-errors]
-    .venv/bin/python bench/waybill.py --jionlp      # the same lines through jionlp, if installed
+    .venv/bin/python bench/waybill.py --jionlp      # the same lines through jionlp (not a project
+                                                    # dependency: PYTHONPATH to a venv that has it)
 
 The data file holds the dev split re-encoded as text, name (P span) and detail (A4
 span); the phone is the 11-digit T span and province/city/district are what the region
@@ -71,9 +72,11 @@ def jio(text: str) -> dict:
     import jionlp  # optional comparison; not a dependency of the project
 
     r = jionlp.parse_location(text)
+    found = jionlp.extract_phone_number(text)
+    phones = [p if isinstance(p, str) else p.get("text") for p in found]
     return {
-        "contact": None,
-        "phone": None,
+        "contact": None,  # jionlp has no person-name reader for such lines
+        "phone": phones[0] if phones else None,
         "province": r.get("province"),
         "city": r.get("city"),
         "district": r.get("county"),
