@@ -32,6 +32,8 @@ _CUE = re.compile(
 )
 _UNIT_ALT = "|".join(re.escape(u) for u in UNIT_WORDS)
 _QTY = re.compile(rf"(?<![\dA-Za-z.*xX×])({NUMBER_RE})\s*(?:{_UNIT_ALT})")
+# A count without a unit, said as the whole fix: 算多了 一百五就够.
+_BARE_QTY = re.compile(rf"\s*({NUMBER_RE})(?=\s*(?:就够|就行|就好|就可以|够了|吧|$))")
 _LINE_END = re.compile(r"[\n。；;]")
 
 
@@ -58,7 +60,7 @@ def _fold(text: str, cue: re.Match[str], catalog: Catalog) -> tuple[str, int] | 
     after = text[cue.end() : line_end]
     clause = re.split(r"[,，]", after, maxsplit=1)[0]  # …要900个，M6螺母…: the next item is not the fix
     new_specs = [h for h in find_specs(clause) if h.start < 12]
-    new_qty = _QTY.search(clause)
+    new_qty = _QTY.search(clause) or _BARE_QTY.match(clause)
     if new_qty and new_qty.start() > 20:
         new_qty = None
     new_mats = [t for t in catalog.tokens(clause[:12]) if t[3].startswith("material:")]
@@ -95,7 +97,8 @@ def _fold(text: str, cue: re.Match[str], catalog: Catalog) -> tuple[str, int] | 
             olds_q = list(_QTY.finditer(fixed))
             if olds_q:
                 q = olds_q[-1]
-                fixed = fixed[: q.start()] + new_qty.group(0) + fixed[q.end() :]
+                said = new_qty.group(0) if new_qty.re is _QTY else new_qty.group(1) + q.group(0)[len(q.group(1)) :]
+                fixed = fixed[: q.start()] + said + fixed[q.end() :]  # 一百五就够: the count, in the old unit
             else:
                 fixed = fixed.rstrip() + " " + new_qty.group(0)
     head = text[: line_start + item_start]

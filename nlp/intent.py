@@ -39,15 +39,25 @@ _ABOUT_THE_PAST = re.compile(r"上次|之前|前几天|前天|昨天|上周|上�
 _PRICED_ORDER = re.compile(r"发货|发到|收货|地址|安排|订货|采购|到货|送货|发一下")
 
 
+_CLAUSE = re.compile(r"[^，,。；;！!？?\n]*[，,。；;！!？?\n]?")
+_OPEN = re.compile(r"[？?]$|吗|呢|几天|多久|能不能|可不可以|的话|如果|要是|假如")
+
+
+def _asserted(text: str) -> str:
+    """The clauses that state something: 要200只的话几天能发到宁波？ asks, it orders nothing."""
+    return "".join(c for c in _CLAUSE.findall(text) if not _OPEN.search(c.strip()))
+
+
 def kind(text: str) -> str | None:
     """'inquiry', 'complaint' or 'tracking' for a message that orders nothing; None
     for an order (or a message with no cue either way)."""
-    if ORDER.search(text):
+    said = _asserted(text)
+    if ORDER.search(said):
         return None
     if TRACKING.search(text):
         return "tracking"
     if COMPLAINT.search(text) and _ABOUT_THE_PAST.search(text):
         return "complaint"  # 质量问题注意下 inside a new order is a remark, not a complaint
-    if INQUIRY.search(text) and not _PRICED_ORDER.search(text):
+    if INQUIRY.search(text) and not _PRICED_ORDER.search(said):
         return "inquiry"
     return None

@@ -141,3 +141,10 @@ def test_landline_area_code_settles_an_ambiguous_district(catalog, wednesday):
     assert (a.province, a.city, a.district) == ("福建省", "福州市", "鼓楼区")
     a = extract_draft("朝阳区望京街道阜通东大街6号 刘工 010-64781234", wednesday, catalog).address
     assert (a.city, a.district) == ("北京市", "朝阳区")
+
+
+def test_chongqing_jiangbei_is_not_dropped(catalog, wednesday):
+    from nlp import extract_draft
+
+    a = extract_draft("江北区观音桥建新北路8号 重庆 杨工 13983001234", wednesday, catalog).address
+    assert (a.province, a.city, a.district) == ("重庆市", "重庆市", "江北区")

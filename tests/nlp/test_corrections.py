@@ -39,3 +39,7 @@ def test_material_correction(catalog, wednesday):
 def test_fix_stops_at_the_next_item(catalog, wednesday):
     got = lines("M6*20外六角 304 先要500个 不对 要900个，M6螺母304 900个", catalog, wednesday)
     assert got == [("HB-M6X20-304", 900, "个"), ("HN-M6-304", 900, "个")]
+
+
+def test_bare_count_fix_keeps_the_unit(catalog, wednesday):
+    assert lines("O型圈 40*3.5 氟胶 先要两百个 算多了 一百五就够", catalog, wednesday) == [("OR-40X3.5-FKM", 150, "个")]

@@ -37,3 +37,8 @@ def test_an_order_after_a_complaint_stays_an_order(catalog, wednesday):
     d = extract_draft("上次的货少发了，这次再加M8螺母 镀锌 2000个，送到常州市武进区湖塘镇长虹路88号", wednesday, catalog)
     assert [(i.sku, i.quantity) for i in d.items] == [("HN-M8-ZN", 2000)]
     assert d.address.city == "常州市"
+
+
+def test_a_conditional_question_orders_nothing():
+    assert kind("你好，请问6301-2RS轴承有现货吗？多少钱一只？要200只的话几天能发到宁波") == "inquiry"
+    assert kind("价格可以 就按这个价下单 M12*50 外六角 8.8级 600个") is None
