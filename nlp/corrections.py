@@ -63,6 +63,10 @@ def _fold(text: str, cue: re.Match[str], catalog: Catalog) -> tuple[str, int] | 
     new_qty = _QTY.search(clause) or _BARE_QTY.match(clause)
     if new_qty and new_qty.start() > 20:
         new_qty = None
+    if new_qty:
+        # 不对 要300只 6202ZZ 100只: what follows the new count is the next item.
+        new_specs = [h for h in new_specs if h.start < new_qty.start()]
+        clause = clause[: new_qty.end()]
     new_mats = [t for t in catalog.tokens(clause[:12]) if t[3].startswith("material:")]
     if not new_specs and not new_qty and not new_mats:
         return None

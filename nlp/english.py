@@ -124,6 +124,8 @@ _PACKS = {
 _PACK = re.compile(
     r"(?<=\d)\s*(" + "|".join(sorted(_PACKS, key=len, reverse=True)) + r")\b", re.IGNORECASE
 )
+# "before 3/18", "by 3/18", "no later than 3.18": month/day, the US order people write.
+_BEFORE_DATE = re.compile(r"\b(?:before|by|no later than|not later than)\s+(\d{1,2})[/.](\d{1,2})\b", re.IGNORECASE)
 _PLURAL = re.compile(r"(?<=[a-z])s\b")
 
 
@@ -150,6 +152,7 @@ def english_to_trade(text: str) -> str:
         return text
     text = _GRADE.sub(lambda m: f" {m.group(1)}级 ", text)
     text = _QTY_WORD.sub("", text)
+    text = _BEFORE_DATE.sub(lambda m: f" {m.group(1)}月{m.group(2)}日前 ", text)
     text = _PACK.sub(lambda m: _PACKS[m.group(1).lower()], text)
 
     def repl(m: re.Match[str]) -> str:

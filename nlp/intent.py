@@ -26,11 +26,13 @@ TRACKING = re.compile(
     r"没收到|到了没|签收|where is my|tracking",
     re.IGNORECASE,
 )
+# A new order being placed; and where it goes (which a parcel question also says: 说是送到苏州).
 ORDER = re.compile(
     r"下单|订购|要货|补发|补货|补单|再加|再订|再来|还要(?!多久|几天)|另外再?(?:订|要|来)|就按这个|按这个价|安排发货|帮我发|麻烦发|给我发|发过来|"
-    r"尽快发|送到|送至|寄到|收货人|收件人|联系人|收货地址|收件地址|送货地址|please (?:send|ship|supply)|\bPO\b|purchase order",
+    r"尽快发|please (?:send|ship|supply)|\bPO\b|purchase order",
     re.IGNORECASE,
 )
+DELIVERY = re.compile(r"送到|送至|寄到|收货人|收件人|联系人|收货地址|收件地址|送货地址")
 
 
 # A complaint is about goods already sent: a past reference or a question.
@@ -58,6 +60,6 @@ def kind(text: str) -> str | None:
         return "tracking"
     if COMPLAINT.search(text) and _ABOUT_THE_PAST.search(text):
         return "complaint"  # 质量问题注意下 inside a new order is a remark, not a complaint
-    if INQUIRY.search(text) and not _PRICED_ORDER.search(said):
+    if INQUIRY.search(text) and not _PRICED_ORDER.search(said) and not DELIVERY.search(said):
         return "inquiry"
     return None

@@ -43,3 +43,8 @@ def test_fix_stops_at_the_next_item(catalog, wednesday):
 
 def test_bare_count_fix_keeps_the_unit(catalog, wednesday):
     assert lines("O型圈 40*3.5 氟胶 先要两百个 算多了 一百五就够", catalog, wednesday) == [("OR-40X3.5-FKM", 150, "个")]
+
+
+def test_next_item_after_the_fix_is_kept(catalog, wednesday):
+    got = lines("6202-2RS 轴承 200只 不对 要300只 6202ZZ 100只", catalog, wednesday)
+    assert got == [("BRG-6202-2RS", 300, "只"), ("BRG-6202-ZZ", 100, "只")]

@@ -20,3 +20,8 @@ def test_grade_and_qty_words(catalog, wednesday):
 def test_chinese_text_is_untouched():
     assert english_to_trade("M8螺母 镀锌 500个") == "M8螺母 镀锌 500个"
     assert "轴承" in english_to_trade("6204-2RS Bearings x20")
+
+
+def test_before_month_day(catalog, wednesday):
+    d = extract_draft("need 5000 pcs hex nut M6 stainless 304, deliver before 3/18", wednesday, catalog)
+    assert d.delivery_date == "2026-03-18" and [(i.sku, i.quantity) for i in d.items] == [("HN-M6-304", 5000)]

@@ -42,3 +42,8 @@ def test_an_order_after_a_complaint_stays_an_order(catalog, wednesday):
 def test_a_conditional_question_orders_nothing():
     assert kind("你好，请问6301-2RS轴承有现货吗？多少钱一只？要200只的话几天能发到宁波") == "inquiry"
     assert kind("价格可以 就按这个价下单 M12*50 外六角 8.8级 600个") is None
+
+
+def test_a_parcel_question_naming_its_destination_is_no_order(catalog, wednesday):
+    d = extract_draft("快递到哪了？单号SF1300123456789 说是送到 苏州工业园区 一直没动", wednesday, catalog)
+    assert (d.items, d.address) == ([], None)
