@@ -62,6 +62,19 @@ def is_name(s: str) -> bool:
     return not any(ch in _NOT_IN_NAME for ch in s[k:])
 
 
+def could_be_name(s: str) -> bool:
+    """Two to four characters with no address or function word: a name when the
+    context leaves nothing else (the only word on a waybill line)."""
+    if _TALK.search(s):
+        return False
+    return bool(_CJK.match(s)) and 2 <= len(s) <= 4 and not any(ch in _NOT_IN_NAME for ch in s)
+
+
+_TALK = re.compile(
+    r"今天|明天|后天|谢谢|麻烦|尽快|加急|急用|老板|师傅|你好|您好|周[一二三四五六日天]|星期|礼拜|月底|上午|下午|晚上|早上|中午|马上|现在|物流|快递|顺丰|德邦|到付"
+)
+
+
 def split_tail_name(detail: str) -> tuple[str, str] | None:
     """(address, name) when `detail` ends with a name glued to it, else None.
     Only call this where a name is expected (a waybill line with no name elsewhere)."""

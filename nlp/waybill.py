@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from .address import AddressHit
-from .names import is_name, split_tail_name
+from .names import could_be_name, is_name, split_tail_name
 from .phone import PhoneHit
 
 _MARKER = re.compile(r"^(?:收货人|收件人|联系人|收货|收件|姓名|名字|收)[:：]?")
@@ -43,6 +43,7 @@ def glued_name(
     islands = list(_ISLAND.finditer(masked, line_start, line_end))
     # A line that is nothing but name, phone and address (separated or not) is a waybill.
     bare = sum(len(m.group(0)) for m in islands) <= 5 and len(islands) <= 2
+    fits = []
     for m in islands:
         run = _MARKER.sub("", m.group(0))
         glued = masked[m.start() - 1 : m.start()] == "\x00" or masked[m.end() : m.end() + 1] == "\x00"
@@ -50,8 +51,13 @@ def glued_name(
         bounded = (m.start() == line_start or masked[m.start() - 1] in sep) and (
             m.end() == line_end or masked[m.end() : m.end() + 1] in sep
         )
-        if (glued or bare) and bounded and is_name(run):
+        if (glued or bare) and bounded:
+            fits.append(run)
+    for run in fits:
+        if is_name(run):
             return run, None
+    if bare and len(fits) == 1 and could_be_name(fits[0]):
+        return fits[0], None  # the one word on a waybill line: a name whose surname the list lacks
     if tail and addr and addr.address.detail:
         after = text[addr.end : addr.end + 1]
         at_phone = any(h.start == addr.end for h in phones)

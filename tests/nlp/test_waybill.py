@@ -77,3 +77,8 @@ def test_receiver_marks_and_separators(text):
 def test_a_word_standing_alone_in_chat_is_no_name():
     d = read("明天 M8螺母 2000个 送到温州市鹿城区五马街道解放路12号 13757712345 谢谢")
     assert d.contact is None
+
+
+def test_lone_word_on_a_waybill_line_is_the_name_even_with_a_rare_surname():
+    assert read("13757712345 覃小龙 广西壮族自治区南宁市青秀区民族大道8号").contact == "覃小龙"
+    assert read("浙江省温州市鹿城区五马街道解放路12号 明天 13757712345").contact is None
