@@ -54,7 +54,7 @@ def glued_name(
         if (glued or bare) and bounded:
             fits.append(run)
     for run in fits:
-        if is_name(run):
+        if is_name(run) and could_be_name(run):  # 明天 has a surname's shape, not a name's sense
             return run, None
     if bare and len(fits) == 1 and could_be_name(fits[0]):
         return fits[0], None  # the one word on a waybill line: a name whose surname the list lacks
