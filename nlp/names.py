@@ -65,9 +65,14 @@ def is_name(s: str) -> bool:
 def could_be_name(s: str) -> bool:
     """Two to four characters with no address or function word: a name when the
     context leaves nothing else (the only word on a waybill line)."""
-    if _TALK.search(s):
+    if is_talk(s):
         return False
     return bool(_CJK.match(s)) and 2 <= len(s) <= 4 and not any(ch in _NOT_IN_NAME for ch in s)
+
+
+def is_talk(s: str) -> bool:
+    """Words of the talk around an order (明天, 谢谢, 老板), whatever their first character."""
+    return bool(_TALK.search(s))
 
 
 _TALK = re.compile(

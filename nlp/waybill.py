@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from .address import AddressHit
-from .names import could_be_name, is_name, split_tail_name
+from .names import could_be_name, is_name, is_talk, split_tail_name
 from .phone import PhoneHit
 
 _MARKER = re.compile(r"^(?:收货人|收件人|联系人|收货|收件|姓名|名字|收)[:：]?")
@@ -54,7 +54,7 @@ def glued_name(
         if (glued or bare) and bounded:
             fits.append(run)
     for run in fits:
-        if is_name(run) and could_be_name(run):  # 明天 has a surname's shape, not a name's sense
+        if is_name(run) and not is_talk(run):  # 明天 has a surname's shape, not a name's sense
             return run, None
     if bare and len(fits) == 1 and could_be_name(fits[0]):
         return fits[0], None  # the one word on a waybill line: a name whose surname the list lacks
