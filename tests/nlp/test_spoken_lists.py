@@ -41,3 +41,15 @@ def test_english_pack_words(catalog, wednesday):
 def test_labelled_count_and_unit(catalog, wednesday):
     d = extract_draft("名称：外六角螺栓 规格：M12×50 材质：8.8级 数量：20 单位：盒", wednesday, catalog)
     assert [(i.sku, i.quantity, i.unit) for i in d.items] == [("HB-M12X50-88", 20, "盒")]
+
+
+def test_a_list_line_without_a_count_does_not_take_the_next_lines(catalog, wednesday):
+    text = "1、M10*40外六角 8.8级 300个\n2、M10螺母 镀锌\n3、M10平垫 镀锌 600片"
+    got = [(i.sku, i.quantity, i.unit) for i in extract_draft(text, wednesday, catalog).items]
+    assert got == [("HB-M10X40-88", 300, "个"), ("FW-M10-ZN", 600, "片")]
+
+
+def test_a_heading_line_names_the_sizes_below(catalog, wednesday):
+    text = "外六角螺栓 镀锌\nM8*30 3000个\nM8*40 2000个"
+    got = [(i.sku, i.quantity) for i in extract_draft(text, wednesday, catalog).items]
+    assert got == [("HB-M8X30-ZN", 3000), ("HB-M8X40-ZN", 2000)]
