@@ -18,7 +18,7 @@ _RECEIVER = re.compile(
 _TITLE_END = r"(?![业程厂地人作具艺期资位商区件部共计价线台装头])"
 _TITLED = re.compile(
     rf"(?<![\u4e00-\u9fff])(?P<name>[\u4e00-\u9fff]{TITLE}){_TITLE_END}(?![\u4e00-\u9fff])"
-    rf"|(?:(?<![\u4e00-\u9fff])|(?<=[找是叫问系给话]))(?P<name2>[\u4e00-\u9fff]{{1,2}}{TITLE}){_TITLE_END}"
+    rf"|(?:(?<![\u4e00-\u9fff])|(?<=[找是叫问系给话的]))(?P<name2>[\u4e00-\u9fff]{{1,2}}{TITLE}){_TITLE_END}"
 )
 _OLD = re.compile(rf"(?:(?<![\u4e00-\u9fff])|(?<=[的是叫找]))(?P<name>{_OLD_YOUNG})")
 _NOT_NAME = re.compile(
@@ -101,6 +101,8 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
         m = re.match(r"^[\s，,]*([\u4e00-\u9fff]{2,3})(?=$|[\s，,。\n])", after)
         if m and not _NOT_NAME.match(m.group(1)) and not _BAD_NAME_CHARS.search(m.group(1)[1:]):
             cands.append((phone_end + 1, m.group(1)))
+    regions = load_regions().names
+    cands = [c for c in cands if c[1] not in regions]  # 苏州 13912345678: a place, not a person
     if not cands:
         return None
     # On a waybill the sender's name is never the contact.
