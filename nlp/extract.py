@@ -49,7 +49,7 @@ def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
     blanks += [(h.start, h.end) for h in date_hits]
 
     items = _dedupe(read_items(t, catalog, blanks))
-    not_order = intent.kind(t) if not phone else None
+    not_order = intent.kind(t)
     if not_order:
         # A price inquiry, a complaint or a parcel question names products and places
         # without ordering: 运费到杭州 is where a price goes, not a delivery address.

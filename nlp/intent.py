@@ -3,7 +3,7 @@ past delivery (上次发的M8螺母少了两包) and where-is-my-parcel question
 到哪了) name products, counts and places without ordering anything.
 
 A small cue classifier: each kind of non-order has its cue words; an order has its own
-(下单, 补发, 再加, 送到, 收货人…) and a phone given for delivery counts as one. A message
+(下单, 补发, 再加, 收货人…; 送到 only against a price question). A message
 with a non-order cue and no order cue is not an order: it yields no items, no address
 (the city is where a price or a parcel goes, not a delivery), no date and no rush.
 """
@@ -32,7 +32,9 @@ ORDER = re.compile(
     r"尽快发|please (?:send|ship|supply)|\bPO\b|purchase order",
     re.IGNORECASE,
 )
-DELIVERY = re.compile(r"送到|送至|寄到|收货人|收件人|联系人|收货地址|收件地址|送货地址")
+DELIVERY = re.compile(r"送到|送至|寄到")
+# Receiver labels: a block of delivery details, which no question or complaint carries.
+RECEIVER = re.compile(r"收货人|收件人|联系人|收货地址|收件地址|送货地址")
 
 
 # A complaint is about goods already sent: a past reference or a question.
@@ -54,7 +56,7 @@ def kind(text: str) -> str | None:
     """'inquiry', 'complaint' or 'tracking' for a message that orders nothing; None
     for an order (or a message with no cue either way)."""
     said = _asserted(text)
-    if ORDER.search(said):
+    if ORDER.search(said) or RECEIVER.search(said):
         return None
     if TRACKING.search(text):
         return "tracking"

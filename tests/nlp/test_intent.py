@@ -47,3 +47,10 @@ def test_a_conditional_question_orders_nothing():
 def test_a_parcel_question_naming_its_destination_is_no_order(catalog, wednesday):
     d = extract_draft("快递到哪了？单号SF1300123456789 说是送到 苏州工业园区 一直没动", wednesday, catalog)
     assert (d.items, d.address) == ([], None)
+
+
+def test_a_phone_left_for_a_call_back_does_not_make_an_order(catalog, wednesday):
+    d = extract_draft("上次发的M8螺母少了两包 怎么回事 回个电话 13812345678", wednesday, catalog)
+    assert (d.items, d.phone) == ([], "13812345678")
+    d = extract_draft("帮忙报个价 M8*30外六角 镀锌 5000个 到苏州 电话13812345678", wednesday, catalog)
+    assert (d.items, d.address) == ([], None)
