@@ -13,10 +13,12 @@ from __future__ import annotations
 import re
 
 INQUIRY = re.compile(
-    r"报价|报个价|报一下价|询价|多少钱|什么价|啥价|价格|单价|怎么卖|几多钱|有没有货|有货吗|有现货|现货吗|能做吗|能不能做|"
-    r"起订|优惠吗|有优惠|便宜点|含税不|含税吗|运费|几天能到|要几天|多久能到|quote|quotation|price",
+    r"报价|报个价|报一下价|询价|多少钱|什么价|啥价|怎么卖|几多钱|有没有货|有货吗|现货吗|能做吗|能不能做|优惠吗|含税不|含税吗|"
+    r"便宜点|quote|quotation",
     re.IGNORECASE,
 )
+# Price words that ask only inside a question (单价0.05 in an order states the price).
+_PRICE_WORD = re.compile(r"价格|单价|运费|起订|有现货|有优惠|几天能到|要几天|多久能到|price", re.IGNORECASE)
 COMPLAINT = re.compile(
     r"少了|少发|漏发|发错|错发|发成了|质量问题|质量不行|不合格|退货|退回|换货|投诉|坏了|生锈|滑牙|划伤|破损|怎么回事|怎么搞的|"
     r"不满意|退款|赔偿|次品"
@@ -62,6 +64,7 @@ def kind(text: str) -> str | None:
         return "tracking"
     if COMPLAINT.search(text) and _ABOUT_THE_PAST.search(text):
         return "complaint"  # 质量问题注意下 inside a new order is a remark, not a complaint
-    if INQUIRY.search(text) and not _PRICED_ORDER.search(said) and not DELIVERY.search(said):
+    asked = INQUIRY.search(text) or any(_PRICE_WORD.search(c) and _OPEN.search(c.strip()) for c in _CLAUSE.findall(text))
+    if asked and not _PRICED_ORDER.search(said) and not DELIVERY.search(said):
         return "inquiry"
     return None

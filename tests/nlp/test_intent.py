@@ -54,3 +54,8 @@ def test_a_phone_left_for_a_call_back_does_not_make_an_order(catalog, wednesday)
     assert (d.items, d.phone) == ([], "13812345678")
     d = extract_draft("帮忙报个价 M8*30外六角 镀锌 5000个 到苏州 电话13812345678", wednesday, catalog)
     assert (d.items, d.address) == ([], None)
+
+
+def test_a_stated_price_is_part_of_an_order():
+    assert kind("M8螺母 镀锌 2000个 单价0.05 含税 明天发 张工") is None
+    assert kind("M8螺母 镀锌 现在的价格是多少？") == "inquiry"
