@@ -30,7 +30,7 @@ TRACKING = re.compile(
 )
 # A new order being placed; and where it goes (which a parcel question also says: 说是送到苏州).
 ORDER = re.compile(
-    r"下单|订购|要货|补发|补货|补单|再加|再订|再来|还要(?!多久|几天)|另外再?(?:订|要|来)|就按这个|按这个价|安排发货|帮我发|麻烦发|给我发|发过来|"
+    r"下单|订购|要货|补发|补货|补单|补上|这次要|这次订|一起发|再加|再订|再来|还要(?!多久|几天)|另外再?(?:订|要|来)|就按这个|按这个价|安排发货|帮我发|麻烦发|给我发|发过来|"
     r"尽快发|please (?:send|ship|supply)|\bPO\b|purchase order",
     re.IGNORECASE,
 )
