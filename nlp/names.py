@@ -37,6 +37,7 @@ COMPOUND_SURNAMES = frozenset(_COMPOUND)
 # Characters a given name does not hold: address words, function words, order words.
 _NOT_IN_NAME = set(
     "路街号楼村镇区县市省巷弄室层幢厦店馆场站局所处旁侧边口门面院苑厂司段米交汇对附近内外里组队社屯"
+    "湾坊桥坝塘坡寨营堡庙寺塔仓库滩"
     "的了吗呢吧啊呀嘛在是有和跟请把给个我你他她它们这那哪要发送到收寄电话手机货单急谢好月"
     "0123456789"
 )

@@ -82,3 +82,8 @@ def test_a_word_standing_alone_in_chat_is_no_name():
 def test_lone_word_on_a_waybill_line_is_the_name_even_with_a_rare_surname():
     assert read("13757712345 覃小龙 广西壮族自治区南宁市青秀区民族大道8号").contact == "覃小龙"
     assert read("浙江省温州市鹿城区五马街道解放路12号 明天 13757712345").contact is None
+
+
+def test_a_place_at_the_end_of_the_address_is_not_split_off_as_a_name():
+    d = read("送到常州市武进区湖塘镇长虹路88号李家湾 13812345678")
+    assert (d.contact, d.address.detail) == (None, "湖塘镇长虹路88号李家湾")
