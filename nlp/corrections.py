@@ -54,6 +54,9 @@ def apply_corrections(text: str, catalog: Catalog) -> str:
 
 def _fold(text: str, cue: re.Match[str], catalog: Catalog) -> tuple[str, int] | None:
     line_start = max(text.rfind(ch, 0, cue.start()) for ch in "\n。；;") + 1
+    if line_start > 0 and not text[line_start : cue.start()].strip():
+        # The fix on a line of its own (M8螺母 2000个 / 不对 3000个): it corrects the line above.
+        line_start = max(text.rfind(ch, 0, line_start - 1) for ch in "\n。；;") + 1
     stop = _LINE_END.search(text, cue.end())
     line_end = stop.start() if stop else len(text)
     before = text[line_start : cue.start()]

@@ -48,3 +48,7 @@ def test_bare_count_fix_keeps_the_unit(catalog, wednesday):
 def test_next_item_after_the_fix_is_kept(catalog, wednesday):
     got = lines("6202-2RS 轴承 200只 不对 要300只 6202ZZ 100只", catalog, wednesday)
     assert got == [("BRG-6202-2RS", 300, "只"), ("BRG-6202-ZZ", 100, "只")]
+
+
+def test_fix_on_its_own_line(catalog, wednesday):
+    assert lines("M8螺母 镀锌 2000个\n不对，要3000个", catalog, wednesday) == [("HN-M8-ZN", 3000, "个")]
