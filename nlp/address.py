@@ -72,12 +72,11 @@ def _mentions(text: str, regions: Regions) -> list[_Mention]:
 
 
 def _longest_at(text: str, i: int, regions: Regions) -> _Mention | None:
-    if text[i] not in regions.first_chars:
-        return None
-    for ln in range(min(regions.max_len, len(text) - i), 1, -1):
-        opts = regions.names.get(text[i : i + ln])
-        if opts:
-            return _Mention(i, i + ln, opts)
+    for ln in regions.lengths.get(text[i], ()):
+        if ln >= 2 and i + ln <= len(text):
+            opts = regions.names.get(text[i : i + ln])
+            if opts:
+                return _Mention(i, i + ln, opts)
     return None
 
 

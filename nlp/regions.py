@@ -101,6 +101,11 @@ class Regions:
                     self.names[old.name].append((cur, True))
         self.max_len = max(len(n) for n in self.names)
         self.first_chars = {n[0] for n in self.names}
+        lengths: dict[str, set[int]] = defaultdict(set)
+        for n in self.names:
+            lengths[n[0]].add(len(n))
+        # Name lengths by first character, longest first: a lookup tries only these.
+        self.lengths = {ch: sorted(ls, reverse=True) for ch, ls in lengths.items()}
 
     @staticmethod
     def _level(code: str) -> int:
