@@ -235,8 +235,8 @@ def find_address(text: str, regions: Regions | None = None, hints: tuple[str, ..
         sc -= 3 if _SENDER_BEFORE.search(wide) else 0
         role = role_before(text, start)
         sc += {"receiver": 2, "sender": -2}.get(role or "", 0)
-        if best is not None and best[1][-1][0].code == r.code:
-            continue  # the same place written again further on (…松湖镇江西省南昌市…): the first is the address
+        if best is not None and best[1][-1][0].code == r.code and _repeats_inside(text, best[3], start):
+            continue  # …松湖镇江西省南昌市…: the same place again inside the first address's detail
         if best is None or sc > best[0]:
             best = (sc, combo, start, end)
     if best:
@@ -256,6 +256,15 @@ def find_address(text: str, regions: Regions | None = None, hints: tuple[str, ..
         if detail and re.search(r"(路|街|道|号|弄|巷|村|镇|园|大厦)", detail):
             return AddressHit(Address(None, None, None, detail, text[m.end() : dend].strip()), m.end(), dend)
     return None
+
+
+def _repeats_inside(text: str, first_end: int, start: int) -> bool:
+    """Whether a place named at `start` lies inside the detail of the same place named
+    first, when that detail reads as an address (松湖镇…), not as talk (的老俞啊要…)."""
+    if not _ADDRESS_AFTER.match(text[first_end:]):
+        return False
+    _detail_text, dend = _detail(text, first_end)
+    return start < dend
 
 
 def _hinted(options, others: list[_Mention]):

@@ -148,3 +148,10 @@ def test_chongqing_jiangbei_is_not_dropped(catalog, wednesday):
 
     a = extract_draft("江北区观音桥建新北路8号 重庆 杨工 13983001234", wednesday, catalog).address
     assert (a.province, a.city, a.district) == ("重庆市", "重庆市", "江北区")
+
+
+def test_a_fuller_address_later_beats_a_town_named_in_passing(catalog, wednesday):
+    from nlp import extract_draft
+
+    a = extract_draft("货发到昆山，收货人 陆师傅 13862601234，地址 江苏省苏州市昆山市 周市镇 青阳北路 55号", wednesday, catalog).address
+    assert (a.district, a.detail) == ("昆山市", "周市镇青阳北路55号")

@@ -51,6 +51,7 @@ def test_heldout_sets_score_floor(tmp_path):
         capture_output=True, text=True, check=True,
     ).stdout
     got = _figures(score)
-    assert got["overall"] >= 0.97, score
-    assert got["items"] >= 0.96, score
-    assert min(v for k, v in got.items() if k not in ("overall", "items")) >= 0.95, score
+    # All sets read 1.000 today; the floor sits just below so that one broken case fails.
+    assert got["overall"] >= 0.995, score
+    assert got["items"] >= 0.99, score
+    assert min(v for k, v in got.items() if k not in ("overall", "items")) >= 0.99, score
