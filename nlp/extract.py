@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from . import intent
 from .address import find_address
+from .areacodes import city_of_landline
 from .catalog import Catalog
 from .chatlog import chat_spans
+from .corrections import apply_corrections
 from .dates import find_dates, pick_date
 from .draft import Draft
 from .fields import find_company, find_contact, find_remarks, is_rush
@@ -15,9 +18,8 @@ from .items import read_items
 from .phone import find_phones, pick_phone
 from .tables import flatten_tables
 from .text import as_written, normalize
+from .waybill import glued_name
 
-_PRICE_QUESTION = re.compile(r"多少钱|什么价|啥价|几多钱|几钱|价格|报价|单价|怎么卖|优惠吗|有优惠|便宜点|含税不|含税吗|多钱")
-_ORDER_INTENT = re.compile(r"下单|发货|送到|送至|发到|寄到|收货|地址|安排|要货|订货|采购|到货|送货|帮我发|给我发|发过来|发一下|麻烦发")
 # Lines of a pasted chat log: "张三 2026-03-05 10:23" or "[10:23] 张三:".
 _CHAT_HEADER = re.compile(
     r"(?m)^[^\n]{0,24}?\s*\d{4}[-/年]\d{1,2}[-/月]\d{1,2}日?\s+\d{1,2}:\d{2}(?::\d{2})?\s*$|^\[?\d{1,2}:\d{2}(?::\d{2})?\]?\s*"
@@ -27,6 +29,7 @@ _CHAT_HEADER = re.compile(
 def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
     """Read one message. Relative dates resolve against `today` (the arrival date)."""
     t = normalize(flatten_tables((text or "").replace("｜", "|").replace("\r\n", "\n")))
+    t = apply_corrections(t, catalog)  # 先要500个 不对 要900个: only the corrected line stays
     t = _blank_spans(t, chat_spans(t, today))  # speaker lines, quotes, earlier days' messages
     blanks: list[tuple[int, int]] = [(m.start(), m.end()) for m in _CHAT_HEADER.finditer(t)]
     t_for_dates = _blank_spans(t, blanks)
@@ -35,7 +38,7 @@ def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
     phone = pick_phone(t, phones)
     blanks += [(h.start, h.end) for h in phones]
 
-    addr = find_address(t)
+    addr = find_address(t, hints=tuple(c for h in phones if not h.mobile and (c := city_of_landline(h.digits))))
     if addr:
         blanks.append((addr.start, addr.end))
 
@@ -46,19 +49,31 @@ def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
     blanks += [(h.start, h.end) for h in date_hits]
 
     items = _dedupe(read_items(t, catalog, blanks))
-    has_delivery = bool(phone or (addr and addr.address.detail) or date)
-    if _PRICE_QUESTION.search(t) and not has_delivery and not _ORDER_INTENT.search(t):
-        items = []  # a price question names products without ordering them
-        addr = None  # 运费到杭州: the place a price is asked for, not a delivery address
+    not_order = intent.kind(t)
+    if not_order:
+        # A price inquiry, a complaint or a parcel question names products and places
+        # without ordering: 运费到杭州 is where a price goes, not a delivery address.
+        items, addr, date = [], None, None
 
+    contact = find_contact(t, phone.start if phone else None, phone.end if phone else None)
+    if contact and len(contact) > 2:
+        contact = re.sub(r"(?:\(收\)|收)$", "", contact)  # 刘洋收: the name, not the marker
+    # A waybill line: name, phone and address glued together in any order. Its name wins
+    # over a guess that is part of it (招生 in 奚招生) or part of the address (小区).
+    weak = not contact or contact in (addr.address.raw if addr else "")
+    glued, trimmed = glued_name(t, addr, phones, tail=weak)
+    if glued and (weak or contact in glued):
+        contact = glued
+        if trimmed and addr:
+            addr.address.detail = as_written(trimmed, text)
     return Draft(
         items=items,
-        contact=as_written(find_contact(t, phone.start if phone else None, phone.end if phone else None), text),
+        contact=as_written(contact, text),
         company=find_company(t),
         phone=phone.digits if phone else None,
         address=addr.address if addr else None,
         delivery_date=date.date.isoformat() if date else None,
-        rush=is_rush(t) or bool(date and date.same_day_demand),
+        rush=not not_order and (is_rush(t) or bool(date and date.same_day_demand)),
         remarks=find_remarks(t),
     )
 

@@ -18,13 +18,14 @@ _RECEIVER = re.compile(
 _TITLE_END = r"(?![业程厂地人作具艺期资位商区件部共计价线台装头])"
 _TITLED = re.compile(
     rf"(?<![\u4e00-\u9fff])(?P<name>[\u4e00-\u9fff]{TITLE}){_TITLE_END}(?![\u4e00-\u9fff])"
-    rf"|(?:(?<![\u4e00-\u9fff])|(?<=[找是叫问系给话]))(?P<name2>[\u4e00-\u9fff]{{1,2}}{TITLE}){_TITLE_END}"
+    rf"|(?:(?<![\u4e00-\u9fff])|(?<=[找是叫问系给话的]))(?P<name2>[\u4e00-\u9fff]{{1,2}}{TITLE}){_TITLE_END}"
 )
 _OLD = re.compile(rf"(?:(?<![\u4e00-\u9fff])|(?<=[的是叫找]))(?P<name>{_OLD_YOUNG})")
 _NOT_NAME = re.compile(
     r"^(?:信息|方式|时间|日期|找|唔该|多谢|包工头|工头|老板|老板娘|老样子|老地方|老规矩|老客户|小时|小的|小件|师傅|地址|电话|手机|一下|方式|采购|我们|你们|货|收到|人|"
     r"的|送|发|要|急|加急|明天|后天|今天|谢谢|好的|下单|订单|联系|[一二三四五六七八九十两]).*"
 )
+_GREETED = re.compile(r"(?:您好|你好|好[，,。!！\s]|好$|早上好|早[，,!！\s]|在吗|在不|在么|辛苦)")
 _BAD_NAME_CHARS = re.compile(r"[的了吗呢吧啊呀嘛送发要到在是有和跟请把给个号路街区县市省镇我你他她]")
 _COMPANY = re.compile(
     r"(?P<c>[\u4e00-\u9fffA-Za-z()（）]{2,30}?(?:有限责任公司|股份有限公司|有限公司|分公司|公司|集团|工厂|制造厂|厂|商行|经营部|门市部|五金店|店|工作室))"
@@ -74,6 +75,8 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
         name = _clean_name(name) or ""
         if text[max(0, start - 2) : start + 1].endswith(("谢谢", "麻烦", "辛苦")) or text[start - 1 : start] == name[:1]:
             continue  # 谢谢老板 is thanks, not 谢老板
+        if _GREETED.match(text, start + len(name)):
+            continue  # 李姐好, 王总您好: the seller greeted, not the receiver
         if name and not re.match(r"^[这那哪每各本该此我你他她它大]", name):
             cands.append((start, name))
     for m in re.finditer(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]生)(?!(?!收)[\u4e00-\u9fff])", text):
@@ -98,6 +101,8 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
         m = re.match(r"^[\s，,]*([\u4e00-\u9fff]{2,3})(?=$|[\s，,。\n])", after)
         if m and not _NOT_NAME.match(m.group(1)) and not _BAD_NAME_CHARS.search(m.group(1)[1:]):
             cands.append((phone_end + 1, m.group(1)))
+    regions = load_regions().names
+    cands = [c for c in cands if c[1] not in regions]  # 苏州 13912345678: a place, not a person
     if not cands:
         return None
     # On a waybill the sender's name is never the contact.

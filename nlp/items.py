@@ -129,7 +129,8 @@ def read_items(
     blanked = "".join(work)
     qtys = _quantities(blanked)
 
-    anchors = sorted([(h.start, h.end) for h in specs] + [(s, e) for s, e, _w, k in tokens if k == "word"])
+    word_anchors = [(s, e) for s, e, _w, k in tokens if k == "word"]
+    anchors = sorted([(h.start, h.end) for h in specs] + word_anchors)
     items: list[Item] = []
     ctx = _Context()
     boundary = 0
@@ -140,9 +141,14 @@ def read_items(
         left = (boundary, q.start)
         # A sentence ended before this line's product words (有M6法兰螺栓吗？没有的话
         # M6外六角 3000个): the words before the full stop are not part of the line.
+        # Likewise a line of a list: its count belongs to its own product, not to the
+        # line above that gave none (1. M8螺母 镀锌 / 2. M8平垫 镀锌 1000片).
         cut = max(masked.rfind(ch, boundary, q.start) for ch in "。？?！!；;")
         if cut >= 0 and _has_anchor(anchors, cut + 1, q.start):
             left = (cut + 1, q.start)
+        line = masked.rfind("\n", boundary, q.start)
+        if line >= 0 and _has_anchor(word_anchors, line + 1, q.start):
+            left = (max(left[0], line + 1), q.start)  # a line naming its own product (外六角 alone above stays a heading)
         if _has_anchor(anchors, *left):
             window, raw_span = left, (boundary, q.end)
             end = q.end
@@ -187,8 +193,8 @@ def _trailing_material(masked, tokens, anchors, end, nxt_start) -> tuple[str | N
         return None, end  # words between: not an afterthought about this line
     after = masked[last[1] : last[1] + 4]
     closes = first_anchor == tail_stop or re.match(r"\s*(?:的|[，,。；;\n]|还有|另外|和|再|然后|也)", after)
-    if not closes:
-        return None, end
+    if not closes or (first_anchor < tail_stop and re.fullmatch(r"[\s的]*", masked[last[1] : first_anchor])):
+        return None, end  # 两万个 304的4*12: the material leads into the next size
     return last[3].split(":", 1)[1], last[1]
 
 

@@ -62,8 +62,8 @@ def spoken_digits_to_arabic(text: str, min_len: int = 7) -> str:
     def repl(m: re.Match[str]) -> str:
         run = m.group(0)
         digits = re.sub(r"[\s-]", "", run)
-        if len(digits) < min_len:
-            return run
+        if len(digits) < min_len or re.search(r"1[3-9]\d{9}", digits):
+            return run  # 廖四九13011805655: a name's numerals glued to a written phone
         return run.translate(table)
 
     return re.sub(r"[零〇幺一二两三四五六七八九洞](?:[\s-]?[零〇幺一二两三四五六七八九洞\d]){6,}", repl, text)

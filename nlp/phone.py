@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .numbers import spoken_digits_to_arabic
 
-_MOBILE = re.compile(r"(?<![\d])(?:(?:\+|00)?86[\s-]*)?(1[3-9]\d(?:[\s-]?\d){8})(?![\d])")
+_MOBILE = re.compile(r"(?<![\d])(?:(?:\+|00)?86[\s-]*)?(1[3-9]\d(?:[\s.-]?\d){8})(?![\d])")
 _LANDLINE = re.compile(
     r"(?<![\d])(?:\(|（)?(0\d{2,3})(?:\)|）)?[\s-]*([2-9]\d{3}[\s-]?\d{3,4})(?:[\s-]*(?:转|ext\.?|-)\s*\d{1,5})?(?![\d])"
 )
@@ -52,8 +52,16 @@ def find_phones(text: str) -> list[PhoneHit]:
         digits = m.group(1) + re.sub(r"\D", "", m.group(2))
         if 10 <= len(digits) <= 12:
             hits.append(PhoneHit(digits, m.start(), m.end(), False))
+    # A mobile glued to the end of a house number (红旗路62-213264429666, c-713240214272).
+    for m in _GLUED_MOBILE.finditer(t):
+        s = m.start(1)
+        if not any(h.start <= s < h.end or s <= h.start < m.end() for h in hits):
+            hits.append(PhoneHit(m.group(1), s, m.end(1), True))
     hits.sort(key=lambda h: h.start)
     return hits
+
+
+_GLUED_MOBILE = re.compile(r"(?<=[-A-Za-z])\d{1,3}(1[3-9]\d{9})(?!\d)")
 
 
 def pick_phone(text: str, hits: list[PhoneHit]) -> PhoneHit | None:

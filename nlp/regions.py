@@ -66,19 +66,21 @@ class Regions:
                 continue
             self.by_code[code] = Region(code, name, self._level(code))
         renamed: list[Region] = []
-        known = {r.name for r in self.by_code.values()}
-        known |= {self.short_name(r) for r in self.by_code.values()}
+        # Names are compared within one city: 重庆's 江北区 (dropped from the newer data)
+        # is not 宁波's 江北区, but 永年县 is the old name of 邯郸's 永年区.
+        known = {(r.code[:4], r.name) for r in self.by_code.values()}
+        known |= {(r.code[:4], self.short_name(r)) for r in self.by_code.values()}
         for code12, name in fallback:
             code = code12[:6]
             if (
                 re.fullmatch(r"\d{6}", code)
                 and code not in self.by_code
-                and name not in known
+                and (code[:4], name) not in known
                 and not name.endswith(("市辖区", "行政区划", "海域"))
                 and (code[:4] + "00" in self.by_code or code[:2] + "0000" in self.by_code)
             ):
                 r = Region(code, name, self._level(code))
-                if self.short_name(r) not in known:
+                if (code[:4], self.short_name(r)) not in known:
                     self.by_code[code] = r
                 else:
                     renamed.append(r)
@@ -99,6 +101,11 @@ class Regions:
                     self.names[old.name].append((cur, True))
         self.max_len = max(len(n) for n in self.names)
         self.first_chars = {n[0] for n in self.names}
+        lengths: dict[str, set[int]] = defaultdict(set)
+        for n in self.names:
+            lengths[n[0]].add(len(n))
+        # Name lengths by first character, longest first: a lookup tries only these.
+        self.lengths = {ch: sorted(ls, reverse=True) for ch, ls in lengths.items()}
 
     @staticmethod
     def _level(code: str) -> int:

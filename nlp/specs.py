@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 _NUM = r"\d+(?:\.\d+)?"
-_CNUM = r"(?:\d+(?:\.\d+)?|[零一二两三四五六七八九十]+)"  # never both: M5*12一千个
+_CNUM = r"(?:\d+(?:\.\d+)?|[零一二两三四五六七八九十百]+)"  # never both: M5*12一千个
 _SEP = r"\s*[*xX×✕乘]\s*"
 _TIGHT_SEP = r"[*xX×✕]"
 
@@ -21,7 +21,7 @@ _PITCHED = re.compile(rf"(?<![A-Za-z\d.])[Mm]\s?({_NUM}){_SEP}(\d\.\d+){_SEP}({_
 # Prefixed: M6*20, ST4.2x16, M6 30长, M6（no length), M六乘二十 (spoken).
 _PREFIXED = re.compile(
     rf"(?<![A-Za-z\d.])(?:[Mm]|ST|st|St|[ΦφØø])\s?({_CNUM})"
-    rf"(?:(?:{_SEP}|\s+)({_CNUM})(?=\s*(?:长|mm|MM|毫米))\s*(?:长|mm|MM|毫米)?|{_SEP}({_CNUM}))?"
+    rf"(?:(?:{_SEP}|\s*的\s*|\s+)({_CNUM})(?=\s*(?:长|mm|MM|毫米))\s*(?:长|mm|MM|毫米)?|{_SEP}({_CNUM}))?"
     rf"(?![\d.A-Za-z])"
 )
 # Unprefixed dims need a tight separator: 4*10, 20*2.4 (but not "1.5 ×20", a quantity).
@@ -37,6 +37,7 @@ _BEARING = re.compile(
 # Part numbers: letters and digits (dashes allowed), at least one digit and 6+ chars.
 _CODE = re.compile(r"(?<![A-Za-z\d])([A-Za-z\d]+(?:-[A-Za-z\d]+)*)(?![A-Za-z\d])")
 
+_COUNT_TOKEN = re.compile(r"^\d+(?:pcs|pc|sets?|pairs?|boxes|box|ctns?|cartons?|rolls?|kgs?)$", re.IGNORECASE)
 _SEAL_CANON = {"2RS1": "2RS", "2RSH": "2RS", "2Z": "ZZ"}
 
 
@@ -105,6 +106,8 @@ def find_specs(text: str, with_codes: bool = True) -> list[SpecHit]:
     if with_codes:
         for m in _CODE.finditer(text):
             tok = m.group(1)
+            if _COUNT_TOKEN.match(tok):
+                continue  # 300pcs is a count, not a part number
             if len(code_key(tok)) >= 6 and re.search(r"\d", tok) and re.search(r"[A-Za-z-]|\d{8,}", tok):
                 add(SpecHit(code_key(tok), "code", m.start(), m.end()))
     hits.sort(key=lambda h: h.start)

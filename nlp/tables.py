@@ -47,7 +47,8 @@ def flatten_tables(text: str) -> str:
     for line in lines:
         cells = _cells(line)
         heads = [to_simplified(c) for c in cells] if cells else []  # 數量 is 数量
-        if cells and len(cells) >= 3 and any(_QTY_HEAD.match(c) for c in heads):
+        # A header names columns; a line with numbers in it (hex bolt M10x40 qty 300) is an order line.
+        if cells and len(cells) >= 3 and any(_QTY_HEAD.match(c) for c in heads) and not re.search(r"\d", line):
             header = heads
             continue
         if cells and len(cells) >= 2 and all(_FIELD_HEAD.match(c) for c in heads):
@@ -74,6 +75,9 @@ def _row(header: list[str], cells: list[str]) -> str:
             when = f" 交期{m.group(1)}月{m.group(2)}日" if m else (f" 交期{c}" if c else "")
         elif _QTY_HEAD.match(h):
             qty = c
+            said = re.search(r"[(（/]\s*([\u4e00-\u9fffA-Za-z]{1,3})\s*[)）]?$", h)
+            if said and not unit and re.fullmatch(r"[\d.,]+", c):
+                unit = said.group(1)  # 数量(箱) | 5: five cartons
         elif _UNIT_HEAD.match(h):
             unit = c
         elif _DROP_HEAD.match(h):

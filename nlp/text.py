@@ -12,6 +12,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from .english import english_to_trade
+from .units import UNIT_WORDS
+
 # Cantonese / colloquial words mapped to the Mandarin words the extractors know.
 # Same-length replacements keep offsets stable.
 _COLLOQUIAL = {
@@ -43,6 +46,9 @@ _COLLOQUIAL = {
     "自攻丝": "自攻螺丝",
     "钻尾丝": "钻尾螺丝",
     "两RS": "2RS",
+    "两Z": "ZZ",
+    "双Z": "ZZ",
+    "两z": "ZZ",
     "双RS": "2RS",
     "两rs": "2RS",
     "嘅": "的",
@@ -77,15 +83,23 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def normalize(text: str) -> str:
     """Canonical text: NFKC (full-width → half-width), simplified, colloquial words
     mapped, CRLF → LF, tabs and ideographic spaces → space."""
-    text = unicodedata.normalize("NFKC", text or "")
+    text = _CIRCLED.sub(lambda m: f"{ord(m.group(0)) - 0x245F}、", text or "")  # ② → 2、 (NFKC gives a bare 2)
+    text = unicodedata.normalize("NFKC", text)
     text = to_simplified(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     for k, v in _COLLOQUIAL.items():
         if k in text:
             text = text.replace(k, v)
-    return spoken_numerals(text)
+    text = _UNIT_LABEL.sub(r"\1\2", text)  # 数量：20 单位：盒 → 20盒
+    text = _O_FOR_ZERO.sub("0", text)  # M6*2O: the letter O typed for a zero inside a size
+    return spoken_numerals(english_to_trade(text))
 
 
+_UNIT_LABEL = re.compile(
+    r"(\d+(?:\.\d+)?)\s*[,，;；]?\s*单位\s*[：:]?\s*(" + "|".join(re.escape(u) for u in UNIT_WORDS) + r")(?![\u4e00-\u9fff])"
+)
+_O_FOR_ZERO = re.compile(r"(?<=[*xX×]\d)[oO](?![A-Za-z])|(?<=[*xX×]\d\d)[oO](?![A-Za-z])")
+_CIRCLED = re.compile("[\u2460-\u2473]")
 _CN_DIGIT = str.maketrans("零〇幺一二三四五六七八九", "001123456789")
 # 五点五, 十二点九级: a decimal read aloud (两点四十, a time, is left alone).
 _SPOKEN_DECIMAL = re.compile(r"(?<![零〇一二两三四五六七八九十百])([一二两三四五六七八九十]{1,3})点([零一二三四五六七八九]{1,3})(?![零一二三四五六七八九十百千万])")

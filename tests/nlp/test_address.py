@@ -106,3 +106,49 @@ def test_detail_stops_where_the_order_goes_on_without_a_space():
 
 def test_detail_stops_at_a_glued_receiver():
     assert parts("北京大兴区亦庄经海路20号院3号楼收货张宏伟13501234876")[3] == "亦庄经海路20号院3号楼"
+
+
+def test_ambiguous_district_takes_the_city_named_elsewhere(catalog, wednesday):
+    from nlp import extract_draft
+
+    for text, city in (
+        ("鼓楼区中山北路8号 南京 李工 13912345678 M8平垫 1000片", "南京市"),
+        ("南京的 鼓楼区中山北路8号 李工 13912345678", "南京市"),
+        ("送到鼓楼区五四路100号（福州） 陈工13912345678", "福州市"),
+        ("西湖区文三路90号 杭州 张工 13812345678", "杭州市"),
+    ):
+        a = extract_draft(text, wednesday, catalog).address
+        assert (a.city, a.district) == (city, a.district) and a.detail in ("中山北路8号", "五四路100号", "文三路90号"), text
+    a = extract_draft("鼓楼区五四路100号 陈工 13812345678", wednesday, catalog).address
+    assert (a.province, a.city, a.district) == (None, None, "鼓楼区")  # no hint: say only what is known
+
+
+def test_detail_stops_at_the_order_written_after_it(catalog, wednesday):
+    from nlp import extract_draft
+
+    d = extract_draft("收货：常州 周强 13912345678 武进区湖塘镇长虹路88号 M8螺母 镀锌 2000个", wednesday, catalog)
+    assert d.address.detail == "湖塘镇长虹路88号"
+    assert [(i.sku, i.quantity) for i in d.items] == [("HN-M8-ZN", 2000)]
+
+
+def test_landline_area_code_settles_an_ambiguous_district(catalog, wednesday):
+    from nlp import extract_draft
+
+    a = extract_draft("鼓楼区五四路100号 陈工 0591-87654321 M8平垫1000片", wednesday, catalog).address
+    assert (a.province, a.city, a.district) == ("福建省", "福州市", "鼓楼区")
+    a = extract_draft("朝阳区望京街道阜通东大街6号 刘工 010-64781234", wednesday, catalog).address
+    assert (a.city, a.district) == ("北京市", "朝阳区")
+
+
+def test_chongqing_jiangbei_is_not_dropped(catalog, wednesday):
+    from nlp import extract_draft
+
+    a = extract_draft("江北区观音桥建新北路8号 重庆 杨工 13983001234", wednesday, catalog).address
+    assert (a.province, a.city, a.district) == ("重庆市", "重庆市", "江北区")
+
+
+def test_a_fuller_address_later_beats_a_town_named_in_passing(catalog, wednesday):
+    from nlp import extract_draft
+
+    a = extract_draft("货发到昆山，收货人 陆师傅 13862601234，地址 江苏省苏州市昆山市 周市镇 青阳北路 55号", wednesday, catalog).address
+    assert (a.district, a.detail) == ("昆山市", "周市镇青阳北路55号")

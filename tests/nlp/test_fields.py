@@ -81,3 +81,17 @@ def test_title_characters_inside_words_are_not_names():
 )
 def test_names_glued_to_the_phone(text, want):
     assert contact(text) == want
+
+
+def test_a_greeted_name_is_not_the_contact(catalog, wednesday):
+    from nlp import extract_draft
+
+    assert extract_draft("李姐好，M8螺母304 两千个，地址杭州市西湖区文三路90号，电话13812345678", wednesday, catalog).contact is None
+    assert extract_draft("王总您好 M8螺母 两千个 收货人张工 13812345678", wednesday, catalog).contact == "张工"
+
+
+def test_a_place_is_not_a_name_and_的_does_not_hide_one(catalog, wednesday):
+    from nlp import extract_draft
+
+    assert extract_draft("苏州 13912345678 吴中区木渎镇金枫路8号 M8螺母 镀锌 1000个", wednesday, catalog).contact is None
+    assert extract_draft("宁波的王经理 要 M8*30外六角 304 500个 送北仑区明州路8号 13905741234", wednesday, catalog).contact == "王经理"

@@ -1,6 +1,11 @@
 """The held-out sets (tests/nlp/heldout*.jsonl: voice input, pasted chat logs, PO
 tables, Cantonese and traditional text, waybills and address data, written apart from
-the dev set; b, c and d were each scored blind before the fixes they led to) scored
+the dev set; b, c and d were each scored blind before the fixes they led to; k — the
+issue #12 kinds: spoken specs, circled lists, self-corrections, non-orders, English POs,
+glued waybills, ambiguous districts — scored 0.965 overall, items 0.935, before its fixes;
+l, more of them across trades, 0.953 before its fixes, one label and one text corrected;
+m, mixed waybill/chat/English, 0.920 before its fixes, one date label corrected;
+n, 8 more, 1.000 blind) scored
 together with the real command and the real scorer: a regression floor, not a target."""
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ def test_heldout_sets_score_floor(tmp_path, catalog_csv):
         capture_output=True, text=True, check=True,
     ).stdout
     got = _figures(score)
-    assert got["overall"] >= 0.97, score
-    assert got["items"] >= 0.96, score
-    assert min(v for k, v in got.items() if k not in ("overall", "items")) >= 0.95, score
+    # All sets read 1.000 today; the floor sits just below so that one broken case fails.
+    assert got["overall"] >= 0.995, score
+    assert got["items"] >= 0.99, score
+    assert min(v for k, v in got.items() if k not in ("overall", "items")) >= 0.99, score

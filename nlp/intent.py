@@ -1,0 +1,70 @@
+"""Is a message an order at all? Price inquiries (帮忙报个价…到苏州), complaints about a
+past delivery (上次发的M8螺母少了两包) and where-is-my-parcel questions (发到杭州的那批
+到哪了) name products, counts and places without ordering anything.
+
+A small cue classifier: each kind of non-order has its cue words; an order has its own
+(下单, 补发, 再加, 收货人…; 送到 only against a price question). A message
+with a non-order cue and no order cue is not an order: it yields no items, no address
+(the city is where a price or a parcel goes, not a delivery), no date and no rush.
+"""
+
+from __future__ import annotations
+
+import re
+
+INQUIRY = re.compile(
+    r"报价|报个价|报一下价|报(?:一下|个)?[^，,。；;？?\n]{0,20}?的?价格|询价|询个价|多少钱|什么价|啥价|怎么卖|几多钱|有没有货|有货吗|现货吗|能做吗|能不能做|优惠吗|含税不|含税吗|"
+    r"便宜点|quote|quotation",
+    re.IGNORECASE,
+)
+# Price words that ask only inside a question (单价0.05 in an order states the price).
+_PRICE_WORD = re.compile(r"价格|单价|运费|起订|有现货|有优惠|几天能到|要几天|多久能到|price", re.IGNORECASE)
+COMPLAINT = re.compile(
+    r"少了|少发|漏发|发错|错发|发成了|质量问题|质量不行|不合格|退货|退回|换货|投诉|坏了|生锈|滑牙|划伤|破损|怎么回事|怎么搞的|"
+    r"不满意|退款|赔偿|次品"
+)
+TRACKING = re.compile(
+    r"到哪了|到哪里了|到哪儿了|物流单号|快递单号|运单号|查一下物流|查下物流|发了吗|发了没|发货了吗|发货了没|什么时候到|还没到|还没收到|"
+    r"没收到|到了没|签收|where is my|tracking",
+    re.IGNORECASE,
+)
+# A new order being placed; and where it goes (which a parcel question also says: 说是送到苏州).
+ORDER = re.compile(
+    r"下单|订购|要货|补发|补货|补单|补上|这次要|这次订|一起发|再加|再订|再来|还要(?!多久|几天)|另外再?(?:订|要|来)|就按这个|按这个价|安排发货|帮我发|麻烦发|给我发|发过来|"
+    r"尽快发|please (?:send|ship|supply)|\bPO\b|purchase order",
+    re.IGNORECASE,
+)
+DELIVERY = re.compile(r"送到|送至|寄到")
+# Receiver labels: a block of delivery details, which no question or complaint carries.
+RECEIVER = re.compile(r"收货人|收件人|联系人|收货地址|收件地址|送货地址")
+
+
+# A complaint is about goods already sent: a past reference or a question.
+_ABOUT_THE_PAST = re.compile(r"上次|之前|前几天|前天|昨天|上周|上个月|那批|那次|发的|收到的|到的|来的货|[？?]|吗|怎么")
+# Words that make a price question part of an order (报价后送到…, 价格可以就安排发货).
+_PRICED_ORDER = re.compile(r"发货|发到|收货|地址|安排|订货|采购|到货|送货|发一下")
+
+
+_CLAUSE = re.compile(r"[^，,。；;！!？?\n]*[，,。；;！!？?\n]?")
+_OPEN = re.compile(r"[？?]$|吗|呢|几天|多久|能不能|可不可以|的话|如果|要是|假如")
+
+
+def _asserted(text: str) -> str:
+    """The clauses that state something: 要200只的话几天能发到宁波？ asks, it orders nothing."""
+    return "".join(c for c in _CLAUSE.findall(text) if not _OPEN.search(c.strip()))
+
+
+def kind(text: str) -> str | None:
+    """'inquiry', 'complaint' or 'tracking' for a message that orders nothing; None
+    for an order (or a message with no cue either way)."""
+    said = _asserted(text)
+    if ORDER.search(said) or RECEIVER.search(said):
+        return None
+    if TRACKING.search(text):
+        return "tracking"
+    if COMPLAINT.search(text) and _ABOUT_THE_PAST.search(text):
+        return "complaint"  # 质量问题注意下 inside a new order is a remark, not a complaint
+    asked = INQUIRY.search(text) or any(_PRICE_WORD.search(c) and _OPEN.search(c.strip()) for c in _CLAUSE.findall(text))
+    if asked and not _PRICED_ORDER.search(said) and not DELIVERY.search(said):
+        return "inquiry"
+    return None
