@@ -10,27 +10,12 @@ together with the real command and the real scorer: a regression floor, not a ta
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.shared_data import shared_path
+from tests.nlp.scoring import score as score_set
 
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT_SETS = sorted(Path(__file__).parent.glob("heldout*.jsonl"))
-
-
-def _figures(score: str) -> dict[str, float]:
-    out = {}
-    for line in score.splitlines():
-        parts = line.split()
-        if line.startswith("items"):
-            out["items"] = float(parts[-1])
-        elif len(parts) == 3 and parts[1] == "accuracy":
-            out[parts[0]] = float(parts[2])
-        elif line.startswith("overall"):
-            out["overall"] = float(parts[-1])
-    return out
 
 
 def test_heldout_sets_score_floor(tmp_path, catalog_csv):
@@ -38,18 +23,7 @@ def test_heldout_sets_score_floor(tmp_path, catalog_csv):
     cases = tmp_path / "cases.jsonl"
     cases.write_text("".join(p.read_text(encoding="utf-8") for p in HELDOUT_SETS), encoding="utf-8")
     assert sum(1 for line in cases.read_text(encoding="utf-8").splitlines() if line.strip()) >= 80
-    drafts = tmp_path / "drafts.jsonl"
-    with open(cases, encoding="utf-8") as inp, open(drafts, "w", encoding="utf-8") as out:
-        proc = subprocess.run(
-            [sys.executable, "-m", "service.cli", "extract", "--catalog", str(catalog_csv)],
-            stdin=inp, stdout=out, cwd=ROOT,
-        )
-    assert proc.returncode == 0
-    score = subprocess.run(
-        [sys.executable, str(shared_path("eval/score_extraction.py")), str(cases), str(drafts), "--show-errors"],
-        capture_output=True, text=True, check=True,
-    ).stdout
-    got = _figures(score)
+    got, score = score_set(cases, catalog_csv, tmp_path)
     # All sets read 1.000 today; the floor sits just below so that one broken case fails.
     assert got["overall"] >= 0.995, score
     assert got["items"] >= 0.99, score

@@ -1,0 +1,26 @@
+"""The blind sets (tests/nlp/blind) after their blind scores were recorded (blind/README.md):
+a regression floor at those figures. Raise a floor when the reader improves; never lower it
+to make a change pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.nlp.scoring import WAYBILL_FIELDS, score
+
+BLIND = Path(__file__).parent / "blind"
+# set -> (overall F1 floor, items F1 floor, lowest field floor); waybills: their six fields' mean
+FLOORS = {
+    "chat_k.jsonl": {"overall": 0.945, "items": 0.92},
+    "waybill_l.jsonl": {"waybill_mean": 0.978, "contact": 0.943, "detail": 0.925},
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_blind_set_stays_at_or_above_its_recorded_score(name: str, catalog_csv: Path, tmp_path: Path) -> None:
+    got, text = score(BLIND / name, catalog_csv, tmp_path)
+    got["waybill_mean"] = round(sum(got[f] for f in WAYBILL_FIELDS) / len(WAYBILL_FIELDS), 3)
+    for figure, floor in FLOORS[name].items():
+        assert got[figure] >= floor, f"{figure} {got[figure]} < {floor}\n{text}"
