@@ -40,3 +40,10 @@ def test_label_checks_catch_a_wrong_sku_region_and_phone(tmp_path: Path, catalog
     assert any("phone" in e for e in errs)
     assert any("waybill line has no items" in e for e in errs)
     assert mod.main(["check_labels.py", str(bad)]) == 1
+
+
+def test_second_blind_sets_pass_the_label_checks(capsys: pytest.CaptureFixture[str], catalog_csv: Path) -> None:
+    """tests/nlp/blind2 (chat_p, waybill_q) is held to the same data checks."""
+    files = sorted(str(p) for p in (BLIND.parent / "blind2").glob("*.jsonl"))
+    assert len(files) == 2
+    assert _checker(catalog_csv).main(["check_labels.py", *files]) == 0, capsys.readouterr().out
