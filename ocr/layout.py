@@ -340,6 +340,9 @@ def split_across(box: TextBox, columns: list[Column]) -> list[TextBox]:
     else:
         cut = next((k for k in range(len(widths)) if (edges[k] + edges[k + 1]) / 2 > cut_x),
                    len(widths))
+        pair = box.text[max(0, cut - 1):cut + 1]
+        if len(pair) == 2 and (pair.isdigit() or pair.isalpha() and pair.isascii()):
+            return [box]     # inside a run of digits (GCr1550只): where one ends is a guess
     x = edges[cut]
     head, tail = box.text[:cut].strip(), box.text[cut:].strip()
     if not head or not tail:

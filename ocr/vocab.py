@@ -144,6 +144,13 @@ class CatalogVocab:
             for i in range(len(w)):
                 self.sub[w[:i] + "?" + w[i + 1:]].add(w)
                 self.drop[w[:i] + w[i + 1:]].add(w)
+        materials = {w for p in catalog.products for w in (p.material, *p.aliases)}
+        materials |= {m[2] + m[1] for w in materials if (m := re.fullmatch(r"(\d+)([\u4e00-\u9fff]+)", w))}
+        tailed = sorted((w for w in materials if w[-1:].isdigit() and not w[0].isdigit()
+                         and len(re.sub(r"[\d.]", "", w)) >= 2), key=len, reverse=True)
+        # 不锈钢30420000: a material word that ends in digits, glued to the quantity after it
+        self.glued_qty = re.compile("({})(?=\\d)".format("|".join(map(re.escape, tailed)))) \
+            if tailed else None
         alternatives = "|".join(re.escape(c) for c in sorted(codes, key=len, reverse=True))
         self.glued_code = re.compile(rf"(?<=\d)(?=(?:{alternatives})(?![A-Za-z]))") if codes else None
         self.exact_specs = {t.upper().replace("*", "×") for p in catalog.products
@@ -167,6 +174,8 @@ class CatalogVocab:
         if self.glued_code:
             text = self.glued_code.sub(" ", text)
         text = _SPLIT_WORD.sub(self._join, text)
+        if self.glued_qty:
+            text = self.glued_qty.sub(r"\1 ", text)
         text = self.part_token.sub(self._part, text)
         for _ in range(3):
             fixed = self._fix_word(text)

@@ -40,6 +40,8 @@ def test_names_read_right_or_ambiguous_are_left_alone(text):
     ("外角螺栓M10×50镀锌 12箱", "外六角螺栓M10×50镀锌 12箱"),
     ("内六角网柱头螺钉 M6×16 304 150个", "内六角圆柱头螺钉 M6×16 304 150个"),
     ("十字盘头 自攻螺钉 ST4.2×16 镀锌 200个", "十字盘头自攻螺钉 ST4.2×16 镀锌 200个"),  # split cell
+    ("弹簧垫圈 M8 不锈钢30420000片", "弹簧垫圈 M8 不锈钢304 20000片"),    # material glued to qty
+    ("深沟球轴承 608-2RS 轴承钢GCr1550只", "深沟球轴承 608-2RS 轴承钢GCr15 50只"),
 ])
 def test_product_text_is_checked_against_the_catalog(catalog, read, fixed):
     assert catalog_vocab(catalog).repair(read) == fixed
@@ -68,6 +70,8 @@ def test_a_box_run_across_material_and_quantity_is_cut_at_the_column():
     assert [p.text for p in parts] == ["不锈钢304", "20000"]
     # a wide material that only overhangs the gap stays one cell
     assert [p.text for p in split_across(_box("不锈钢304", 700, 880), cols)] == ["不锈钢304"]
+    # no space and a cut inside a digit run: where the material's digits end is left to the text
+    assert [p.text for p in split_across(_box("不锈钢30420000", 700, 1000), cols)] == ["不锈钢30420000"]
 
 
 @pytest.mark.parametrize(("read", "date"), [

@@ -8,11 +8,13 @@ buyer, price and amount columns.
 from __future__ import annotations
 
 import calendar
-import csv
 import datetime as dt
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from nlp import Catalog
+from nlp.catalog import Product
 
 PIECE_WORDS = ("个", "只", "颗", "粒", "片", "pcs", "PCS", "件")
 
@@ -51,27 +53,14 @@ PLAIN_NOTES = ["请随货附送货单", "开13%增值税专票", "送货前请�
                "卸货需自带叉车", "周日不收货", "货到验收后月结", "请标注订单号"]
 
 
-@dataclass(frozen=True)
-class Product:
-    sku: str
-    name: str
-    head: str            # the name's first word, e.g. 外六角螺栓
-    category: str
-    spec: str
-    material: str
-    unit: str
-    pack_unit: str
-    price: float
-    aliases: tuple[str, ...]
-
-
 def load_products(path: str | Path) -> list[Product]:
-    """The catalog's products, read at run time (the catalog is not copied here)."""
-    with open(path, encoding="utf-8", newline="") as f:
-        return [Product(r["sku"], r["name"], r["name"].split(" ")[0], r["category"], r["spec"],
-                        r["material"], r["unit"], r["pack_unit"], float(r["price"] or 0),
-                        tuple(a for a in r["aliases"].split("|") if a))
-                for r in csv.DictReader(f)]
+    """The catalog's products as nlp reads them (the catalog is read at run time, not copied)."""
+    return list(Catalog.from_csv(path).products)
+
+
+def head(p: Product) -> str:
+    """The name's first word, e.g. 外六角螺栓."""
+    return p.name.split(" ")[0]
 
 
 @dataclass
@@ -91,8 +80,13 @@ class Item:
         return " ".join(p for p in (self.name, self.spec, self.material) if p)
 
     def expect(self) -> dict:
-        unit = self.product.unit if self.unit in PIECE_WORDS else self.unit
-        return {"sku": self.product.sku, "quantity": self.quantity, "unit": unit}
+        return item_label(self.product, self.quantity, self.unit)
+
+
+def item_label(product: Product, quantity: int, written_unit: str) -> dict:
+    """The contract's item: a piece word becomes the catalog unit, a pack word stays."""
+    unit = product.unit if written_unit in PIECE_WORDS else written_unit
+    return {"sku": product.sku, "quantity": quantity, "unit": unit}
 
 
 @dataclass
@@ -118,14 +112,13 @@ class Form:
     note: str
     order_no: str
     fax: str
-    extra: dict = field(default_factory=dict)
+    order_date: str              # as printed beside the title (a decoy date)
 
     def expect(self) -> dict:
-        province, city, district = self.region
+        address = dict(zip(("province", "city", "district"), self.region, strict=True))
+        address["detail"] = self.detail
         return {"items": [i.expect() for i in self.items], "contact": self.contact,
-                "phone": self.phone,
-                "address": {"province": province, "city": city, "district": district,
-                            "detail": self.detail},
+                "phone": self.phone, "address": address,
                 "delivery_date": self.delivery.isoformat(), "rush": self.rush}
 
 
@@ -134,13 +127,13 @@ def _safe_name_aliases(products: list[Product]) -> dict[str, list[str]]:
     heads: dict[str, set[str]] = {}
     for p in products:
         for a in p.aliases:
-            heads.setdefault(a, set()).add(p.head)
+            heads.setdefault(a, set()).add(head(p))
     out: dict[str, list[str]] = {}
     for p in products:
         names = [a for a in p.aliases if len(heads[a]) == 1 and len(a) >= 3
                  and not any(ch.isdigit() for ch in a) and a not in (p.material,)
                  and any(w in a for w in ("螺", "垫", "铆", "轴承", "圈", "刹车", "滤"))]
-        out[p.head] = sorted(set(out.get(p.head, [])) | set(names))
+        out[head(p)] = sorted(set(out.get(head(p), [])) | set(names))
     return out
 
 
@@ -167,10 +160,10 @@ def _spec_written(rng: random.Random, spec: str) -> str:
 
 def make_item(rng: random.Random, p: Product, products: list[Product],
               aliases: dict[str, list[str]]) -> Item:
-    siblings = [s for s in products if s.head == p.head and s.spec == p.spec]
-    name = p.head
-    if aliases.get(p.head) and rng.random() < 0.3:
-        name = rng.choice(aliases[p.head])
+    siblings = [s for s in products if head(s) == head(p) and s.spec == p.spec]
+    name = head(p)
+    if aliases.get(name) and rng.random() < 0.3:
+        name = rng.choice(aliases[name])
     spec = _spec_written(rng, p.spec)
     material = rng.choice(_material_forms(p, siblings))
     if len(siblings) == 1 and rng.random() < 0.3:
@@ -183,7 +176,7 @@ def make_item(rng: random.Random, p: Product, products: list[Product],
         unit = p.unit
         if p.unit == "个" and rng.random() < 0.2:
             unit = rng.choice(["pcs", "颗", "只"])
-        if p.unit in ("只", "套", "盒") or p.price >= 5:
+        if p.unit in ("只", "套", "盒") or (p.price or 0) >= 5:
             qty = rng.choice([4, 6, 10, 12, 20, 24, 40, 50, 60, 100, 150, 200])
         else:
             qty = rng.choice([50, 100, 150, 200, 400, 500, 600, 1000, 1200, 2000, 3000, 5000,
@@ -248,6 +241,15 @@ def _delivery(rng: random.Random, today: dt.date) -> tuple[dt.date, str]:
     return d, rng.choice(forms)
 
 
+def _note(rng: random.Random) -> tuple[bool, str]:
+    """(rush, the 备注 as written): 22 % rush markers, 10 % 不急, else a plain remark or none."""
+    roll = rng.random()
+    for upto, rush, notes in ((0.22, True, RUSH_NOTES), (0.32, False, CALM_NOTES)):
+        if roll < upto:
+            return rush, rng.choice(notes)
+    return False, (rng.choice(PLAIN_NOTES) if rng.random() < 0.7 else "")
+
+
 def make_form(rng: random.Random, products: list[Product], aliases: dict[str, list[str]]) -> Form:
     """A random, self-consistent form and its labels."""
     today = dt.date(2026, 1, 5) + dt.timedelta(days=rng.randint(0, 320))
@@ -261,13 +263,7 @@ def make_form(rng: random.Random, products: list[Product], aliases: dict[str, li
         other = _person(rng)
         buyer_person = (other if other != contact else other + "红", _mobile(rng)[1])
     delivery, delivery_written = _delivery(rng, today)
-    roll = rng.random()
-    if roll < 0.22:
-        rush, note = True, rng.choice(RUSH_NOTES)
-    elif roll < 0.32:
-        rush, note = False, rng.choice(CALM_NOTES)
-    else:
-        rush, note = False, rng.choice(PLAIN_NOTES) if rng.random() < 0.7 else ""
+    rush, note = _note(rng)
     title = rng.choice(["采购单", "采购订单", "订货单", "送货要求", "物料采购单"])
     return Form(
         today=today, title=title,
@@ -279,5 +275,5 @@ def make_form(rng: random.Random, products: list[Product], aliases: dict[str, li
         items=items, rush=rush, note=note,
         order_no=f"{rng.choice(['CG', 'PO', 'DH'])}{today:%y%m%d}{rng.randint(10, 99)}",
         fax=f"{rng.choice(['0574', '0514', '028'])}-{rng.randint(2000000, 8999999)}8",
-        extra={"order_date": rng.choice([today.isoformat(), f"{today.year}年{today.month}月{today.day}日"])},
+        order_date=rng.choice([today.isoformat(), f"{today.year}年{today.month}月{today.day}日"]),
     )

@@ -118,7 +118,7 @@ COLUMN_SETS = (
 
 
 def _cells(item: Item, n: int, cols: list[tuple[str, float]]) -> list[str]:
-    price = item.product.price
+    price = item.product.price or 0
     vals = {"序号": str(n), "编号": f"{n:02d}", "品名": item.name, "规格型号": item.spec,
             "规格": item.spec, "材质": item.material, "数量": str(item.quantity), "单位": item.unit,
             "备注": "", "物料名称及规格": item.full, "产品名称/型号": item.full,
@@ -150,7 +150,7 @@ def draw_table(pen: Pen, form: Form, y: int, style: str) -> int:
         d.line((x0, y, x1, y), fill=30, width=2)
     rows = [_cells(it, n, cols) for n, it in enumerate(form.items, 1)]
     if "金额" in [c for c, _ in cols] and rng.random() < 0.6:
-        total = sum(it.product.price * it.quantity for it in form.items)
+        total = sum((it.product.price or 0) * it.quantity for it in form.items)
         rows.append(["合计"] + [""] * (len(cols) - 2) + [f"{total:.2f}"])
     for r, cells in enumerate(rows):
         wrapped = [_wrap(pen, c, xs[i + 1] - xs[i] - 16, hand and i > 0) for i, c in enumerate(cells)]
@@ -191,7 +191,7 @@ def _boxed(pen: Pen, form: Form) -> int:
     tw = pen.width(title, 64)
     pen.text((W - tw) / 2, 90, title, 64, bold=True)
     pen.text(W - MARGIN - pen.width(f"单号：{form.order_no}"), 190, f"单号：{form.order_no}")
-    pen.text(MARGIN, 190, f"日期：{form.extra['order_date']}")
+    pen.text(MARGIN, 190, f"日期：{form.order_date}")
     y = 260
     fields = _fields(form)
     half = (W - 2 * MARGIN) // 2
@@ -226,7 +226,7 @@ def _letter(pen: Pen, form: Form) -> int:
     pen.text(MARGIN, 80, form.buyer, 54, bold=True)
     pen.draw.line((MARGIN, 160, W - MARGIN, 160), fill=20, width=4)
     pen.draw.line((MARGIN, 168, W - MARGIN, 168), fill=20, width=1)
-    pen.text(MARGIN, 185, f"传真：{form.fax}    日期：{form.extra['order_date']}", int(pen.size * 0.85))
+    pen.text(MARGIN, 185, f"传真：{form.fax}    日期：{form.order_date}", int(pen.size * 0.85))
     title = form.title + ("（加急）" if form.rush and rng.random() < 0.3 else "")
     pen.text((W - pen.width(title, 58)) / 2, 250, title, 58, bold=True)
     y = 360
