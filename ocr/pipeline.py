@@ -134,6 +134,7 @@ def draft_from_layout(layout: FormLayout, *, today: dt.date, catalog: Catalog,
         rush=fields_draft.rush,
         remarks=fields_draft.remarks,
     )
+    draft.delivery_date = plausible_year(draft.delivery_date, today)
     # A rush marker is often a line of its own (a numbered 送货要求 line, a title 【加急】).
     if not draft.rush and free_text and is_rush(free_text):
         draft.rush = True
@@ -155,6 +156,29 @@ def draft_from_layout(layout: FormLayout, *, today: dt.date, catalog: Catalog,
         draft.contact = draft.contact or loose.contact
     _score_fields(draft, layout, confirm_below)
     return draft
+
+
+def plausible_year(date: str | None, today: dt.date) -> str | None:
+    """2036-07-18 on an order received 2026-07-02 is a misread 2: a year one digit away from
+    this year or the next, that brings the date within a year of `today`, is taken instead."""
+    if not date:
+        return date
+    try:
+        d = dt.date.fromisoformat(date)
+    except ValueError:
+        return date
+    if -30 <= (d - today).days <= 366:
+        return date
+    for year in (today.year, today.year + 1):
+        if sum(a != b for a, b in zip(str(year), str(d.year), strict=True)) != 1:
+            continue
+        try:
+            fixed = d.replace(year=year)
+        except ValueError:             # 29 February
+            continue
+        if -30 <= (fixed - today).days <= 366:
+            return fixed.isoformat()
+    return date
 
 
 def _score_fields(draft: OcrDraft, layout: FormLayout, confirm_below: float) -> None:

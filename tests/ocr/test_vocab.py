@@ -93,3 +93,15 @@ def test_a_rush_line_outside_the_fields_makes_the_draft_rush(catalog):
     assert draft.rush is True
     calm = [line("联系人：王工", 100), line("4.不急，正常排单即可", 160)]
     assert draft_from_layout(analyse(calm), today=dt.date(2026, 3, 2), catalog=catalog).rush is False
+
+
+def test_a_delivery_year_misread_by_one_digit_is_brought_back_near_today():
+    from ocr.pipeline import plausible_year
+
+    today = dt.date(2026, 7, 2)
+    assert plausible_year("2036-07-18", today) == "2026-07-18"
+    assert plausible_year("2026-07-18", today) == "2026-07-18"
+    assert plausible_year("2027-01-10", today) == "2027-01-10"     # next year, fine as read
+    assert plausible_year("2016-12-20", today) == "2026-12-20"
+    assert plausible_year("2019-07-18", today) == "2019-07-18"     # two digits off: left alone
+    assert plausible_year(None, today) is None
