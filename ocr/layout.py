@@ -297,6 +297,61 @@ def _assign(box: TextBox, columns: list[Column]) -> list[tuple[Column, float]]:
     return sorted(out, key=lambda p: -p[1])
 
 
+_NUMERIC_ROLES = ("qty", "unit", "price", "amount")
+_DASH_NOISE = re.compile(r"[-—–_…~·]{2,}|(?<![0-9A-Za-z])[-—–_…~·]+|[-—–_…~·]+(?![0-9A-Za-z])")
+
+
+def dash_noise(text: str) -> str:
+    """Drop dashes a fax streak or a dotted leader left in a cell (--200-, ST4.2×-25), keeping a
+    part number's single hyphens (6205-2RS)."""
+    return re.sub(r"\s{2,}", " ", _DASH_NOISE.sub(" ", text)).strip() if re.search(r"[-—–_…~·]", text) \
+        else text
+
+
+def _char_widths(text: str) -> list[float]:
+    return [1.0 if "\u4e00" <= ch <= "\u9fff" or ch in "（）：，" else 0.55 for ch in text]
+
+
+def split_across(box: TextBox, columns: list[Column]) -> list[TextBox]:
+    """A box the recogniser ran across a text column and a number column (不锈钢304 20000 read
+    as one) cut at the column gap, its characters placed by their typical widths."""
+    hits = _assign(box, columns)
+    width = box.right - box.left
+    if len(hits) < 2 or len(box.text) < 3 or width <= 0:
+        return [box]
+    (a, ova), (b, ovb) = hits[0], hits[1]
+    if (a.role in _NUMERIC_ROLES) == (b.role in _NUMERIC_ROLES) or min(ova, ovb) < 0.2 * width \
+            or "index" in (a.role, b.role):
+        return [box]
+    left, right = sorted((a, b), key=lambda c: c.left)
+    # Only a box that reaches well into the right column's own header span is two cells (a
+    # wide 不锈钢304 may just overhang the gap between narrow headers).
+    if box.right < right.left + 0.6 * box.height or box.left > left.right:
+        return [box]
+    cut_x = right.left - 0.3 * box.height
+    widths = _char_widths(box.text)
+    scale = width / sum(widths)
+    edges = [box.left]
+    for w in widths:
+        edges.append(edges[-1] + w * scale)
+    spaces = [k for k, ch in enumerate(box.text) if ch.isspace()]
+    if spaces:       # the column gap is where the recogniser put a space (wider than it looks)
+        cut = min(spaces, key=lambda k: abs(edges[k] - cut_x))
+    else:
+        cut = next((k for k in range(len(widths)) if (edges[k] + edges[k + 1]) / 2 > cut_x),
+                   len(widths))
+        pair = box.text[max(0, cut - 1):cut + 1]
+        if len(pair) == 2 and (pair.isdigit() or pair.isalpha() and pair.isascii()):
+            return [box]     # inside a run of digits (GCr1550只): where one ends is a guess
+    x = edges[cut]
+    head, tail = box.text[:cut].strip(), box.text[cut:].strip()
+    if not head or not tail:
+        return [box]
+    top, bottom = box.top, box.bottom
+    return [TextBox(head, box.score, ((box.left, top), (x, top), (x, bottom), (box.left, bottom))),
+            TextBox(tail, box.score, ((x, top), (box.right, top), (box.right, bottom), (x, bottom)))]
+
+
 def _is_field_row(row: Row) -> bool:
     """A labelled line (联系人：…, 订单编号：…) or a totals line ends the table."""
     first = repair_label(_norm(row.boxes[0].text))
@@ -323,15 +378,16 @@ def read_table(rows: list[Row], start: int, columns: list[Column]) -> tuple[list
         if len(row.boxes) == 1 and row.boxes[0].right - row.boxes[0].left > 0.55 * width:
             break            # one line across the whole table: text after it, not a row
         tr = TableRow(unit_hint=next((c.unit_hint for c in columns if c.unit_hint), ""))
-        for b in row.boxes:
-            hits = _assign(b, columns)
-            if not hits:
-                continue
-            col = hits[0][0]
-            text = b.text.strip(" .,，'`·:：;_")        # fax specks read as stray dots
-            if len(hits) > 1 and any(c.role == "index" for c, _ in hits) and col.role != "index":
-                text = _LEADING_INDEX.sub("", text)
-            tr.add(col.role if col.role != "other" else f"other:{col.left:.0f}", text, b.score)
+        for whole in row.boxes:
+            for b in split_across(whole, columns):
+                hits = _assign(b, columns)
+                if not hits:
+                    continue
+                col = hits[0][0]
+                text = dash_noise(b.text).strip(" .,，'`·:：;_")   # fax specks read as dots
+                if len(hits) > 1 and any(c.role == "index" for c, _ in hits) and col.role != "index":
+                    text = _LEADING_INDEX.sub("", text)
+                tr.add(col.role if col.role != "other" else f"other:{col.left:.0f}", text, b.score)
         if not any(tr.text(r) for r in ITEM_ROLES):
             i += 1
             last_cy = row.cy

@@ -11,6 +11,7 @@ import re
 
 from .layout import FormLayout, TableRow
 from .repair import clean_date, clean_phone, part_number, plain_quantity, repair_text, unglue
+from .vocab import repair_regions
 
 ITEM_CELLS = ("name", "spec", "material", "qty", "unit")
 # A column whose header could not be read, but whose cells name a material or grade.
@@ -67,7 +68,7 @@ def field_text(layout: FormLayout, extra_remarks: list[str], min_score: float) -
             continue
         value = f.value
         if key == "address":
-            value = repair_text(value)
+            value = repair_regions(repair_text(value))
         elif key in ("phone", "contact_phone"):
             value = clean_phone(value)
         elif key == "delivery":

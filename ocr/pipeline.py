@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nlp import Catalog, Draft, Item, extract_draft
+from nlp.fields import is_rush
 
 from .engine import OcrEngine, TextBox, get_engine
 from .layout import Field, FormLayout, analyse
@@ -28,6 +29,7 @@ from .orientation import upright
 from .preprocess import Prepared, prepare
 from .repair import fix_title, free_line
 from .settings import OcrSettings, get_ocr_settings
+from .vocab import catalog_vocab
 
 REJECT_BELOW = 0.5
 DRAFT_FIELD = {"company": "company", "contact": "contact", "phone": "phone", "address": "address",
@@ -82,8 +84,9 @@ def read_form(source: str | os.PathLike | bytes, *, settings: OcrSettings | None
 def _items(layout: FormLayout, today: dt.date, catalog: Catalog) -> list[Item]:
     """One item per table row: nlp picks the product, the quantity column the number."""
     items: list[Item] = []
+    vocab = catalog_vocab(catalog)
     for row in layout.table:
-        line = row_line(row)
+        line = vocab.repair(row_line(row))
         if not line:
             continue
         ocr = row_score(row)
@@ -117,7 +120,7 @@ def draft_from_layout(layout: FormLayout, *, today: dt.date, catalog: Catalog,
     if layout.table:
         items = _items(layout, today, catalog)
     else:   # no table header found: read the free text the way a chat message is read
-        items = extract_draft(free_text, today, catalog).items
+        items = extract_draft(catalog_vocab(catalog).repair(free_text), today, catalog).items
         for it in items:
             it.confidence = round(float(it.confidence) * 0.9, 3)
     fields_draft = extract_draft(field_text(layout, row_remarks, REJECT_BELOW), today, catalog)
@@ -131,6 +134,10 @@ def draft_from_layout(layout: FormLayout, *, today: dt.date, catalog: Catalog,
         rush=fields_draft.rush,
         remarks=fields_draft.remarks,
     )
+    draft.delivery_date = plausible_year(draft.delivery_date, today)
+    # A rush marker is often a line of its own (a numbered 送货要求 line, a title 【加急】).
+    if not draft.rush and free_text and is_rush(free_text):
+        draft.rush = True
     fields = layout.fields
     contact = fields.get("contact")
     written = fix_title(contact.value.replace(" ", "")) if contact else ""
@@ -149,6 +156,29 @@ def draft_from_layout(layout: FormLayout, *, today: dt.date, catalog: Catalog,
         draft.contact = draft.contact or loose.contact
     _score_fields(draft, layout, confirm_below)
     return draft
+
+
+def plausible_year(date: str | None, today: dt.date) -> str | None:
+    """2036-07-18 on an order received 2026-07-02 is a misread 2: a year one digit away from
+    this year or the next, that brings the date within a year of `today`, is taken instead."""
+    if not date:
+        return date
+    try:
+        d = dt.date.fromisoformat(date)
+    except ValueError:
+        return date
+    if -30 <= (d - today).days <= 366:
+        return date
+    for year in (today.year, today.year + 1):
+        if sum(a != b for a, b in zip(str(year), str(d.year), strict=True)) != 1:
+            continue
+        try:
+            fixed = d.replace(year=year)
+        except ValueError:             # 29 February
+            continue
+        if -30 <= (fixed - today).days <= 366:
+            return fixed.isoformat()
+    return date
 
 
 def _score_fields(draft: OcrDraft, layout: FormLayout, confirm_below: float) -> None:

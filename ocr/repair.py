@@ -35,6 +35,9 @@ _PHONE_LETTERS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"
 _LIST_NUMBER = re.compile(r"^\s*\d{1,2}\s*[、.．)）,，]?\s*(?=[\u4e00-\u9fff])(?![个只件套片颗粒箱盒包袋])")
 _PART_NUMBER_SPACED = re.compile(r"^(?!M\d|ST\d)[0-9A-Z]+(?:\s+[0-9A-Z]+)+$")
 _BARE_DATE = re.compile(r"(?<!\d)(20\d{2})[\s._\-/~·,，:：]+(\d{1,2})[\s._\-/~·,，:：]+(\d{1,2})(?!\d)")
+_COMPACT_DATE = re.compile(r"(?<![\dA-Za-z])(20\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
+# A letter between digits of a date (2O26, l5日): only inside a run of digits and date words.
+_DATE_LETTERS = re.compile(r"(?<=[\d年月/.\-])[OoIl|]+(?=[\d年月日号/.\-])|(?<!\w)[OoIl|](?=\d)|(?<=\d)[OoIl|](?=[日号]|$)")
 # Titles the recogniser gets one stroke wrong.
 _TITLE_FIXES = {"女上": "女士", "女土": "女士", "女十": "女士", "先牛": "先生", "经埋": "经理", "纶理": "经理",
                 "师博": "师傅", "帅傅": "师傅", "姆": "姐", "始": "姐"}
@@ -80,7 +83,10 @@ def clean_phone(value: str) -> str:
 
 
 def clean_date(value: str) -> str:
-    """"2026 08 05" → "2026-08-05": a date whose separators the fax ate."""
+    """"2026 08 05", "20260805", "2O26-O8-l5" → "2026-08-05": a date whose separators the fax
+    ate or whose digits it read as letters."""
+    value = _DATE_LETTERS.sub(lambda m: m.group(0).translate(_PHONE_LETTERS), value)
+    value = _COMPACT_DATE.sub(lambda m: f"{m[1]}-{m[2]}-{m[3]}", value)
     return _BARE_DATE.sub(lambda m: f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}", value)
 
 
