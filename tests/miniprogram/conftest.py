@@ -72,16 +72,20 @@ class Mp:
         """What a worker does with the one queued "ocr_job" row: the real handler, here."""
         from sqlmodel import select
 
+        from orderbot.jobs import JobContext
         from orders.models import Outbox
-        from workers.handlers import JobContext, load_handler_modules, registry
+        from orders.outbox import OutboxKind
+        from workers.handlers import registry
 
-        load_handler_modules(("workers.ocr_jobs",))
         async with self.services.sessionmaker() as s:
             row = (await s.exec(select(Outbox).where(Outbox.kind == "ocr_job"))).one()
         ctx = JobContext(settings=self.services.settings, engine=None,  # type: ignore[arg-type]
                          sessionmaker=self.services.sessionmaker, store=self.services.store, http=None,
                          worker_id="test")
-        await registry.get("ocr_job")(ctx, row)
+        try:
+            await registry.get(OutboxKind.OCR_JOB)(ctx, row)
+        finally:
+            await ctx.aclose()
 
 
 @pytest.fixture
