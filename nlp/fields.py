@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .address import TITLE
-from .names import COMPOUND_SURNAMES, surname_len
+from .names import COMPOUND_SURNAMES, is_surnameless_name, surname_len
 from .phone import role_before
 from .regions import load_regions
 
@@ -139,6 +139,8 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
 def _bare_name(s: str) -> bool:
     """A name written without a title (霍晓峰, 皇甫明轩): a surname, then no word that
     cannot be in a given name (汽修, 仓库打, 上急用 are no names)."""
+    if is_surnameless_name(s):
+        return True
     k = surname_len(s)
     return bool(k) and (len(s) > k or k == 2) and not _BAD_NAME_CHARS.search(s[k:])  # 欧阳 alone is a name
 

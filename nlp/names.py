@@ -40,13 +40,32 @@ COMPOUND_SURNAMES = frozenset(_COMPOUND)
 # Characters a given name does not hold: address words, function words, order words.
 _NOT_IN_NAME = set(
     "路街号楼村镇区县市省巷弄室层幢厦店馆场站局所处旁侧边口门面院苑厂司段米交汇对附近内外里组队社屯"
-    "湾坊桥坝塘坡寨营堡庙寺塔仓库滩"
+    "湾坊桥坝塘坡寨营堡庙寺塔仓库滩地修"
     "的了吗呢吧啊呀嘛在是有和跟请把给个我你他她它们这那哪要发送到收寄电话手机货单急谢好月"
     "0123456789"
 )
 # Common last characters of an address that are also (rare) surnames: 一层楼彤瑞 is 彤瑞.
 _ADDRESS_FINAL = set("楼段路街江山门关庄村石池沙湾口桥台屯营堡寨岗坡园苑城")
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
+
+
+# Tibetan names have no surname: one or two of these words (扎西多吉, 次仁, 格桑卓玛).
+_TIBETAN = frozenset(
+    "扎西 次仁 多吉 卓玛 格桑 央金 顿珠 尼玛 达瓦 平措 旦增 丹增 拉姆 索朗 洛桑 益西 普布 边巴 巴桑 强巴 德吉 白玛 "
+    "曲珍 阿旺 群培 次旦 仁增 措姆 贡布 泽仁 才让 罗布 嘎玛 桑杰 拉巴 琼达 央宗 次珠 旺堆 旺姆 加措 嘉措 才旦 卓嘎 "
+    "米玛 巴珠 普琼 德庆 次央 朗杰 土登 坚参 仁青 措吉 拉措 梅朵 索南 江措 洛布 尼珍 边珍 拉珍 仓决 美朵".split()
+)
+# Transliterated names (Uyghur, Kazakh, Hui…) join given and father's name with a dot.
+DOTTED_NAME = re.compile(r"[\u4e00-\u9fff]{2,6}[·•・][\u4e00-\u9fff]{2,6}")
+
+
+def is_surnameless_name(s: str) -> bool:
+    """A name that no surname list can find: 买买提·艾力, 扎西多吉, 次仁."""
+    if DOTTED_NAME.fullmatch(s):
+        return True
+    if len(s) == 2:
+        return s in _TIBETAN
+    return len(s) == 4 and s[:2] in _TIBETAN and s[2:] in _TIBETAN
 
 
 def surname_len(s: str) -> int:
@@ -58,7 +77,11 @@ def surname_len(s: str) -> int:
 
 def is_name(s: str) -> bool:
     """A bare full name: a surname and a given name of one or two characters."""
-    if not s or not _CJK.match(s):
+    if not s:
+        return False
+    if is_surnameless_name(s):
+        return True
+    if not _CJK.match(s):
         return False
     k = surname_len(s)
     if not k or not (k + 1 <= len(s) <= k + 2):
@@ -84,17 +107,23 @@ _TALK = re.compile(
 )
 
 
+_DOTTED_TAIL = re.compile(r"(?<=[号室楼栋幢层弄院\d])(?:(?![号室楼栋幢层弄院])[\u4e00-\u9fff]){2,6}[·•・][\u4e00-\u9fff]{2,6}$")
+
+
 def split_tail_name(detail: str) -> tuple[str, str] | None:
     """(address, name) when `detail` ends with a name glued to it, else None.
     Only call this where a name is expected (a waybill line with no name elsewhere)."""
     best: tuple[float, str, str] | None = None
+    dotted = _DOTTED_TAIL.search(detail)
+    if dotted:
+        return detail[: dotted.start()], dotted.group(0)  # 人民东路18号买买提·艾力
     for k in (4, 3, 2):
         if len(detail) <= k:
             continue
         name, rest = detail[-k:], detail[:-k]
         if not is_name(name):
             continue
-        score = {3: 3.0, 2: 2.0, 4: 1.0}[k]
+        score = {3: 3.0, 2: 2.0, 4: 1.0}[k] + (3.0 if is_surnameless_name(name) else 0.0)
         if surname_len(name) == 2:
             score += 2.5  # 上官淑娥, 欧阳娜: a compound surname is rarely an accident
         if name[0] in _ADDRESS_FINAL and surname_len(name) == 1:

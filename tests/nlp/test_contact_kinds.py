@@ -48,3 +48,26 @@ def test_words_where_a_name_would_be_are_not_the_contact(text: str) -> None:
 )
 def test_names_without_a_title_are_found(text: str, name: str) -> None:
     assert contact(text) == name
+
+
+@pytest.mark.parametrize(
+    "text,name,detail",
+    [
+        ("浙江省嘉兴市南湖区 中山东路 12号 (收) 屠思远 0573-82001234", "屠思远", "中山东路12号"),
+        ("湖南省株洲市芦淞区建设北路5号（收）龙雨桐13807330000", "龙雨桐", "建设北路5号"),
+        ("贵州省遵义市红花岗区 丁字口 8号收 冉小红 0851-28221234", "冉小红", "丁字口8号"),
+        ("青海省西宁市城西区 五四西路 20号 格桑卓玛 13897100000", "格桑卓玛", "五四西路20号"),
+        ("新疆乌鲁木齐市天山区解放南路9号 阿不都·热合曼 13999100000", "阿不都·热合曼", "解放南路9号"),
+        ("新疆伊犁州伊宁市 新华西路 3号艾尼瓦尔·吐尔逊13999100000", "艾尼瓦尔·吐尔逊", "新华西路3号"),
+        ("广东省佛山市顺德区 大良街道 凤山中路 6号 朴志勋 13800000000", "朴志勋", "大良街道凤山中路6号"),
+    ],
+)
+def test_receive_markers_and_surnameless_names_leave_the_detail(text: str, name: str, detail: str) -> None:
+    draft = extract_draft(text, TODAY, Catalog([]))
+    assert (draft.contact, draft.address.detail if draft.address else None) == (name, detail)
+
+
+def test_a_city_named_after_the_street_is_a_hint_not_the_detail() -> None:
+    draft = extract_draft("M6螺母 两箱 送 鼓楼区 湖南路 8号 仓库 福州那边 0591-87001234", TODAY, Catalog([]))
+    assert draft.address is not None
+    assert (draft.address.city, draft.address.detail) == ("福州市", "湖南路8号仓库")
