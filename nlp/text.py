@@ -103,6 +103,15 @@ _CIRCLED = re.compile("[\u2460-\u2473]")
 _CN_DIGIT = str.maketrans("零〇幺一二三四五六七八九", "001123456789")
 # 五点五, 十二点九级: a decimal read aloud (两点四十, a time, is left alone).
 _SPOKEN_DECIMAL = re.compile(r"(?<![零〇一二两三四五六七八九十百])([一二两三四五六七八九十]{1,3})点([零一二三四五六七八九]{1,3})(?![零一二三四五六七八九十百千万])")
+# Spoken sizes: 四八乘十二 is 4.8×12 (two digits read one by one before 乘 are a diameter
+# with its point dropped), M八四十长 is M8×40 (a thread size, then a length said with 长),
+# M六三零四 is M6 in 304 (a thread size glued to a material code).
+_SPOKEN_DIAMETER = re.compile(r"(?<![零〇一二两三四五六七八九十百千万点.\d])([一二三四五六七八九])([零一二三四五六七八九])(?=\s*[乘xX×*])")
+_M_SIZE = r"十[二四六八]?|二十[四]?|[三四五六八]"
+_M_LENGTH = re.compile(
+    rf"([Mm])\s*({_M_SIZE})\s*((?:[一二三四五六七八九]?十|[一二三]百)[零一二三四五六七八九]?)(?=\s*(?:长|毫米|mm))"
+)
+_M_MATERIAL = re.compile(rf"([Mm])\s*({_M_SIZE})(?=(?:三零四|三幺六|三一六|二零一)(?![零一二三四五六七八九十]))")
 # 三零四, 三幺六: three or more digits read one by one are a code or a grade, never a
 # count (three hundred and four is 三百零四); house numbers keep their spelling.
 _DIGIT_RUN = re.compile(
@@ -122,8 +131,18 @@ def spoken_numerals(text: str) -> str:
             return m.group(0)
         return f"{int(whole)}.{m.group(2).translate(_CN_DIGIT)}"
 
+    text = _SPOKEN_DIAMETER.sub(lambda m: f"{m.group(1).translate(_CN_DIGIT)}.{m.group(2).translate(_CN_DIGIT)}", text)
+    text = _M_LENGTH.sub(lambda m: f"{m.group(1)}{_int(m.group(2))}*{_int(m.group(3))}", text)
+    text = _M_MATERIAL.sub(lambda m: f"{m.group(1)}{_int(m.group(2))} ", text)
     text = _SPOKEN_DECIMAL.sub(decimal, text)
     return _DIGIT_RUN.sub(lambda m: m.group(1).translate(_CN_DIGIT), text)
+
+
+def _int(word: str) -> str:
+    from .numbers import parse_number
+
+    value = parse_number(word)
+    return str(int(value)) if value is not None else word
 
 
 def compact(text: str) -> str:
