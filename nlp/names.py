@@ -40,7 +40,7 @@ COMPOUND_SURNAMES = frozenset(_COMPOUND)
 # Characters a given name does not hold: address words, function words, order words.
 _NOT_IN_NAME = set(
     "路街号楼村镇区县市省巷弄室层幢厦店馆场站局所处旁侧边口门面院苑厂司段米交汇对附近内外里组队社屯"
-    "湾坊桥坝塘坡寨营堡庙寺塔仓库滩地修"
+    "湾坊桥坝塘坡寨营堡庙寺塔仓库滩"
     "的了吗呢吧啊呀嘛在是有和跟请把给个我你他她它们这那哪要发送到收寄电话手机货单急谢好月"
     "0123456789"
 )
@@ -130,6 +130,8 @@ def split_tail_name(detail: str) -> tuple[str, str] | None:
             score -= 1.5  # 中段魏娜 is 魏娜, not 段魏娜
         if rest[-1] in "之附的与和及" or not rest.strip():
             continue
+        if name[0] in "边面头" and rest[-1] in "旁东西南北里外那这左右后前上下对":
+            continue  # 南昌大学旁边工地: 边 ends 旁边, it starts no name
         if rest[-1].isdigit():
             score -= 2.5  # 往东500米相丽: 米 measures the 500, it is no surname here
         if best is None or score > best[0]:

@@ -71,3 +71,9 @@ def test_a_city_named_after_the_street_is_a_hint_not_the_detail() -> None:
     draft = extract_draft("M6螺母 两箱 送 鼓楼区 湖南路 8号 仓库 福州那边 0591-87001234", TODAY, Catalog([]))
     assert draft.address is not None
     assert (draft.address.city, draft.address.detail) == ("福州市", "湖南路8号仓库")
+
+
+def test_a_position_word_before_the_phone_is_not_glued_into_a_name() -> None:
+    # 医院旁边工棚: 边 ends 旁边; a name the list allows (须地, 司徒聿修) is still a name.
+    assert contact("南京市秦淮区中山南路8号医院旁边工棚13512340000") is None
+    assert contact("浙江省温州市平阳县万联路30号须地13512340000") == "须地"
