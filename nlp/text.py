@@ -92,6 +92,9 @@ def normalize(text: str) -> str:
             text = text.replace(k, v)
     text = _UNIT_LABEL.sub(r"\1\2", text)  # 数量：20 单位：盒 → 20盒
     text = _O_FOR_ZERO.sub("0", text)  # M6*2O: the letter O typed for a zero inside a size
+    text = _number_rows(text)
+    text = _HEAD_AFTER.sub(lambda m: f"{m.group(3)}{m.group(1)}{m.group(2)}", text)
+    text = _M_DIGIT_LENGTH.sub(lambda m: f"{m.group(1)}*{m.group(3)}{m.group(2)}", text)
     return spoken_numerals(english_to_trade(text))
 
 
@@ -112,12 +115,27 @@ _M_LENGTH = re.compile(
     rf"([Mm])\s*({_M_SIZE})\s*((?:[一二三四五六七八九]?十|[一二三]百)[零一二三四五六七八九]?)(?=\s*(?:长|毫米|mm))"
 )
 _M_MATERIAL = re.compile(rf"([Mm])\s*({_M_SIZE})(?=(?:三零四|三幺六|三一六|二零一)(?![零一二三四五六七八九十]))")
+# Head type written after the size (自攻钉 4.2×25 沉头): the catalog names it with the
+# product word (沉头自攻), so it moves in front.
+_HEAD_AFTER = re.compile(r"(?<![沉盘平圆])(自攻[钉丝螺钉]*|钻尾[钉丝螺钉]*)([^\n，,。；;]{0,16}?)\s*(沉头|盘头|平头|圆头)(?![自钻])")
+# M12膨胀螺丝100长的: a thread size, the product, then its length said with 长.
+_M_DIGIT_LENGTH = re.compile(r"([Mm]\d{1,2})(?![\d.*xX×])([\u4e00-\u9fff]{1,6}?)\s*(\d{2,3})\s*(?:mm)?\s*长")
+# Rows numbered 1 2 3 with a space (序号 column flattened): the number is the row, not a count.
+_ROW_NUMBER = re.compile(r"(?m)^[ \t]*(\d{1,2})[ \t]+(?=[^\d\s])")
 # 三零四, 三幺六: three or more digits read one by one are a code or a grade, never a
 # count (three hundred and four is 三百零四); house numbers keep their spelling.
 _DIGIT_RUN = re.compile(
     r"(?<![零〇一二两三四五六七八九十百千万幺])([零〇幺一二三四五六七八九]{3,})"
     r"(?![零〇一二两三四五六七八九十百千万幺号路弄栋楼室层幢街巷村组])"
 )
+
+
+def _number_rows(text: str) -> str:
+    """1 膨胀螺栓 M8*60 3箱 / 2 膨胀螺栓 …: rows numbered 1, 2, 3… get a list marker (1、)."""
+    nums = [int(m.group(1)) for m in _ROW_NUMBER.finditer(text)]
+    if len(nums) < 2 or nums != list(range(nums[0], nums[0] + len(nums))) or nums[0] > 1:
+        return text
+    return _ROW_NUMBER.sub(lambda m: f"{m.group(1)}、", text)
 
 
 def spoken_numerals(text: str) -> str:
