@@ -12,7 +12,8 @@ from .regions import load_regions
 _SURNAME_TITLE = rf"[\u4e00-\u9fff]{{1,2}}{TITLE}(?![业程厂地人作具艺期资位商区件部共计价线台装头])"
 _OLD_YOUNG = r"[老小阿][\u4e00-\u9fff](?=[啊呀哈吧呢嘛]|(?![\u4e00-\u9fff]{2}))"
 _RECEIVER = re.compile(
-    r"(?:收货信息|收件信息|收货人|收件人|联系人|收货|收件|联系|对接人|姓名|找)\s*(?:是|为|写|叫|我|:|：|\s)*"
+    r"(?:收货信息|收件信息|收货人|收件人|联系人|收货|收件|联系|对接人|姓名|找)\s*(?:的是|是|为|写|叫|我们的?|我|:|：|\s)*"
+    r"(?:司机|仓管|库管|同事|门卫|保安|老公|老婆|师傅(?=[老小]))?"
     rf"(?P<name>{_SURNAME_TITLE}|{_OLD_YOUNG}|(?:{'|'.join(sorted(COMPOUND_SURNAMES))})[\u4e00-\u9fff]{{1,2}}|[\u4e00-\u9fff]{{2,3}})"
 )
 # Characters that never stand where a surname does (问了师傅, 我们老板, 找我就行).

@@ -109,6 +109,8 @@ _SPOKEN_DECIMAL = re.compile(r"(?<![零〇一二两三四五六七八九十百])
 # Spoken sizes: 四八乘十二 is 4.8×12 (two digits read one by one before 乘 are a diameter
 # with its point dropped), M八四十长 is M8×40 (a thread size, then a length said with 长),
 # M六三零四 is M6 in 304 (a thread size glued to a material code).
+# 一五八点六二一零点三三四四: a mobile read digit by digit with 点 between the groups.
+_SPOKEN_PHONE = re.compile(r"[幺一](?:\s?[点.]?\s?[零〇幺一二三四五六七八九]){10}(?![零〇幺一二三四五六七八九])")
 _SPOKEN_DIAMETER = re.compile(r"(?<![零〇一二两三四五六七八九十百千万点.\d])([一二三四五六七八九])([零一二三四五六七八九])(?=\s*[乘xX×*])")
 _M_SIZE = r"十[二四六八]?|二十[四]?|[三四五六八]"
 _M_LENGTH = re.compile(
@@ -149,6 +151,7 @@ def spoken_numerals(text: str) -> str:
             return m.group(0)
         return f"{int(whole)}.{m.group(2).translate(_CN_DIGIT)}"
 
+    text = _SPOKEN_PHONE.sub(lambda m: re.sub(r"[\s点.]", "", m.group(0)).translate(_CN_DIGIT), text)
     text = _SPOKEN_DIAMETER.sub(lambda m: f"{m.group(1).translate(_CN_DIGIT)}.{m.group(2).translate(_CN_DIGIT)}", text)
     text = _M_LENGTH.sub(lambda m: f"{m.group(1)}{_int(m.group(2))}*{_int(m.group(3))}", text)
     text = _M_MATERIAL.sub(lambda m: f"{m.group(1)}{_int(m.group(2))} ", text)

@@ -77,3 +77,13 @@ def test_a_position_word_before_the_phone_is_not_glued_into_a_name() -> None:
     # 医院旁边工棚: 边 ends 旁边; a name the list allows (须地, 司徒聿修) is still a name.
     assert contact("南京市秦淮区中山南路8号医院旁边工棚13512340000") is None
     assert contact("浙江省温州市平阳县万联路30号须地13512340000") == "须地"
+
+
+def test_a_receiver_named_by_role_after_the_marker() -> None:
+    assert contact("M6螺母 两箱 收货的是我们仓管小刘 电话 13512340000") == "小刘"
+    assert contact("M6螺母 两箱 收货的是司机老孙 13512340000") == "老孙"
+
+
+def test_a_mobile_read_aloud_with_dots_between_groups() -> None:
+    d = extract_draft("M6螺母 两箱 电话幺三五点一二三四点零零零零", TODAY, Catalog([]))
+    assert d.phone == "13512340000"
