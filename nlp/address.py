@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import product as cartesian
 
 from .draft import Address
-from .names import is_surnameless_name
+from .names import could_be_name, is_name, is_surnameless_name
 from .phone import role_before
 from .regions import CITY, COUNTY, PROVINCE, Region, Regions, load_regions
 
@@ -161,7 +161,8 @@ def _detail(text: str, start: int) -> tuple[str, int]:
             kept.append(chunk[: tail.start()])
             end = cs + tail.start()
             break
-        if (re.fullmatch(r"[\u4e00-\u9fff]{2,3}", chunk) or is_surnameless_name(chunk)) and (_PHONEISH.match(nxt) or re.match(r"^1\d{10}", nxt)):
+        # A name right before a phone ends the address; 汽配店, 仓库 (address words) do not.
+        if ((re.fullmatch(r"[\u4e00-\u9fff]{2,3}", chunk) and (is_name(chunk) or could_be_name(chunk))) or is_surnameless_name(chunk)) and (_PHONEISH.match(nxt) or re.match(r"^1\d{10}", nxt)):
             break  # a bare name right before a phone number
         found = [x for x in (_INNER_MARKER.search(chunk, 1), _INNER_NAME.search(chunk)) if x]
         m = min(found, key=lambda x: x.start()) if found else None

@@ -92,9 +92,12 @@ def is_name(s: str) -> bool:
 def could_be_name(s: str) -> bool:
     """Two to four characters with no address or function word: a name when the
     context leaves nothing else (the only word on a waybill line)."""
-    if is_talk(s):
-        return False
+    if is_talk(s) or _COUNT.match(s):
+        return False  # 两箱, 三百个: a count, not a name
     return bool(_CJK.match(s)) and 2 <= len(s) <= 4 and not any(ch in _NOT_IN_NAME for ch in s)
+
+
+_COUNT = re.compile(r"^[零一二两三四五六七八九十百千万半几]+[个只件套箱盒包袋桶卷片粒颗根条支把台对米瓶罐]$")
 
 
 def is_talk(s: str) -> bool:

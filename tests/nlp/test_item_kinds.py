@@ -48,3 +48,13 @@ def test_numbers_that_do_not_run_1_2_3_are_left_alone() -> None:
     # 20 / 50 at line starts are counts written first, not row numbers.
     assert normalize("20 M8螺母\n50 M10螺母") == "20 M8螺母\n50 M10螺母"
     assert normalize("1 M8螺母\n2 M10螺母") == "1、M8螺母\n2、M10螺母"
+
+
+def test_a_model_year_is_not_a_count(catalog: Catalog) -> None:
+    assert items("朗逸空滤 2018款的 能配吗 先要 10个", catalog) == items("朗逸空滤 先要 10个", catalog)
+
+
+def test_a_shop_word_before_the_phone_stays_in_the_detail() -> None:
+    d = extract_draft("M6螺母 两箱 送 成都市金牛区 蜀汉路 7号 五金店 13512340000", dt.date(2026, 4, 1), Catalog([]))
+    assert d.address is not None and d.address.detail == "蜀汉路7号五金店"
+    assert d.contact is None  # 两箱 is a count, not the one name on a waybill line
