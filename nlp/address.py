@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import product as cartesian
 
 from .draft import Address
+from .names import could_be_name, is_name, is_surnameless_name
 from .phone import role_before
 from .regions import CITY, COUNTY, PROVINCE, Region, Regions, load_regions
 
@@ -24,7 +25,7 @@ _HARD_STOP = re.compile(r"[\n，,。；;！!？?]")
 TITLE = r"(?:工|总|经理|师傅|先生|小姐|女士|老板|主任|老师|姐|哥|科长|部长|厂长|主管|会计|总监|老总)"
 _NAME_CHUNK = re.compile(rf"^(?:[老小阿][\u4e00-\u9fff]|[\u4e00-\u9fff]{{1,3}}{TITLE}|[\u4e00-\u9fff]生)(?:[(（]收[)）])?$")
 _STOP_CHUNK = re.compile(
-    r"^(?:收货|收件|收[:：]|联系|电话|手机|座机|找|打电话|到了|麻烦|谢谢|老板|急|加急|越快|尽快|今天|明天|后天|大后天|下下?周|这周|本周|"
+    r"^(?:收货|收件|收[:：]|[(（]收[)）]|收$|给$|联系|电话|手机|座机|找|打电话|到了|麻烦|谢谢|老板|急|加急|越快|尽快|今天|明天|后天|大后天|下下?周|这周|本周|"
     r"这礼拜|下礼拜|周[一二三四五六日天]|星期|月底|月末|\d{1,2}月|\d{1,2}号前|前到|送到|送货|发货|要|备注|顺丰|到付|"
     r"走物流|物流发|快递|包装|姓名|公司|tel|Tel|TEL|电话|微信|QQ|发票|[Mm]\d|ST\d|\d+(?:\.\d+)?[*xX×]\d|(?:Mr|Mrs|Ms|Miss|Attn|ATTN|attn|Contact|contact|Phone|phone|Tel)\b)"
 )
@@ -32,7 +33,7 @@ _PHONEISH = re.compile(r"^[+\d][\d\s-]{6,}$")
 # What can follow the last address word (号, 室, 楼…) inside one chunk without a space:
 # a name, a marker, a date, or the order itself (88号明天送, 88号M8螺母).
 _INNER_NAME = re.compile(
-    rf"(?<=[号室楼弄院栋幢层库])(?:[老小][\u4e00-\u9fff]|[\u4e00-\u9fff]{{1,3}}{TITLE}|收货人|收件人|联系人|联系|收货|收件|找|电话|手机|[\u4e00-\u9fff]生(?=[\d+]|$)"
+    rf"(?<=[号室楼弄院栋幢层库座])(?:[(（]收[)）]|收(?!到)|[老小][\u4e00-\u9fff]|[\u4e00-\u9fff]{{1,3}}{TITLE}|收货人|收件人|联系人|联系|收货|收件|找|电话|手机|[\u4e00-\u9fff]生(?=[\d+]|$)"
     r"|今天|明天|后天|大后天|下下?周|这周|本周|月底|急|要|送到|送货|[Mm]\d|\d+(?:\.\d+)?[*xX×]).*$"
 )
 
@@ -150,15 +151,18 @@ def _detail(text: str, start: int) -> tuple[str, int]:
         nxt = chunks[idx + 1][2] if idx + 1 < len(chunks) else ""
         if _STOP_CHUNK.match(chunk) or _PHONEISH.match(chunk) or _NAME_CHUNK.match(chunk):
             break
-        named = load_regions().names.get(chunk.strip("()（）的"), [])
-        if any(r.level in (PROVINCE, CITY) for r, _f in named) and not re.match(r"[路街道巷弄号\d]", nxt):
+        named = load_regions().names.get(re.sub(r"(?:这边|那边|这里|那里|一带)$", "", chunk.strip("()（）的")), [])
+        if any(r.level in (PROVINCE, CITY) for r, _f in named) and (
+            not re.match(r"[路街道巷弄号\d]", nxt) or _PHONEISH.match(nxt) or re.match(r"0\d{2,3}-|1[3-9]\d{9}", nxt)
+        ):
             break  # 中山北路8号 南京: a city named after the street is a hint, not the street
         tail = re.search(r"[(（]([\u4e00-\u9fff]{2,8})[)）]$", chunk)
         if tail and tail.start() > 0 and load_regions().names.get(tail.group(1)):
             kept.append(chunk[: tail.start()])
             end = cs + tail.start()
             break
-        if re.fullmatch(r"[\u4e00-\u9fff]{2,3}", chunk) and (_PHONEISH.match(nxt) or re.match(r"^1\d{10}", nxt)):
+        # A name right before a phone ends the address; 汽配店, 仓库 (address words) do not.
+        if ((re.fullmatch(r"[\u4e00-\u9fff]{2,3}", chunk) and (is_name(chunk) or could_be_name(chunk))) or is_surnameless_name(chunk)) and (_PHONEISH.match(nxt) or re.match(r"^1\d{10}", nxt)):
             break  # a bare name right before a phone number
         found = [x for x in (_INNER_MARKER.search(chunk, 1), _INNER_NAME.search(chunk)) if x]
         m = min(found, key=lambda x: x.start()) if found else None

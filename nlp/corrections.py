@@ -24,7 +24,7 @@ from .units import UNIT_WORDS
 _FILLER = r"(?:[哦噢啊呃嗯哎呀,，。!！\s]|sorry|抱歉|不好意思)*"
 _CUE = re.compile(
     _FILLER
-    + r"(?:刚才|上面|前面的?|那个)?(?:不对|写错了|搞错了|说错了|打错了|弄错了|发错了|记错了|错了|更正一下|更正|纠正一下|纠正|重新说一下|算少了|算多了)"
+    + r"(?:刚才|上面|前面的?|那个|等下|等等|等一下)?\s*(?:看错[^\s,，。]{0,4}?了|不对|写错了|搞错了|说错了|打错了|弄错了|发错了|记错了|错了|更正一下|更正|纠正一下|纠正|重新说一下|算少了|算多了)"
     + r"(?:[,，。!！\s]*(?:算少了|算多了|少了|多了|不好意思|抱歉|sorry))*"
     + r"[,，。:：!！\s]*(?:应该是|应该|改成|改为|换成|是|要|就要|那就|那)?\s*"
     # 算了不要304的 要镀锌的: the old value named and dropped, the new one given.
@@ -37,8 +37,63 @@ _BARE_QTY = re.compile(rf"\s*({NUMBER_RE})(?=\s*(?:就够|就行|就好|就可�
 _LINE_END = re.compile(r"[\n。；;]")
 
 
+# A change aimed at one line by naming it: 弹垫改成2包, 前片改成12套, 数量改为500个 (the
+# last line), 后片不要了, M6*30不要了 (the line is dropped).
+_AIMED = re.compile(
+    rf"(?P<x>[^\s,，。；;！!：:—]{{0,12}}?)的?\s*(?:数量)?(?:改成|改为|换成|改到)\s*(?P<q>(?:{NUMBER_RE})\s*(?:{_UNIT_ALT}))"
+    r"|(?P<y>[^\s,，。；;！!：:—]{1,12}?)的?\s*(?:不要了|取消了?|删掉|去掉)(?![\u4e00-\u9fff\d])"
+)
+
+
+def _segments(text: str, end: int) -> list[tuple[int, int]]:
+    """The order lines before `end`: each runs from the previous count (or line break) to
+    the end of its own count (or line)."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for m in re.finditer(rf"(?<![\dA-Za-z.*xX×])(?:{NUMBER_RE})\s*(?:{_UNIT_ALT})|(?<=\d)[ \t]*(?=\n)", text[:end]):
+        out.append((start, m.end()))
+        start = m.end()
+    return out
+
+
+def _apply_aimed(text: str, catalog: Catalog) -> str:
+    """Fold the changes aimed at a named line (see _AIMED) into that line."""
+    for _ in range(6):
+        done = False
+        for m in _AIMED.finditer(text):
+            name = (m.group("x") or m.group("y") or "").strip()
+            named = [t for t in catalog.tokens(name) if t[3] == "word"]
+            specs = find_specs(name)
+            keys = [name[t[0] : t[1]] for t in named] + [name[h.start : h.end] for h in specs]
+            segs = [sg for sg in _segments(text, m.start()) if catalog.tokens(text[sg[0] : sg[1]]) or find_specs(text[sg[0] : sg[1]])]
+            if keys:
+                segs = [sg for sg in segs if all(k.lower() in text[sg[0] : sg[1]].lower() for k in keys)]
+            elif m.group("y") or not re.search(r"数量|^$", name):
+                continue  # 不要了 with no line named, or 改成 after a word that is no line
+            if not segs:
+                continue
+            s0, s1 = segs[-1]
+            seg = text[s0:s1]
+            if m.group("y"):
+                # The line goes; words it shared with the next line stay (卡罗拉前片… 后片…).
+                kept = [seg[a:b] for a, b, _w, kind in catalog.tokens(seg) if kind == "word" and seg[a:b] not in keys]
+                new_seg = " " + " ".join(kept) + " "
+            else:
+                qs = list(_QTY.finditer(seg))
+                if not qs:
+                    continue
+                new_seg = seg[: qs[-1].start()] + m.group("q") + seg[qs[-1].end() :]
+            text = text[:s0] + new_seg + text[s1 : m.start()] + " " + text[m.end() :]
+            done = True
+            break
+        if not done:
+            return text
+    return text
+
+
 def apply_corrections(text: str, catalog: Catalog) -> str:
     """`text` with every self-correction folded into the item it corrects."""
+    text = _apply_aimed(text, catalog)
     pos = 0
     for _ in range(8):  # a message corrects itself a few times at most
         m = _CUE.search(text, pos)

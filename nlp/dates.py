@@ -27,6 +27,8 @@ _HOLIDAYS = {"元旦": (1, 1), "五一": (5, 1), "劳动节": (5, 1), "国庆": 
 # Festivals on the lunar calendar: (lunar month, lunar day).
 _LUNAR_HOLIDAYS = {"春节": (1, 1), "元宵": (1, 15), "端午": (5, 5), "七夕": (7, 7), "中秋": (8, 15), "重阳": (9, 9)}
 _CORRECTION_BEFORE = re.compile(r"(?:那就|那|就)?(?:改成|改为|改到|换成|推迟到|推到|延到|提前到|那就)\s*$")
+# A correction between two dates: the later one replaces the earlier (周三到。日期说错了，周四到).
+_SAID_WRONG = re.compile(r"说错|写错|搞错|弄错|打错|记错|改下|改一下|更正|不对|纠正|sorry", re.IGNORECASE)
 # 明天见, 明天再说, 十月八号下单: a day named in talk or for another errand, not a delivery.
 _TALK_AFTER = re.compile(r"^\s*(?:见|聊|再说|再聊|再联系|联系你|回复|答复|告诉你|给你回|回你|下单|订货|付款|打款|对账|开票)")
 
@@ -146,6 +148,11 @@ def _candidates(text: str, today: dt.date):
         if m.group(1) and m.group(1).startswith("下"):
             base = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
         yield base.replace(day=calendar.monthrange(base.year, base.month)[1]), m, True
+    # Within weeks: 一周内, 两个礼拜之内 (a deadline N weeks from the day it arrived).
+    for m in re.finditer(rf"({_N})\s*(?:周|个?星期|个?礼拜)\s*(?:之内|以内|内)", text):
+        n = _num(m.group(1))
+        if n and n <= 8:
+            yield today + dt.timedelta(days=7 * n), m, True
     for m in re.finditer(r"(?:今年)?年底|年末", text):
         yield dt.date(today.year, 12, 31), m, True
     for m in re.finditer(r"(下个?月|本月|这个?月)?月中", text):
@@ -224,6 +231,9 @@ def pick_date(text: str, hits: list[DateHit]) -> DateHit | None:
     for h in reversed(hits):
         if _CORRECTION_BEFORE.search(text[max(0, h.start - 8) : h.start]):
             return h
+    for i in range(len(hits) - 1, 0, -1):
+        if _SAID_WRONG.search(text[hits[i - 1].end : hits[i].start]):
+            return hits[i]  # 周三到…说错了，周四到: the corrected day
     for h in hits:
         after = text[h.end : h.end + 6]
         before = text[max(0, h.start - 8) : h.start]

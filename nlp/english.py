@@ -58,7 +58,6 @@ TERMS: dict[str, str] = {
     "deep groove ball bearing": "深沟球轴承",
     "ball bearing": "轴承",
     "bearing": "轴承",
-    "o-ring kit": "O型圈组合盒",
     "o-ring": "O型圈",
     "o ring": "O型圈",
     "oring": "O型圈",
@@ -66,6 +65,22 @@ TERMS: dict[str, str] = {
     "brake pad": "刹车片",
     "oil filter": "机油滤芯",
     "air filter": "空气滤芯",
+    "o ring kit": "O型圈组合",
+    "o-ring kit": "O型圈组合",
+    # car models the parts trade writes in English
+    "corolla": "卡罗拉",
+    "lavida": "朗逸",
+    "sylphy": "轩逸",
+    "camry": "凯美瑞",
+    "civic": "思域",
+    "accord": "雅阁",
+    "bora": "宝来",
+    "sagitar": "速腾",
+    "front": "前片",
+    "rear": "后片",
+    "ceramic": "陶瓷",
+    "semi-metallic": "半金属",
+    "semi metallic": "半金属",
     "nut": "螺母",
     "bolt": "螺栓",
     "screw": "螺丝",
@@ -126,6 +141,30 @@ _PACK = re.compile(
 )
 # "before 3/18", "by 3/18", "no later than 3.18": month/day, the US order people write.
 _BEFORE_DATE = re.compile(r"\b(?:before|by|no later than|not later than)\s+(\d{1,2})[/.](\d{1,2})\b", re.IGNORECASE)
+_MONTHS = {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())}
+# "June 3rd", "3 June", "Jun. 3": a month by name.
+_MONTH_DAY = re.compile(
+    r"\b(?P<m>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?\b"
+    r"|\b(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?P<m2>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b",
+    re.IGNORECASE,
+)
+_DAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_DAY_ZH = dict(zip(_DAYS, "一二三四五六日", strict=True))
+_DAY = r"(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)\b\.?"
+_FULL_DAY = r"(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+# Relative days: "friday next week", "next friday", "this friday".
+_RELATIVE = [
+    (re.compile(rf"\b{_DAY}\s+next\s+week\b", re.IGNORECASE), "下周{}"),
+    (re.compile(rf"\bnext\s+{_DAY}", re.IGNORECASE), "下周{}"),
+    (re.compile(rf"\b(?:this\s+)?{_FULL_DAY}\b", re.IGNORECASE), "周{}"),
+]
+_PLAIN_DAYS = [
+    (re.compile(r"\b(?:by\s+|before\s+)?(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?month\b", re.IGNORECASE), " 月底 "),
+    (re.compile(r"\b(?:by\s+|before\s+)?(?:the\s+)?end\s+of\s+next\s+month\b", re.IGNORECASE), " 下月底 "),
+    (re.compile(r"\b(?:ship|send|deliver|dispatch)\s+(?:it\s+|them\s+|out\s+)?today\b", re.IGNORECASE), " 今天要发 "),
+    (re.compile(r"\bday\s+after\s+tomorrow\b", re.IGNORECASE), " 后天 "),
+    (re.compile(r"\btomorrow\b", re.IGNORECASE), " 明天 "),
+]
 _PLURAL = re.compile(r"(?<=[a-z])s\b")
 
 
@@ -146,6 +185,26 @@ def _lookup(word: str) -> str | None:
     return None
 
 
+def _english_dates(text: str) -> str:
+    """English day words → the Chinese ones the date reader knows (before June 3rd → 6月3日前)."""
+
+    def month_day(m: re.Match[str]) -> str:
+        mon = _MONTHS[(m.group("m") or m.group("m2")).lower()[:3]]
+        return f" {mon}月{int(m.group('d') or m.group('d2'))}日 "
+
+    text = _MONTH_DAY.sub(month_day, text)
+    text = re.sub(r"\b(?:before|by|no later than)\s+(\d{1,2}月\d{1,2}日)", r"\1前", text, flags=re.IGNORECASE)
+    for rx, zh in _PLAIN_DAYS:
+        text = rx.sub(zh, text)
+    for rx, fmt in _RELATIVE:
+        text = rx.sub(lambda m, fmt=fmt: " " + fmt.format(_weekday_zh(m.group("wd"))) + " ", text)
+    return text
+
+
+def _weekday_zh(word: str) -> str:
+    return next(zh for day, zh in _DAY_ZH.items() if day.startswith(word.lower()[:3]))
+
+
 def english_to_trade(text: str) -> str:
     """English fastener words → the Chinese trade words (a no-op on Chinese text)."""
     if not re.search(r"[A-Za-z]{3,}", text):
@@ -153,6 +212,7 @@ def english_to_trade(text: str) -> str:
     text = _GRADE.sub(lambda m: f" {m.group(1)}级 ", text)
     text = _QTY_WORD.sub("", text)
     text = _BEFORE_DATE.sub(lambda m: f" {m.group(1)}月{m.group(2)}日前 ", text)
+    text = _english_dates(text)
     text = _PACK.sub(lambda m: _PACKS[m.group(1).lower()], text)
 
     def repl(m: re.Match[str]) -> str:

@@ -5,15 +5,33 @@ from __future__ import annotations
 import re
 
 from .address import TITLE
+from .names import COMPOUND_SURNAMES, is_surnameless_name, surname_len
 from .phone import role_before
 from .regions import load_regions
 
 _SURNAME_TITLE = rf"[\u4e00-\u9fff]{{1,2}}{TITLE}(?![业程厂地人作具艺期资位商区件部共计价线台装头])"
 _OLD_YOUNG = r"[老小阿][\u4e00-\u9fff](?=[啊呀哈吧呢嘛]|(?![\u4e00-\u9fff]{2}))"
 _RECEIVER = re.compile(
-    r"(?:收货信息|收件信息|收货人|收件人|联系人|收货|收件|联系|对接人|姓名|找)\s*(?:是|为|写|叫|我|:|：|\s)*"
-    rf"(?P<name>{_SURNAME_TITLE}|{_OLD_YOUNG}|[\u4e00-\u9fff]{{2,3}})"
+    r"(?:收货信息|收件信息|收货人|收件人|联系人|收货|收件|联系|对接人|姓名|找)\s*(?:的是|是|为|写|叫|我们的?|我|:|：|\s)*"
+    r"(?:司机|仓管|库管|同事|门卫|保安|老公|老婆|师傅(?=[老小]))?"
+    rf"(?P<name>{_SURNAME_TITLE}|{_OLD_YOUNG}|(?:{'|'.join(sorted(COMPOUND_SURNAMES))})[\u4e00-\u9fff]{{1,2}}|[\u4e00-\u9fff]{{2,3}})"
 )
+# Characters that never stand where a surname does (问了师傅, 我们老板, 找我就行).
+_NOT_SURNAME = set("了们的吗呢吧啊呀嘛在是有和跟请把给个我你他她它这那哪就也都还又再才上下里打")
+# An English contact: "attn: Kevin Xu", "Contact Mr. Chen", "Frank 139-1234-0987".
+_EN_HONORIFIC = r"(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+[A-Z][a-z]+"
+_EN_RECEIVER = re.compile(
+    rf"\b(?:attn|contact|receiver|consignee|recipient)\b\s*[:：.]?\s*(?P<name>{_EN_HONORIFIC}|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)",
+    re.IGNORECASE,
+)
+_EN_BEFORE_PHONE = re.compile(
+    rf"(?:^|[\s,.;:，。])(?P<name>{_EN_HONORIFIC}|[A-Z][a-z]{{2,}}(?:\s+[A-Z][a-z]+)?)[\s,:：]*(?:tel|phone|mob)?[\s.:：]*$"
+)
+_EN_NOT_NAME = re.compile(
+    r"^(?:Deliver|Delivery|Need|Please|Pls|Thanks|Thank|Hi|Hello|Dear|Contact|Tel|Phone|Mobile|Urgent|Before|By|To|Ship|Send|Attn|Call|Order|Total)\b"
+)
+# A vocative opening the message (王老板，这批料…): the seller addressed, not the receiver.
+_VOCATIVE_END = re.compile(r"\s*[，,:：!！]")
 # A title ends the name: 工 in 工业/工程 or 总 in 总部/总共 is a word, not a title.
 _TITLE_END = r"(?![业程厂地人作具艺期资位商区件部共计价线台装头])"
 _TITLED = re.compile(
@@ -56,8 +74,8 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
         m2 = re.match(rf"{_SURNAME_TITLE}|{_OLD_YOUNG}", name)
         if m2:
             name = m2.group(0)
-        elif _BAD_NAME_CHARS.search(name):
-            continue
+        elif not _bare_name(name):
+            continue  # 找我就行, 收货：138…: a name without a title starts with a surname
         name = _clean_name(name)
         if name and name not in load_regions().names:  # 收货人：郑州 马师傅
             return name
@@ -70,6 +88,8 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
             stem = name[: title.start()] if title else name
             name = stem[-1:] + (title.group(0) if title else "")
             start = m.end() - len(name)
+            if name[:1] in _NOT_SURNAME:
+                continue  # 问了师傅, 我们老板: the word before a title is no surname
         else:
             start = m.start()
         name = _clean_name(name) or ""
@@ -77,13 +97,15 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
             continue  # 谢谢老板 is thanks, not 谢老板
         if _GREETED.match(text, start + len(name)):
             continue  # 李姐好, 王总您好: the seller greeted, not the receiver
+        if not text[:start].strip() and _VOCATIVE_END.match(text, start + len(name)):
+            continue  # 王老板，这批料…: the message opens by addressing the seller
         if name and not re.match(r"^[这那哪每各本该此我你他她它大]", name):
             cands.append((start, name))
     for m in re.finditer(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]生)(?!(?!收)[\u4e00-\u9fff])", text):
         if m.group(1) not in ("先生", "学生", "医生", "师生", "后生", "一生", "发生", "出生"):
             cands.append((m.start(), m.group(1)))  # Cantonese 刘生 = Mr Liu
     for m in _OLD.finditer(text):
-        if _NOT_NAME.match(text[m.start() : m.start() + 4]):
+        if _NOT_NAME.match(text[m.start() : m.start() + 4]) or text[m.start() : m.start() + 3] in ("老地址", "老位置"):
             continue  # 老地方, 老样子: a word, not a name
         name = _clean_name(m.group("name"))
         if name:
@@ -91,16 +113,19 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
     # A bare name right before or after the phone (王斌 13891234567).
     if phone_start is not None:
         before = text[max(0, phone_start - 6) : phone_start]
+        if phone_start > 6 and "\u4e00" <= text[phone_start - 7] <= "\u9fff":
+            before = "\x00" + before  # the window starts inside a word: that is no boundary
         glued = re.search(rf"(?:[老小][\u4e00-\u9fff]|[\u4e00-\u9fff]{TITLE}|[\u4e00-\u9fff]生)\s*$", before)
         if glued and not _NOT_NAME.match(glued.group(0).strip()) and glued.group(0).strip() not in ("先生", "学生"):
             cands.append((phone_start - 1, glued.group(0).strip()))
         m = re.search(r"(?:^|[\s，,：:\n])([\u4e00-\u9fff]{2,3})\s*(?:电话|手机)?[:：]?\s*$", before)
-        if m and not _NOT_NAME.match(m.group(1)) and not _BAD_NAME_CHARS.search(m.group(1)[1:]):
+        if m and not _NOT_NAME.match(m.group(1)) and _bare_name(m.group(1)):
             cands.append((phone_start - 1, m.group(1)))
         after = text[phone_end : phone_end + 8] if phone_end else ""
         m = re.match(r"^[\s，,]*([\u4e00-\u9fff]{2,3})(?=$|[\s，,。\n])", after)
-        if m and not _NOT_NAME.match(m.group(1)) and not _BAD_NAME_CHARS.search(m.group(1)[1:]):
+        if m and not _NOT_NAME.match(m.group(1)) and _bare_name(m.group(1)):
             cands.append((phone_end + 1, m.group(1)))
+    cands += _english_contacts(text, phone_start)
     regions = load_regions().names
     cands = [c for c in cands if c[1] not in regions]  # 苏州 13912345678: a place, not a person
     if not cands:
@@ -110,6 +135,25 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
     if phone_start is not None:
         cands.sort(key=lambda c: abs(c[0] - phone_start))
     return cands[0][1]
+
+
+def _bare_name(s: str) -> bool:
+    """A name written without a title (霍晓峰, 皇甫明轩): a surname, then no word that
+    cannot be in a given name (汽修, 仓库打, 上急用 are no names)."""
+    if is_surnameless_name(s):
+        return True
+    k = surname_len(s)
+    return bool(k) and (len(s) > k or k == 2) and not _BAD_NAME_CHARS.search(s[k:])  # 欧阳 alone is a name
+
+
+def _english_contacts(text: str, phone_start: int | None) -> list[tuple[int, str]]:
+    """English receivers: after attn/contact, or a capitalised name right before the phone."""
+    out = [(m.start("name"), m.group("name")) for m in _EN_RECEIVER.finditer(text) if not _EN_NOT_NAME.match(m.group("name"))]
+    if phone_start is not None:
+        m = _EN_BEFORE_PHONE.search(text[max(0, phone_start - 24) : phone_start])
+        if m and not _EN_NOT_NAME.match(m.group("name")):
+            out.append((phone_start - 1, m.group("name")))
+    return out
 
 
 def find_company(text: str) -> str | None:

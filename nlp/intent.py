@@ -39,6 +39,10 @@ DELIVERY = re.compile(r"送到|送至|寄到")
 RECEIVER = re.compile(r"收货人|收件人|联系人|收货地址|收件地址|送货地址")
 
 
+# A price asked with the freight to a place: 发到苏州 names where the price goes, not an order.
+_FREIGHT_ASKED = re.compile(r"含运费|运费多少|运费怎么算|运费几多|包邮吗|包不包邮|到[^，,。\n]{0,8}运费")
+# Questions about the seller's days off (国庆放几天假？节前最后一天发货是几号): no order.
+HOLIDAY = re.compile(r"放几天假|几号放假|哪天放假|什么时候放假|放假到几号|几号上班|哪天上班|几号开工|最后一天发货|停止发货|停发")
 # A complaint is about goods already sent: a past reference or a question.
 _ABOUT_THE_PAST = re.compile(r"上次|之前|前几天|前天|昨天|上周|上个月|那批|那次|发的|收到的|到的|来的货|[？?]|吗|怎么")
 # Words that make a price question part of an order (报价后送到…, 价格可以就安排发货).
@@ -65,6 +69,8 @@ def kind(text: str) -> str | None:
     if COMPLAINT.search(text) and _ABOUT_THE_PAST.search(text):
         return "complaint"  # 质量问题注意下 inside a new order is a remark, not a complaint
     asked = INQUIRY.search(text) or any(_PRICE_WORD.search(c) and _OPEN.search(c.strip()) for c in _CLAUSE.findall(text))
-    if asked and not _PRICED_ORDER.search(said) and not DELIVERY.search(said):
+    if asked and ((not _PRICED_ORDER.search(said) and not DELIVERY.search(said)) or (INQUIRY.search(said) and _FREIGHT_ASKED.search(text))):
+        return "inquiry"
+    if HOLIDAY.search(text):
         return "inquiry"
     return None

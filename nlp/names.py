@@ -25,6 +25,9 @@ _SINGLE = (
     "向古易慎戈廖庾终暨居衡步都耿满弘匡国文寇广禄阙东欧殳沃利蔚越夔隆师巩厍聂晁勾敖融冷訾辛阚那简饶空"
     "曾毋沙乜养鞠须丰巢关蒯相查后荆红游竺权逯盖益桓公岳帅缑亢况郈商牟佘佴伯赏墨哈谯笪年爱阳佟言福付覃"
     "邝冼揭闫仝庹历练谌肖代兰鲜佃银尉植彤晋楚法汝鄢涂钦溥"
+    # Cantonese, Korean-Chinese, southwestern and Dai-naming first characters (区伟明, 朴成哲,
+    # 苟建军, 保家明, 玉罕, 岩温) that the 百家姓 list lacks.
+    "区朴苟保玉岩母撒禄者普计晏尕"
 )
 _COMPOUND = (
     "万俟 司马 上官 欧阳 夏侯 诸葛 闻人 东方 赫连 皇甫 尉迟 公羊 澹台 公冶 宗政 濮阳 淳于 单于 太叔 申屠 "
@@ -46,6 +49,25 @@ _ADDRESS_FINAL = set("楼段路街江山门关庄村石池沙湾口桥台屯营�
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 
 
+# Tibetan names have no surname: one or two of these words (扎西多吉, 次仁, 格桑卓玛).
+_TIBETAN = frozenset(
+    "扎西 次仁 多吉 卓玛 格桑 央金 顿珠 尼玛 达瓦 平措 旦增 丹增 拉姆 索朗 洛桑 益西 普布 边巴 巴桑 强巴 德吉 白玛 "
+    "曲珍 阿旺 群培 次旦 仁增 措姆 贡布 泽仁 才让 罗布 嘎玛 桑杰 拉巴 琼达 央宗 次珠 旺堆 旺姆 加措 嘉措 才旦 卓嘎 "
+    "米玛 巴珠 普琼 德庆 次央 朗杰 土登 坚参 仁青 措吉 拉措 梅朵 索南 江措 洛布 尼珍 边珍 拉珍 仓决 美朵".split()
+)
+# Transliterated names (Uyghur, Kazakh, Hui…) join given and father's name with a dot.
+DOTTED_NAME = re.compile(r"[\u4e00-\u9fff]{2,6}[·•・][\u4e00-\u9fff]{2,6}")
+
+
+def is_surnameless_name(s: str) -> bool:
+    """A name that no surname list can find: 买买提·艾力, 扎西多吉, 次仁."""
+    if DOTTED_NAME.fullmatch(s):
+        return True
+    if len(s) == 2:
+        return s in _TIBETAN
+    return len(s) == 4 and s[:2] in _TIBETAN and s[2:] in _TIBETAN
+
+
 def surname_len(s: str) -> int:
     """Length of the surname `s` starts with (2 for 欧阳…, 1 for 王…), 0 if none."""
     if s[:2] in COMPOUND_SURNAMES:
@@ -55,7 +77,11 @@ def surname_len(s: str) -> int:
 
 def is_name(s: str) -> bool:
     """A bare full name: a surname and a given name of one or two characters."""
-    if not s or not _CJK.match(s):
+    if not s:
+        return False
+    if is_surnameless_name(s):
+        return True
+    if not _CJK.match(s):
         return False
     k = surname_len(s)
     if not k or not (k + 1 <= len(s) <= k + 2):
@@ -66,9 +92,12 @@ def is_name(s: str) -> bool:
 def could_be_name(s: str) -> bool:
     """Two to four characters with no address or function word: a name when the
     context leaves nothing else (the only word on a waybill line)."""
-    if is_talk(s):
-        return False
+    if is_talk(s) or _COUNT.match(s):
+        return False  # 两箱, 三百个: a count, not a name
     return bool(_CJK.match(s)) and 2 <= len(s) <= 4 and not any(ch in _NOT_IN_NAME for ch in s)
+
+
+_COUNT = re.compile(r"^[零一二两三四五六七八九十百千万半几]+[个只件套箱盒包袋桶卷片粒颗根条支把台对米瓶罐]$")
 
 
 def is_talk(s: str) -> bool:
@@ -81,23 +110,31 @@ _TALK = re.compile(
 )
 
 
+_DOTTED_TAIL = re.compile(r"(?<=[号室楼栋幢层弄院\d])(?:(?![号室楼栋幢层弄院])[\u4e00-\u9fff]){2,6}[·•・][\u4e00-\u9fff]{2,6}$")
+
+
 def split_tail_name(detail: str) -> tuple[str, str] | None:
     """(address, name) when `detail` ends with a name glued to it, else None.
     Only call this where a name is expected (a waybill line with no name elsewhere)."""
     best: tuple[float, str, str] | None = None
+    dotted = _DOTTED_TAIL.search(detail)
+    if dotted:
+        return detail[: dotted.start()], dotted.group(0)  # 人民东路18号买买提·艾力
     for k in (4, 3, 2):
         if len(detail) <= k:
             continue
         name, rest = detail[-k:], detail[:-k]
         if not is_name(name):
             continue
-        score = {3: 3.0, 2: 2.0, 4: 1.0}[k]
+        score = {3: 3.0, 2: 2.0, 4: 1.0}[k] + (3.0 if is_surnameless_name(name) else 0.0)
         if surname_len(name) == 2:
             score += 2.5  # 上官淑娥, 欧阳娜: a compound surname is rarely an accident
         if name[0] in _ADDRESS_FINAL and surname_len(name) == 1:
             score -= 1.5  # 中段魏娜 is 魏娜, not 段魏娜
         if rest[-1] in "之附的与和及" or not rest.strip():
             continue
+        if name[0] in "边面头" and rest[-1] in "旁东西南北里外那这左右后前上下对":
+            continue  # 南昌大学旁边工地: 边 ends 旁边, it starts no name
         if rest[-1].isdigit():
             score -= 2.5  # 往东500米相丽: 米 measures the 500, it is no surname here
         if best is None or score > best[0]:

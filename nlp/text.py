@@ -92,6 +92,9 @@ def normalize(text: str) -> str:
             text = text.replace(k, v)
     text = _UNIT_LABEL.sub(r"\1\2", text)  # 数量：20 单位：盒 → 20盒
     text = _O_FOR_ZERO.sub("0", text)  # M6*2O: the letter O typed for a zero inside a size
+    text = _number_rows(text)
+    text = _HEAD_AFTER.sub(lambda m: f"{m.group(3)}{m.group(1)}{m.group(2)}", text)
+    text = _M_DIGIT_LENGTH.sub(lambda m: f"{m.group(1)}*{m.group(3)}{m.group(2)}", text)
     return spoken_numerals(english_to_trade(text))
 
 
@@ -103,12 +106,38 @@ _CIRCLED = re.compile("[\u2460-\u2473]")
 _CN_DIGIT = str.maketrans("零〇幺一二三四五六七八九", "001123456789")
 # 五点五, 十二点九级: a decimal read aloud (两点四十, a time, is left alone).
 _SPOKEN_DECIMAL = re.compile(r"(?<![零〇一二两三四五六七八九十百])([一二两三四五六七八九十]{1,3})点([零一二三四五六七八九]{1,3})(?![零一二三四五六七八九十百千万])")
+# Spoken sizes: 四八乘十二 is 4.8×12 (two digits read one by one before 乘 are a diameter
+# with its point dropped), M八四十长 is M8×40 (a thread size, then a length said with 长),
+# M六三零四 is M6 in 304 (a thread size glued to a material code).
+# 一五八点六二一零点三三四四: a mobile read digit by digit with 点 between the groups.
+_SPOKEN_PHONE = re.compile(r"[幺一](?:\s?[点.]?\s?[零〇幺一二三四五六七八九]){10}(?![零〇幺一二三四五六七八九])")
+_SPOKEN_DIAMETER = re.compile(r"(?<![零〇一二两三四五六七八九十百千万点.\d])([一二三四五六七八九])([零一二三四五六七八九])(?=\s*[乘xX×*])")
+_M_SIZE = r"十[二四六八]?|二十[四]?|[三四五六八]"
+_M_LENGTH = re.compile(
+    rf"([Mm])\s*({_M_SIZE})\s*((?:[一二三四五六七八九]?十|[一二三]百)[零一二三四五六七八九]?)(?=\s*(?:长|毫米|mm))"
+)
+_M_MATERIAL = re.compile(rf"([Mm])\s*({_M_SIZE})(?=(?:三零四|三幺六|三一六|二零一)(?![零一二三四五六七八九十]))")
+# Head type written after the size (自攻钉 4.2×25 沉头): the catalog names it with the
+# product word (沉头自攻), so it moves in front.
+_HEAD_AFTER = re.compile(r"(?<![沉盘平圆])(自攻[钉丝螺钉]*|钻尾[钉丝螺钉]*)([^\n，,。；;]{0,16}?)\s*(沉头|盘头|平头|圆头)(?![自钻])")
+# M12膨胀螺丝100长的: a thread size, the product, then its length said with 长.
+_M_DIGIT_LENGTH = re.compile(r"([Mm]\d{1,2})(?![\d.*xX×])([\u4e00-\u9fff]{1,6}?)\s*(\d{2,3})\s*(?:mm)?\s*长")
+# Rows numbered 1 2 3 with a space (序号 column flattened): the number is the row, not a count.
+_ROW_NUMBER = re.compile(r"(?m)^[ \t]*(\d{1,2})[ \t]+(?=[^\d\s])")
 # 三零四, 三幺六: three or more digits read one by one are a code or a grade, never a
 # count (three hundred and four is 三百零四); house numbers keep their spelling.
 _DIGIT_RUN = re.compile(
     r"(?<![零〇一二两三四五六七八九十百千万幺])([零〇幺一二三四五六七八九]{3,})"
     r"(?![零〇一二两三四五六七八九十百千万幺号路弄栋楼室层幢街巷村组])"
 )
+
+
+def _number_rows(text: str) -> str:
+    """1 膨胀螺栓 M8*60 3箱 / 2 膨胀螺栓 …: rows numbered 1, 2, 3… get a list marker (1、)."""
+    nums = [int(m.group(1)) for m in _ROW_NUMBER.finditer(text)]
+    if len(nums) < 2 or nums != list(range(nums[0], nums[0] + len(nums))) or nums[0] > 1:
+        return text
+    return _ROW_NUMBER.sub(lambda m: f"{m.group(1)}、", text)
 
 
 def spoken_numerals(text: str) -> str:
@@ -122,8 +151,19 @@ def spoken_numerals(text: str) -> str:
             return m.group(0)
         return f"{int(whole)}.{m.group(2).translate(_CN_DIGIT)}"
 
+    text = _SPOKEN_PHONE.sub(lambda m: re.sub(r"[\s点.]", "", m.group(0)).translate(_CN_DIGIT), text)
+    text = _SPOKEN_DIAMETER.sub(lambda m: f"{m.group(1).translate(_CN_DIGIT)}.{m.group(2).translate(_CN_DIGIT)}", text)
+    text = _M_LENGTH.sub(lambda m: f"{m.group(1)}{_int(m.group(2))}*{_int(m.group(3))}", text)
+    text = _M_MATERIAL.sub(lambda m: f"{m.group(1)}{_int(m.group(2))} ", text)
     text = _SPOKEN_DECIMAL.sub(decimal, text)
     return _DIGIT_RUN.sub(lambda m: m.group(1).translate(_CN_DIGIT), text)
+
+
+def _int(word: str) -> str:
+    from .numbers import parse_number
+
+    value = parse_number(word)
+    return str(int(value)) if value is not None else word
 
 
 def compact(text: str) -> str:

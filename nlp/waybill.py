@@ -17,8 +17,8 @@ from .names import could_be_name, is_name, is_talk, split_tail_name
 from .phone import PhoneHit
 
 _MARKER = re.compile(r"^(?:收货人|收件人|联系人|收货|收件|姓名|名字|收)[:：]?")
-_ISLAND = re.compile(r"[\u4e00-\u9fff]+")
-_RECEIVED = re.compile(r"(?<=[\u4e00-\u9fff])(?:[(（]收[)）]|收(?![\u4e00-\u9fff]))")
+_ISLAND = re.compile(r"[\u4e00-\u9fff]+(?:[·•・][\u4e00-\u9fff]+)?")
+_RECEIVED = re.compile(r"[(（]收[)）]|(?<=[\u4e00-\u9fff])收(?![\u4e00-\u9fff])")
 
 
 def glued_name(
@@ -42,7 +42,9 @@ def glued_name(
     masked = _RECEIVED.sub(lambda m: " " * len(m.group(0)), "".join(chars))  # 林晓东(收): 收 marks the receiver
     islands = list(_ISLAND.finditer(masked, line_start, line_end))
     # A line that is nothing but name, phone and address (separated or not) is a waybill.
-    bare = sum(len(m.group(0)) for m in islands) <= 5 and len(islands) <= 2
+    bare = len(islands) <= 2 and (
+        sum(len(m.group(0)) for m in islands) <= 5 or (len(islands) == 1 and is_name(islands[0].group(0)))
+    )  # 买买提·艾力 is one name of six characters
     fits = []
     for m in islands:
         run = _MARKER.sub("", m.group(0))

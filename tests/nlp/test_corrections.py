@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from nlp import extract_draft
@@ -52,3 +54,34 @@ def test_next_item_after_the_fix_is_kept(catalog, wednesday):
 
 def test_fix_on_its_own_line(catalog, wednesday):
     assert lines("M8螺母 镀锌 2000个\n不对，要3000个", catalog, wednesday) == [("HN-M8-ZN", 3000, "个")]
+
+
+# Changes aimed at one line by naming it: only that line changes or goes.
+@pytest.mark.parametrize(
+    "text,want",
+    [
+        (
+            "M10螺母镀锌 5盒 M10平垫镀锌 5盒 平垫那个改成8盒",
+            [("HN-M10-ZN", 5, "盒"), ("FW-M10-ZN", 8, "盒")],
+        ),
+        (
+            "卡罗拉前片陶瓷 6套 后片陶瓷 4套\n前片不要了 后片改为10套",
+            [("BP-KLL-R-TC", 10, "套")],
+        ),
+        (
+            "M10*30外六角镀锌 300个 M10*50外六角镀锌 200个 M10*30不要了",
+            [("HB-M10X50-ZN", 200, "个")],
+        ),
+        (
+            "O型圈 30*3.1 丁腈 100个\n另外：数量改成250个",
+            [("OR-30X3.1-NBR", 250, "个")],
+        ),
+        (
+            "M10弹垫镀锌 4包。。等等 看错数量了 3包就行",
+            [("SW-M10-ZN", 3, "包")],
+        ),
+    ],
+)
+def test_a_change_aimed_at_a_named_line(catalog, text, want):
+    d = extract_draft(text, dt.date(2026, 7, 7), catalog)
+    assert [(i.sku, i.quantity, i.unit) for i in d.items] == want

@@ -119,3 +119,22 @@ def test_lunar_month_days_and_a_city_is_not_a_receiver_name(catalog):
     assert d.delivery_date == "2026-02-10"  # a solar month: no 初/廿, no 正/冬/腊
     d = extract_draft("收货人：郑州 马师傅（电话 0371-55661234）\nM16螺母 三百个", dt.date(2026, 4, 17), catalog)
     assert d.contact == "马师傅"
+
+
+def test_spoken_sizes_without_point_with_length_word_or_glued_material():
+    # 五四乘十六: a diameter with its point dropped; M十二八十长: a thread size, then a length.
+    assert normalize("钻尾 五四乘十六 二十盒") == "钻尾 5.4乘十六 二十盒"
+    assert normalize("外六角M十二八十长的 三百个") == "外六角M12*80长的 三百个"
+    assert normalize("螺母M十三一六 两箱") == "螺母M10 316 两箱"
+    # A count before 乘 is not touched when it has a magnitude (两千乘…) or is one digit.
+    assert normalize("二十乘二点四") == "二十乘2.4"
+
+
+def test_a_voice_order_with_sizes_said_the_short_way(catalog):
+    text = "外六角M十二六十长 镀锌 五百个 还有M十二五十长的 镀锌 三百个 拉钉三二乘八 铝的 五盒"
+    d = extract_draft(text, dt.date(2026, 7, 7), catalog)
+    assert [(i.sku, i.quantity, i.unit) for i in d.items] == [
+        ("HB-M12X60-ZN", 500, "个"),
+        ("HB-M12X50-ZN", 300, "个"),
+        ("RV-3.2X8-AL", 5, "盒"),
+    ]
