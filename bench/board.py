@@ -49,15 +49,17 @@ FILL = [
     "INSERT INTO sales_rep (id, wecom_userid, name, team, regions, manager_id, is_manager, discount_limit, active) "
     "SELECT g, 'rep' || g, '业务员' || g, 'team' || (g % 6), '[]', CASE WHEN g = 1 THEN NULL ELSE 1 END, g = 1, 0.03, true "
     "FROM generate_series(1, 50) g",
-    "INSERT INTO customer (id, name, company, phones, province, city, tier, credit_limit, rep_id, created_at) "
-    "SELECT g, '客户' || g, '公司' || g, '[]', '江苏省', '常州市', 'standard', 0, 2 + g % 49, now() "
+    "INSERT INTO customer (id, name, company, phones, province, city, tier, credit_limit, rep_id, created_at, "
+    "prepayment, payment_terms_days) "
+    "SELECT g, '客户' || g, '公司' || g, '[]', '江苏省', '常州市', 'standard', 0, 2 + g % 49, now(), false, 30 "
     "FROM generate_series(1, 2000) g",
     "INSERT INTO product (sku, name, category, spec, material, unit, price, aliases, stock, safety_stock, active, updated_at) "
     "SELECT 'SKU' || g, '螺栓' || g, '螺栓', '', '', '个', 0.1, '[]', CASE WHEN g % 50 = 0 THEN 10 ELSE 100000 END, "
     "100, true, now() FROM generate_series(1, 500) g",
     # age in days from 0 (newest) to 90; the status follows the age
     """INSERT INTO orders (id, number, customer_id, channel, status, rep_id, subtotal, discount, total, phone,
-         province, city, address_detail, delivery_date, rush, hold_reason, version, created_at, updated_at, confirm_due_at)
+         province, city, address_detail, delivery_date, rush, hold_reason, version, created_at, updated_at, confirm_due_at,
+         promotions)
        SELECT g, 'SO' || lpad(g::text, 12, '0'), 1 + g % 2000, 'wechat',
          CASE WHEN age < 0.5 THEN (ARRAY['pending','pending','pending','pending','pending','on_hold','confirmed','confirmed','confirmed','confirmed'])[1 + g % 10]
               WHEN age < 3 THEN (ARRAY['confirmed','confirmed','shipped','shipped','shipped'])[1 + g % 5]
@@ -66,7 +68,7 @@ FILL = [
          2 + g % 49, 100 + g % 5000, 0, 100 + g % 5000, '13812345678', '江苏省', '常州市', '长虹路88号',
          (now() + ((3 - age) || ' days')::interval)::date, g % 17 = 0, NULL, 5,
          now() - (age || ' days')::interval, now() - (age * 0.9 || ' days')::interval,
-         now() - (age || ' days')::interval + interval '30 minutes'
+         now() - (age || ' days')::interval + interval '30 minutes', '[]'
        FROM (SELECT g, (:n - g)::float / :n * :days AS age FROM generate_series(1, :n) g) x""",
     """INSERT INTO order_line (order_id, sku, name, quantity, unit, base_quantity, base_unit, unit_price, amount,
          line_type, counts_as_sales)
