@@ -225,12 +225,13 @@ class Chat:
         """Create and submit the order, once per confirming message: (order number, None),
         or (None, a Chinese text saying why the hub refused)."""
         assert customer_id is not None
-        actor = Actor.customer(customer_id, openid)
         try:
             async with self.sessionmaker() as s, s.begin():
                 customer = await s.get(Customer, customer_id)
-                if customer is not None:
-                    await merge_by_phone(s, customer, draft.get("phone"))
+                if customer is not None:  # the order goes to the record the phone joins
+                    customer_id = (await merge_by_phone(s, customer, draft.get("phone"))).id
+                    assert customer_id is not None
+                actor = Actor.customer(customer_id, openid)
                 placed = await place_order(
                     s, Idempotency(f"{CHANNEL}:{openid}", f"msg:{message_id}"),
                     customer_id=customer_id, lines=draft_lines(draft), actor=actor, channel=CHANNEL,

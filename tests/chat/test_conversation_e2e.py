@@ -10,7 +10,7 @@ import asyncio
 
 from sqlmodel import select
 
-from orders.models import Customer
+from orders.models import Customer, Order
 from tests.chat.conftest import REP, Chat
 
 FULL_ORDER = "M6*20外六角 304的 5000个，明天送到常州市武进区湖塘镇长虹路88号，收货人张工 13812345678"
@@ -165,3 +165,8 @@ async def test_order_with_a_known_phone_joins_the_customer_a_rep_entered(chat: C
         by_company = {c.company: c for c in (await s.exec(select(Customer))).all()}
     assert by_company["常州恒锐五金"].openid == "o_new_zhang"
     assert by_company["近似号码"].openid is None and by_company["已有微信"].openid == "o_other"
+    # and the order is on that record, so 我的订单 from this chat lists it
+    async with chat.sm() as s:
+        [order] = (await s.exec(select(Order))).all()
+    assert order.customer_id == by_company["常州恒锐五金"].id
+    assert "SO" in (await chat.say("o_new_zhang", "我的订单"))[-1]
