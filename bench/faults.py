@@ -60,7 +60,7 @@ PG = "postgresql://postgres@127.0.0.1:5432"
 REDIS_DB_URL = "redis://127.0.0.1:6379/11"
 REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
                "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
-ORDERBOT = str(ROOT / ".venv" / "bin" / "orderbot")
+ORDERBOT = str(Path(sys.executable).with_name("orderbot"))  # the command beside this Python (the venv's)
 REPS = ["zhoumin", "lihua", "wangqiang", "chenjing", "huangwei", "liuyang", "sunli", "zhaolei", "xuming"]
 ORDER_TEXT = "M6*20外六角 304的 {qty}个，明天送常州武进湖塘镇长虹路88号，张工 138{phone:08d}"
 STEP_TIMEOUT = 120.0  # seconds a customer waits for the next thing to happen

@@ -27,7 +27,7 @@ def _labels_only(case: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def blind_set(tmp_path_factory) -> Path:
+def blind_set(tmp_path_factory, catalog_csv: Path) -> Path:
     missing = fonts_present()
     if missing:
         msg = f"blind-form fonts missing ({', '.join(missing)}): run scripts/setup as root"
@@ -35,7 +35,7 @@ def blind_set(tmp_path_factory) -> Path:
             pytest.fail(msg)
         pytest.skip(msg)
     out = tmp_path_factory.mktemp("forms_blind")
-    generate(out, n=36, seed=BLIND_SEED)
+    generate(out, n=36, seed=BLIND_SEED, catalog=catalog_csv)
     return out
 
 
