@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from intake import _free_port, _pct, signed_callback  # noqa: E402
 
 ORDERBOT = [sys.executable, "-m", "service.cli"]
-DEMO_CATALOG = ROOT / "orderbot" / "demo" / "catalog.csv"
+DEMO_CATALOG = ROOT / "service" / "demo" / "catalog.csv"
 PLACES = [  # (province + city + district + street) that the address reader knows; routed by province
     "江苏省常州市武进区湖塘镇长虹路88号", "浙江省宁波市北仑区新碶街道明州路18号",
     "上海市闵行区莘庄镇都市路5001号", "广东省东莞市长安镇振安中路66号",
