@@ -47,3 +47,10 @@ def test_second_blind_sets_pass_the_label_checks(capsys: pytest.CaptureFixture[s
     files = sorted(str(p) for p in (BLIND.parent / "blind2").glob("*.jsonl"))
     assert len(files) == 2
     assert _checker(catalog_csv).main(["check_labels.py", *files]) == 0, capsys.readouterr().out
+
+
+def test_third_blind_sets_pass_the_label_checks(capsys: pytest.CaptureFixture[str], catalog_csv: Path) -> None:
+    """tests/nlp/blind3 (chat_r, waybill_s) is held to the same data checks before its blind run."""
+    files = sorted(str(p) for p in (BLIND.parent / "blind3").glob("*.jsonl"))
+    assert len(files) == 2
+    assert _checker(catalog_csv).main(["check_labels.py", *files]) == 0, capsys.readouterr().out
