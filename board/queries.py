@@ -2,7 +2,7 @@
 
 First paint = `board_snapshot`: the active orders with their customer (one query), the ones
 with a product below safety stock (one), the SLA facts of the pending ones (one), today's
-exception events (one), the reps (one); classification is orders/desk_buckets.py. The desk
+exception events (one), the customers with an overdue receivable (one), the reps (one); classification is orders/desk_buckets.py. The desk
 metrics (orderbot/desk_report.py) are cached for METRICS_TTL seconds per process and served
 stale while a refresh runs: they change slowly and cost the most.
 """
@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orderbot import desk_report
-from orders import desk_metrics
+from orders import desk_metrics, receivables
 from orders.desk_buckets import ACTIVE_STATUSES, Bucket, OrderFacts, classify
 from orders.drafts import today_in_china
 from orders.models import (
@@ -101,7 +101,7 @@ async def _active_orders(s: AsyncSession) -> list[Any]:
     stmt = (
         select(Order.id, Order.number, Order.status, Order.rep_id, Order.total, Order.delivery_date,
                Order.confirm_due_at, Order.updated_at, Order.rush, Order.version, Customer.name,
-               Customer.company)
+               Customer.company, Order.customer_id)
         .join(Customer, Customer.id == Order.customer_id)
         .where(col(Order.status).in_(ACTIVE_STATUSES))
     )
@@ -176,10 +176,11 @@ async def board_snapshot(
         rows = await _active_orders(s)
         short = await _short_stock_orders(s)
         sla = await _sla_facts(s)
+        overdue = await receivables.overdue_payers(s, now)
         snap.exceptions = await exceptions_on(s, today)
         reps = list((await s.exec(select(SalesRep).where(SalesRep.active))).all())
     open_by_rep: Counter[int] = Counter()
-    for (oid, number, status, rep_id, total, delivery, due, updated, rush, version, name, company) in rows:
+    for (oid, number, status, rep_id, total, delivery, due, updated, rush, version, name, company, cid) in rows:
         assigned_at, escalated = sla.get(oid, (None, False))
         if assigned_at is not None and (due is None or _aware(due) < assigned_at):
             # No deadline, or one set for an earlier assignment: the default policy's applies.
@@ -187,7 +188,8 @@ async def board_snapshot(
         else:
             due_at = _aware(due) if due is not None else None
         facts = OrderFacts(status=status, updated_at=_aware(updated), delivery_date=delivery,
-                           confirm_due_at=due_at, rush=bool(rush), escalated=escalated, short_stock=oid in short)
+                           confirm_due_at=due_at, rush=bool(rush), escalated=escalated, short_stock=oid in short,
+                           overdue_days=overdue.get(cid, 0))
         bucket, reasons = classify(facts, now, today)
         snap.buckets[bucket].append(BoardOrder(oid, number, status, company or name or "", rep_id,
                                                Decimal(total or 0), delivery, _aware(updated), version, reasons))

@@ -131,3 +131,27 @@ async def test_a_reused_or_made_up_oauth_code_does_not_log_in(board: Board) -> N
         resp = await http.get(f"{board.url}/board/oauth", params={"code": "x", "state": "other"})
         assert resp.status == 400
         assert (await http.get(f"{board.url}/board/", allow_redirects=False)).status == 302
+
+
+async def test_a_customer_with_an_unpaid_delivery_past_its_terms_shows_yellow_until_paid(board: Board) -> None:
+    """The yellow "overdue payer" bucket reads the receivables: 30 days' terms after delivery."""
+    import datetime as dt
+
+    from orders.models import Payment, utcnow
+
+    delivered_id, _ = await board.order()
+    async with board.sm() as s, s.begin():
+        old = await s.get(Order, delivered_id)
+        assert old is not None
+        old.status, old.delivered_at = "delivered", utcnow() - dt.timedelta(days=40)
+        s.add(old)
+        total = old.total
+    _, number = await board.order()  # the same customer orders again
+    async with board.client() as http:
+        page = await (await board.login(http, MANAGER_ID)).text()
+        assert number in bucket_html(page, "yellow") and "客户逾期未付款（10 天）" in bucket_html(page, "yellow")
+        async with board.sm() as s, s.begin():
+            s.add(Payment(reference="bank-1", customer_id=board.ids["customer"], order_id=delivered_id,
+                          amount=total, paid_at=utcnow(), created_at=utcnow()))
+        page = await (await http.get(f"{board.url}/board/")).text()
+        assert number in bucket_html(page, "green") and "客户逾期未付款" not in page
