@@ -8,6 +8,7 @@ as actor, from forms carrying the session's CSRF token.
 
 Routes:
   GET  /board/                        the board
+  GET  /board/metrics                 the metrics panel (fetched by a page painted before them)
   GET  /board/orders/{number}         one order: facts, lines, event history, actions
   POST /board/orders/{number}/release | /reassign | /cancel
   GET  /board/login → WeCom authorize → GET /board/oauth?code=&state=
@@ -105,7 +106,7 @@ async def order_action(request: web.Request) -> web.Response:
     wake = request.app.get(appkeys.WAKE_OUTBOX)
     if wake is not None:
         wake()
-    queries.clear_metrics_cache()
+    queries.mark_metrics_stale()
     back = auth.safe_next(str(form.get("next") or "")) if form.get("next") else "/board/"
     raise web.HTTPSeeOther(f"{back}?msg={quote(done)}")
 
@@ -187,8 +188,19 @@ async def schedule_digest(app: web.Application) -> None:
 
 
 async def warm_metrics(app: web.Application) -> None:
-    """Start computing the board's metrics at startup, so the first paint finds them ready."""
-    asyncio.ensure_future(queries.cached_metrics(app[appkeys.ENGINE], utcnow()))
+    """At start-up, read the stored metrics snapshot (computing only when there is none or
+    it is stale, in the background), so the first paint has its charts at once."""
+    asyncio.ensure_future(queries.warm_metrics(app[appkeys.ENGINE], utcnow()))
+
+
+async def metrics_fragment(request: web.Request) -> web.Response:
+    """The metrics panel alone: the page fetches it when it was painted without metrics."""
+    await auth.viewer(request)
+    now = utcnow()
+    m = await queries.cached_metrics(request.app[appkeys.ENGINE], now)
+    today = today_in_china(now)
+    days = m.day_series(today - dt.timedelta(days=queries.METRICS_DAYS - 1), today)
+    return _html(render.metrics_panel(m, days))
 
 
 def setup(app: web.Application) -> None:
@@ -197,6 +209,7 @@ def setup(app: web.Application) -> None:
     app.on_startup.append(warm_metrics)
     app.router.add_get("/board", to_board)
     app.router.add_get("/board/", board_view)
+    app.router.add_get("/board/metrics", metrics_fragment)
     app.router.add_get("/board/orders/{number}", order_view)
     app.router.add_post("/board/orders/{number}/{action:release|reassign|cancel}", order_action)
     app.router.add_get("/board/login", login)

@@ -1,4 +1,5 @@
-"""HTML for the board: server-rendered, no JavaScript needed, no CDN; charts are inline SVG.
+"""HTML for the board: server-rendered, no CDN; charts are inline SVG. JavaScript is needed for
+one thing only: a page painted before the metrics were computed fetches their panel.
 
 Everything user-supplied goes through `esc`. Labels are Chinese: managers read this page.
 """
@@ -175,8 +176,14 @@ def _order_item(o: BoardOrder, who: Viewer, rep_names: dict[int, str]) -> str:
             f'<div class="row3">{reasons}{release}</div></li>')
 
 
-PENDING_METRICS = ('<section class="metrics"><h2>运营指标</h2><p class="empty">指标正在计算，'
-                   '刷新页面即可看到。</p></section>')
+# Painted before the metrics exist (a fresh database, or the first start): the panel is
+# fetched when ready; without JavaScript a reload shows it.
+PENDING_METRICS = ('<section class="metrics" id="metrics-pending"><h2>运营指标</h2><p class="empty">指标正在计算，'
+                   '稍后自动显示（或刷新页面）。</p></section>'
+                   '<script>fetch("/board/metrics",{credentials:"same-origin"})'
+                   '.then(function(r){return r.ok?r.text():null})'
+                   '.then(function(h){var e=document.getElementById("metrics-pending");if(h&&e){e.outerHTML=h}})'
+                   '</script>')
 
 
 def board_page(snap: BoardSnapshot, metrics: DeskMetrics | None, days: list[DayMetrics], who: Viewer,

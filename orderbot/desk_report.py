@@ -9,6 +9,7 @@ Portable SQL (CASE inside MIN/MAX/SUM), so SQLite gives the same numbers.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -71,8 +72,15 @@ def holds_query(since: dt.datetime) -> Any:
     )
 
 
-async def metrics_since(engine: AsyncEngine, since: dt.datetime) -> desk_metrics.DeskMetrics:
+async def metrics_since(engine: AsyncEngine, since: dt.datetime, *,
+                        fold_in_thread: bool = False) -> desk_metrics.DeskMetrics:
+    """`fold_in_thread`: fold the rows off the event loop (a web process keeps answering
+    requests meanwhile); the CLI folds in place."""
     async with engine.connect() as conn:
         rows = (await conn.execute(summaries_query(since))).all()
         holds = (await conn.execute(holds_query(since))).all()
-    return desk_metrics.from_summaries(rows, desk_metrics.hold_spans(holds), since=since)
+
+    def fold() -> desk_metrics.DeskMetrics:
+        return desk_metrics.from_summaries(rows, desk_metrics.hold_spans(holds), since=since)
+
+    return await asyncio.to_thread(fold) if fold_in_thread else fold()

@@ -155,3 +155,34 @@ async def test_a_customer_with_an_unpaid_delivery_past_its_terms_shows_yellow_un
                           amount=total, paid_at=utcnow(), created_at=utcnow()))
         page = await (await http.get(f"{board.url}/board/")).text()
         assert number in bucket_html(page, "green") and "客户逾期未付款" not in page
+
+
+async def test_after_a_restart_the_board_paints_its_metrics_from_the_stored_snapshot(board: Board, monkeypatch) -> None:
+    """The first paint never waits for the desk metrics: a restarted process shows the
+    snapshot the last computation stored, and a page painted before any is fetches the panel."""
+    from board import queries
+    from orderbot import desk_report
+    from orders.models import DeskMetricsSnapshot
+
+    await board.order()
+    async with board.client() as http:
+        await board.login(http, MANAGER_ID)
+        resp = await http.get(f"{board.url}/board/metrics")  # what a page without metrics fetches
+        panel = await resp.text()
+        assert resp.status == 200 and "运营指标" in panel and "下单数" in panel
+        async with board.sm() as s:
+            stored = await s.get(DeskMetricsSnapshot, "days:14")
+        assert stored is not None and "days" in stored.payload
+
+        queries.clear_metrics_cache()  # a new process: nothing in memory
+
+        async def no_computing(*args, **kw):  # noqa: ANN002, ANN003
+            raise AssertionError("the first paint must not compute the metrics")
+
+        monkeypatch.setattr(desk_report, "metrics_since", no_computing)
+        page = await (await http.get(f"{board.url}/board/")).text()
+        metrics = re.search(r'<section class="metrics">.*?</section>', page, re.S)
+        assert metrics and "下单数" in metrics.group(0) and "metrics-pending" not in page
+    async with board.client() as http:
+        await board.login(http, REP_ID)
+        assert (await http.get(f"{board.url}/board/metrics")).status == 403
