@@ -204,8 +204,9 @@ async def bench_report(url: str, n_events: int) -> None:
           f"{statistics.median(cpu):.2f} s (the rest is PostgreSQL and waiting for a core)")
     env = {**os.environ, "ORDERBOT_DATABASE_URL": url}
     t = time.perf_counter()
-    out = await asyncio.to_thread(subprocess.run, [str(ROOT / ".venv/bin/orderbot"), "report", "--since",
-                                  f"{DAYS + 1}d"], env=env, capture_output=True, text=True, check=True)
+    # `orderbot report` of the measured checkout (python -m from its root = the console script)
+    out = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "service.cli", "report", "--since",
+                                  f"{DAYS + 1}d"], env=env, cwd=str(CODE), capture_output=True, text=True, check=True)
     cli = time.perf_counter() - t
     print(f"`orderbot report --since {DAYS + 1}d` wall time (process start included): {cli:.2f} s")
     print("\n".join(out.stdout.splitlines()[:13]))
