@@ -32,7 +32,7 @@ from aiohttp import web
 from board import auth, queries, render
 from board.links import redeem_link
 from orderbot import appkeys, metrics
-from orders import actions
+from orders import actions, coei_survey
 from orders.drafts import today_in_china
 from orders.errors import OrderError
 from orders.models import utcnow
@@ -175,6 +175,13 @@ async def refresh_desk_gauges(app: web.Application) -> None:
     for name, value in m.summary().items():
         if value is not None:
             metrics.DESK.labels(metric=name).set(value)
+    async with app[appkeys.SESSIONMAKER]() as s:
+        coei = await coei_survey.latest_result(s)
+    if coei is not None:
+        if coei.index is not None:
+            metrics.COEI.labels(part="index").set(coei.index)
+        metrics.COEI.labels(part="responses").set(coei.answered)
+        metrics.COEI.labels(part="asked").set(coei.asked)
 
 
 async def schedule_digest(app: web.Application) -> None:

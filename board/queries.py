@@ -26,7 +26,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orderbot import desk_report
-from orders import desk_metrics, receivables
+from orders import coei_survey, desk_metrics, receivables
 from orders.desk_buckets import ACTIVE_STATUSES, Bucket, OrderFacts, classify
 from orders.drafts import today_in_china
 from orders.models import (
@@ -95,6 +95,7 @@ class BoardSnapshot:
     exceptions: list[ExceptionItem] = field(default_factory=list)
     reps: list[RepRow] = field(default_factory=list)
     rep_names: dict[int, str] = field(default_factory=dict)
+    coei: coei_survey.MonthResult | None = None  # the latest surveyed month
 
     def count(self, bucket: Bucket) -> int:
         return len(self.buckets[bucket])
@@ -186,6 +187,7 @@ async def board_snapshot(
         overdue = await receivables.overdue_payers(s, now)
         snap.exceptions = await exceptions_on(s, today)
         reps = list((await s.exec(select(SalesRep).where(SalesRep.active))).all())
+        snap.coei = await coei_survey.latest_result(s)
     open_by_rep: Counter[int] = Counter()
     for (oid, number, status, rep_id, total, delivery, due, updated, rush, version, name, company, cid) in rows:
         assigned_at, escalated = sla.get(oid, (None, False))

@@ -157,11 +157,13 @@ async def month_result(session: AsyncSession, month: str) -> MonthResult:
 
 
 async def latest_result(session: AsyncSession) -> MonthResult | None:
-    """The most recent surveyed month with any answer (else the most recent asked), or None."""
+    """The most recent surveyed month with any answer (else the most recent asked), or None:
+    one query for the months, one for the chosen month's rows."""
     months = (await session.exec(
-        select(CoeiSurvey.month, func.count()).group_by(CoeiSurvey.month).order_by(col(CoeiSurvey.month).desc())
+        select(CoeiSurvey.month, func.max(CoeiSurvey.question)).group_by(CoeiSurvey.month)
+        .order_by(col(CoeiSurvey.month).desc()).limit(3)
     )).all()
     if not months:
         return None
-    results = [await month_result(session, m) for m, _ in months[:3]]
-    return next((r for r in results if r.answered), results[0])
+    month = next((m for m, answered in months if answered), months[0][0])
+    return await month_result(session, month)

@@ -126,3 +126,22 @@ async def test_an_expired_survey_takes_no_answers(chat: Chat) -> None:
     await chat.say("o_zhao", "是")
     [survey] = await surveys(chat)
     assert survey.answers == {} and survey.state == "asking"
+
+
+async def test_the_web_app_schedules_this_months_survey_once(chat: Chat) -> None:
+    """Start-up writes the month's row (due on the 1st of next month at ORDERBOT_COEI_AT);
+    every replica's start-up writes the same one."""
+    from orderbot.settings import Settings
+    from orders.models import Outbox
+    from workers.coei_survey import ensure_scheduled
+
+    settings = Settings(_env_file=None, ORDERBOT_COEI_AT="10:30")
+    this_month = coei_survey.month_of(today_in_china(utcnow()))
+    assert await ensure_scheduled(chat.sm, settings) == this_month
+    assert await ensure_scheduled(chat.sm, settings) == this_month
+    async with chat.sm() as s:
+        [row] = (await s.exec(select(Outbox).where(Outbox.kind == "coei_survey"))).all()
+    first = coei_survey.month_start(coei_survey.next_month(this_month))
+    assert row.payload == {"month": this_month} and row.next_attempt_at.replace(tzinfo=dt.UTC) == dt.datetime(
+        first.year, first.month, 1, 2, 30, tzinfo=dt.UTC)  # 10:30 in China
+    assert await ensure_scheduled(chat.sm, Settings(_env_file=None, ORDERBOT_COEI_AT="")) is None
