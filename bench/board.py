@@ -77,6 +77,8 @@ FILL = [
          now() - (age || ' days')::interval, now() - (age * 0.9 || ' days')::interval,
          now() - (age || ' days')::interval + interval '30 minutes', '[]'
        FROM (SELECT g, (:n - g)::float / :n * :days AS age FROM generate_series(1, :n) g) x""",
+    # delivered ~3 days after the order (the receivables' terms count from it)
+    "UPDATE orders SET delivered_at = created_at + interval '4000 minutes' WHERE status IN ('delivered', 'closed')",
     """INSERT INTO order_line (order_id, sku, name, quantity, unit, base_quantity, base_unit, unit_price, amount,
          line_type, counts_as_sales)
        SELECT o.id, 'SKU' || (1 + (o.id * k) % 500), '螺栓', 1000, '个', 1000, '个', 0.1, 100, 'main', true

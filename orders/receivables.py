@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -127,6 +127,7 @@ async def overdue_payers(s: AsyncSession, now: dt.datetime) -> dict[int, int]:
     """Customer id → days the oldest unpaid receivable is past due, for every customer with
     one at least a day overdue (the board's yellow "overdue payer"). One query over the owed
     orders that can be due at all (prepayment customers, or delivered), paid sums joined."""
+    cutoff = now - dt.timedelta(days=1)
     paid = (
         select(Payment.order_id, func.sum(Payment.amount).label("paid"))
         .where(col(Payment.order_id).is_not(None))
@@ -140,7 +141,8 @@ async def overdue_payers(s: AsyncSession, now: dt.datetime) -> dict[int, int]:
         .outerjoin(paid, paid.c.order_id == Order.id)
         .where(col(Order.status).in_([st.value for st in OWED_STATUSES]),
                Order.total > func.coalesce(paid.c.paid, 0),
-               or_(col(Customer.prepayment), col(Order.delivered_at).is_not(None)))
+               # due no later than a day ago: prepayment from the order date, else from delivery
+               or_(and_(col(Customer.prepayment), col(Order.created_at) < cutoff), col(Order.delivered_at) < cutoff))
     )
     out: dict[int, int] = {}
     for customer_id, created, delivered, total, paid_sum, prepayment, terms in (await s.exec(stmt)).all():
