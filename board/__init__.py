@@ -194,10 +194,21 @@ async def schedule_digest(app: web.Application) -> None:
         log.exception("daily digest not scheduled")
 
 
-async def warm_metrics(app: web.Application) -> None:
-    """At start-up, read the stored metrics snapshot (computing only when there is none or
-    it is stale, in the background), so the first paint has its charts at once."""
-    asyncio.ensure_future(queries.warm_metrics(app[appkeys.ENGINE], utcnow()))
+WARM_TIMEOUT = 10.0  # seconds start-up may spend warming the board before taking requests
+
+
+async def warm_board(app: web.Application) -> None:
+    """At start-up, before requests are taken: the stored metrics snapshot into memory (a
+    computation starts in the background only when there is none or it is stale), and one
+    pass of the board's queries, so the first paint finds its SQL compiled and a database
+    connection open instead of paying for both."""
+    now = utcnow()
+    try:
+        async with asyncio.timeout(WARM_TIMEOUT):
+            await queries.warm_metrics(app[appkeys.ENGINE], now)
+            await queries.board_snapshot(app[appkeys.SESSIONMAKER], now=now)
+    except Exception as exc:  # noqa: BLE001 — an unmigrated or slow database must not stop start-up
+        log.warning("board not warmed at start-up: %s", exc)
 
 
 async def metrics_fragment(request: web.Request) -> web.Response:
@@ -213,7 +224,7 @@ async def metrics_fragment(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     app.setdefault(appkeys.SCRAPE_HOOKS, []).append(refresh_desk_gauges)
     app.on_startup.append(schedule_digest)
-    app.on_startup.append(warm_metrics)
+    app.on_startup.append(warm_board)
     app.router.add_get("/board", to_board)
     app.router.add_get("/board/", board_view)
     app.router.add_get("/board/metrics", metrics_fragment)
