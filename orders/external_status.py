@@ -17,6 +17,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from sqlmodel import select
+
 from orders import actions
 from orders.actions import DB
 from orders.actors import Actor
@@ -40,8 +42,6 @@ class Applied:
 
 
 async def _order(db: DB, number: str) -> Order | None:
-    from sqlmodel import select
-
     async with actions.unit_of_work(db) as s:
         return (await s.exec(select(Order).where(Order.number == number))).one_or_none()
 
