@@ -143,12 +143,19 @@ async def test_a_customer_with_an_unpaid_delivery_past_its_terms_shows_yellow_un
     async with board.sm() as s, s.begin():
         old = await s.get(Order, delivered_id)
         assert old is not None
-        old.status, old.delivered_at = "delivered", utcnow() - dt.timedelta(days=40)
+        old.status, old.delivered_at = "delivered", utcnow() - dt.timedelta(days=20)  # within its 30 days
         s.add(old)
         total = old.total
     _, number = await board.order()  # the same customer orders again
     async with board.client() as http:
         page = await (await board.login(http, MANAGER_ID)).text()
+        assert number in bucket_html(page, "green") and "客户逾期未付款" not in page
+        async with board.sm() as s, s.begin():
+            old = await s.get(Order, delivered_id)
+            assert old is not None
+            old.delivered_at = utcnow() - dt.timedelta(days=40)
+            s.add(old)
+        page = await (await http.get(f"{board.url}/board/")).text()
         assert number in bucket_html(page, "yellow") and "客户逾期未付款（10 天）" in bucket_html(page, "yellow")
         async with board.sm() as s, s.begin():
             s.add(Payment(reference="bank-1", customer_id=board.ids["customer"], order_id=delivered_id,
