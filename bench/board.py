@@ -1,15 +1,20 @@
 """The manager board's first paint with 100,000 orders, and `orderbot report` over 1M events, on PostgreSQL.
 
     .venv/bin/python bench/board.py [--orders 100000] [--events-per-order 10] [--pg URL] [--runs 15]
+                                    [--baseline-root DIR]
 
 Creates a throw-away database on the --pg server, fills it with set-based INSERT … SELECT
 (orders over 90 days: the last days' still open, older ones delivered / closed; 2 lines and
-`--events-per-order` events each), then measures
-- GET /board/ through the real app (session cookie, HTML rendered): the first request (desk
-  metrics computed) and the following ones (metrics cached for 60 s), median / p95 in ms;
+`--events-per-order` events each), then measures, each in a fresh process (a start-up),
+twice: the first start on the database and a restart after it —
+- GET /board/ through the real app (session cookie, HTML rendered): the first request after
+  start-up, and the following ones (metrics cached), median / p95 in ms;
 - board_snapshot alone (the buckets, exceptions and reps queries + classification);
 - the desk metrics over every event (`orderbot report`'s reader), in-process and as the CLI;
 and prints EXPLAIN (ANALYZE, BUFFERS) of every query one board paint sends.
+With --baseline-root DIR (a checkout of main, e.g. `git worktree add /work/wt-base main`),
+main's code is measured the same way on the same database first (this interpreter, DIR
+first on sys.path), and the first paints are printed side by side.
 Targets (issue 15): first paint ≤ 300 ms; report over 1M events ≤ 5 s.
 """
 
@@ -28,7 +33,9 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# --code-root DIR (internal, set by --baseline-root): measure that checkout's code instead.
+CODE = Path(sys.argv[sys.argv.index("--code-root") + 1]).resolve() if "--code-root" in sys.argv else ROOT
+sys.path.insert(0, str(CODE))
 
 import aiohttp  # noqa: E402
 from aiohttp.test_utils import TestServer  # noqa: E402
@@ -70,6 +77,8 @@ FILL = [
          now() - (age || ' days')::interval, now() - (age * 0.9 || ' days')::interval,
          now() - (age || ' days')::interval + interval '30 minutes', '[]'
        FROM (SELECT g, (:n - g)::float / :n * :days AS age FROM generate_series(1, :n) g) x""",
+    # delivered ~3 days after the order (the receivables' terms count from it)
+    "UPDATE orders SET delivered_at = created_at + interval '4000 minutes' WHERE status IN ('delivered', 'closed')",
     """INSERT INTO order_line (order_id, sku, name, quantity, unit, base_quantity, base_unit, unit_price, amount,
          line_type, counts_as_sales)
        SELECT o.id, 'SKU' || (1 + (o.id * k) % 500), '螺栓', 1000, '个', 1000, '个', 0.1, 100, 'main', true
@@ -115,13 +124,15 @@ def pct(ms: list[float], q: float) -> float:
     return ms[min(len(ms) - 1, int(len(ms) * q))]
 
 
-async def bench_paint(url: str, runs: int) -> None:
+async def bench_paint(url: str, runs: int, *, plans: bool = True) -> dict[str, float]:
     engine = make_engine(url)
     store = MemoryStore()
     settings = Settings(_env_file=None, database_url=url, wecom_corpid="ww_bench")
     app = create_app(settings, engine=engine, store=store, start_worker=False, features=("board",))
     server = TestServer(app)
-    await server.start_server()
+    t = time.perf_counter()
+    await server.start_server()  # start-up hooks included (this tree warms the board there)
+    startup = (time.perf_counter() - t) * 1000
     await store.set("board:session:bench", json.dumps({"userid": "rep1", "csrf": "x"}), ttl=3600)
     url_board = str(server.make_url("/board/"))
     queries.clear_metrics_cache()
@@ -150,15 +161,18 @@ async def bench_paint(url: str, runs: int) -> None:
         snap_cpu.append((time.process_time() - c) * 1000)
     counts = {b.value: snap.count(b) for b in snap.buckets}
     print(f"board buckets: {counts}; page {size / 1024:.0f} KiB")
+    print(f"start-up of the app (its start-up hooks included):            {startup:8.1f} ms")
     print(f"GET /board/ first request after startup (metrics still computing): {cold:8.1f} ms")
     print(f"GET /board/ metrics cached, {runs} runs:   median {statistics.median(warm):8.1f} ms   p95 {pct(warm, 0.95):8.1f} ms")
     print(f"desk metrics for the board ({queries.METRICS_DAYS} days, {metrics.placed:,} orders): "
           f"{metrics_ms:8.1f} ms (startup warm-up finished {computing:.0f} ms after the first paint)")
     print(f"board_snapshot alone, {runs} runs:         median {statistics.median(snap_ms):8.1f} ms   p95 {pct(snap_ms, 0.95):8.1f} ms"
           f"   (this process's CPU: median {statistics.median(snap_cpu):.1f} ms)")
-    await explain(engine, sm, metrics)
+    if plans:
+        await explain(engine, sm, metrics)
     await server.close()
     await engine.dispose()
+    return {"first": cold, "median": statistics.median(warm), "p95": pct(warm, 0.95), "startup": startup}
 
 
 async def explain(engine, sm, metrics) -> None:  # noqa: ANN001
@@ -195,11 +209,36 @@ async def bench_report(url: str, n_events: int) -> None:
           f"{statistics.median(cpu):.2f} s (the rest is PostgreSQL and waiting for a core)")
     env = {**os.environ, "ORDERBOT_DATABASE_URL": url}
     t = time.perf_counter()
-    out = await asyncio.to_thread(subprocess.run, [str(ROOT / ".venv/bin/orderbot"), "report", "--since",
-                                  f"{DAYS + 1}d"], env=env, capture_output=True, text=True, check=True)
+    # `orderbot report` of the measured checkout (python -m from its root = the console script)
+    out = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "service.cli", "report", "--since",
+                                  f"{DAYS + 1}d"], env=env, cwd=str(CODE), capture_output=True, text=True, check=True)
     cli = time.perf_counter() - t
     print(f"`orderbot report --since {DAYS + 1}d` wall time (process start included): {cli:.2f} s")
     print("\n".join(out.stdout.splitlines()[:13]))
+
+
+async def measure(args: argparse.Namespace) -> None:
+    """One fresh process (= one start-up) against the filled database: paint, then maybe report."""
+    print(f"--- {args.label} ({CODE}), load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    figures = await bench_paint(args.measure, args.runs, plans=args.plans)
+    if args.report:
+        await bench_report(args.measure, args.n_events)
+    print("FIGURES " + json.dumps(figures))
+
+
+def run_measure(url: str, root: Path, label: str, args: argparse.Namespace, *, plans: bool = False,
+                report: bool = False) -> dict[str, float]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--measure", url, "--code-root", str(root),
+           "--label", label, "--runs", str(args.runs), "--n-events", str(args.orders * args.events_per_order)]
+    cmd += ["--plans"] if plans else []
+    cmd += ["--report"] if report else []
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    lines = out.stdout.splitlines()
+    print("\n".join(x for x in lines if not x.startswith("FIGURES ")), flush=True)
+    if out.returncode:
+        print(out.stderr[-3000:])
+        raise SystemExit(f"{label}: exit {out.returncode}")
+    return json.loads(next(x for x in lines if x.startswith("FIGURES "))[8:])
 
 
 async def main() -> None:
@@ -208,7 +247,17 @@ async def main() -> None:
     ap.add_argument("--events-per-order", type=int, default=10, choices=range(1, len(EVENT_KINDS) + 1))
     ap.add_argument("--pg", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--baseline-root", type=Path, help="a checkout of main measured beside this tree")
+    ap.add_argument("--measure", help=argparse.SUPPRESS)  # internal: one start-up on this database
+    ap.add_argument("--code-root", help=argparse.SUPPRESS)
+    ap.add_argument("--label", default="this tree", help=argparse.SUPPRESS)
+    ap.add_argument("--plans", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--report", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--n-events", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.measure:
+        await measure(args)
+        return
     name = f"bench_board_{uuid.uuid4().hex[:8]}"
     base = args.pg.rsplit("/", 1)[0]
     await run_autocommit(args.pg, f'CREATE DATABASE "{name}"')
@@ -221,8 +270,20 @@ async def main() -> None:
               f"({os.cpu_count()} cores, shared)")
         print(f"filled {args.orders:,} orders, {2 * args.orders:,} lines, {n_events:,} events "
               f"in {time.perf_counter() - t:.1f} s (database {name})\n")
-        await bench_paint(url, args.runs)
-        await bench_report(url, n_events)
+        rows = []
+        if args.baseline_root is not None:
+            base = args.baseline_root.resolve()
+            rows.append(("main, first start", run_measure(url, base, "main, first start", args)))
+            rows.append(("main, restart", run_measure(url, base, "main, restart", args)))
+        rows.append(("this tree, first start", await asyncio.to_thread(
+            run_measure, url, ROOT, "this tree, first start", args)))
+        rows.append(("this tree, restart", await asyncio.to_thread(
+            run_measure, url, ROOT, "this tree, restart", args, plans=True, report=True)))
+        print("\nGET /board/ (ms)            start-up   first request after start-up   then median   p95")
+        for label, f in rows:
+            print(f"  {label:26s} {f['startup']:8.1f} {f['first']:12.1f} {f['median']:22.1f} {f['p95']:8.1f}")
+        if args.baseline_root is not None:
+            print(f"  restart first paint, this tree / main: {rows[3][1]['first'] / rows[1][1]['first']:.2f}")
     finally:
         await run_autocommit(args.pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -8,6 +8,7 @@ as actor, from forms carrying the session's CSRF token.
 
 Routes:
   GET  /board/                        the board
+  GET  /board/metrics                 the metrics panel (fetched by a page painted before them)
   GET  /board/orders/{number}         one order: facts, lines, event history, actions
   POST /board/orders/{number}/release | /reassign | /cancel
   GET  /board/login → WeCom authorize → GET /board/oauth?code=&state=
@@ -31,7 +32,7 @@ from aiohttp import web
 from board import auth, queries, render
 from board.links import redeem_link
 from orderbot import appkeys, metrics
-from orders import actions
+from orders import actions, coei_survey
 from orders.drafts import today_in_china
 from orders.errors import OrderError
 from orders.models import utcnow
@@ -105,7 +106,7 @@ async def order_action(request: web.Request) -> web.Response:
     wake = request.app.get(appkeys.WAKE_OUTBOX)
     if wake is not None:
         wake()
-    queries.clear_metrics_cache()
+    queries.mark_metrics_stale()
     back = auth.safe_next(str(form.get("next") or "")) if form.get("next") else "/board/"
     raise web.HTTPSeeOther(f"{back}?msg={quote(done)}")
 
@@ -174,6 +175,13 @@ async def refresh_desk_gauges(app: web.Application) -> None:
     for name, value in m.summary().items():
         if value is not None:
             metrics.DESK.labels(metric=name).set(value)
+    async with app[appkeys.SESSIONMAKER]() as s:
+        coei = await coei_survey.latest_result(s)
+    if coei is not None:
+        if coei.index is not None:
+            metrics.COEI.labels(part="index").set(coei.index)
+        metrics.COEI.labels(part="responses").set(coei.answered)
+        metrics.COEI.labels(part="asked").set(coei.asked)
 
 
 async def schedule_digest(app: web.Application) -> None:
@@ -186,17 +194,40 @@ async def schedule_digest(app: web.Application) -> None:
         log.exception("daily digest not scheduled")
 
 
-async def warm_metrics(app: web.Application) -> None:
-    """Start computing the board's metrics at startup, so the first paint finds them ready."""
-    asyncio.ensure_future(queries.cached_metrics(app[appkeys.ENGINE], utcnow()))
+WARM_TIMEOUT = 10.0  # seconds start-up may spend warming the board before taking requests
+
+
+async def warm_board(app: web.Application) -> None:
+    """At start-up, before requests are taken: the stored metrics snapshot into memory (a
+    computation starts in the background only when there is none or it is stale), and one
+    pass of the board's queries, so the first paint finds its SQL compiled and a database
+    connection open instead of paying for both."""
+    now = utcnow()
+    try:
+        async with asyncio.timeout(WARM_TIMEOUT):
+            await queries.warm_metrics(app[appkeys.ENGINE], now)
+            await queries.board_snapshot(app[appkeys.SESSIONMAKER], now=now)
+    except Exception as exc:  # noqa: BLE001 — an unmigrated or slow database must not stop start-up
+        log.warning("board not warmed at start-up: %s", exc)
+
+
+async def metrics_fragment(request: web.Request) -> web.Response:
+    """The metrics panel alone: the page fetches it when it was painted without metrics."""
+    await auth.viewer(request)
+    now = utcnow()
+    m = await queries.cached_metrics(request.app[appkeys.ENGINE], now)
+    today = today_in_china(now)
+    days = m.day_series(today - dt.timedelta(days=queries.METRICS_DAYS - 1), today)
+    return _html(render.metrics_panel(m, days))
 
 
 def setup(app: web.Application) -> None:
     app.setdefault(appkeys.SCRAPE_HOOKS, []).append(refresh_desk_gauges)
     app.on_startup.append(schedule_digest)
-    app.on_startup.append(warm_metrics)
+    app.on_startup.append(warm_board)
     app.router.add_get("/board", to_board)
     app.router.add_get("/board/", board_view)
+    app.router.add_get("/board/metrics", metrics_fragment)
     app.router.add_get("/board/orders/{number}", order_view)
     app.router.add_post("/board/orders/{number}/{action:release|reassign|cancel}", order_action)
     app.router.add_get("/board/login", login)

@@ -2,15 +2,18 @@
 
 First paint = `board_snapshot`: the active orders with their customer (one query), the ones
 with a product below safety stock (one), the SLA facts of the pending ones (one), today's
-exception events (one), the reps (one); classification is orders/desk_buckets.py. The desk
+exception events (one), the customers with an overdue receivable (one), the reps (one); classification is orders/desk_buckets.py. The desk
 metrics (orderbot/desk_report.py) are cached for METRICS_TTL seconds per process and served
-stale while a refresh runs: they change slowly and cost the most.
+stale while a refresh runs: they change slowly and cost the most. Each computation is also
+stored (desk_metrics_snapshot), so a restarted process paints its charts from the last one
+instead of computing first; the first paint never waits for a computation.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,11 +26,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orderbot import desk_report
-from orders import desk_metrics
+from orders import coei_survey, desk_metrics, receivables
 from orders.desk_buckets import ACTIVE_STATUSES, Bucket, OrderFacts, classify
 from orders.drafts import today_in_china
 from orders.models import (
     Customer,
+    DeskMetricsSnapshot,
     InboundMessage,
     Order,
     OrderEvent,
@@ -38,6 +42,7 @@ from orders.models import (
 )
 from orders.numbering import SHANGHAI
 from orders.sla import DEFAULT_POLICY
+from orders.upsert import insert_for
 
 ASSIGNING = ("submitted", "routed", "reassigned", "released")
 EXCEPTION_TYPES = ("held", "escalated", "rejected", "cancelled")
@@ -45,6 +50,8 @@ EXCEPTION_WEIGHT = {"held": 3, "escalated": 3, "rejected": 2, "cancelled": 1}
 METRICS_DAYS = 14
 METRICS_TTL = 300.0
 SHOWN_PER_BUCKET = 60
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -88,6 +95,7 @@ class BoardSnapshot:
     exceptions: list[ExceptionItem] = field(default_factory=list)
     reps: list[RepRow] = field(default_factory=list)
     rep_names: dict[int, str] = field(default_factory=dict)
+    coei: coei_survey.MonthResult | None = None  # the latest surveyed month
 
     def count(self, bucket: Bucket) -> int:
         return len(self.buckets[bucket])
@@ -101,7 +109,7 @@ async def _active_orders(s: AsyncSession) -> list[Any]:
     stmt = (
         select(Order.id, Order.number, Order.status, Order.rep_id, Order.total, Order.delivery_date,
                Order.confirm_due_at, Order.updated_at, Order.rush, Order.version, Customer.name,
-               Customer.company)
+               Customer.company, Order.customer_id)
         .join(Customer, Customer.id == Order.customer_id)
         .where(col(Order.status).in_(ACTIVE_STATUSES))
     )
@@ -176,10 +184,12 @@ async def board_snapshot(
         rows = await _active_orders(s)
         short = await _short_stock_orders(s)
         sla = await _sla_facts(s)
+        overdue = await receivables.overdue_payers(s, now)
         snap.exceptions = await exceptions_on(s, today)
         reps = list((await s.exec(select(SalesRep).where(SalesRep.active))).all())
+        snap.coei = await coei_survey.latest_result(s)
     open_by_rep: Counter[int] = Counter()
-    for (oid, number, status, rep_id, total, delivery, due, updated, rush, version, name, company) in rows:
+    for (oid, number, status, rep_id, total, delivery, due, updated, rush, version, name, company, cid) in rows:
         assigned_at, escalated = sla.get(oid, (None, False))
         if assigned_at is not None and (due is None or _aware(due) < assigned_at):
             # No deadline, or one set for an earlier assignment: the default policy's applies.
@@ -187,7 +197,8 @@ async def board_snapshot(
         else:
             due_at = _aware(due) if due is not None else None
         facts = OrderFacts(status=status, updated_at=_aware(updated), delivery_date=delivery,
-                           confirm_due_at=due_at, rush=bool(rush), escalated=escalated, short_stock=oid in short)
+                           confirm_due_at=due_at, rush=bool(rush), escalated=escalated, short_stock=oid in short,
+                           overdue_days=overdue.get(cid, 0))
         bucket, reasons = classify(facts, now, today)
         snap.buckets[bucket].append(BoardOrder(oid, number, status, company or name or "", rep_id,
                                                Decimal(total or 0), delivery, _aware(updated), version, reasons))
@@ -218,13 +229,53 @@ def _since(now: dt.datetime, days: int) -> dt.datetime:
     return day_start(today_in_china(now) - dt.timedelta(days=days - 1))
 
 
-async def _compute(engine: AsyncEngine, key: int, since: dt.datetime) -> desk_metrics.DeskMetrics:
+def _snapshot_name(days: int) -> str:
+    return f"days:{days}"
+
+
+async def _load_stored(engine: AsyncEngine, days: int,
+                       now: dt.datetime) -> tuple[float, desk_metrics.DeskMetrics] | None:
+    """The snapshot the last computation stored (any process, before any restart), as a
+    cache entry whose age is the snapshot's; one primary-key read."""
+    async with AsyncSession(engine) as s:
+        row = await s.get(DeskMetricsSnapshot, _snapshot_name(days))
+    if row is None:
+        return None
+    age = max(0.0, (now - _aware(row.computed_at)).total_seconds())
+    if _aware(row.since) != _since(now, days):  # another day's window: shown, refreshed at once
+        age = max(age, METRICS_TTL)
+    return time.monotonic() - age, desk_metrics.from_stored(row.payload)
+
+
+async def _store(engine: AsyncEngine, days: int, since: dt.datetime, m: desk_metrics.DeskMetrics) -> None:
+    payload = desk_metrics.to_stored(m)
+    values = {"name": _snapshot_name(days), "since": since, "computed_at": utcnow(), "payload": payload}
+    async with AsyncSession(engine) as s, s.begin():
+        stmt = insert_for(s, DeskMetricsSnapshot).values(**values)
+        await s.exec(stmt.on_conflict_do_update(
+            index_elements=[DeskMetricsSnapshot.name],
+            set_={"since": since, "computed_at": values["computed_at"], "payload": payload}))
+
+
+async def _compute(engine: AsyncEngine, key: int, since: dt.datetime, days: int) -> desk_metrics.DeskMetrics:
     try:
-        m = await desk_report.metrics_since(engine, since)
+        m = await desk_report.metrics_since(engine, since, fold_in_thread=True)
         _cache[key] = (time.monotonic(), m)
+        try:
+            await _store(engine, days, since, m)
+        except Exception:  # noqa: BLE001 — the figures are still served from this process
+            log.exception("desk metrics snapshot not stored")
         return m
     finally:
         _running.pop(key, None)
+
+
+def _refresh(engine: AsyncEngine, key: int, now: dt.datetime, days: int) -> asyncio.Task[desk_metrics.DeskMetrics]:
+    """The running computation for `key`, or a new one: never two at a time per process."""
+    task = _running.get(key)
+    if task is None:
+        task = _running[key] = asyncio.ensure_future(_compute(engine, key, _since(now, days), days))
+    return task
 
 
 async def cached_metrics(engine: AsyncEngine, now: dt.datetime,
@@ -234,31 +285,52 @@ async def cached_metrics(engine: AsyncEngine, now: dt.datetime,
     hit = _cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < METRICS_TTL:
         return hit[1]
-    task = _running.get(key)
-    if task is None:
-        task = _running[key] = asyncio.ensure_future(_compute(engine, key, _since(now, days)))
-    return await asyncio.shield(task)
+    return await asyncio.shield(_refresh(engine, key, now, days))
 
 
-async def metrics_for_paint(engine: AsyncEngine, now: dt.datetime, *, wait: float = 0.2,
+async def metrics_for_paint(engine: AsyncEngine, now: dt.datetime, *, wait: float = 0.0,
                             days: int = METRICS_DAYS) -> desk_metrics.DeskMetrics | None:
-    """For the page: the cached metrics even when a little stale (a refresh then runs in the
-    background), else the fresh ones if they come within `wait` seconds, else None — the
-    page shows the orders at once and the metrics on the next load."""
+    """For the page, without waiting on the computation: this process's cached metrics, else
+    the snapshot the last computation stored (a restart paints its charts at once), even when
+    a little stale — a refresh then runs in the background; else the fresh ones if they come
+    within `wait` seconds, else None: the page shows the orders at once and fetches the
+    metrics panel (/board/metrics) when it is ready."""
     key = id(engine) * 100 + days
     hit = _cache.get(key)
+    if hit is None:
+        hit = await _load_stored(engine, days, now)
+        if hit is not None:
+            _cache.setdefault(key, hit)
     if hit is not None:
         if time.monotonic() - hit[0] >= METRICS_TTL:
-            asyncio.ensure_future(cached_metrics(engine, now, days))  # refresh; one at a time
+            _refresh(engine, key, now, days)
         return hit[1]
-    task = asyncio.ensure_future(cached_metrics(engine, now, days))
+    task = _refresh(engine, key, now, days)
+    if wait <= 0:
+        return None
     try:
         return await asyncio.wait_for(asyncio.shield(task), timeout=wait)
     except TimeoutError:
         return None
 
 
+async def warm_metrics(engine: AsyncEngine, now: dt.datetime, days: int = METRICS_DAYS) -> None:
+    """At start-up: the stored snapshot into this process's cache, and a computation in the
+    background only when there is none or it is stale."""
+    try:
+        await metrics_for_paint(engine, now, days=days)
+    except Exception:  # noqa: BLE001 — no snapshot table yet (unmigrated): compute on demand
+        log.exception("desk metrics not warmed")
+
+
+def mark_metrics_stale() -> None:
+    """After an action: keep showing the metrics, but refresh them on the next paint."""
+    for key, (_, m) in list(_cache.items()):
+        _cache[key] = (float("-inf"), m)
+
+
 def clear_metrics_cache() -> None:
+    """Forget this process's metrics (after an action); the stored snapshot stays."""
     _cache.clear()
 
 

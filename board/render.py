@@ -1,4 +1,5 @@
-"""HTML for the board: server-rendered, no JavaScript needed, no CDN; charts are inline SVG.
+"""HTML for the board: server-rendered, no CDN; charts are inline SVG. JavaScript is needed for
+one thing only: a page painted before the metrics were computed fetches their panel.
 
 Everything user-supplied goes through `esc`. Labels are Chinese: managers read this page.
 """
@@ -13,6 +14,7 @@ from typing import Any
 
 from board.auth import Viewer
 from board.queries import BoardOrder, BoardSnapshot, OrderPage
+from orders.coei_survey import MonthResult
 from orders.desk_buckets import Bucket
 from orders.desk_metrics import DayMetrics, DeskMetrics, human_duration, percent
 from orders.numbering import SHANGHAI
@@ -158,6 +160,24 @@ def metrics_panel(m: DeskMetrics, days: list[DayMetrics]) -> str:
             f'<ul class="stages"><li class="st">各环节用时（中位）</li>{stages}</ul></section>')
 
 
+COEI_LABELS = {"notice_before_shipment": "发货通知早于发货", "update_frequency": "状态更新频率符合预期",
+               "delay_remedy": "延误 2 小时内有说明和补救"}
+
+
+def coei_panel(r: MonthResult | None) -> str:
+    """The customer order experience index of the latest surveyed month, and its parts."""
+    if r is None:
+        return ('<section class="metrics coei"><h2>客户订单体验指数（COEI）</h2>'
+                '<p class="empty">还没有回访数据：每月 1 日向上月已完成订单的抽样客户发送 3 个问题。</p></section>')
+    value = "—" if r.index is None else f"{r.index:.1f}"
+    parts = "".join(f"<li><span>{esc(COEI_LABELS.get(k, k))}</span><b>{'—' if v is None else f'{v:.0f}'}</b></li>"
+                    for k, v in r.per_question.items())
+    return (f'<section class="metrics coei"><h2>客户订单体验指数（COEI） <small>{esc(r.month)}</small></h2>'
+            f'<div class="cards">{_metric("COEI（0–100）", value, "", "权重 40% / 30% / 30%")}'
+            f'{_metric("回复", f"{r.answered}/{r.asked}", "", f"完成 3 题 {r.completed} 份")}</div>'
+            f'<ul class="stages"><li class="st">各题得分</li>{parts}</ul></section>')
+
+
 def _order_item(o: BoardOrder, who: Viewer, rep_names: dict[int, str]) -> str:
     reasons = "".join(f'<span class="tag">{esc(r)}</span>' for r in o.reasons)
     release = ""
@@ -175,8 +195,14 @@ def _order_item(o: BoardOrder, who: Viewer, rep_names: dict[int, str]) -> str:
             f'<div class="row3">{reasons}{release}</div></li>')
 
 
-PENDING_METRICS = ('<section class="metrics"><h2>运营指标</h2><p class="empty">指标正在计算，'
-                   '刷新页面即可看到。</p></section>')
+# Painted before the metrics exist (a fresh database, or the first start): the panel is
+# fetched when ready; without JavaScript a reload shows it.
+PENDING_METRICS = ('<section class="metrics" id="metrics-pending"><h2>运营指标</h2><p class="empty">指标正在计算，'
+                   '稍后自动显示（或刷新页面）。</p></section>'
+                   '<script>fetch("/board/metrics",{credentials:"same-origin"})'
+                   '.then(function(r){return r.ok?r.text():null})'
+                   '.then(function(h){var e=document.getElementById("metrics-pending");if(h&&e){e.outerHTML=h}})'
+                   '</script>')
 
 
 def board_page(snap: BoardSnapshot, metrics: DeskMetrics | None, days: list[DayMetrics], who: Viewer,
@@ -210,7 +236,8 @@ def board_page(snap: BoardSnapshot, metrics: DeskMetrics | None, days: list[DayM
 <section class="reps"><h2>业务员</h2><table><thead><tr><th>姓名</th><th>团队</th><th>待处理</th><th>确认用时（中位）</th><th>超时</th></tr></thead>
 <tbody>{rep_rows}</tbody></table></section>
 </div>
-{metrics_panel(metrics, days) if metrics else PENDING_METRICS}"""
+{metrics_panel(metrics, days) if metrics else PENDING_METRICS}
+{coei_panel(snap.coei)}"""
     return page("订单看板", body, who)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import conversation, replies
+from bot import conversation, replies, survey
 from bot.conversation import CreateOrder, Incoming, ListOrders, RunOcr, SessionState, ShowOrder
 from bot.messages import MessageError, parse
 from bot.turns import load_session, mark_handled, queue_ocr, save_session, state_of, user_lock
@@ -184,6 +184,10 @@ class Chat:
             state = state_of(await load_session(s, CHANNEL, openid, now))
             profile = profile_of(customer)
             await s.commit()
+        if incoming is not None and incoming.kind == "text" and message_id is not None:
+            answered = await self._survey_answer(customer.id, openid, incoming.text, state, message_id, now)
+            if answered is not None:
+                return answered
         reader = await self.catalogs.reader(today_in_china(now), customer.tier)
         step = (
             conversation.step(state, incoming, reader, profile) if incoming is not None
@@ -219,6 +223,25 @@ class Chat:
                               payload={"type": "chat_reply", "text": text, "customer_id": customer.id},
                               dedup_key=f"chat_reply:{key}:{i}")
         return Turn(texts, step.state, number)
+
+    async def _survey_answer(self, customer_id: int | None, openid: str, text: str, state: SessionState,
+                             message_id: int, now: dt.datetime) -> Turn | None:
+        """A COEI answer (bot/survey.py): stored with the handled mark and the reply in one
+        transaction; None when the message is not one and goes to the conversation."""
+        try:
+            async with self.sessionmaker() as s, s.begin():
+                texts = await survey.take(s, customer_id, text, state, now)
+                if texts is None:
+                    return None
+                if not await mark_handled(s, message_id, now):
+                    raise _Redelivered
+                for i, reply in enumerate(texts):
+                    await enqueue(s, kind=OutboxKind.NOTIFY_CUSTOMER, target=openid,
+                                  payload={"type": "chat_reply", "text": reply, "customer_id": customer_id},
+                                  dedup_key=f"chat_reply:msg:{message_id}:{i}")
+        except _Redelivered:  # handled before: the answer was stored then; roll this one back
+            return None
+        return Turn(texts, state)
 
     async def _place(self, customer_id: int | None, openid: str, draft: dict[str, Any],
                      message_id: int | None, now: dt.datetime) -> tuple[str | None, str | None]:
@@ -271,6 +294,10 @@ class Chat:
             "waybill_no": order.waybill_no,
             "last_event": _event_text(event) if event else None,
         })
+
+
+class _Redelivered(Exception):
+    """Rolls back a survey answer whose message turned out to be handled already."""
 
 
 def intent_draft(step: conversation.Step) -> dict[str, Any]:

@@ -55,6 +55,13 @@ RISK_HITS = Counter(
 )
 risk.on_hit(lambda hit: RISK_HITS.labels(hit.rule_id).inc())
 
+COEI = Gauge(
+    "orderbot_coei",
+    "Customer order experience index (0-100, orders/coei.py) of the latest surveyed month; "
+    "part=index, or responses / asked.",
+    ["part"],
+    registry=REGISTRY,
+)
 DESK = Gauge(
     "orderbot_desk",
     "Desk metrics over the orders placed in the last 7 days (orders/desk_metrics.py): "

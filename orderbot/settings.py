@@ -76,6 +76,12 @@ class Settings(BaseSettings):
 
     # When managers get the daily digest in WeCom (HH:MM, China time); empty: no digest.
     digest_at: str = Field("08:30", validation_alias=_env("ORDERBOT_DIGEST_AT"))
+    # The COEI survey (orders/coei.py): a month's sample of completed orders is asked on the
+    # 1st of the next month at ORDERBOT_COEI_AT (HH:MM, China time; empty: not sent), answers
+    # are taken in chat for ORDERBOT_COEI_ANSWER_DAYS days.
+    coei_at: str = Field("10:00", validation_alias=_env("ORDERBOT_COEI_AT"))
+    coei_sample_size: int = Field(300, ge=1, validation_alias=_env("ORDERBOT_COEI_SAMPLE_SIZE"))
+    coei_answer_days: int = Field(7, ge=1, validation_alias=_env("ORDERBOT_COEI_ANSWER_DAYS"))
 
     # Outbound to WMS / ERP (workers/outbound.py): "wms=https://wms.example/orders,erp=https://…".
     # The names are the systems of orders/status_mapping.json; empty: orders are not pushed.

@@ -6,8 +6,10 @@ A sample of completed orders (`sample`, e.g. 300 a month) is asked, after delive
   3. 如遇延误，是否在 2 小时内收到说明和补救方案？    (weight 30 %; 不适用 when nothing was late)
 Each answer is scored 0–100 (是 = 100, 否 = 0, or 1–5 stars = 0/25/50/75/100); the index is
 the weighted mean of the three questions' average scores, the weights renormalised over the
-questions that got any answer. Pure: sending the questions and reading replies is the
-caller's job (not wired to WeChat / WeCom yet).
+questions that got any answer. Pure: the month's survey is started by orders/coei_survey.py
+(from workers/coei_survey.py, monthly, or `orderbot coei --send`), the questions go out as
+customer pushes (customer-service message in the 48-hour window, else template message) and
+the answers are read in chat by bot/survey.py.
 """
 
 from __future__ import annotations
@@ -66,3 +68,34 @@ def sample(order_numbers: Sequence[str], month: str, size: int = 300) -> list[st
     (a re-run picks the same ones), spread evenly, and not up to whoever runs it."""
     ranked = sorted(order_numbers, key=lambda n: hashlib.sha256(f"{month}:{n}".encode()).hexdigest())
     return sorted(ranked[:size])
+
+
+def sample_one_per_customer(orders: Sequence[tuple[str, int]], month: str, size: int = 300) -> list[str]:
+    """Like `sample`, over (order number, customer id) pairs, asking each customer once a month:
+    in the same stable hash order, a customer's first order is taken and the rest skipped."""
+    ranked = sorted(orders, key=lambda o: hashlib.sha256(f"{month}:{o[0]}".encode()).hexdigest())
+    seen: set[int] = set()
+    chosen: list[str] = []
+    for number, customer in ranked:
+        if customer in seen:
+            continue
+        seen.add(customer)
+        chosen.append(number)
+        if len(chosen) >= size:
+            break
+    return sorted(chosen)
+
+
+def intro(month: str, number: str) -> str:
+    """The first message: why we ask, which order, and the first question."""
+    y, m = month.split("-")
+    return (f"【服务体验回访】您好！感谢您 {int(y)} 年 {int(m)} 月的订购（订单 {number}）。"
+            f"想请您花 1 分钟回答 {len(QUESTIONS)} 个问题，帮助我们改进服务，直接回复即可：\n"
+            + question_text(0))
+
+
+def question_text(i: int) -> str:
+    return f"{i + 1}/{len(QUESTIONS)} {QUESTIONS[i][1]}"
+
+
+THANKS = "感谢您的反馈！我们会根据您的意见改进服务。如需下单，直接发送产品和数量即可。"

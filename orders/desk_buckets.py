@@ -5,7 +5,8 @@ Pure: the board reads the facts (orders/… via board/queries.py) and asks `clas
 * red    — on hold; confirmation SLA breached (escalated, or past the escalation time);
            delivery date missed (still not delivered after the promised day);
 * yellow — pending past its reminder time; a line's product is below safety stock;
-           overdue payer (when a payment system reports it); in transit for more than 48 h;
+           overdue payer (the customer owes a receivable past its due date, orders/receivables.py);
+           in transit for more than 48 h;
 * green  — everything else still open: on track.
 """
 
@@ -43,7 +44,7 @@ class OrderFacts:
     rush: bool = False
     escalated: bool = False  # the SLA job escalated the current assignment
     short_stock: bool = False  # a line's product is below its safety stock
-    overdue_payer: bool = False  # no payment data in orderbot yet: always False for now
+    overdue_days: int = 0  # the customer's oldest unpaid receivable is this many days past due
 
 
 def _aware(t: dt.datetime) -> dt.datetime:
@@ -69,8 +70,8 @@ def classify(
         red.append("已过交货日期")
     if f.short_stock and f.status in ("pending", "on_hold", "confirmed"):
         yellow.append("库存低于安全库存")
-    if f.overdue_payer:
-        yellow.append("客户逾期未付款")
+    if f.overdue_days > 0:
+        yellow.append(f"客户逾期未付款（{f.overdue_days} 天）")
     if f.status == "shipped" and now - _aware(f.updated_at) > IN_TRANSIT_LIMIT:
         yellow.append("运输超过48小时")
     if red:

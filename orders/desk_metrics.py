@@ -301,3 +301,44 @@ def human_duration(seconds: float | None) -> str:
 
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
+
+
+# --- stored form: what the board shows, small enough to keep in one row ---------------------
+
+
+def _flow_stored(f: _Flow) -> dict[str, Any]:
+    return {"placed": f.placed, "held": f.held, "touches": f.touches,
+            "confirmation": f.confirmation_median, "response": f.response_median}
+
+
+def _one(value: float | None) -> list[float]:
+    """A median kept as a one-value list: its median is itself, so every figure reads the same."""
+    return [] if value is None else [value]
+
+
+def _flow_values(d: Mapping[str, Any]) -> dict[str, Any]:
+    return {"placed": int(d["placed"]), "held": int(d["held"]), "touches": int(d["touches"]),
+            "confirmation_seconds": _one(d.get("confirmation")), "response_seconds": _one(d.get("response"))}
+
+
+def to_stored(m: DeskMetrics) -> dict[str, Any]:
+    """The metrics as JSON: counts kept, each list of durations kept as its median (all the
+    board, /metrics and the report read of them), so `from_stored` gives the same figures."""
+    return {
+        **_flow_stored(m), "with_external": m.with_external, "external_agree": m.external_agree,
+        "stages": m.stage_medians(),
+        "days": {d.isoformat(): _flow_stored(day) for d, day in m.days.items()},
+        "reps": {str(r): [rm.confirmation_median, rm.sla_breaches] for r, rm in m.reps.items()},
+    }
+
+
+def from_stored(data: Mapping[str, Any]) -> DeskMetrics:
+    m = DeskMetrics(**_flow_values(data), with_external=int(data["with_external"]),
+                    external_agree=int(data["external_agree"]))
+    m.stage_seconds = {name: _one(data["stages"].get(name)) for name, _, _ in STAGES}
+    for iso, d in data["days"].items():
+        day = dt.date.fromisoformat(iso)
+        m.days[day] = DayMetrics(**_flow_values(d), day=day)
+    for rep, (confirmation, breaches) in data["reps"].items():
+        m.reps[int(rep)] = RepMetrics(_one(confirmation), int(breaches))
+    return m

@@ -379,3 +379,35 @@ class OrderReturn(SQLModel, table=True):
     phone: str | None = Field(default=None, index=True)
     reason: str | None = None
     at: datetime = _ts()
+
+
+class DeskMetricsSnapshot(SQLModel, table=True):
+    """The board's desk metrics as last computed (orders.desk_metrics.to_stored), so a
+    restarted web process paints its charts at once instead of recomputing them first."""
+
+    __tablename__ = "desk_metrics_snapshot"
+
+    name: str = Field(primary_key=True, max_length=40)  # e.g. "days:14"
+    since: datetime = Field(sa_type=UTCDateTime)
+    computed_at: datetime = _ts()
+    payload: dict[str, Any] = _json(dict)
+
+
+class CoeiSurvey(SQLModel, table=True):
+    """One completed order of a month's COEI sample (orders/coei.py): its customer is asked
+    the three questions in chat, one at a time; `answers` holds {question key: score, or
+    None for 不适用} as they come. state: asking → done (all answered) / expired."""
+
+    __tablename__ = "coei_survey"
+    __table_args__ = (UniqueConstraint("month", "order_id", name="uq_coei_survey_month_order"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(max_length=7, index=True)  # the month the orders were completed, YYYY-MM
+    order_id: int = Field(foreign_key="orders.id")
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    state: str = Field(default="asking", max_length=10)
+    question: int = 0  # index of the question awaiting an answer
+    answers: dict[str, Any] = _json(dict)
+    sent_at: datetime = _ts()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -56,6 +56,7 @@ class OutboxKind(StrEnum):
     ROBOT_DIGEST = "robot_digest"  # {"robot_key"}: alerts folded while the robot was rate-limited
     OCR_JOB = "ocr_job"  # {"job_id"}: read an image into a draft (ocr/), chat and mini-program
     BOARD_DIGEST = "board_digest"  # {"day"}: yesterday's desk digest to every manager (board/digest.py)
+    COEI_SURVEY = "coei_survey"  # {"month"}: ask that month's COEI sample (workers/coei_survey.py, monthly)
     # Orders passed on to the WMS / ERP (orders/outbound.py): the order document of one version,
     # then one row per configured system with the signed webhook to call.
     OUTBOUND_ORDER = "outbound_order"

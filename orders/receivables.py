@@ -12,13 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, not_, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orders.models import Customer, Order, Payment
 from orders.status import OrderStatus
+from orders.upsert import dialect_name
 
 ZERO = Decimal(0)
 OWED_STATUSES = (
@@ -121,3 +123,46 @@ async def match_order(s: AsyncSession, customer_id: int, amount: Decimal, number
     ).all()
     unpaid = [o for o in candidates if await paid_on(s, o.id) == 0]
     return unpaid[0] if len(unpaid) == 1 else None
+
+
+_UNIX_EPOCH_JULIAN_DAY = 2440587.5
+
+
+def _terms_end_before(s: AsyncSession, cutoff: dt.datetime) -> Any:
+    """delivered_at + the customer's payment terms < cutoff, in the database's own date
+    arithmetic, so receivables not yet due never leave it."""
+    if dialect_name(s) == "postgresql":
+        return Order.delivered_at + func.make_interval(0, 0, 0, Customer.payment_terms_days) < cutoff
+    cutoff_day = _aware(cutoff).timestamp() / 86400 + _UNIX_EPOCH_JULIAN_DAY
+    return func.julianday(Order.delivered_at) + Customer.payment_terms_days < cutoff_day
+
+
+async def overdue_payers(s: AsyncSession, now: dt.datetime) -> dict[int, int]:
+    """Customer id → days the oldest unpaid receivable is past due, for every customer with
+    one at least a day overdue (the board's yellow "overdue payer"). One query over the owed
+    orders that can be due at all (prepayment customers, or delivered), paid sums joined."""
+    cutoff = now - dt.timedelta(days=1)
+    paid = (
+        select(Payment.order_id, func.sum(Payment.amount).label("paid"))
+        .where(col(Payment.order_id).is_not(None))
+        .group_by(Payment.order_id)
+        .subquery()
+    )
+    stmt = (
+        select(Order.customer_id, Order.created_at, Order.delivered_at, Order.total,
+               func.coalesce(paid.c.paid, 0), Customer.prepayment, Customer.payment_terms_days)
+        .join(Customer, Customer.id == Order.customer_id)
+        .outerjoin(paid, paid.c.order_id == Order.id)
+        .where(col(Order.status).in_([st.value for st in OWED_STATUSES]),
+               Order.total > func.coalesce(paid.c.paid, 0),
+               # due a day ago or earlier: prepayment from the order date, else terms after delivery
+               or_(and_(col(Customer.prepayment), col(Order.created_at) < cutoff),
+                   and_(not_(col(Customer.prepayment)), _terms_end_before(s, cutoff))))
+    )
+    out: dict[int, int] = {}
+    for customer_id, created, delivered, total, paid_sum, prepayment, terms in (await s.exec(stmt)).all():
+        due = _aware(created) if prepayment else _aware(delivered) + dt.timedelta(days=terms or 0)
+        days = Receivable(0, "", Decimal(total), Decimal(paid_sum), due).overdue_days(now)
+        if days >= 1:
+            out[customer_id] = max(days, out.get(customer_id, 0))
+    return out

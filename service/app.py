@@ -24,6 +24,7 @@ from orderbot.resources import open_resources
 from orderbot.settings import Settings, get_settings
 from orderbot.stores import KeyValueStore
 from service import health
+from workers import coei_survey
 from workers.runner import start_in_process_worker
 from workers.wakeup import make_waker
 
@@ -83,7 +84,17 @@ def create_app(
         raise ValueError(f"unknown features {unknown}; known: {sorted(FEATURES)}")
     for name in features:
         FEATURES[name](app)
+    if "board" in features:  # the managers' reporting: with the daily digest, the monthly COEI survey
+        app.on_startup.append(_schedule_coei)
     return app
+
+
+async def _schedule_coei(app: web.Application) -> None:
+    """This month's COEI survey row (workers/coei_survey.py); idempotent across replicas."""
+    try:
+        await coei_survey.ensure_scheduled(app[appkeys.SESSIONMAKER], app[appkeys.SETTINGS])
+    except Exception:  # noqa: BLE001 — a bad ORDERBOT_COEI_AT must not stop the service
+        log.exception("COEI survey not scheduled")
 
 
 async def _in_process_worker(app: web.Application) -> AsyncIterator[None]:

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "demo": "migrate, seed demo data, start the stand-in and the service",
     "pushes": "list parked pushes (failed for good), or requeue one",
     "report": "desk metrics of the orders placed since 7d / a date, as a table or CSV",
+    "coei": "the customer order experience index of a month, or ask its sample now (--send)",
 }
 
 

@@ -23,6 +23,7 @@ from orderbot.jobs import (
 )
 from orders.outbox import OutboxKind
 from workers import notify, outbound
+from workers.coei_survey import send_survey
 from workers.ocr_jobs import run_ocr
 
 __all__ = [
@@ -40,6 +41,7 @@ HANDLERS: dict[str, Handler] = {
     OutboxKind.ROBOT_DIGEST: notify.robot_digest,
     OutboxKind.OCR_JOB: run_ocr,  # images from chat and mini-program uploads
     OutboxKind.BOARD_DIGEST: send_digest,  # the managers' daily digest (self-scheduling)
+    OutboxKind.COEI_SURVEY: send_survey,  # the month's COEI sample asked in WeChat (self-scheduling)
     OutboxKind.OUTBOUND_ORDER: outbound.fan_out,  # a confirmed/edited/cancelled order, per system
     OutboxKind.OUTBOUND_PUSH: outbound.push,  # the signed webhook to one WMS / ERP
 }

@@ -10,8 +10,9 @@ retried on its own with the worker's backoff. A call is
     X-Orderbot-Signature: hex HMAC-SHA256(secret, timestamp + body)   (bot.logistics_hook.sign)
 
 2xx = accepted: the answer's id and status code (mapped through orders/status_mapping.json)
-go into the push ledger, so a redelivered row is not sent again. 409 = already have it
-(accepted). Other 4xx = rejected: parked at once. 5xx, 429, timeouts and network errors are
+go into the push ledger, so a redelivered row is not sent again, and the mapped status moves
+the order as `hook:<system>` (orders/external_status.py). 409 = already have it
+(accepted). 401/403/404/405 = our configuration: parked. Other 4xx = rejected: the order is held with the refusal's reason, the row parked at once. 5xx, 429, timeouts and network errors are
 retried; the last allowed attempt that fails alerts the managers and parks the row
 (`orderbot pushes` lists it, `--requeue` sends it again).
 """
@@ -30,6 +31,7 @@ from sqlmodel import select
 
 from bot.logistics_hook import SIG_HEADER, TS_HEADER, sign
 from orderbot.jobs import JobContext, PermanentError, TransientError
+from orders import external_status
 from orders.errors import OrderError
 from orders.models import Order, Outbox, PushDelivery
 from orders.outbound import PUSH_KIND
@@ -91,12 +93,19 @@ async def push(ctx: JobContext, row: Outbox) -> None:
             raise PermanentError(f"system {system!r} is no longer in ORDERBOT_OUTBOUND")
         if not _secret(ctx):
             raise PermanentError("ORDERBOT_OUTBOUND_SECRET / ORDERBOT_HOOK_SECRET is not set")
-        remote_id, label = await _call(ctx, url, system, doc)
+        remote_id, label, code, answer = await _call(ctx, url, system, doc)
     except (TransientError, PermanentError) as exc:
         final = isinstance(exc, PermanentError) or row.attempts >= ctx.settings.outbox_max_attempts
+        if isinstance(exc, Rejected) and doc.get("event") != "cancelled":
+            # The other system refused the order itself: hold it, with its reason (the hold
+            # alerts the managers); a refused cancellation leaves the order cancelled.
+            await external_status.apply_rejection(ctx.sessionmaker, system, str(doc.get("order_number")),
+                                                  exc.why)
         if final:
             await _alert(ctx, row, str(exc))
         raise
+    if code is not None:  # the answer's status moves the order (as hook:<system>) before the ledger
+        await external_status.apply_answer(ctx.sessionmaker, system, str(doc.get("order_number")), code, answer)
     async with ctx.sessionmaker() as s, s.begin():
         await s.exec(insert_for(s, PushDelivery).values(
             dedup_key=row.dedup_key, channel=LEDGER_CHANNEL, target=system, order_id=await _order_id(s, doc),
@@ -108,7 +117,16 @@ async def _order_id(s: Any, doc: dict[str, Any]) -> int | None:
     return (await s.exec(select(Order.id).where(Order.number == doc.get("order_number")))).first()
 
 
-async def _call(ctx: JobContext, url: str, system: str, doc: dict[str, Any]) -> tuple[str | None, str]:
+class Rejected(PermanentError):
+    """The other system answered 4xx (not 409 / 429): it will not take this order as it is."""
+
+    def __init__(self, message: str, why: str) -> None:
+        super().__init__(message)
+        self.why = why
+
+
+async def _call(ctx: JobContext, url: str, system: str,
+                doc: dict[str, Any]) -> tuple[str | None, str, Any, dict[str, Any]]:
     if ctx.http is None:
         raise TransientError("no HTTP client in this worker")
     body, headers = signed_request(_secret(ctx), doc, time.time())
@@ -123,10 +141,26 @@ async def _call(ctx: JobContext, url: str, system: str, doc: dict[str, Any]) -> 
         return _accepted(system, text)
     if status == 429 or status >= 500:
         raise TransientError(f"{system}: HTTP {status} {text[:200]}")
-    raise PermanentError(f"{system} rejected {doc.get('idempotency_key')}: HTTP {status} {text[:300]}")
+    if status in (401, 403, 404, 405):  # our signature, our URL: nothing wrong with the order
+        raise PermanentError(f"{system} refused the call: HTTP {status} {text[:300]}")
+    raise Rejected(f"{system} rejected {doc.get('idempotency_key')}: HTTP {status} {text[:300]}",
+                   _reason(text) or f"HTTP {status}")
 
 
-def _accepted(system: str, text: str) -> tuple[str | None, str]:
+def _reason(text: str) -> str:
+    """The refusal's own words when the answer is JSON with a reason/message/error field."""
+    try:
+        answer = json.loads(text) if text else {}
+    except json.JSONDecodeError:
+        return text[:200]
+    if isinstance(answer, dict):
+        for key in ("reason", "message", "errmsg", "error"):
+            if answer.get(key):
+                return str(answer[key])[:200]
+    return text[:200]
+
+
+def _accepted(system: str, text: str) -> tuple[str | None, str, Any, dict[str, Any]]:
     """The other system's id and its status code, labelled through the status mapping."""
     try:
         answer = json.loads(text) if text else {}
@@ -144,7 +178,7 @@ def _accepted(system: str, text: str) -> tuple[str | None, str]:
         except OrderError as exc:  # accepted all the same; the unmapped code is worth a look
             log.warning("outbound %s answered an unmapped status: %s", system, exc.message)
             label = f"{code} (unmapped)"
-    return (str(remote_id) if remote_id is not None else None), label
+    return (str(remote_id) if remote_id is not None else None), label, code, answer
 
 
 async def _alert(ctx: JobContext, row: Outbox, error: str) -> None:

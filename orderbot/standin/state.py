@@ -141,6 +141,9 @@ class WmsState:
     fail_rate: float = 0.0  # flaky: share of calls answered 503 before anything is stored
     delay: float = 30.0  # timeout: seconds before answering (longer than the caller waits)
     secret: str = ""  # when set, calls must carry a valid X-Orderbot-Signature (else 401)
+    shipment_status: str = "created"  # the status code an accepted push is answered with
+    waybill_no: str = ""  # with a "shipped" status: the waybill it reports
+    carrier: str = ""
     seed: int = 0
     calls: int = 0
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # idempotency key -> document

@@ -3,7 +3,8 @@
   POST /__wms__/orders        an order document; Idempotency-Key header (or the body's
                               idempotency_key) dedups: a repeat answers 200 with the same id
                               and "duplicate": true, a new one 201 {"id", "shipment_status"}.
-  POST /__wms__ {mode, fail_rate?, delay?, secret?, seed?, reset?}   steer it:
+  POST /__wms__ {mode, fail_rate?, delay?, secret?, seed?, reset?, shipment_status?, waybill_no?, carrier?}
+       steer it (the status code, and a waybill, it answers with: "created" by default):
        accept  — take every order;  reject — 422 every order;
        timeout — answer only after `delay` seconds (504);  flaky — 503 for `fail_rate` of calls
   GET  /__wms__               {"calls", "orders", "accepted": {key: 2xx answers}, "mode"}
@@ -63,7 +64,10 @@ async def receive(request: web.Request) -> web.Response:
         wms.orders[key] = doc
         wms.ids[key] = f"W{len(wms.orders):06d}"
     wms.accepted[key] = wms.accepted.get(key, 0) + 1
-    return readable_json({"ok": True, "id": wms.ids[key], "shipment_status": "created", "duplicate": duplicate},
+    answer = {"ok": True, "id": wms.ids[key], "shipment_status": wms.shipment_status, "duplicate": duplicate}
+    if wms.waybill_no:
+        answer.update(waybill_no=wms.waybill_no, carrier=wms.carrier)
+    return readable_json(answer,
                          status=200 if duplicate else 201)
 
 
@@ -81,6 +85,9 @@ async def steer(request: web.Request) -> web.Response:
     wms.fail_rate = float(body.get("fail_rate", wms.fail_rate))
     wms.delay = float(body.get("delay", wms.delay))
     wms.secret = str(body.get("secret", wms.secret))
+    wms.shipment_status = str(body.get("shipment_status", wms.shipment_status))
+    wms.waybill_no = str(body.get("waybill_no", wms.waybill_no))
+    wms.carrier = str(body.get("carrier", wms.carrier))
     if "seed" in body:
         wms.seed, wms.rng = int(body["seed"]), random.Random(int(body["seed"]))
     return readable_json({"ok": True, "mode": wms.mode, "fail_rate": wms.fail_rate})

@@ -4,7 +4,8 @@
     orderbot report --since 30d --csv desk.csv
 
 Measures are defined in orders/desk_metrics.py (state accuracy, exception response time,
-manual touches per order, interception rate, confirmation time, stage timings); days are
+manual touches per order, interception rate, confirmation time, stage timings), then the
+latest surveyed month's customer order experience index (COEI, `orderbot coei`); days are
 China calendar days of placement. Exit 2 when the since value or the database is unusable.
 """
 
@@ -17,9 +18,12 @@ import datetime as dt
 import re
 import sys
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from orderbot.db import make_engine
 from orderbot.desk_report import metrics_since
 from orderbot.settings import get_settings
+from orders import coei_survey
 from orders.desk_metrics import DayMetrics, DeskMetrics, china_day, human_duration, percent
 from orders.models import utcnow
 from orders.numbering import SHANGHAI
@@ -72,6 +76,14 @@ def table(m: DeskMetrics, days: list[DayMetrics], since: dt.datetime) -> str:
     return "\n".join(lines)
 
 
+def coei_line(r: coei_survey.MonthResult | None) -> str:
+    """The latest surveyed month's COEI (`orderbot coei` shows its parts)."""
+    if r is None:
+        return "客户订单体验指数（COEI）：还没有回访数据"
+    value = "—" if r.index is None else f"{r.index:.1f}"
+    return f"客户订单体验指数（COEI，{r.month}）：{value}   {r.answered}/{r.asked} 单回复"
+
+
 def write_csv(path: str, days: list[DayMetrics]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
@@ -92,6 +104,8 @@ async def _run(args: argparse.Namespace) -> int:
     engine = make_engine(get_settings().database_url)
     try:
         m = await metrics_since(engine, since)
+        async with AsyncSession(engine) as s:
+            coei = await coei_survey.latest_result(s)
     except Exception as exc:  # noqa: BLE001 — a clear line, not a traceback, for a bad database
         print(f"orderbot report: cannot read the database: {exc}", file=sys.stderr)
         return 2
@@ -99,6 +113,7 @@ async def _run(args: argparse.Namespace) -> int:
         await engine.dispose()
     days = m.day_series(china_day(since), china_day(now))
     print(table(m, days, since))
+    print("\n" + coei_line(coei))
     if args.csv:
         write_csv(args.csv, days)
         print(f"\n已写入 {args.csv}（{len(days)} 天）")

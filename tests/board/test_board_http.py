@@ -131,3 +131,65 @@ async def test_a_reused_or_made_up_oauth_code_does_not_log_in(board: Board) -> N
         resp = await http.get(f"{board.url}/board/oauth", params={"code": "x", "state": "other"})
         assert resp.status == 400
         assert (await http.get(f"{board.url}/board/", allow_redirects=False)).status == 302
+
+
+async def test_a_customer_with_an_unpaid_delivery_past_its_terms_shows_yellow_until_paid(board: Board) -> None:
+    """The yellow "overdue payer" bucket reads the receivables: 30 days' terms after delivery."""
+    import datetime as dt
+
+    from orders.models import Payment, utcnow
+
+    delivered_id, _ = await board.order()
+    async with board.sm() as s, s.begin():
+        old = await s.get(Order, delivered_id)
+        assert old is not None
+        old.status, old.delivered_at = "delivered", utcnow() - dt.timedelta(days=20)  # within its 30 days
+        s.add(old)
+        total = old.total
+    _, number = await board.order()  # the same customer orders again
+    async with board.client() as http:
+        page = await (await board.login(http, MANAGER_ID)).text()
+        assert number in bucket_html(page, "green") and "客户逾期未付款" not in page
+        async with board.sm() as s, s.begin():
+            old = await s.get(Order, delivered_id)
+            assert old is not None
+            old.delivered_at = utcnow() - dt.timedelta(days=40)
+            s.add(old)
+        page = await (await http.get(f"{board.url}/board/")).text()
+        assert number in bucket_html(page, "yellow") and "客户逾期未付款（10 天）" in bucket_html(page, "yellow")
+        async with board.sm() as s, s.begin():
+            s.add(Payment(reference="bank-1", customer_id=board.ids["customer"], order_id=delivered_id,
+                          amount=total, paid_at=utcnow(), created_at=utcnow()))
+        page = await (await http.get(f"{board.url}/board/")).text()
+        assert number in bucket_html(page, "green") and "客户逾期未付款" not in page
+
+
+async def test_after_a_restart_the_board_paints_its_metrics_from_the_stored_snapshot(board: Board, monkeypatch) -> None:
+    """The first paint never waits for the desk metrics: a restarted process shows the
+    snapshot the last computation stored, and a page painted before any is fetches the panel."""
+    from board import queries
+    from orderbot import desk_report
+    from orders.models import DeskMetricsSnapshot
+
+    await board.order()
+    async with board.client() as http:
+        await board.login(http, MANAGER_ID)
+        resp = await http.get(f"{board.url}/board/metrics")  # what a page without metrics fetches
+        panel = await resp.text()
+        assert resp.status == 200 and "运营指标" in panel and "下单数" in panel
+        async with board.sm() as s:
+            stored = await s.get(DeskMetricsSnapshot, "days:14")
+        assert stored is not None and "days" in stored.payload
+
+        queries.clear_metrics_cache()  # a new process: nothing in memory
+
+        async def no_computing(*args, **kw):  # noqa: ANN002, ANN003
+            raise AssertionError("the first paint must not compute the metrics")
+
+        monkeypatch.setattr(desk_report, "metrics_since", no_computing)
+        page = await (await http.get(f"{board.url}/board/")).text()
+        metrics = re.search(r'<section class="metrics">.*?</section>', page, re.S)
+        assert metrics and "下单数" in metrics.group(0) and "metrics-pending" not in page
+    async with board.client() as http:
+        await board.login(http, REP_ID)
+        assert (await http.get(f"{board.url}/board/metrics")).status == 403

@@ -110,3 +110,81 @@ async def test_the_database_summaries_give_the_same_numbers_as_the_event_definit
     assert {k: (v.sla_breaches, v.confirmation_seconds) for k, v in got.reps.items()} == \
         {k: (v.sla_breaches, v.confirmation_seconds) for k, v in expected.reps.items()}
     assert (got.placed, got.held, got.with_external) == (4, 2, 1)
+
+
+MONTH = "2026-11"
+ANSWERS = [{"notice_before_shipment": 100.0, "update_frequency": 100.0, "delay_remedy": None},
+           {"notice_before_shipment": 0.0, "update_frequency": 50.0, "delay_remedy": 0.0}, {}]
+INDEX = "42.5"  # notice 50 × 40 % + updates 75 × 30 % + remedy 0 × 30 %
+
+
+async def _surveyed(sm, customer_id: int, order_ids: list[int]) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from orders.models import CoeiSurvey, utcnow
+
+    async with sm() as s, s.begin():
+        for order_id, answers in zip(order_ids, ANSWERS, strict=True):
+            s.add(CoeiSurvey(month=MONTH, order_id=order_id, customer_id=customer_id, answers=answers,
+                             question=len(answers), state="done" if len(answers) == 3 else "asking",
+                             expires_at=utcnow() + dt.timedelta(days=7)))
+
+
+async def test_the_coei_index_is_on_the_board_and_in_metrics(board: Board) -> None:
+    order_ids = [(await board.order())[0] for _ in ANSWERS]
+    await _surveyed(board.sm, board.ids["customer"], order_ids)
+    async with board.client() as http:
+        page = await (await board.login(http, MANAGER_ID)).text()
+        body = await (await http.get(f"{board.url}/metrics")).text()
+    assert "客户订单体验指数（COEI）" in page and MONTH in page and INDEX in page and "2/3" in page
+    assert f'orderbot_coei{{part="index"}} {INDEX}' in body and 'orderbot_coei{part="asked"} 3.0' in body
+
+
+def test_orderbot_coei_prints_the_month_and_sends_its_sample_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from orders.models import Order, Outbox
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'coei.db'}"
+    asyncio.run(_desk(url))
+
+    async def prepare() -> None:
+        engine = make_engine(url)
+        sm = make_sessionmaker(engine)
+        async with sm() as s, s.begin():  # the confirmed order was delivered in mid-November
+            await s.exec(update(Order).where(Order.status == "confirmed").values(
+                status="delivered", delivered_at=dt.datetime(2026, 11, 15, 4, tzinfo=dt.UTC)))
+        await engine.dispose()
+
+    asyncio.run(prepare())
+    monkeypatch.setenv("ORDERBOT_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        assert main(["coei", "--month", MONTH]) == 0
+        out = capsys.readouterr().out
+        assert "COEI）2026-11：—" in out and "抽样并发送 0 单" in out
+        assert main(["coei", "--month", MONTH, "--send"]) == 0
+        out = capsys.readouterr().out
+        assert "已向 1 位客户" in out and "抽样并发送 1 单" in out
+        assert main(["coei", "--month", MONTH, "--send"]) == 0
+        assert "已向 0 位客户" in capsys.readouterr().out
+
+        async def asked() -> list[Outbox]:
+            from sqlmodel import select
+
+            engine = make_engine(url)
+            async with make_sessionmaker(engine)() as s:
+                rows = list((await s.exec(select(Outbox).where(Outbox.kind == "notify_customer"))).all())
+            await engine.dispose()
+            return [r for r in rows if r.payload.get("type") == "coei_survey"]
+
+        [row] = asyncio.run(asked())
+        assert row.target == CUSTOMER_OPENID and "1/3" in row.payload["text"]
+        assert main(["report", "--since", "7d"]) == 0
+        assert "客户订单体验指数（COEI，2026-11）：—   0/1 单回复" in capsys.readouterr().out
+        assert main(["coei", "--month", "11/2026"]) == 2
+    finally:
+        get_settings.cache_clear()

@@ -115,3 +115,27 @@ def test_buckets_green_when_on_track() -> None:
                     delivery_date=TODAY, updated_at=NOW - dt.timedelta(hours=1))
     assert classify(on_time, NOW, TODAY) == (Bucket.GREEN, [])
     assert classify(facts("shipped", updated_at=NOW - dt.timedelta(hours=47)), NOW, TODAY)[0] is Bucket.GREEN
+
+
+def test_stored_metrics_read_back_with_the_same_figures() -> None:
+    """The board's snapshot row: every figure shown survives the round trip through JSON."""
+    import json
+
+    from orders.desk_metrics import HoldSpan, OrderSummary, from_stored, from_summaries, to_stored
+
+    t0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+    summaries = [
+        OrderSummary(i, "confirmed", 1 + i % 2, t0, t0 + dt.timedelta(minutes=i), t0 + dt.timedelta(minutes=10 * i + 5),
+                     None, None, i % 3 == 0, i % 4, i % 5 == 0, "confirmed" if i % 2 else None)
+        for i in range(1, 12)
+    ]
+    holds = [HoldSpan(3, t0, t0 + dt.timedelta(minutes=17)), HoldSpan(6, t0, t0 + dt.timedelta(minutes=40))]
+    m = from_summaries(summaries, holds)
+    back = from_stored(json.loads(json.dumps(to_stored(m))))
+    assert back.summary() == m.summary()
+    day = dt.date(2026, 3, 2)
+    assert [(d.placed, d.held, d.confirmation_median, d.response_median, d.touches_per_order)
+            for d in back.day_series(day, day)] == [
+        (d.placed, d.held, d.confirmation_median, d.response_median, d.touches_per_order) for d in m.day_series(day, day)]
+    assert {r: (v.confirmation_median, v.sla_breaches) for r, v in back.reps.items()} == {
+        r: (v.confirmation_median, v.sla_breaches) for r, v in m.reps.items()}

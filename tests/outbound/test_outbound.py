@@ -103,3 +103,60 @@ async def test_a_bad_signature_is_refused_by_the_wms(world: World) -> None:
     await confirmed_order(world)
     await settle(world, worker)
     assert world.standin.wms.orders == {} and await world.outbox(state="parked", kind="outbound_push")
+
+
+async def test_a_wms_answering_shipped_ships_the_order_as_the_hook_with_an_event(world: World) -> None:
+    """The answer's mapped status moves the order through the state machine (actor hook:wms)."""
+    from sqlmodel import select
+
+    from orders.models import OrderEvent
+
+    worker = wms_world(world, mode="accept", shipment_status="shipped", waybill_no="SF1234567890", carrier="顺丰")
+    order_id = await confirmed_order(world)
+    await settle(world, worker)
+    order = await world.order(order_id)
+    assert (order.status, order.waybill_no, order.carrier) == ("shipped", "SF1234567890", "顺丰")
+    async with world.sm() as s:
+        shipped = (await s.exec(select(OrderEvent).where(OrderEvent.order_id == order_id,
+                                                         OrderEvent.type == "shipped"))).one()
+    assert (shipped.actor_kind, shipped.actor_id, shipped.to_status) == ("system", "hook:wms", "shipped")
+    texts = [r.payload.get("event") for r in await world.outbox(kind="notify_customer")]
+    assert "shipped" in texts  # the customer hears of it like any shipment
+
+
+async def test_a_wms_answering_created_leaves_the_order_confirmed(world: World) -> None:
+    worker = wms_world(world, mode="accept")
+    order_id = await confirmed_order(world)
+    await settle(world, worker)
+    assert (await world.order(order_id)).status == "confirmed"
+
+
+async def test_a_wms_rejection_holds_the_order_with_its_reason(world: World) -> None:
+    from sqlmodel import select
+
+    from orders.models import OrderEvent
+
+    worker = wms_world(world, mode="reject")
+    order_id = await confirmed_order(world)
+    await settle(world, worker)
+    order = await world.order(order_id)
+    assert order.status == "on_hold" and "拒收" in (order.hold_reason or "")
+    async with world.sm() as s:
+        held = (await s.exec(select(OrderEvent).where(OrderEvent.order_id == order_id,
+                                                      OrderEvent.type == "held"))).one()
+    assert held.actor_id == "hook:wms" and "仓库不接受该订单" in (held.reason or "")
+    holds = [r for r in await world.outbox(kind="alert_manager") if r.payload.get("order_id") == order_id]
+    assert holds  # the managers hear of the hold
+
+
+async def test_an_erp_voiding_a_confirmed_order_holds_it_for_a_person(world: World) -> None:
+    """A system may not cancel a confirmed order (role table): the order is held instead."""
+    from orders.external_status import apply_answer
+
+    order_id = await confirmed_order(world)
+    number = (await world.order(order_id)).number
+    applied = await apply_answer(world.sm, "erp", number, 9)
+    order = await world.order(order_id)
+    assert applied.outcome == "held" and order.status == "on_hold" and "ERP 作废" in (order.hold_reason or "")
+    again = await apply_answer(world.sm, "erp", number, 9)  # a repeat changes nothing more
+    assert again.outcome == "ignored" and (await world.order(order_id)).status == "on_hold"
