@@ -25,6 +25,11 @@ from orders.actors import Actor
 from orders.errors import OrderError, OrderErrorCode
 from orders.models import Order, OrderLine
 from orders.pricing import LineType
+from orders.status import OrderStatus
+
+# Both orders must be placed and not yet shipped: a shipped order is not folded away (a
+# manager's write-off cancel would otherwise hide a shipment inside a merge).
+MERGEABLE = frozenset({OrderStatus.PENDING.value, OrderStatus.ON_HOLD.value, OrderStatus.CONFIRMED.value})
 
 
 @dataclass
@@ -84,6 +89,10 @@ async def merge_orders(
     async with actions.unit_of_work(db) as s:
         older_id, newer_id = sorted((first_id, second_id))
         kept, newer = await _order(s, older_id), await _order(s, newer_id)
+        for o in (kept, newer):
+            if o.status not in MERGEABLE:
+                raise OrderError(OrderErrorCode.MERGE_NOT_ALLOWED,
+                                 f"订单 {o.number} 状态为「{OrderStatus(o.status).label}」，不能合并")
         same_phone = bool(kept.phone) and kept.phone == newer.phone
         if kept.customer_id != newer.customer_id and not same_phone:
             raise OrderError(OrderErrorCode.MERGE_NOT_ALLOWED,
