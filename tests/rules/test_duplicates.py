@@ -14,7 +14,13 @@ from sqlmodel import select
 from orderbot.routing_rules import DEFAULT_RULES_PATH, load_rules
 from orders import Idempotency, actions, place_order
 from orders.actors import Actor
-from orders.duplicates import DuplicateRules, OrderShape, find_duplicates, similarity, suspected_duplicate
+from orders.duplicates import (
+    DuplicateRules,
+    OrderShape,
+    find_duplicates,
+    similarity,
+    suspected_duplicate,
+)
 from orders.models import Customer, Order, OrderEvent, utcnow
 from orders.notifications import load_rep_card_payload
 from tests.orders.hub_factories import COMPLETE, World
