@@ -21,10 +21,13 @@ from orders.models import (
     IdempotencyRecord,
     OcrJob,
     Order,
+    OrderEvent,
     Payment,
 )
 from tests.chat.conftest import Chat, chat  # noqa: F401  (fixture)
 from tests.chat.test_conversation_e2e import FULL_ORDER
+from tests.miniprogram.conftest import Mp, mp  # noqa: F401  (fixture)
+from tests.miniprogram.test_api import key, order_body
 from tests.orders.hub_factories import COMPLETE, World
 from tests.rules.conftest import Tables
 
@@ -124,3 +127,35 @@ async def test_chat_order_with_the_mini_programs_phone_leaves_one_customer(chat:
     assert order.customer_id == mp_id and session.customer_id == mp_id
     assert len(customers) == 1 and await orphans(chat.sm) == {}
     assert "SO" in (await chat.say("o_zhang_chat", "我的订单"))[-1]
+
+
+async def test_mini_program_order_with_the_chats_phone_takes_the_chat_record_in(mp: Mp) -> None:  # noqa: F811
+    # given a customer known from the Official Account chat: an order, and an open draft
+    sm = mp.services.sessionmaker
+    async with sm() as s, s.begin():
+        chat_customer = Customer(name="张工", openid="o-zhang", phones=[PHONE])
+        s.add(chat_customer)
+        await s.flush()
+        s.add(ChatSession(channel="wechat", user_key="o-zhang", customer_id=chat_customer.id, stage="collecting",
+                          draft={"items": [{"raw": "M8螺母 2000个"}]}))
+        chat_id = chat_customer.id
+    first = await actions.create_order(sm, chat_id, [actions.DraftLine("HB-M6X20-304", 5000)],
+                                       Actor.customer(chat_id, "o-zhang"), fields=COMPLETE, submit=True)
+    # when the same person orders the same again in the mini-program, giving that phone
+    token = await mp.login("mp-zhang")
+    resp = await mp.client.post("/mp/v1/orders", json=order_body(), headers=mp.auth(token, **key()))
+    assert resp.status == 201, await resp.text()
+    number = (await resp.json())["number"]
+    # then the mini-program's record holds both identities, the chat's order and draft, and no orphan is left
+    async with sm() as s:
+        [only] = (await s.exec(select(Customer))).all()
+        orders = {o.number: o for o in (await s.exec(select(Order))).all()}
+        session = (await s.exec(select(ChatSession).where(ChatSession.user_key == "o-zhang"))).one()
+        [dup] = (await s.exec(select(OrderEvent).where(OrderEvent.type == "duplicate_suspected"))).all()
+    assert (only.openid, only.mp_openid) == ("o-zhang", "mp-zhang") and only.id != chat_id
+    assert {o.customer_id for o in orders.values()} == {only.id} and session.customer_id == only.id
+    assert await orphans(sm) == {}
+    # and the rep is warned that the mini-program order repeats the chat's
+    assert dup.order_id == orders[number].id and dup.changes["duplicate_of"] == first.order.number
+    # the mini-program session still works after the merge
+    assert (await mp.client.get("/mp/v1/orders", headers=mp.auth(token))).status == 200
