@@ -116,7 +116,8 @@ async def join_by_phone(session: AsyncSession, customer: Customer, phone: str | 
     `free` is the identity column the other record must not have yet ("openid" when the phone
     arrives from the chat, "mp_openid" from the mini-program), so the merged record can hold
     both. `keep_existing`: keep the other (older) record and fold `customer` into it, else the
-    reverse. Without such a record the phone is just added to `customer`. Returns the record
+    reverse — except that a record with a mini-program login always stays (its session tokens
+    name it). Without such a record the phone is just added to `customer`. Returns the record
     that remains. Runs in the caller's transaction."""
     if not phone or phone in (customer.phones or []):
         return customer
@@ -133,6 +134,8 @@ async def join_by_phone(session: AsyncSession, customer: Customer, phone: str | 
         return customer
     assert customer.id is not None and match.id is not None
     keep, remove = (match, customer) if keep_existing else (customer, match)
+    if remove.mp_openid and not keep.mp_openid:  # mini-program tokens name their record: it stays
+        keep, remove = remove, keep
     await merge_customers(session, keep.id, remove.id)  # type: ignore[arg-type]
     if phone not in (keep.phones or []):
         keep.phones = [*(keep.phones or []), phone]

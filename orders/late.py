@@ -60,6 +60,10 @@ class Miss:
         return (f"非常抱歉，您的订单 {order_number} 未能按原定 {_day(self.promised)} 送达，"
                 f"我们将尽快发货，新的预计送达日期为 {_day(self.new_date)}。给您带来不便，敬请谅解。")
 
+    def history_text(self) -> str:
+        """The line in the order's history (the event's reason)."""
+        return f"交期延误：原定 {_day(self.promised)}，新交期 {_day(self.new_date)}"
+
     def rep_text(self, order_number: str, status_label: str) -> str:
         times = "" if self.number == 1 else f"（第{self.number}次延误）"
         return (f"【交期延误】订单 {order_number}{times} 赶不上交期 {_day(self.promised)}（当前：{status_label}），"

@@ -159,3 +159,18 @@ async def test_mini_program_order_with_the_chats_phone_takes_the_chat_record_in(
     assert dup.order_id == orders[number].id and dup.changes["duplicate_of"] == first.order.number
     # the mini-program session still works after the merge
     assert (await mp.client.get("/mp/v1/orders", headers=mp.auth(token))).status == 200
+
+
+async def test_a_record_with_a_mini_program_login_is_the_one_kept(ruled: tuple[World, Tables]) -> None:
+    from orders.customers import join_by_phone
+
+    w, _ = ruled
+    async with w.sm() as s, s.begin():
+        entered = Customer(name="张工", company="恒锐", phones=[PHONE], credit_limit=Decimal(8000))  # by a rep
+        linked = Customer(name="张工", openid="o-z", mp_openid="mp-z")  # chat and mini-program, one unionid
+        s.add_all([entered, linked])
+        await s.flush()
+        kept = await join_by_phone(s, linked, PHONE, free="openid", keep_existing=True)
+        ids = (linked.id, entered.id)
+    assert kept.id == ids[0] and (kept.company, kept.credit_limit, kept.phones) == ("恒锐", Decimal(8000), [PHONE])
+    assert await orphans(w.sm) == {} and await pointing_at(w.sm, ids[1]) == {}

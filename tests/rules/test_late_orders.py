@@ -90,7 +90,8 @@ async def test_the_scan_notifies_each_miss_once_and_the_manager_from_the_second(
         notices = (await s.exec(select(OrderEvent).where(OrderEvent.type == "late_notice"))).all()
     assert [(e.order_id, e.changes["miss"], e.changes["new_date"]) for e in notices] == \
         [(late.order.id, 1, "2026-03-13"), (late.order.id, 2, "2026-03-15")]
-    assert all(e.visible_to_customer for e in notices)
+    assert all(e.visible_to_customer and e.to_status == "confirmed" for e in notices)
+    assert notices[0].reason == "交期延误：原定 3月11日，新交期 3月13日"
 
 
 async def test_the_customer_and_the_rep_hear_through_the_push_router(world: PushWorld) -> None:  # noqa: F811
