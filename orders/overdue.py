@@ -29,7 +29,7 @@ class OverdueAlertRules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
-    min_days: int = Field(1, ge=0)  # listed when more than this many days past due
+    min_days: int = Field(0, ge=0)  # listed when more than this many whole days past due
     at_hour: int = Field(9, ge=0, le=23)  # China time; the day's alert goes out from this hour on
 
 

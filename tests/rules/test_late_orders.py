@@ -109,3 +109,21 @@ async def test_the_customer_and_the_rep_hear_through_the_push_router(world: Push
     rep = [e["payload"]["text"]["content"] for e in w.sent("wecom_send", to=REP_ID) if e["msgtype"] == "text"]
     assert any("交期延误" in t and number in t for t in rep), rep
     assert not [e for e in w.sent("wecom_send", to=MANAGER_ID) if number in str(e["payload"])]
+
+
+async def test_the_loop_scans_with_the_table_in_force_until_stopped(ruled: tuple[World, Tables]) -> None:
+    from workers.late_orders import run_late_orders_loop
+
+    w, _ = ruled
+    order = await actions.create_order(w.sm, w.customer.id, [DraftLine("HB-M6X20-304", 1, "盒")], w.as_customer,
+                                       fields=COMPLETE, submit=True)
+    stop = asyncio.Event()
+    clock = lambda: ship_deadline(PROMISED, RULES) + timedelta(hours=1)  # noqa: E731
+    task = asyncio.create_task(run_late_orders_loop(w.sm, lambda: TABLE, clock=clock, stop=stop))
+    for _ in range(100):
+        if await rows(w, f"late:{order.order.id}:1:"):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert [r.kind for r in await rows(w, f"late:{order.order.id}:")] == ["notify_customer", "notify_rep"]
