@@ -23,7 +23,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from orders import actions, repricing
 from orders.actors import Actor
 from orders.errors import OrderError, OrderErrorCode
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, SalesRep
+from orders.notifications import rep_card_payload
+from orders.outbox import OutboxKind, dedup_key, enqueue
 from orders.pricing import LineType
 from orders.status import OrderStatus
 
@@ -105,4 +107,17 @@ async def merge_orders(
         # before anything is added to the older one.
         cancelled = await actions.cancel(s, newer_id, actor, cancel_reason, source_message_id=source_message_id)
         result = await actions.edit(s, older_id, actor, change, reason=edit_reason, source_message_id=source_message_id)
+        await _fresh_card(s, result)
         return Merged(result.order, cancelled.order, len(change.add_lines), len(change.quantities))
+
+
+async def _fresh_card(s: AsyncSession, result: actions.OrderResult) -> None:
+    """The kept order's rep gets its card again, with the merged lines (a staff edit tells
+    only the customer; the card the rep holds shows the order before the merge)."""
+    order = result.order
+    rep = await s.get(SalesRep, order.rep_id) if order.rep_id is not None else None
+    if rep is None or order.id is None:
+        return
+    payload = rep_card_payload("order_card", order, result.lines, reason=f"已合并，当前合计 {order.total}")
+    await enqueue(s, OutboxKind.NOTIFY_REP, rep.wecom_userid, payload,
+                  dedup_key(order.id, order.version, "merged_card", rep.wecom_userid))

@@ -39,6 +39,11 @@ def cards_to(w: World, userid: str = REP_ID) -> list[dict]:
     return [e["payload"]["template_card"] for e in w.sent("wecom_send", to=userid) if e["msgtype"] == "template_card"]
 
 
+def card_of(w: World, number: str) -> dict:
+    [card] = [c for c in cards_to(w) if c["sub_title_text"].startswith(f"订单 {number}")]
+    return card
+
+
 async def say(w: World, text: str) -> list[str]:
     before = len(w.sent("wecom_send", to=REP_ID))
     xml = wecom_sim.text_xml(w.settings, REP_ID, text, msgid=next(_msgids))
@@ -58,7 +63,8 @@ async def two_alike_orders(w: World) -> tuple[int, str, int, str]:
 async def test_the_card_warns_and_the_merge_command_folds_the_newer_order_in(world: World) -> None:  # noqa: F811
     w = world
     older_id, older_no, newer_id, newer_no = await two_alike_orders(w)
-    first, second = cards_to(w)
+    assert len(cards_to(w)) == 2  # the worker may send the two in either order
+    first, second = card_of(w, older_no), card_of(w, newer_no)
     assert "重复订单提醒" not in first["sub_title_text"] and "合并" not in [b["text"] for b in first["button_list"]]
     assert "重复订单提醒" in second["sub_title_text"] and older_no in second["sub_title_text"]
     assert [b["text"] for b in second["button_list"]] == ["确认", "修改", "转交", "拒绝", "合并"]
@@ -78,6 +84,9 @@ async def test_the_card_warns_and_the_merge_command_folds_the_newer_order_in(wor
     # the customer hears that the newer order went into the older one
     told = [e["payload"]["text"]["content"] for e in w.sent("custom_send", to=CUSTOMER_OPENID)]
     assert any(newer_no in t and f"合并至 {older_no}" in t for t in told), told
+    # the rep gets the kept order's card again, showing the merged quantities
+    latest = cards_to(w)[-1]  # sent after the merge
+    assert older_no in latest["sub_title_text"] and "10200" in latest["quote_area"]["quote_text"]
     # a second 合并 (a rep tapping again) changes nothing and says why
     [again] = await say(w, f"合并 {older_no} {newer_no}")
     assert "操作未成功" in again and "不能合并" in again
@@ -86,7 +95,7 @@ async def test_the_card_warns_and_the_merge_command_folds_the_newer_order_in(wor
 async def test_the_cards_merge_button_merges_and_greys_the_card(world: World) -> None:  # noqa: F811
     w = world
     older_id, older_no, newer_id, newer_no = await two_alike_orders(w)
-    card = cards_to(w)[-1]
+    card = card_of(w, newer_no)
     key = next(b["key"] for b in card["button_list"] if b["text"] == "合并")
     code = next(d.remote_id for d in await w.ledger(channel="wecom_card") if d.remote_id and newer_no in d.text)
     xml = wecom_sim.card_event_xml(w.settings, REP_ID, key, card["task_id"], code or "")
