@@ -31,7 +31,11 @@ HOLD_BUTTONS: tuple[tuple[str, str, int], ...] = (
     ("release", "放行", 1),
     ("cancel", "取消订单", 3),
 )
+# A pending order that looks like an earlier one of the same customer (orders/duplicates.py):
+# the rep may fold it into that one (合并: its lines join the earlier order, it is cancelled).
+MERGE_BUTTON: tuple[str, str, int] = ("merge", "合并", 2)
 OUTCOME_TEXT: dict[str, str] = {
+    "merged": "已合并",
     "released": "已放行",
     "confirmed": "已确认",
     "rejected": "已拒绝",
@@ -75,6 +79,7 @@ class OrderCardData:
     version: int = 1
     on_behalf_of: str | None = None  # a rep who entered it for the customer
     promotions: tuple[str, ...] = ()  # price rules applied (orders.promotions.applied_summary)
+    duplicate_of: str | None = None  # the earlier order this one looks like (重复订单提醒)
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,7 @@ def button_key(action: str, number: str, version: int) -> str:
 
 def parse_button_key(key: str) -> ButtonPress | None:
     parts = (key or "").split("@")
-    if len(parts) < 2 or parts[0] not in {b[0] for b in (*BUTTONS, *HOLD_BUTTONS)}:
+    if len(parts) < 2 or parts[0] not in {b[0] for b in (*BUTTONS, *HOLD_BUTTONS, MERGE_BUTTON)}:
         return None
     version = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
     return ButtonPress(parts[0], parts[1], version)
@@ -154,6 +159,28 @@ def order_card(data: OrderCardData, *, nonce: str | None = None) -> dict[str, An
         {"text": text, "style": style, "key": button_key(action, data.number, data.version)}
         for action, text, style in BUTTONS
     ]
+    return with_duplicate_warning(card, data)
+
+
+def duplicate_warning(data: OrderCardData) -> str | None:
+    """重复订单提醒 for a card whose order looks like an earlier one; None otherwise."""
+    return f"重复订单提醒：与 {data.duplicate_of} 相似，请核实是否合并" if data.duplicate_of else None
+
+
+def merge_buttons(data: OrderCardData) -> list[dict[str, Any]]:
+    """The 合并 button of a suspected duplicate (none otherwise)."""
+    if not data.duplicate_of:
+        return []
+    action, text, style = MERGE_BUTTON
+    return [{"text": text, "style": style, "key": button_key(action, data.number, data.version)}]
+
+
+def with_duplicate_warning(card: dict[str, Any], data: OrderCardData) -> dict[str, Any]:
+    """Add the duplicate warning (sub-title) and the 合并 button to an order card."""
+    warning = duplicate_warning(data)
+    if warning:
+        card["sub_title_text"] = _cut(f"{card['sub_title_text']}\n{warning}", 112)
+        card["button_list"] = [*card["button_list"], *merge_buttons(data)][:6]  # WeCom shows 6 at most
     return card
 
 

@@ -17,7 +17,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, cast
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,6 +29,7 @@ from orderbot.jobs import JobContext, OutboxKind, enqueue
 from orderbot.routing_rules import RulesFile
 from orders import Idempotency, place_order
 from orders.actors import Actor
+from orders.customers import join_by_phone
 from orders.drafts import (
     CatalogSource,
     draft_fields,
@@ -80,29 +80,10 @@ async def customer_for_openid(s: AsyncSession, openid: str, unionid: str | None 
 
 async def merge_by_phone(s: AsyncSession, customer: Customer, phone: str | None) -> Customer:
     """A known customer (e.g. entered by a rep, or from the mini-program) who now writes
-    from WeChat: the phone on their order joins the two records into the older one."""
-    if not phone or phone in (customer.phones or []):
-        return customer
-    # Only records without an openid whose phone list holds this phone (a text match on the
-    # JSON narrows it in SQL, the list test decides): one order must not load every customer.
-    others = (await s.exec(select(Customer).where(
-        Customer.id != customer.id, col(Customer.openid).is_(None),
-        cast(Customer.phones, String).contains(f'"{phone}"', autoescape=True),
-    ).order_by(col(Customer.id)))).all()
-    match = next((c for c in others if phone in (c.phones or [])), None)
-    if match is None:
-        customer.phones = [*(customer.phones or []), phone]
-        s.add(customer)
-        return customer
-    # Move this chat's openid onto the existing record; keep the one with history.
-    openid, customer.openid = customer.openid, None
-    s.add(customer)
-    await s.flush()
-    match.openid = openid
-    match.unionid = match.unionid or customer.unionid
-    s.add(match)
-    await s.flush()
-    return match
+    from WeChat: the phone on their order joins the two records into the older one, and every
+    row of the chat's own record (its draft, photos, orders) moves with it
+    (orders/customers.py: nothing is left pointing at the removed record)."""
+    return await join_by_phone(s, customer, phone, free="openid", keep_existing=True)
 
 
 def profile_of(customer: Customer) -> dict[str, Any]:
@@ -211,6 +192,8 @@ class Chat:
         async with self.sessionmaker() as s, s.begin():
             if message_id is not None and not await mark_handled(s, message_id, now):
                 return None
+            if number is not None:  # the order may have joined this chat to an older record
+                customer = await customer_for_openid(s, openid)
             await save_session(s, CHANNEL, openid, customer.id, step.state, now)
             if number is not None:
                 await _remember_profile(s, customer.id, step.state, intent_draft(step))

@@ -2,7 +2,7 @@
 
 The callback stored the message and queued a `wecom_inbound` row; this handler runs it:
 
-* a button on an order card (template_card_event): 确认 / 拒绝 act through the hub and the
+* a button on an order card (template_card_event): 确认 / 拒绝 / 合并 act through the hub and the
   card is replaced by its outcome (one update per response_code, within 72 h); 修改 / 转交
   answer how to do it by text;
 * a text command (bot/wecom_parse.py): 确认 / 拒绝 / 改 / 转 SO…, 待办;
@@ -42,6 +42,7 @@ from bot.wecom_parse import (
     Edit,
     Help,
     Inquiry,
+    Merge,
     Reassign,
     Reject,
     Release,
@@ -50,9 +51,10 @@ from bot.wecom_parse import (
     parse_line_quantity,
 )
 from orderbot.jobs import JobContext, OutboxKind, enqueue
-from orders import actions
+from orders import actions, merging
 from orders.actors import Actor
 from orders.drafts import today_in_china
+from orders.duplicates import suspected_duplicate
 from orders.errors import OrderError
 from orders.models import InboundMessage, Order, OrderLine, SalesRep, utcnow
 from orders.money import money
@@ -164,6 +166,8 @@ async def run_command(rep: Rep, cmd: Command) -> Outcome:
         return Outcome([await rep.board_link()])
     if isinstance(cmd, Inquiry):
         return Outcome([HELP_TEXT])  # the inquiry flow takes these before we get here
+    if isinstance(cmd, Merge):
+        return Outcome([await merge_text(rep, cmd.number, cmd.other)])
     order = await rep.order(cmd.number)
     if order is None or order.id is None:
         return Outcome([f"没有找到订单 {cmd.number}，请检查单号。"])
@@ -189,6 +193,26 @@ async def run_command(rep: Rep, cmd: Command) -> Outcome:
     except (OrderError, TransitionError) as exc:
         return Outcome([refusal_text(exc)])
     return Outcome([HELP_TEXT])
+
+
+async def merge_text(rep: Rep, number: str, other: str) -> str:
+    """合并 SO… SO…: the newer order's lines into the older one (orders/merging.py); the answer
+    names both orders, or why the hub refused."""
+    first, second = await rep.order(number), await rep.order(other)
+    for n, o in ((number, first), (other, second)):
+        if o is None or o.id is None:
+            return f"没有找到订单 {n}，请检查单号。"
+    assert first is not None and second is not None and first.id is not None and second.id is not None
+    newer = first if first.id > second.id else second
+    try:
+        merged = await merging.merge_orders(rep.sessionmaker, first.id, second.id, actor_for(rep.row, newer),
+                                            source_message_id=rep.message_id)
+    except (OrderError, TransitionError) as exc:
+        return refusal_text(exc)
+    kept = merged.kept
+    return (f"已将订单 {merged.cancelled.number} 合并到 {kept.number}（新增 {merged.added} 项，"
+            f"{merged.increased} 项加量），{kept.number} 当前合计 {money(kept.total)}；"
+            f"{merged.cancelled.number} 已取消，已通知客户。")
 
 
 def _confirm_text(result: actions.OrderResult) -> str:
@@ -321,6 +345,15 @@ async def run_button(rep: Rep, event: CardEvent) -> Outcome:
         return Outcome([f"修改订单请回复，例如：\n改 {order.number} 交期 3月9日\n改 {order.number} 数量 第1项 3000\n改 {order.number} 地址 …\n改 {order.number} 电话 …"])
     if press.action == "reassign":
         return Outcome([f"转交请回复：转 {order.number} 业务员姓名"])
+    if press.action == "merge":
+        async with rep.sessionmaker() as s:
+            other = await suspected_duplicate(s, order.id)
+        if other is None:
+            return Outcome([f"订单 {order.number} 没有可合并的重复订单。"])
+        text = await merge_text(rep, order.number, other)
+        current = await rep.order(press.number)
+        done = current is not None and current.status == OrderStatus.CANCELLED.value
+        return Outcome([text], {**update, "outcome": "merged", "note": f"并入 {other}"} if done else None)
     hold_card = press.action in {"release", "cancel"}
     if hold_card:
         update["card"] = "hold"

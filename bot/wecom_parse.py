@@ -6,6 +6,7 @@
     改 SO20260302-0001 数量 第2项 3000  change a line's quantity (第N项 may go for one line)
     转 SO20260302-0001 李四          hand the order to another rep
     放行 SO20260302-0001 老客户      a manager releases a held order
+    合并 SO20260302-0001 SO20260302-0007  fold the newer order into the older (duplicates)
     待办                             my orders waiting for me
     看板                             managers: a one-time link to the board (/board/)
 Anything else is either a customer's inquiry the rep pasted or forwarded (it names
@@ -29,6 +30,7 @@ _EDIT = re.compile(rf"^(?:改|修改|更改|变更){_SP}{ORDER_NO}{_SP}(交期|�
                    re.IGNORECASE | re.DOTALL)
 _REASSIGN = re.compile(rf"^(?:转|转交|转给|移交){_SP}{ORDER_NO}{_SP}(?:给)?{_SP}(\S.*)$", re.IGNORECASE)
 _RELEASE = re.compile(rf"^(?:放行|解除挂起|解挂){_SP}{ORDER_NO}{_SP}(.*)$", re.IGNORECASE | re.DOTALL)
+_MERGE = re.compile(rf"^(?:合并|并单){_SP}{ORDER_NO}{_SP}(?:和|与|到|至|及|[+＋])?{_SP}{ORDER_NO}\s*$", re.IGNORECASE)
 _TODO = re.compile(r"^(?:待办|待处理|我的待办|todo)$", re.IGNORECASE)
 _BOARD = re.compile(r"^(?:看板|订单看板|board)$", re.IGNORECASE)
 _HELP = re.compile(r"^(?:帮助|help|\?|？|菜单)$", re.IGNORECASE)
@@ -46,6 +48,7 @@ HELP_TEXT = (
     "改 SO… 数量 第2项 3000　修改数量（只有一项时可省略「第N项」）\n"
     "转 SO… 姓名　转交给其他业务员\n"
     "放行 SO… 原因　经理放行挂起的订单\n"
+    "合并 SO… SO…　把较新的订单并入较早的订单（重复下单）\n"
     "待办　查看待我处理的订单\n"
     "直接转发客户的询价文字或订单照片，可代客户下单。"
 )
@@ -96,6 +99,14 @@ class Release:
 
 
 @dataclass(frozen=True)
+class Merge:
+    """合并 two orders of one customer: the newer one's lines go into the older one."""
+
+    number: str
+    other: str
+
+
+@dataclass(frozen=True)
 class Todo:
     pass
 
@@ -118,7 +129,7 @@ class Inquiry:
     customer_hint: str | None = None
 
 
-Command = Confirm | Reject | Edit | Reassign | Release | Todo | Help | BoardLink | Inquiry
+Command = Confirm | Reject | Edit | Reassign | Release | Merge | Todo | Help | BoardLink | Inquiry
 
 
 def _norm(text: str) -> str:
@@ -161,7 +172,9 @@ def parse_command(text: str, today: dt.date) -> Command:
         return Reassign(m.group(1), m.group(2).strip())
     if m := _RELEASE.match(upper):
         return Release(m.group(1), m.group(2).strip())
-    if re.match(r"^(?:确认|拒绝|改|修改|转|转交|放行)\b", t) or re.fullmatch(r"(?:确认|拒绝|改|转|放行)\s*", t):
+    if m := _MERGE.match(upper):
+        return Merge(m.group(1), m.group(2))
+    if re.match(r"^(?:确认|拒绝|改|修改|转|转交|放行|合并)\b", t) or re.fullmatch(r"(?:确认|拒绝|改|转|放行|合并)\s*", t):
         return Help()  # a command word without a usable order number
     if m := _CUSTOMER_PREFIX.match(t):
         return Inquiry(m.group(2).strip(), m.group(1))

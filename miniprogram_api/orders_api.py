@@ -32,8 +32,9 @@ from miniprogram_api.schemas import (
 )
 from orders import Idempotency, IdempotencyConflict, actions
 from orders.actors import Actor
+from orders.customers import join_by_phone
 from orders.errors import OrderError, OrderErrorCode
-from orders.models import CustomerAddress, Order, OrderEvent, OrderLine
+from orders.models import Customer, CustomerAddress, Order, OrderEvent, OrderLine
 from orders.status import TRANSITIONS, Action, OrderStatus, Role
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -184,6 +185,9 @@ async def place_order(call: Call) -> Reply:
             fields = await _ship_to(session, call, body)
             fields.update(delivery_date=body.delivery_date, rush=body.rush, remarks=body.remarks)
             lines = [actions.DraftLine(sku=i.sku, quantity=i.quantity, unit=i.unit) for i in body.items]
+            me = await session.get(Customer, call.me.customer_id)
+            if me is not None:  # the same phone from the chat: one customer (orders/customers.py)
+                await join_by_phone(session, me, fields.get("phone"), free="mp_openid", keep_existing=False)
             try:
                 placed = await orders.place_order(
                     session, request, customer_id=call.me.customer_id, lines=lines, actor=actor,

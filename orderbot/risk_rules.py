@@ -53,6 +53,14 @@ def main(argv: list[str] | None = None) -> int:
           f"escalate after {table.hold_sla.escalate_after_minutes} min")
     for rule in table.rules:
         print(f"  {'on ' if rule.enabled else 'off'} {rule.id:<20} {rule.kind.value:<16} {rule.description}")
+    d, late, owed = table.duplicates, table.late_orders, table.overdue_alerts
+    print(f"duplicates {'on' if d.enabled else 'off'}: {d.window_hours:g} h window, {d.min_overlap:%} of products alike "
+          f"within ±{d.quantity_tolerance:%}{', by phone too' if d.match_phone else ''}")
+    print(f"late orders {'on' if late.enabled else 'off'}: ship {late.cutoff_hours_before:g} h before the promised day, "
+          f"new date +{late.reschedule_days} days, manager from miss {late.manager_from_miss}, "
+          f"scan every {late.interval_minutes:g} min")
+    print(f"overdue alerts {'on' if owed.enabled else 'off'}: daily from {owed.at_hour}:00 China time, "
+          f"more than {owed.min_days} days past due")
     if args.explain is not None:
         hits = evaluate(table, _facts(table, explain_args(args.explain)))
         for hit in hits:

@@ -41,6 +41,7 @@ class OrderErrorCode(StrEnum):
     REASON_REQUIRED = "reason_required"
     WAYBILL_REQUIRED = "waybill_required"
     NOTHING_TO_CHANGE = "nothing_to_change"
+    MERGE_NOT_ALLOWED = "merge_not_allowed"  # 合并: not one customer's, or nothing to merge
     # other systems' statuses
     UNKNOWN_EXTERNAL_SYSTEM = "unknown_external_system"
     UNMAPPED_EXTERNAL_STATUS = "unmapped_external_status"

@@ -35,12 +35,14 @@ class EventType(StrEnum):
     HOLD_REMINDED = "hold_reminded"  # a held order's response timer (workers/hold_sla.py)
     HOLD_ESCALATED = "hold_escalated"
     RETURNED = "returned"  # a delivery came back (orders/returns.py)
+    DUPLICATE_SUSPECTED = "duplicate_suspected"  # alike to another order of the customer (orders/duplicates.py)
+    LATE_NOTICE = "late_notice"  # the delivery date will be missed; the customer was told (orders/late.py)
 
 
 # Internal events a customer never sees in their order history.
 INTERNAL_EVENTS = frozenset({
     EventType.HELD, EventType.RELEASED, EventType.REASSIGNED, EventType.RISK_HIT, EventType.HOLD_REMINDED,
-    EventType.HOLD_ESCALATED, EventType.RETURNED,
+    EventType.HOLD_ESCALATED, EventType.RETURNED, EventType.DUPLICATE_SUSPECTED,
 })
 
 

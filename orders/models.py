@@ -107,7 +107,12 @@ class Product(SQLModel, table=True):
 
 class Order(SQLModel, table=True):
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_status_rep", "status", "rep_id"),)
+    # The duplicate check (orders/duplicates.py) reads one customer's, or one phone's, recent orders.
+    __table_args__ = (
+        Index("ix_orders_status_rep", "status", "rep_id"),
+        Index("ix_orders_customer_created", "customer_id", "created_at"),
+        Index("ix_orders_phone_created", "phone", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(unique=True, index=True)  # SO20260302-0001

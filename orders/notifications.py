@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from orders.duplicates import suspected_duplicate
 from orders.events import jsonable
 from orders.models import Order, OrderLine
 from orders.money import amount
@@ -68,9 +69,15 @@ def rep_card_payload(event: str, order: Order, lines: Iterable[OrderLine], **ext
 
 async def load_rep_card_payload(session: AsyncSession, order_id: int, event: str) -> dict[str, Any] | None:
     """The rep-card payload rebuilt from the database (for rows that carry only an order id,
-    so a card shows the order as it is when sent); None when the order does not exist."""
+    so a card shows the order as it is when sent); None when the order does not exist.
+    `duplicate_of`: the earlier order this one looks like (orders/duplicates.py), for the
+    card's 重复订单提醒 and 合并 button."""
     order = await session.get(Order, order_id)
     if order is None:
         return None
     lines = await session.exec(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id))
-    return rep_card_payload(event, order, list(lines))
+    payload = rep_card_payload(event, order, list(lines))
+    duplicate_of = await suspected_duplicate(session, order_id)
+    if duplicate_of:
+        payload["duplicate_of"] = duplicate_of
+    return payload

@@ -5,9 +5,11 @@ One call, inside the caller's transaction, does four things that must not drift 
 1. claims the request's idempotency key (scope + key, unique in the database) — a
    redelivered message or a retried HTTP request gets the first order back, never a second;
 2. creates the priced order (orders.actions.create_order);
-3. routes it (orders.assignment.submit_routed: the rep, the rule, the confirmation
+3. looks for an earlier order of the same customer (or phone) alike to this one
+   (orders/duplicates.py): a `duplicate_suspected` event the rep's card warns with;
+4. routes it (orders.assignment.submit_routed: the rep, the rule, the confirmation
    deadline that drives SLA reminders, and the internal `routed` event);
-4. records the order on the idempotency row.
+5. records the order on the idempotency row.
 A refusal (OrderError, IdempotencyConflict) leaves nothing behind once the caller rolls back.
 """
 
@@ -21,11 +23,12 @@ from typing import Any, Literal
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from orders import actions
+from orders import actions, duplicates, risk
 from orders.actors import Actor
 from orders.assignment import submit_routed
 from orders.errors import OrderError, OrderErrorCode
 from orders.models import IdempotencyRecord, Order, utcnow
+from orders.repricing import RISK_RULES, table_from
 from orders.routing import RuleSet
 from orders.upsert import insert_for
 
@@ -111,6 +114,8 @@ async def place_order(
         session.add(record)
         return Placed(created.order, missing=list(created.missing))
     assert created.order.id is not None
+    table: risk.RiskTable = table_from(session, RISK_RULES, risk.DEFAULT_TABLE)
+    await duplicates.check_duplicates(session, created.order, created.lines, table.duplicates)
     result = await submit_routed(session, created.order.id, actor, rules, now=now,
                                  source_message_id=source_message_id, own_rep_id=own_rep_id)
     record.order_id = result.order.id

@@ -16,6 +16,8 @@ rule and a count in /metrics (orderbot_risk_hits_total). Rule kinds:
 - overdue: the customer owes a receivable more than max_days past its due date.
 
 `hold_sla` is the response timer of a held order: remind the manager, then escalate.
+The same file carries the desk's other settings: `duplicates` (orders/duplicates.py),
+`late_orders` (orders/late.py) and `overdue_alerts` (orders/overdue.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from orders.duplicates import DuplicateRules
+from orders.late import LateOrderRules
+from orders.overdue import OverdueAlertRules
 from orders.sla import SlaPolicy
 
 
@@ -97,6 +102,10 @@ class RiskTable(BaseModel):
     version: str = "unversioned"
     rules: tuple[RiskRule, ...] = ()
     hold_sla: HoldSla = HoldSla()
+    # Not holds, but the same desk's settings (issue 14 parts 4 and 6, overdue alerts):
+    duplicates: DuplicateRules = DuplicateRules()  # orders/duplicates.py: the rep's 重复订单提醒
+    late_orders: LateOrderRules = LateOrderRules()  # orders/late.py, workers/late_orders.py
+    overdue_alerts: OverdueAlertRules = OverdueAlertRules()  # orders/overdue.py, workers/overdue_alerts.py
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RiskTable:

@@ -169,6 +169,7 @@ def card_data(payload: dict[str, Any], customer: Customer | None = None, by: str
         version=int(payload.get("version") or 1),
         on_behalf_of=by or payload.get("on_behalf_of"),
         promotions=tuple(payload.get("promotions") or ()),
+        duplicate_of=payload.get("duplicate_of") or None,
     )
 
 

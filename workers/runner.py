@@ -291,7 +291,8 @@ SLA_INTERVAL = 60.0  # seconds between sweeps for overdue confirmations
 
 async def run_worker_tasks(worker: OutboxWorker, *, sla_interval: float = SLA_INTERVAL) -> None:
     """Everything a worker does until worker.stop(): the outbox loop and, beside it, the
-    SLA sweep (reminders, escalations). Both are safe to run in many processes at once:
+    SLA sweep (reminders, escalations), the held-order timer, the late-order scan and the
+    daily overdue-receivables alert. Both are safe to run in many processes at once:
     claims are leased and the sweep's side effects are deduplicated outbox rows."""
     from workers.sla import run_sla_loop
 
@@ -304,13 +305,26 @@ async def run_worker_tasks(worker: OutboxWorker, *, sla_interval: float = SLA_IN
     )
     from orderbot.risk_rules import risk_rules_from_settings
     from workers.hold_sla import run_hold_sla_loop
+    from workers.late_orders import run_late_orders_loop
+    from workers.overdue_alerts import run_overdue_alerts_loop
 
+    risk_table = risk_rules_from_settings(worker.ctx.settings).current
     held = asyncio.create_task(
-        run_hold_sla_loop(worker.sessionmaker, risk_rules_from_settings(worker.ctx.settings).current,
+        run_hold_sla_loop(worker.sessionmaker, risk_table,
                           interval=sla_interval, clock=worker.clock, stop=worker.stop_event),
         name="hold-sla-sweep",
     )
-    background = [sla, held]
+    # Late deliveries (apology + new date) and the daily overdue-receivables alert: same
+    # pattern, each row deduplicated, so any number of workers may run them.
+    late = asyncio.create_task(
+        run_late_orders_loop(worker.sessionmaker, risk_table, clock=worker.clock, stop=worker.stop_event),
+        name="late-orders-scan",
+    )
+    overdue = asyncio.create_task(
+        run_overdue_alerts_loop(worker.sessionmaker, risk_table, clock=worker.clock, stop=worker.stop_event),
+        name="overdue-alerts",
+    )
+    background = [sla, held, late, overdue]
     if worker.ctx.store.shared:  # other processes publish wake-ups through the store
         from workers.wakeup import listen_for_wakeups
 

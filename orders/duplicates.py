@@ -1,0 +1,173 @@
+"""Duplicate orders: one customer placing much the same order twice — typically once in chat
+and once in the mini-program, or a rep entering what the customer already sent.
+
+The decision is plain Python (`similarity`, `find_duplicates`): two orders are alike when most
+of their products are the same and, for those products, the quantities are close. The hub
+(orders/place.py) gathers the customer's recent orders — by customer, and by the order's phone
+so that two customer records not yet merged are caught too — and records a `duplicate_suspected`
+event naming the other order; the rep's card reads it (重复订单提醒, with a 合并 button).
+Nothing is held or refused: two similar orders may both be wanted, the rep decides.
+
+Settings: the `duplicates` section of orderbot/risk_rules.yaml (DuplicateRules).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import col, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from orders.actors import Actor
+from orders.events import EventType, add_event
+from orders.models import Order, OrderEvent, OrderLine, as_utc, utcnow
+from orders.pricing import LineType
+from orders.status import OrderStatus
+
+CHANNEL_LABELS = {"wechat": "公众号", "miniprogram": "小程序", "wecom": "企业微信", "api": "接口"}
+# Orders that can still be a duplicate of a new one: placed and not cancelled.
+CANDIDATE_STATUSES = tuple(s.value for s in OrderStatus if s not in (OrderStatus.DRAFT, OrderStatus.CANCELLED))
+MAX_CANDIDATES = 50  # the most recent orders looked at; a customer with more in a window is a wholesaler's feed
+
+
+class DuplicateRules(BaseModel):
+    """When two orders of one customer count as the same order placed twice."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    window_hours: float = Field(24, gt=0)  # only orders placed this long before the new one
+    min_overlap: Decimal = Field(Decimal("0.6"), gt=0, le=1)  # share of products alike (of all products in both)
+    quantity_tolerance: Decimal = Field(Decimal("0.2"), ge=0, le=1)  # a product is alike within ±20 % quantity
+    match_phone: bool = True  # also orders of other customer records with the same phone
+
+
+@dataclass(frozen=True)
+class OrderShape:
+    """What the comparison needs of one order: its products and base quantities."""
+
+    order_id: int
+    number: str
+    channel: str
+    created_at: dt.datetime
+    quantities: Mapping[str, Decimal]
+
+
+@dataclass(frozen=True)
+class Match:
+    order_id: int
+    number: str
+    channel: str
+    score: Decimal  # share of products alike, 0..1
+
+    @property
+    def reason(self) -> str:
+        return f"与 {self.number}（{CHANNEL_LABELS.get(self.channel, self.channel)}）相似，疑似重复下单"
+
+
+def quantities_of(lines: Iterable[OrderLine]) -> dict[str, Decimal]:
+    """Base quantity per SKU of the main lines (gifts, freight and service lines say nothing)."""
+    out: dict[str, Decimal] = {}
+    for line in lines:
+        if line.sku and line.line_type == LineType.MAIN:
+            out[line.sku] = out.get(line.sku, Decimal(0)) + Decimal(line.base_quantity)
+    return out
+
+
+def similarity(a: Mapping[str, Decimal], b: Mapping[str, Decimal], tolerance: Decimal) -> Decimal:
+    """Share of all products in either order that are in both with quantities within `tolerance`."""
+    products = set(a) | set(b)
+    if not products:
+        return Decimal(0)
+    alike = 0
+    for sku in set(a) & set(b):
+        qa, qb = Decimal(a[sku]), Decimal(b[sku])
+        if abs(qa - qb) <= tolerance * max(qa, qb):
+            alike += 1
+    return Decimal(alike) / Decimal(len(products))
+
+
+def find_duplicates(new: OrderShape, earlier: Iterable[OrderShape], rules: DuplicateRules) -> list[Match]:
+    """The earlier orders alike to `new` within the window, most alike (then newest) first."""
+    if not rules.enabled or not new.quantities:
+        return []
+    since = as_utc(new.created_at) - dt.timedelta(hours=rules.window_hours)
+    found = []
+    for other in earlier:
+        if other.order_id == new.order_id or as_utc(other.created_at) < since:
+            continue
+        score = similarity(new.quantities, other.quantities, rules.quantity_tolerance)
+        if score >= rules.min_overlap:
+            found.append((score, as_utc(other.created_at), Match(other.order_id, other.number, other.channel, score)))
+    found.sort(key=lambda t: (t[0], t[1]), reverse=True)
+    return [m for _, _, m in found]
+
+
+# --- over the database (the caller's session and transaction) ------------------------------
+
+
+async def candidates(session: AsyncSession, order: Order, rules: DuplicateRules) -> list[OrderShape]:
+    """The customer's (and the phone's) orders placed within the window before `order`."""
+    created = as_utc(order.created_at or utcnow())
+    who = [Order.customer_id == order.customer_id]
+    if rules.match_phone and order.phone:
+        who.append(Order.phone == order.phone)
+    stmt = (
+        select(Order.id, Order.number, Order.channel, Order.created_at)
+        .where(or_(*who), Order.id != order.id, col(Order.status).in_(CANDIDATE_STATUSES),
+               Order.created_at >= created - dt.timedelta(hours=rules.window_hours))
+        .order_by(col(Order.created_at).desc())
+        .limit(MAX_CANDIDATES)
+    )
+    rows = (await session.exec(stmt)).all()
+    if not rows:
+        return []
+    lines = (await session.exec(select(OrderLine).where(col(OrderLine.order_id).in_([r[0] for r in rows])))).all()
+    by_order: dict[int, list[OrderLine]] = {}
+    for line in lines:
+        by_order.setdefault(line.order_id, []).append(line)
+    return [OrderShape(i, n, c, as_utc(t), quantities_of(by_order.get(i, []))) for i, n, c, t in rows]
+
+
+async def check_duplicates(
+    session: AsyncSession, order: Order, lines: Sequence[OrderLine], rules: DuplicateRules,
+) -> Match | None:
+    """Look for an earlier order alike to `order`; record the closest as an internal
+    `duplicate_suspected` event (the rep's card shows it). None when there is none."""
+    if not rules.enabled or order.id is None:
+        return None
+    shape = OrderShape(order.id, order.number, order.channel, as_utc(order.created_at or utcnow()),
+                       quantities_of(lines))
+    matches = find_duplicates(shape, await candidates(session, order, rules), rules)
+    if not matches:
+        return None
+    best = matches[0]
+    add_event(
+        session, order.id, EventType.DUPLICATE_SUSPECTED, Actor.system("rule:duplicates"),
+        changes={"duplicate_of": best.number, "duplicate_order_id": best.order_id, "score": best.score,
+                 "others": [m.number for m in matches[1:]]},
+        reason=best.reason,
+    )
+    return best
+
+
+async def suspected_duplicate(session: AsyncSession, order_id: int) -> str | None:
+    """The order number this order was flagged as a duplicate of, while that order is still
+    open to a merge (not cancelled); None otherwise. For the rep's card."""
+    stmt = (
+        select(OrderEvent.changes)
+        .where(OrderEvent.order_id == order_id, OrderEvent.type == EventType.DUPLICATE_SUSPECTED.value)
+        .order_by(col(OrderEvent.id).desc())
+        .limit(1)
+    )
+    changes = (await session.exec(stmt)).first()
+    if not changes or not changes.get("duplicate_order_id"):
+        return None
+    other = await session.get(Order, int(changes["duplicate_order_id"]))
+    if other is None or other.status == OrderStatus.CANCELLED.value:
+        return None
+    return other.number
