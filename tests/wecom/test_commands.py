@@ -219,7 +219,8 @@ async def test_the_rep_hears_when_the_customer_changes_or_cancels(world: World) 
     customer = Actor.customer(world.ids["customer"], CUSTOMER_OPENID)
     # an edit of a pending order: a fresh card replaces the stale one
     later = date.today() + timedelta(days=30)
-    await actions.edit(world.sm, order_id, customer, actions.OrderEdit(fields={"delivery_date": later}))
+    await actions.edit(world.sm, order_id, customer, actions.OrderEdit(fields={"delivery_date": later}),
+                       reason="工地延期")
     await world.drain()
     cards = [e for e in world.sent("wecom_send", to=REP_ID) if e["msgtype"] == "template_card"]
     assert len(cards) == 2

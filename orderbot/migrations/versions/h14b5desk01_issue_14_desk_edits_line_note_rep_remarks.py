@@ -1,0 +1,33 @@
+"""issue 14 part 5: the desk's edits — order_line.note (why a rep added a line), orders.rep_remarks
+
+Revision ID: h14b5desk01
+Revises: ae69d231fdc9
+Create Date: 2026-12-05 07:15:00
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+import sqlmodel
+
+
+# revision identifiers, used by Alembic.
+revision: str = 'h14b5desk01'
+down_revision: Union[str, Sequence[str], None] = 'ae69d231fdc9'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('order_line', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('note', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('rep_remarks', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_column('rep_remarks')
+    with op.batch_alter_table('order_line', schema=None) as batch_op:
+        batch_op.drop_column('note')
