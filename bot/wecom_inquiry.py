@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import conversation
 from bot.turns import load_session, queue_ocr, save_session, state_of, user_lock
 from bot.wecom_commands import Outcome, Rep
-from bot.wecom_parse import Help, Inquiry
+from bot.wecom_parse import Help, Inquiry, MissingNumber
 from nlp import Catalog
 from orderbot.jobs import JobContext, OutboxKind, enqueue
 from orderbot.routing_rules import RulesFile
@@ -112,7 +112,8 @@ class InquiryFlow:
 
     # -- entry points ---------------------------------------------------------------------
 
-    async def handle_text(self, rep: Rep, msg: InboundMessage, cmd: Inquiry | Help) -> Outcome | None:
+    async def handle_text(self, rep: Rep, msg: InboundMessage,
+                          cmd: Inquiry | Help | MissingNumber) -> Outcome | None:
         """None when this is neither a follow-up of an open draft nor an inquiry."""
         text = msg.content or ""
         key = f"msg:{msg.id}"

@@ -55,8 +55,9 @@ DB = AsyncSession | async_sessionmaker[AsyncSession]
 # Order fields an edit (or a new order) may set directly.
 ORDER_FIELDS = frozenset(
     {"contact", "phone", "province", "city", "district", "address_detail", "delivery_date",
-     "rush", "remarks"}
+     "rush", "remarks", "rep_remarks"}
 )
+STAFF_FIELDS = frozenset({"rep_remarks"})  # the desk's own note: customers neither set nor see it
 
 
 @dataclass(frozen=True)
@@ -220,8 +221,9 @@ async def _new_line(s: AsyncSession, draft: DraftLine, tier: str, actor: Actor |
     )
 
 
-def _check_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(fields) - ORDER_FIELDS
+def _check_fields(fields: Mapping[str, Any], role: Role | None = None) -> dict[str, Any]:
+    allowed = ORDER_FIELDS - STAFF_FIELDS if role == Role.CUSTOMER else ORDER_FIELDS
+    unknown = set(fields) - allowed
     if unknown:
         raise OrderError(
             OrderErrorCode.UNKNOWN_FIELD, f"不能修改这些字段：{', '.join(sorted(unknown))}",
@@ -403,7 +405,7 @@ async def create_order(
         if assigned is None and actor.role in (Role.REP, Role.MANAGER):
             assigned = actor.rep_id
         await check_access(s, actor, customer, assigned, customer_places(customer))
-        values = _check_fields(fields or {})
+        values = _check_fields(fields or {}, actor.role)
         new_lines = [await _new_line(s, draft, customer.tier, actor) for draft in lines]
         totals = pricing.order_totals(new_lines)
 
@@ -708,7 +710,7 @@ async def edit(
         if change.prices and status in checks.RESERVING_STATUSES:
             raise OrderError(OrderErrorCode.PRICES_LOCKED, "订单已确认，价格已锁定")
 
-        values = _check_fields(change.fields)
+        values = _check_fields(change.fields, actor.role)
         values = {k: v for k, v in values.items() if getattr(order, k) != v}
         changes: dict[str, Any] = {k: [getattr(order, k), v] for k, v in values.items()}
         before_needs = checks.stock_needs(lines)
@@ -774,7 +776,7 @@ async def edit(
         )
         if status == OrderStatus.CONFIRMED:
             await outbound.request_push(s, order, after, EventType.EDITED)  # the WMS has it
-        if status != OrderStatus.DRAFT:
+        if status != OrderStatus.DRAFT and set(changes) - STAFF_FIELDS:
             extra = {"changes": jsonable(changes)}
             if actor.role == Role.CUSTOMER:
                 await _notify_rep(s, order, after, EventType.EDITED, **extra)

@@ -152,6 +152,7 @@ def card_data(payload: dict[str, Any], customer: Customer | None = None, by: str
             quantity=Decimal(str(line.get("quantity") or 0)),
             unit=str(line.get("unit") or ""),
             amount=Decimal(str(line["amount"])) if line.get("amount") is not None else None,
+            line_type=str(line.get("line_type") or ("gift" if line.get("gift") else "main")),
         )
         for line in payload.get("lines") or []
     )
@@ -169,6 +170,9 @@ def card_data(payload: dict[str, Any], customer: Customer | None = None, by: str
         version=int(payload.get("version") or 1),
         on_behalf_of=by or payload.get("on_behalf_of"),
         promotions=tuple(payload.get("promotions") or ()),
+        remarks=payload.get("remarks") or None,
+        rep_remarks=payload.get("rep_remarks") or None,
+        actions=tuple(payload["actions"]) if isinstance(payload.get("actions"), list) else None,
     )
 
 
@@ -358,7 +362,7 @@ async def update_card(ctx: JobContext, row: Outbox) -> None:
         payload = await card_payload(session, int(p["order_id"]), "card_update")
         customer = await _customer(session, payload.get("customer_id"))
         data = card_data(payload, customer)
-        buttons = cards.HOLD_BUTTONS if p.get("card") == "hold" else cards.BUTTONS
+        buttons = cards.HOLD_BUTTONS if p.get("card") == "hold" else None  # None: the rep's, from the payload
         card = cards.outcome_card(data, str(p.get("outcome") or payload.get("status")), by=p.get("by"),
                                   note=p.get("note"), buttons=buttons)
         body = cards.update_body([p["userid"]], _agentid(ctx), str(p["response_code"]), card)
