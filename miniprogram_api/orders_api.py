@@ -40,8 +40,10 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Hub refusals caused by the lines of the request itself: the body is wrong, so 422.
 _BAD_LINE = frozenset({
     OrderErrorCode.PRODUCT_NOT_FOUND, OrderErrorCode.PRODUCT_INACTIVE, OrderErrorCode.UNKNOWN_UNIT,
-    OrderErrorCode.INVALID_QUANTITY,
+    OrderErrorCode.INVALID_QUANTITY, OrderErrorCode.LINE_TYPE_FORBIDDEN,
 })
+# The API's line types → the hub's (orders.pricing.LineType); "product" reads better to a client.
+LINE_TYPES = {"product": "main", "gift": "gift", "freight": "freight", "service": "service"}
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
@@ -183,7 +185,8 @@ async def place_order(call: Call) -> Reply:
         async with session.begin():
             fields = await _ship_to(session, call, body)
             fields.update(delivery_date=body.delivery_date, rush=body.rush, remarks=body.remarks)
-            lines = [actions.DraftLine(sku=i.sku, quantity=i.quantity, unit=i.unit) for i in body.items]
+            lines = [actions.DraftLine(sku=i.sku, quantity=i.quantity, unit=i.unit, line_type=LINE_TYPES[i.line_type])
+                     for i in body.items]
             try:
                 placed = await orders.place_order(
                     session, request, customer_id=call.me.customer_id, lines=lines, actor=actor,
@@ -207,7 +210,8 @@ async def place_order(call: Call) -> Reply:
 
 
 async def cancel_order(call: Call) -> OrderOut:
-    """Only before shipping: the state machine refuses a customer's cancel afterwards (409)."""
+    """Only before shipping: the state machine refuses a customer's cancel afterwards (409).
+    A placed order needs the customer's reason (422 reason_required), kept on the event."""
     body: CancelIn | None = call.body
     actor = Actor.customer(call.me.customer_id, call.me.openid)
     async with call.services.sessionmaker() as session:
@@ -216,9 +220,12 @@ async def cancel_order(call: Call) -> OrderOut:
             status = OrderStatus(order.status)
             raise ApiError(409, "cannot_cancel", f"订单「{status.label}」，不能再取消，请联系业务员")
         order_id = order.id
+        placed = order.status != OrderStatus.DRAFT.value
     assert order_id is not None
-    await actions.cancel(call.services.sessionmaker, order_id, actor,
-                         reason=(body.reason if body else None) or "客户在小程序取消")
+    reason = (body.reason if body else None) or None
+    if placed and not reason:  # the hub refuses it too; say so before touching the order
+        raise ApiError(422, "reason_required", "取消已提交的订单请填写原因")
+    await actions.cancel(call.services.sessionmaker, order_id, actor, reason=reason or "客户在小程序取消草稿")
     async with call.services.sessionmaker() as session:
         fresh = await session.get(Order, order_id)
         assert fresh is not None

@@ -224,7 +224,7 @@ async def test_list_detail_and_filter(mp: Mp) -> None:
         numbers.append((await resp.json())["number"])
     page = await (await mp.client.get("/mp/v1/orders", params={"page_size": 2}, headers=mp.auth(token))).json()
     assert page["total"] == 3 and [o["number"] for o in page["items"]] == numbers[::-1][:2]
-    await mp.client.post(f"/mp/v1/orders/{numbers[0]}/cancel", json={}, headers=mp.auth(token))
+    await mp.client.post(f"/mp/v1/orders/{numbers[0]}/cancel", json={"reason": "下错了"}, headers=mp.auth(token))
     cancelled = await (await mp.client.get("/mp/v1/orders", params={"status": "cancelled"},
                                            headers=mp.auth(token))).json()
     assert [o["number"] for o in cancelled["items"]] == [numbers[0]]
@@ -238,7 +238,15 @@ async def test_cancel_only_before_shipping(mp: Mp) -> None:
     token = await mp.login("canceller")
     a = await (await mp.client.post("/mp/v1/orders", json=order_body(), headers=mp.auth(token, **key()))).json()
     resp = await mp.client.post(f"/mp/v1/orders/{a['number']}/cancel", headers=mp.auth(token))
+    assert resp.status == 422 and (await resp.json())["code"] == "reason_required"  # placed: say why
+    resp = await mp.client.post(f"/mp/v1/orders/{a['number']}/cancel", json={"reason": "工地停工"},
+                                headers=mp.auth(token))
     assert resp.status == 200 and (await resp.json())["status"] == "cancelled"
+    async with mp.services.sessionmaker() as s:
+        order = (await s.exec(select(Order).where(Order.number == a["number"]))).one()
+        last = (await s.exec(select(OrderEvent).where(OrderEvent.order_id == order.id)
+                             .order_by(OrderEvent.id.desc()))).first()
+    assert (last.type, last.reason) == ("cancelled", "工地停工")
 
     b = await (await mp.client.post("/mp/v1/orders", json=order_body(), headers=mp.auth(token, **key()))).json()
     async with mp.services.sessionmaker() as s, s.begin():
@@ -248,6 +256,26 @@ async def test_cancel_only_before_shipping(mp: Mp) -> None:
     assert resp.status == 409 and (await resp.json())["code"] == "cannot_cancel"
     detail = await (await mp.client.get(f"/mp/v1/orders/{b['number']}", headers=mp.auth(token))).json()
     assert detail["status"] == "shipped" and detail["waybill_no"] == "SF1234567890" and not detail["can_cancel"]
+
+
+async def test_customers_order_products_and_may_not_add_gifts_or_freight(mp: Mp) -> None:
+    token = await mp.login("liner")
+    for line_type in ("gift", "freight", "service"):
+        body = order_body()
+        body["items"] = [*body["items"], {**body["items"][0], "line_type": line_type}]
+        resp = await mp.client.post("/mp/v1/orders", json=body, headers=mp.auth(token, **key()))
+        assert (resp.status, (await resp.json())["code"]) == (422, "line_type_forbidden"), line_type
+    resp = await mp.client.post("/mp/v1/orders", json={**order_body(), "items": [{"sku": "X", "quantity": 1,
+                                                                                     "line_type": "free"}]},
+                                headers=mp.auth(token, **key()))
+    assert (resp.status, (await resp.json())["code"]) == (422, "validation_error")
+    body = order_body()
+    body["items"] = [{**body["items"][0], "line_type": "product"}]
+    placed = await mp.client.post("/mp/v1/orders", json=body, headers=mp.auth(token, **key()))
+    assert placed.status == 201
+    assert [ln["line_type"] for ln in (await placed.json())["lines"]] == ["main"]
+    async with mp.services.sessionmaker() as s:
+        assert (await s.exec(select(func.count()).select_from(Order))).one() == 1  # the refused ones left nothing
 
 
 async def test_another_customers_token_gets_404_on_every_object_route(mp: Mp) -> None:
