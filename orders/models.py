@@ -381,3 +381,6 @@ class OrderReturn(SQLModel, table=True):
     phone: str | None = Field(default=None, index=True)
     reason: str | None = None
     at: datetime = _ts()
+    # The warehouse's return number (RMA), or one made from order + date + reason: a
+    # re-imported file records each return once, so return rates are not inflated.
+    reference: str | None = Field(default=None, unique=True)

@@ -1,4 +1,5 @@
-"""issue 14 part 5: the desk's edits — order_line.note (why a rep added a line), orders.rep_remarks
+"""issue 14 part 5: the desk's edits — order_line.note (why a rep added a line), orders.rep_remarks,
+order_return.reference (a re-imported returns file records each return once)
 
 Revision ID: h14b5desk01
 Revises: ae69d231fdc9
@@ -24,9 +25,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('note', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.add_column(sa.Column('rep_remarks', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    with op.batch_alter_table('order_return', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+        batch_op.create_unique_constraint('uq_order_return_reference', ['reference'])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('order_return', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_order_return_reference', type_='unique')
+        batch_op.drop_column('reference')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_column('rep_remarks')
     with op.batch_alter_table('order_line', schema=None) as batch_op:
