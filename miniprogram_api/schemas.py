@@ -229,6 +229,7 @@ class OrderQuery(Query):
 
 
 class OrderLineOut(Out):
+    id: int = Field(description="the line's id (remove_lines of POST /orders/{number}/edit)")
     sku: str | None
     name: str
     quantity: Money
@@ -290,6 +291,19 @@ class CancelIn(In):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NO_CONTROLS] | None = Field(
         None, description="取消已提交的订单必须说明原因，否则 422 reason_required"
     )
+
+
+class OrderEditIn(In):
+    """A customer's change to their order (before a rep confirms it)."""
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NO_CONTROLS] | None = Field(
+        None, description="修改已提交的订单必须说明原因，否则 422 reason_required；记在订单记录里"
+    )
+    add_items: list[OrderLineIn] = Field(default_factory=list, max_length=50,
+                                         description="added lines; line_type as when ordering")
+    remove_lines: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(default_factory=list, max_length=100)
+    delivery_date: date | None = None
+    remarks: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), NO_CONTROLS] | None = None
 
 
 # ---- uploads and jobs ----------------------------------------------------------------

@@ -5,6 +5,7 @@ address book and subscribe consents."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import pytest
 from aiohttp import FormData
@@ -276,6 +277,33 @@ async def test_customers_order_products_and_may_not_add_gifts_or_freight(mp: Mp)
     assert [ln["line_type"] for ln in (await placed.json())["lines"]] == ["main"]
     async with mp.services.sessionmaker() as s:
         assert (await s.exec(select(func.count()).select_from(Order))).one() == 1  # the refused ones left nothing
+
+
+async def test_customer_edits_a_placed_order_with_a_reason_and_line_types(mp: Mp) -> None:
+    token = await mp.login("editor")
+    placed = await (await mp.client.post("/mp/v1/orders", json=order_body(qty=1000),
+                                         headers=mp.auth(token, **key()))).json()
+    edit = f"/mp/v1/orders/{placed['number']}/edit"
+    more = {"sku": "HB-M6X20-304", "quantity": 500}
+    resp = await mp.client.post(edit, json={"add_items": [more]}, headers=mp.auth(token))
+    assert (resp.status, (await resp.json())["code"]) == (422, "reason_required")
+    resp = await mp.client.post(edit, json={"add_items": [{**more, "line_type": "freight"}], "reason": "要运费"},
+                                headers=mp.auth(token))
+    assert (resp.status, (await resp.json())["code"]) == (422, "line_type_forbidden")
+    resp = await mp.client.post(edit, json={"add_items": [more], "remarks": "下午送", "reason": "工地多要了半箱"},
+                                headers=mp.auth(token))
+    detail = await resp.json()
+    assert resp.status == 200, detail
+    assert [ln["quantity"] for ln in detail["lines"]] == ["1000", "500"] and detail["remarks"] == "下午送"
+    assert Decimal(detail["total"]) == Decimal(placed["total"]) * Decimal("1.5")
+    assert detail["events"][-1]["type"] == "edited" and detail["events"][-1]["reason"] == "工地多要了半箱"
+    async with mp.services.sessionmaker() as s:
+        event = (await s.exec(select(OrderEvent).where(OrderEvent.type == "edited"))).one()
+    added = next(k for k in event.changes if k.startswith("line:"))
+    assert event.changes[added][0] is None and event.changes["remarks"] == [None, "下午送"]
+    resp = await mp.client.post(edit, json={"remove_lines": [detail["lines"][1]["id"]], "reason": "还是不要了"},
+                                headers=mp.auth(token))
+    assert [ln["quantity"] for ln in (await resp.json())["lines"]] == ["1000"]
 
 
 async def test_another_customers_token_gets_404_on_every_object_route(mp: Mp) -> None:
