@@ -777,7 +777,7 @@ async def edit(
         if status == OrderStatus.CONFIRMED:
             await outbound.request_push(s, order, after, EventType.EDITED)  # the WMS has it
         if status != OrderStatus.DRAFT and set(changes) - STAFF_FIELDS:
-            extra = {"changes": jsonable(changes)}
+            extra = {"changes": jsonable(changes), "reason": reason}
             if actor.role == Role.CUSTOMER:
                 await _notify_rep(s, order, after, EventType.EDITED, **extra)
             else:

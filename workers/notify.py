@@ -89,7 +89,12 @@ def _customer_text(payload: dict[str, Any]) -> str:
     if event in {"submitted", "pending"}:
         return f"已收到您的订单 {no}，合计 {money(payload.get('total'))}，正在等待业务员确认。"
     if event == "edited":
-        return f"您的订单 {no} 已修改，当前合计 {money(payload.get('total'))}。"
+        changes = payload.get("changes") or {}
+        moved = [f"新增 {after}" if before is None else f"删除 {before}" for key, (before, after)
+                 in changes.items() if key.startswith("line:") and key.count(":") == 1 and (before is None) != (after is None)]
+        what = f"：{'；'.join(moved)}" if moved else ""
+        why = f"（{reason}）" if reason else ""
+        return f"您的订单 {no} 已修改{why}{what}，当前合计 {money(payload.get('total'))}。"
     label = payload.get("status_label") or ""
     return f"您的订单 {no} 状态更新：{label}".rstrip("：")
 

@@ -282,7 +282,8 @@ async def test_rep_adds_freight_gift_and_service_lines_and_the_customer_hears(wo
     assert [e.actor_id for e in events] == [REP_ID] * 3
     assert events[0].changes["total"] == ["35", "85"]
     told = [e["payload"]["text"]["content"] for e in world.sent("custom_send", to=CUSTOMER_OPENID)]
-    assert any("已修改" in t for t in told)
+    assert any("已修改（客户要求送上楼）：新增 运费 ¥50.00，当前合计 ¥85.00" in t for t in told), told
+    assert any("新增 赠品 NUT-M8-Zn 100个" in t for t in told), told
 
 
 async def test_commands_without_an_order_number_or_a_reason_say_so_and_change_nothing(world: World) -> None:
