@@ -34,7 +34,7 @@ from board.links import redeem_link
 from orderbot import appkeys, metrics
 from orders import actions, coei_survey
 from orders.drafts import today_in_china
-from orders.errors import OrderError
+from orders.errors import OrderError, OrderErrorCode
 from orders.models import utcnow
 from orders.status import TransitionError
 
@@ -83,22 +83,22 @@ async def order_action(request: web.Request) -> web.Response:
         version = int(str(form.get("version"))) if form.get("version") else None
     except ValueError:
         version = None
+    labels = {"release": "放行", "reassign": "转交", "cancel": "取消订单"}
     try:
+        if what not in labels:
+            raise web.HTTPNotFound()
+        if reason is None:  # every change to a placed order says why (the hub's reason_required)
+            raise OrderError(OrderErrorCode.REASON_REQUIRED, f"{labels[what]}需要填写原因")
         if what == "release":
-            await actions.release(sm, order_id, who.actor, reason or f"{who.name}在看板放行", expected_version=version)
+            await actions.release(sm, order_id, who.actor, reason, expected_version=version)
             done = f"订单 {number} 已放行，回到待确认。"
         elif what == "reassign":
             rep_id = int(str(form.get("rep_id") or "0"))
-            await actions.reassign(sm, order_id, who.actor, rep_id, reason=reason or f"{who.name}在看板转交",
-                                   expected_version=version)
+            await actions.reassign(sm, order_id, who.actor, rep_id, reason=reason, expected_version=version)
             done = f"订单 {number} 已转交。"
-        elif what == "cancel":
-            if reason is None:
-                raise web.HTTPBadRequest(text="取消订单需要填写原因。")
+        else:
             await actions.cancel(sm, order_id, who.actor, reason, expected_version=version)
             done = f"订单 {number} 已取消。"
-        else:
-            raise web.HTTPNotFound()
     except (OrderError, TransitionError) as exc:
         done = f"操作未成功：{exc.message}"
     except ValueError:

@@ -185,6 +185,7 @@ def _order_item(o: BoardOrder, who: Viewer, rep_names: dict[int, str]) -> str:
         release = (f'<form method="post" action="/board/orders/{esc(o.number)}/release" class="inline">'
                    f'<input type="hidden" name="csrf" value="{esc(who.csrf)}">'
                    f'<input type="hidden" name="version" value="{o.version}">'
+                   f'<input name="reason" placeholder="放行原因" required data-order="{esc(o.number)}">'
                    f'<button class="act" data-order="{esc(o.number)}">放行</button></form>')
     due = f" · 交期 {o.delivery_date:%m-%d}" if o.delivery_date else ""
     rep = rep_names.get(o.rep_id or -1, "未分配")
@@ -281,12 +282,12 @@ def order_page(p: OrderPage, who: Viewer, notice: str = "") -> str:
     actions = []
     if o.status == "on_hold":
         actions.append(f'<form method="post" action="/board/orders/{esc(o.number)}/release">{csrf}'
-                       f'<input name="reason" placeholder="放行原因（可选）"><button class="act">放行</button></form>')
+                       f'<input name="reason" placeholder="放行原因" required><button class="act">放行</button></form>')
     if o.status in ("pending", "on_hold", "confirmed"):
         options = "".join(f'<option value="{r.id}"{" selected" if r.id == o.rep_id else ""}>{esc(r.name)}（{esc(r.team)}）</option>'
                           for r in p.reps)
         actions.append(f'<form method="post" action="/board/orders/{esc(o.number)}/reassign">{csrf}'
-                       f'<select name="rep_id">{options}</select><input name="reason" placeholder="原因">'
+                       f'<select name="rep_id">{options}</select><input name="reason" placeholder="转交原因" required>'
                        f'<button class="act">转交</button></form>')
     if o.status not in ("cancelled", "closed", "delivered"):
         actions.append(f'<form method="post" action="/board/orders/{esc(o.number)}/cancel">{csrf}'

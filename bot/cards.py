@@ -1,6 +1,7 @@
 """WeCom template_card payloads for a rep's order: pure builders, no I/O.
 
-A rep gets one `button_interaction` card per pending order (确认 / 修改 / 转交 / 拒绝), a manager
+A rep gets one `button_interaction` card per pending order, its buttons the actions the state
+machine allows the rep now (确认 / 修改 / 转交 / 拒绝 / 取消), remarks on it; a manager
 one per held order (放行 / 取消订单). When someone acts, the card is replaced by the same card
 with the outcome in `replace_text` (a grey button nobody can press again). WeCom hands us a `response_code` for each card,
 usable once and for 72 hours only: `ResponseCodeTicket` keeps that rule in plain values.
@@ -26,6 +27,22 @@ BUTTONS: tuple[tuple[str, str, int], ...] = (
     ("reassign", "转交", 2),
     ("reject", "拒绝", 3),  # style 3: red
 )
+# Every button a card may carry (key → label, style), in display order; a rep's card shows
+# the ones orders.status.buttons_for allows now (the payload's "actions"). The rep's 取消
+# (cancel_order) asks for the reason by text: a button press cannot carry one.
+BUTTON_LOOK: dict[str, tuple[str, int]] = {
+    "confirm": ("确认", 1), "release": ("放行", 1), "edit": ("修改", 2), "reassign": ("转交", 2),
+    "reject": ("拒绝", 3), "cancel_order": ("取消", 3),
+}
+_ACTION_KEY = {"cancel": "cancel_order"}  # the state machine's action → the rep card's key
+
+
+def buttons_for(actions: tuple[str, ...] | list[str]) -> tuple[tuple[str, str, int], ...]:
+    """The rep card's buttons for the hub's allowed actions (orders.status.buttons_for)."""
+    keys = [_ACTION_KEY.get(a, a) for a in actions]
+    return tuple((k, *BUTTON_LOOK[k]) for k in BUTTON_LOOK if k in keys)
+
+
 # A held order on its manager's card: release it (the manager's override) or cancel it.
 HOLD_BUTTONS: tuple[tuple[str, str, int], ...] = (
     ("release", "放行", 1),
@@ -61,6 +78,7 @@ class CardLine:
     quantity: Decimal | int | float | str
     unit: str
     amount: Decimal | None = None
+    line_type: str = "main"  # main / gift / freight / service
 
 
 @dataclass(frozen=True)
@@ -80,6 +98,9 @@ class OrderCardData:
     on_behalf_of: str | None = None  # a rep who entered it for the customer
     promotions: tuple[str, ...] = ()  # price rules applied (orders.promotions.applied_summary)
     duplicate_of: str | None = None  # the earlier order this one looks like (重复订单提醒)
+    remarks: str | None = None  # the customer's 备注
+    rep_remarks: str | None = None  # the desk's own note
+    actions: tuple[str, ...] | None = None  # what the rep may do now; None: the classic four
 
 
 @dataclass(frozen=True)
@@ -100,7 +121,10 @@ def _cut(text: str, limit: int) -> str:
 
 
 def line_text(line: CardLine) -> str:
-    return f"{line.name} × {_qty(line.quantity)}{line.unit}"
+    if line.line_type in ("freight", "service"):
+        return f"{line.name} {money(line.amount or 0)}"
+    gift = "【赠】" if line.line_type == "gift" else ""
+    return f"{gift}{line.name} × {_qty(line.quantity)}{line.unit}"
 
 
 def button_key(action: str, number: str, version: int) -> str:
@@ -110,7 +134,8 @@ def button_key(action: str, number: str, version: int) -> str:
 
 def parse_button_key(key: str) -> ButtonPress | None:
     parts = (key or "").split("@")
-    if len(parts) < 2 or parts[0] not in {b[0] for b in (*BUTTONS, *HOLD_BUTTONS, MERGE_BUTTON)}:
+    if len(parts) < 2 or parts[0] not in {
+            *BUTTON_LOOK, *(b[0] for b in (*BUTTONS, *HOLD_BUTTONS, MERGE_BUTTON))}:
         return None
     version = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
     return ButtonPress(parts[0], parts[1], version)
@@ -138,6 +163,9 @@ def _card_body(data: OrderCardData, title: str) -> dict[str, Any]:
     if data.address:
         horizontal.append({"keyname": "地址", "value": _cut(data.address, _VALUE_MAX)})
     lines = "\n".join(line_text(line) for line in data.lines) or "（无明细）"
+    remarks = [f"客户备注：{data.remarks}" if data.remarks else "",
+               f"业务员备注：{data.rep_remarks}" if data.rep_remarks else ""]
+    lines = "\n".join(x for x in (*remarks, lines) if x)  # remarks first: the quote is cut at its end
     return {
         "card_type": "button_interaction",
         "source": {"desc": "订单助手", "desc_color": 0},
@@ -151,13 +179,15 @@ def _card_body(data: OrderCardData, title: str) -> dict[str, Any]:
 
 
 def order_card(data: OrderCardData, *, nonce: str | None = None) -> dict[str, Any]:
-    """The `template_card` object for message/send: a pending order with four buttons."""
+    """The `template_card` object for message/send: a pending order with the buttons of the
+    actions the rep may take now (data.actions), remarks above the lines."""
     title = f"{'加急' if data.rush else '新'}订单待确认 {data.number}"
     card = _card_body(data, title)
     card["task_id"] = task_id(data.number, data.version, nonce)
+    buttons = BUTTONS if data.actions is None else buttons_for(data.actions)
     card["button_list"] = [
         {"text": text, "style": style, "key": button_key(action, data.number, data.version)}
-        for action, text, style in BUTTONS
+        for action, text, style in buttons
     ]
     return with_duplicate_warning(card, data)
 
@@ -198,7 +228,7 @@ def hold_card(data: OrderCardData, reason: str, *, nonce: str | None = None) -> 
 
 def outcome_card(
     data: OrderCardData, outcome: str, *, by: str | None = None, note: str | None = None,
-    buttons: tuple[tuple[str, str, int], ...] = BUTTONS,
+    buttons: tuple[tuple[str, str, int], ...] | None = None,
 ) -> dict[str, Any]:
     """The replacement card after someone acted: same facts, buttons greyed with the outcome."""
     label = OUTCOME_TEXT.get(outcome, outcome)
@@ -207,6 +237,8 @@ def outcome_card(
     extra = "，".join(x for x in (f"{by}处理" if by else "", note or "") if x)
     if extra:
         card["sub_title_text"] = _cut(f"{card['sub_title_text']}（{extra}）", 112)
+    if buttons is None:
+        buttons = BUTTONS if data.actions is None else buttons_for(data.actions) or BUTTONS
     card["button_list"] = [
         {"text": text, "style": style, "key": button_key(action, data.number, data.version)}
         for action, text, style in buttons

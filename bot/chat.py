@@ -34,6 +34,7 @@ from orders.drafts import (
     CatalogSource,
     draft_fields,
     draft_lines,
+    recap_pricing,
     today_in_china,
 )
 from orders.errors import OrderError, OrderErrorCode
@@ -164,12 +165,14 @@ class Chat:
             customer = await customer_for_openid(s, openid)
             state = state_of(await load_session(s, CHANNEL, openid, now))
             profile = profile_of(customer)
+            prices = recap_pricing(s, customer, CHANNEL, now)  # the recap shows what 确认 will charge
             await s.commit()
         if incoming is not None and incoming.kind == "text" and message_id is not None:
             answered = await self._survey_answer(customer.id, openid, incoming.text, state, message_id, now)
             if answered is not None:
                 return answered
         reader = await self.catalogs.reader(today_in_china(now), customer.tier)
+        reader.pricing = prices
         step = (
             conversation.step(state, incoming, reader, profile) if incoming is not None
             else conversation.Step(state, [fixed_reply] if fixed_reply else [])

@@ -12,7 +12,6 @@ import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Protocol
 
 from bot import replies
@@ -99,7 +98,10 @@ class Reader(Protocol):
 
     def followup(self, draft: dict[str, Any], text: str) -> dict[str, Any]: ...
 
-    def price(self, draft: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal]: ...
+    def price(self, draft: dict[str, Any]) -> Any:
+        """orders.drafts.Priced: `lines` (table-added gift/freight/service lines after the
+        draft's), `total` as the order will have it, `discount`, `promotions` (Chinese lines)."""
+        ...
 
     def name_of(self, sku: str) -> str | None:
         """The catalog name customers read for a SKU (None when unknown)."""
@@ -204,8 +206,9 @@ def _evaluate(draft: dict[str, Any], reader: Reader, profile: Profile) -> Step:
         texts.append(replies.ask_missing(draft["missing"]))
         return Step(SessionState("collecting", draft), ["\n".join(texts)])
 
-    lines, total = reader.price(draft)
-    text = replies.summary(lines, total, draft, reused_from_last=reused)
+    priced = reader.price(draft)
+    text = replies.summary(priced.lines, priced.total, draft, reused_from_last=reused,
+                           promotions=priced.promotions, discount=priced.discount)
     if draft.get("to_confirm"):
         text += "\n" + replies.check_ocr(draft["to_confirm"])
     unknown = [

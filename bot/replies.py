@@ -80,16 +80,32 @@ def summary(
     draft: Mapping[str, Any],
     *,
     reused_from_last: bool = False,
+    promotions: Sequence[str] = (),
+    discount: Decimal | None = None,
 ) -> str:
-    """The order as the customer will confirm it: lines with prices, total, delivery."""
+    """The order as the customer will confirm it: lines with prices (the price table's
+    gifts, freight and service lines too), the promotions applied, total, delivery."""
     out = ["请核对订单："]
-    for i, line in enumerate(lines, 1):
+    n = 0
+    for line in lines:
+        kind = line.get("line_type") or "main"
+        if kind in ("freight", "service"):
+            out.append(f"{line.get('name')}：{money(line.get('amount') or 0)}")
+            continue
         name = line.get("name") or line.get("raw") or "?"
         qty = f"{fmt_qty(line['quantity'])}{line.get('unit') or ''}"
+        if kind == "gift":
+            out.append(f"赠品：{name} × {qty}")
+            continue
+        n += 1
         if line.get("amount") is not None and line.get("sku"):
-            out.append(f"{i}. {name} × {qty}  {money(line['amount'])}")
+            out.append(f"{n}. {name} × {qty}  {money(line['amount'])}")
         else:
-            out.append(f"{i}. {name} × {qty}  （待业务员核实）")
+            out.append(f"{n}. {name} × {qty}  （待业务员核实）")
+    if promotions:
+        out.append("优惠：" + "；".join(promotions))
+    if discount:
+        out.append(f"优惠金额：-{money(discount)}")
     out.append(f"合计：{money(total)}")
     if draft.get("delivery_date"):
         out.append(f"交期：{draft['delivery_date']}" + ("（加急）" if draft.get("rush") else ""))

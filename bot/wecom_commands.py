@@ -36,13 +36,16 @@ from bot.conversation import SessionState
 from bot.turns import mark_handled
 from bot.wecom_parse import (
     HELP_TEXT,
+    AddLine,
     BoardLink,
+    Cancel,
     Command,
     Confirm,
     Edit,
     Help,
     Inquiry,
     Merge,
+    MissingNumber,
     Reassign,
     Reject,
     Release,
@@ -51,7 +54,7 @@ from bot.wecom_parse import (
     parse_line_quantity,
 )
 from orderbot.jobs import JobContext, OutboxKind, enqueue
-from orders import actions, merging
+from orders import actions, merging, special_lines
 from orders.actors import Actor
 from orders.drafts import today_in_china
 from orders.duplicates import suspected_duplicate
@@ -168,6 +171,8 @@ async def run_command(rep: Rep, cmd: Command) -> Outcome:
         return Outcome([HELP_TEXT])  # the inquiry flow takes these before we get here
     if isinstance(cmd, Merge):
         return Outcome([await merge_text(rep, cmd.number, cmd.other)])
+    if isinstance(cmd, MissingNumber):
+        return Outcome([f"「{cmd.verb}」要写订单号（SO开头），例如：\n{cmd.example}\n发「待办」可查看待处理的订单号。"])
     order = await rep.order(cmd.number)
     if order is None or order.id is None:
         return Outcome([f"没有找到订单 {cmd.number}，请检查单号。"])
@@ -183,12 +188,22 @@ async def run_command(rep: Rep, cmd: Command) -> Outcome:
             await actions.reject(rep.sessionmaker, order.id, actor, cmd.reason, source_message_id=src)
             return Outcome([f"已拒绝订单 {cmd.number}（{cmd.reason}），已通知客户。"])
         if isinstance(cmd, Edit):
+            if not cmd.reason and order.status != OrderStatus.DRAFT.value:
+                return Outcome([f"修改已提交的订单要写原因，例如：改 {cmd.number} {_EDIT_EXAMPLE.get(cmd.field, '交期 3月9日')} 原因 客户来电"])
             return Outcome([await _edit(rep, order, actor, cmd)])
+        if isinstance(cmd, AddLine):
+            return Outcome([await _add_line(rep, order, actor, cmd)])
+        if isinstance(cmd, Cancel):
+            if not cmd.reason:
+                return Outcome([f"取消订单要写原因，例如：取消 {cmd.number} 原因 客户不要了"])
+            await actions.cancel(rep.sessionmaker, order.id, actor, cmd.reason, source_message_id=src)
+            return Outcome([f"已取消订单 {cmd.number}（{cmd.reason}），已通知客户。"])
         if isinstance(cmd, Reassign):
             return Outcome([await _reassign(rep, order, actor, cmd)])
         if isinstance(cmd, Release):
-            await actions.release(rep.sessionmaker, order.id, actor, cmd.reason or f"{rep.row.name}放行",
-                                  source_message_id=src)
+            if not cmd.reason:
+                return Outcome([f"放行要写原因，例如：放行 {cmd.number} 老客户，已电话核实"])
+            await actions.release(rep.sessionmaker, order.id, actor, cmd.reason, source_message_id=src)
             return Outcome([f"订单 {cmd.number} 已放行，回到待确认，已通知业务员。"])
     except (OrderError, TransitionError) as exc:
         return Outcome([refusal_text(exc)])
@@ -222,6 +237,52 @@ def _confirm_text(result: actions.OrderResult) -> str:
     return f"已确认订单 {o.number}，合计 {money(o.total)}，已通知客户。"
 
 
+_EDIT_EXAMPLE = {"delivery_date": "交期 3月9日", "phone": "电话 13812345678", "address": "地址 …",
+                 "remarks": "备注 …", "rep_remarks": "内部备注 …", "quantity": "数量 第1项 3000"}
+_LINE_LABEL = {"freight": "运费", "gift": "赠品", "service": "服务费"}
+
+
+async def _add_line(rep: Rep, order: Order, actor: Actor, cmd: AddLine) -> str:
+    """加运费 / 加赠品 / 加服务 → orders.special_lines (an edit through the hub, with its reason)."""
+    assert order.id is not None
+    if cmd.problem:
+        return cmd.problem
+    label = _LINE_LABEL[cmd.line_type]
+    reason = cmd.reason or f"业务员{rep.row.name}加{label}"
+    if cmd.line_type == "gift":
+        qty = f"{Decimal(str(cmd.quantity)).normalize():f}{cmd.unit or '个'}"
+        sku, choices = await _gift_sku(rep, f"{cmd.name or ''} {qty}")
+        if sku is None:
+            if choices:
+                return f"「{cmd.name}」有几种：{'、'.join(choices[:5])}，请写得更具体一些。"
+            return f"产品目录里没有找到「{cmd.name}」，请写规格，例如：加赠品 {cmd.number} M6平垫 100个"
+        special = special_lines.SpecialLine("gift", sku=sku, quantity=cmd.quantity, unit=cmd.unit)
+    else:
+        special = special_lines.SpecialLine(cmd.line_type, amount=cmd.amount, name=cmd.name)
+    result = await special_lines.add_special_line(rep.sessionmaker, order.id, actor, special, reason=reason,
+                                                  source_message_id=rep.message_id)
+    added = max((ln for ln in result.lines if ln.rule_id == special_lines.MANUAL and ln.line_type == cmd.line_type),
+                key=lambda ln: ln.id or 0)
+    told = "" if order.status == OrderStatus.DRAFT.value else "，已通知客户"
+    return (f"订单 {cmd.number} 已加{label}：{special_lines.describe(added)}（{reason}），"
+            f"合计 {money(result.order.total)}{told}。")
+
+
+async def _gift_sku(rep: Rep, text: str) -> tuple[str | None, list[str]]:
+    """The catalog product a gift's words name (nlp/ reads it as an order line would be read)."""
+    from orders.drafts import CatalogSource
+
+    reader = await CatalogSource(rep.sessionmaker).reader(rep.today)
+    items = reader.extract(text).get("items") or []
+    if not items:
+        return None, []
+    item = items[0]
+    if item.get("sku"):
+        return str(item["sku"]), []
+    names = [str((a.get("name") if isinstance(a, dict) else None) or a) for a in item.get("alternatives") or []]
+    return None, names
+
+
 async def _edit(rep: Rep, order: Order, actor: Actor, cmd: Edit) -> str:
     assert order.id is not None
     fields: dict[str, Any]
@@ -239,12 +300,15 @@ async def _edit(rep: Rep, order: Order, actor: Actor, cmd: Edit) -> str:
         return await _edit_quantity(rep, order, actor, cmd)
     elif cmd.field == "address":
         fields, shown = _address_fields(cmd.value), cmd.value
+    elif cmd.field == "rep_remarks":
+        fields, shown = {"rep_remarks": cmd.value}, cmd.value
     else:
         fields, shown = {"remarks": cmd.value}, cmd.value
-    label = {"delivery_date": "交期", "phone": "电话", "address": "地址", "remarks": "备注"}[cmd.field]
+    label = {"delivery_date": "交期", "phone": "电话", "address": "地址", "remarks": "备注",
+             "rep_remarks": "内部备注"}[cmd.field]
     await actions.edit(
         rep.sessionmaker, order.id, actor, actions.OrderEdit(fields=fields),
-        reason=f"业务员修改{label}", source_message_id=rep.message_id,
+        reason=cmd.reason or f"业务员修改{label}", source_message_id=rep.message_id,
     )
     return f"订单 {cmd.number} 的{label}已改为 {shown}。"
 
@@ -267,7 +331,7 @@ async def _edit_quantity(rep: Rep, order: Order, actor: Actor, cmd: Edit) -> str
     assert line.id is not None
     await actions.edit(
         rep.sessionmaker, order.id, actor, actions.OrderEdit(quantities={line.id: quantity}),
-        reason="业务员修改数量", source_message_id=rep.message_id,
+        reason=cmd.reason or "业务员修改数量", source_message_id=rep.message_id,
     )
     shown = f"{Decimal(str(quantity)).normalize():f}"
     return f"订单 {cmd.number} 第{n}项（{line.name}）数量已改为 {shown}{line.unit}。"
@@ -342,7 +406,12 @@ async def run_button(rep: Rep, event: CardEvent) -> Outcome:
     update = {"order_id": order.id, "userid": rep.row.wecom_userid, "response_code": event.response_code,
               "task_id": event.task_id, "by": rep.row.name, "issued_at": event.create_time}
     if press.action == "edit":
-        return Outcome([f"修改订单请回复，例如：\n改 {order.number} 交期 3月9日\n改 {order.number} 数量 第1项 3000\n改 {order.number} 地址 …\n改 {order.number} 电话 …"])
+        n = order.number
+        return Outcome([f"修改订单请回复（须写原因），例如：\n改 {n} 交期 3月9日 原因 客户工地延期\n"
+                        f"改 {n} 数量 第1项 3000 原因 …\n改 {n} 地址 … 原因 …\n改 {n} 内部备注 … 原因 …\n"
+                        f"加运费 {n} 50 原因\n加赠品 {n} M6平垫 100个 原因\n加服务 {n} 包装费 30 原因"])
+    if press.action == "cancel_order":
+        return Outcome([f"取消订单请回复：取消 {order.number} 原因 …"])
     if press.action == "reassign":
         return Outcome([f"转交请回复：转 {order.number} 业务员姓名"])
     if press.action == "merge":
@@ -448,7 +517,7 @@ async def _dispatch(rep: Rep, msg: InboundMessage, inquiry: Any) -> Outcome:
         return Outcome()  # enter_agent and the like: nothing to say
     if msg.msg_type == "text":
         cmd = parse_command(msg.content or "", rep.today)
-        if inquiry is not None and isinstance(cmd, Inquiry | Help):
+        if inquiry is not None and isinstance(cmd, Inquiry | Help | MissingNumber):
             handled = await inquiry.handle_text(rep, msg, cmd)
             if handled is not None:
                 return handled

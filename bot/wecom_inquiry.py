@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import conversation
 from bot.turns import load_session, queue_ocr, save_session, state_of, user_lock
 from bot.wecom_commands import Outcome, Rep
-from bot.wecom_parse import Help, Inquiry
+from bot.wecom_parse import Help, Inquiry, MissingNumber
 from nlp import Catalog
 from orderbot.jobs import JobContext, OutboxKind, enqueue
 from orderbot.routing_rules import RulesFile
@@ -32,7 +32,14 @@ from orderbot.stores import KeyValueStore
 from orderbot.stores_memory import MemoryStore
 from orders import Idempotency, place_order
 from orders.actors import Actor
-from orders.drafts import CatalogSource, DraftReader, draft_fields, draft_lines, today_in_china
+from orders.drafts import (
+    CatalogSource,
+    DraftReader,
+    draft_fields,
+    draft_lines,
+    recap_pricing,
+    today_in_china,
+)
 from orders.errors import OrderError
 from orders.models import Customer, InboundMessage, SalesRep, utcnow
 from orders.money import money
@@ -112,7 +119,8 @@ class InquiryFlow:
 
     # -- entry points ---------------------------------------------------------------------
 
-    async def handle_text(self, rep: Rep, msg: InboundMessage, cmd: Inquiry | Help) -> Outcome | None:
+    async def handle_text(self, rep: Rep, msg: InboundMessage,
+                          cmd: Inquiry | Help | MissingNumber) -> Outcome | None:
         """None when this is neither a follow-up of an open draft nor an inquiry."""
         text = msg.content or ""
         key = f"msg:{msg.id}"
@@ -199,7 +207,9 @@ class InquiryFlow:
                     incoming: conversation.Incoming, key: str) -> Outcome:
         async with self.sessionmaker() as s:
             customer = await s.get(Customer, customer_id)
+            prices = recap_pricing(s, customer, CHANNEL, utcnow()) if customer else None
         reader = await self.reader(rep.today, customer.tier if customer else "standard")
+        reader.pricing = prices  # the rep's recap shows the promotions the order will get
         profile = _profile(customer) if customer else {}
         result = conversation.step(state, incoming, reader, profile)
         out = Outcome(list(result.replies))

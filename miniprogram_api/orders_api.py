@@ -21,6 +21,7 @@ from miniprogram_api.schemas import (
     CancelIn,
     DraftIn,
     DraftOut,
+    OrderEditIn,
     OrderEventOut,
     OrderIn,
     OrderLineOut,
@@ -41,8 +42,10 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Hub refusals caused by the lines of the request itself: the body is wrong, so 422.
 _BAD_LINE = frozenset({
     OrderErrorCode.PRODUCT_NOT_FOUND, OrderErrorCode.PRODUCT_INACTIVE, OrderErrorCode.UNKNOWN_UNIT,
-    OrderErrorCode.INVALID_QUANTITY,
+    OrderErrorCode.INVALID_QUANTITY, OrderErrorCode.LINE_TYPE_FORBIDDEN,
 })
+# The API's line types → the hub's (orders.pricing.LineType); "product" reads better to a client.
+LINE_TYPES = {"product": "main", "gift": "gift", "freight": "freight", "service": "service"}
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
@@ -184,7 +187,8 @@ async def place_order(call: Call) -> Reply:
         async with session.begin():
             fields = await _ship_to(session, call, body)
             fields.update(delivery_date=body.delivery_date, rush=body.rush, remarks=body.remarks)
-            lines = [actions.DraftLine(sku=i.sku, quantity=i.quantity, unit=i.unit) for i in body.items]
+            lines = [actions.DraftLine(sku=i.sku, quantity=i.quantity, unit=i.unit, line_type=LINE_TYPES[i.line_type])
+                     for i in body.items]
             me = await session.get(Customer, call.me.customer_id)
             if me is not None:  # the same phone from the chat: one customer (orders/customers.py)
                 await join_by_phone(session, me, fields.get("phone"), free="mp_openid", keep_existing=False)
@@ -211,7 +215,8 @@ async def place_order(call: Call) -> Reply:
 
 
 async def cancel_order(call: Call) -> OrderOut:
-    """Only before shipping: the state machine refuses a customer's cancel afterwards (409)."""
+    """Only before shipping: the state machine refuses a customer's cancel afterwards (409).
+    A placed order needs the customer's reason (422 reason_required), kept on the event."""
     body: CancelIn | None = call.body
     actor = Actor.customer(call.me.customer_id, call.me.openid)
     async with call.services.sessionmaker() as session:
@@ -220,9 +225,46 @@ async def cancel_order(call: Call) -> OrderOut:
             status = OrderStatus(order.status)
             raise ApiError(409, "cannot_cancel", f"订单「{status.label}」，不能再取消，请联系业务员")
         order_id = order.id
+        placed = order.status != OrderStatus.DRAFT.value
     assert order_id is not None
-    await actions.cancel(call.services.sessionmaker, order_id, actor,
-                         reason=(body.reason if body else None) or "客户在小程序取消")
+    reason = (body.reason if body else None) or None
+    if placed and not reason:  # the hub refuses it too; say so before touching the order
+        raise ApiError(422, "reason_required", "取消已提交的订单请填写原因")
+    await actions.cancel(call.services.sessionmaker, order_id, actor, reason=reason or "客户在小程序取消草稿")
+    async with call.services.sessionmaker() as session:
+        fresh = await session.get(Order, order_id)
+        assert fresh is not None
+        return await order_detail(session, fresh)
+
+
+async def edit_order(call: Call) -> OrderOut:
+    """The customer changes their placed order: add lines (line_type as when ordering: gifts,
+    freight and services are the desk's, 422 line_type_forbidden), remove lines, change the
+    delivery date or remark — always with a reason (422 reason_required), kept on the event
+    with every change as [before, after]. The state machine decides when (409 after a rep
+    confirmed it)."""
+    body: OrderEditIn = call.body
+    actor = Actor.customer(call.me.customer_id, call.me.openid)
+    async with call.services.sessionmaker() as session:
+        order = await _own_order(session, call.me.customer_id, call.params["number"])
+        order_id = order.id
+    assert order_id is not None
+    fields: dict[str, object] = {}
+    if body.delivery_date is not None:
+        fields["delivery_date"] = body.delivery_date
+    if body.remarks is not None:
+        fields["remarks"] = body.remarks
+    change = actions.OrderEdit(
+        fields=fields, remove_lines=list(body.remove_lines),
+        add_lines=[actions.DraftLine(sku=i.sku, quantity=i.quantity, unit=i.unit, line_type=LINE_TYPES[i.line_type])
+                   for i in body.add_items],
+    )
+    try:
+        await actions.edit(call.services.sessionmaker, order_id, actor, change, reason=body.reason)
+    except OrderError as exc:
+        if exc.code in _BAD_LINE:
+            raise ApiError(422, exc.code.value, exc.message) from exc
+        raise
     async with call.services.sessionmaker() as session:
         fresh = await session.get(Order, order_id)
         assert fresh is not None

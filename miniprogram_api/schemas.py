@@ -197,8 +197,16 @@ class AddressList(Out):
 # ---- orders --------------------------------------------------------------------------
 
 
+LineTypeIn = Literal["product", "freight", "gift", "service"]
+LINE_TYPE_HELP = (
+    "product（默认）：客户可下的商品行。gift / freight / service（赠品、运费、服务费）由业务员添加："
+    "客户提交这几种会被拒绝，422 line_type_forbidden"
+)
+
+
 class OrderLineIn(In):
     sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NO_CONTROLS]
+    line_type: LineTypeIn = Field("product", description=LINE_TYPE_HELP)
     quantity: Decimal = Field(gt=0, le=10_000_000, max_digits=14, decimal_places=3)
     unit: Annotated[str, StringConstraints(strip_whitespace=True, max_length=8), NO_CONTROLS] | None = Field(
         None, description="the catalog unit, or its pack unit (盒/箱); default the catalog unit"
@@ -221,13 +229,15 @@ class OrderQuery(Query):
 
 
 class OrderLineOut(Out):
+    id: int = Field(description="the line's id (remove_lines of POST /orders/{number}/edit)")
     sku: str | None
     name: str
     quantity: Money
     unit: str
     unit_price: Money
     amount: Money
-    line_type: str
+    line_type: str = Field(description="main（商品）/ gift（赠品，不计销售额）/ freight（运费）/ service（服务费）")
+    counts_as_sales: bool = True
 
 
 class OrderEventOut(Out):
@@ -278,7 +288,22 @@ class OrderPage(Out):
 
 
 class CancelIn(In):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NO_CONTROLS] | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NO_CONTROLS] | None = Field(
+        None, description="取消已提交的订单必须说明原因，否则 422 reason_required"
+    )
+
+
+class OrderEditIn(In):
+    """A customer's change to their order (before a rep confirms it)."""
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NO_CONTROLS] | None = Field(
+        None, description="修改已提交的订单必须说明原因，否则 422 reason_required；记在订单记录里"
+    )
+    add_items: list[OrderLineIn] = Field(default_factory=list, max_length=50,
+                                         description="added lines; line_type as when ordering")
+    remove_lines: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(default_factory=list, max_length=100)
+    delivery_date: date | None = None
+    remarks: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), NO_CONTROLS] | None = None
 
 
 # ---- uploads and jobs ----------------------------------------------------------------

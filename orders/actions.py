@@ -38,7 +38,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from orders import checks, outbound, pricing, receivables, repricing
+from orders import checks, outbound, pricing, receivables, repricing, special_lines
 from orders.actors import Actor
 from orders.errors import OrderError, OrderErrorCode
 from orders.events import EventType, add_event, jsonable
@@ -55,8 +55,9 @@ DB = AsyncSession | async_sessionmaker[AsyncSession]
 # Order fields an edit (or a new order) may set directly.
 ORDER_FIELDS = frozenset(
     {"contact", "phone", "province", "city", "district", "address_detail", "delivery_date",
-     "rush", "remarks"}
+     "rush", "remarks", "rep_remarks"}
 )
+STAFF_FIELDS = frozenset({"rep_remarks"})  # the desk's own note: customers neither set nor see it
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,11 @@ class DraftLine:
     raw: str | None = None  # the customer's words
     line_type: str = LineType.MAIN
     name: str | None = None  # shown for unmatched lines
+    # Lines the desk adds by hand (orders/special_lines.py): a freight or service line's
+    # amount, the main line a gift goes with, and why it was added.
+    amount: Decimal | int | str | None = None
+    parent_line_id: int | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,7 @@ def missing_fields(order: Order, lines: Sequence[OrderLine]) -> list[str]:
     """What an order still needs before it can be submitted (names as in extraction.md)."""
     missing = []
     main = [line for line in lines if line.line_type == LineType.MAIN]
-    if not main or any(line.sku is None for line in lines if not repricing.generated(line)):
+    if not main or any(line.sku is None for line in main):
         missing.append("items")
     if not order.phone:
         missing.append("phone")
@@ -188,8 +194,13 @@ async def _product(s: AsyncSession, sku: str) -> Product:
     return product
 
 
-async def _new_line(s: AsyncSession, draft: DraftLine, tier: str) -> OrderLine:
-    """A priced OrderLine (not yet attached to an order); unmatched SKUs stay unpriced."""
+async def _new_line(s: AsyncSession, draft: DraftLine, tier: str, actor: Actor | None = None) -> OrderLine:
+    """A priced OrderLine (not yet attached to an order); unmatched SKUs stay unpriced.
+    Gift, freight and service lines are the desk's (special_lines.manual_line)."""
+    if draft.line_type != LineType.MAIN:
+        special_lines.check_may_add(actor, draft.line_type)
+        product = await _product(s, draft.sku) if draft.sku is not None else None
+        return special_lines.manual_line(draft, product)
     if draft.sku is None:
         q = pricing.as_quantity(draft.quantity)
         return OrderLine(
@@ -210,8 +221,9 @@ async def _new_line(s: AsyncSession, draft: DraftLine, tier: str) -> OrderLine:
     )
 
 
-def _check_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(fields) - ORDER_FIELDS
+def _check_fields(fields: Mapping[str, Any], role: Role | None = None) -> dict[str, Any]:
+    allowed = ORDER_FIELDS - STAFF_FIELDS if role == Role.CUSTOMER else ORDER_FIELDS
+    unknown = set(fields) - allowed
     if unknown:
         raise OrderError(
             OrderErrorCode.UNKNOWN_FIELD, f"不能修改这些字段：{', '.join(sorted(unknown))}",
@@ -258,6 +270,29 @@ async def _blocking(
     if not hits:
         return None
     return "rule:" + "+".join(h.rule_id for h in hits), "；".join(h.reason for h in hits)
+
+
+def line_text(line: OrderLine) -> str:
+    """One line as an event's before/after shows it: 外六角螺栓 M6×20 5000个, 运费 ¥50.00."""
+    return special_lines.describe(line)
+
+
+async def _link_gifts(s: AsyncSession, new: Sequence[OrderLine], lines: Sequence[OrderLine]) -> None:
+    """Point each hand-added gift at its main line (the one asked for, else special_lines.pick_parent)."""
+    main = [ln for ln in lines if ln.line_type == LineType.MAIN]
+    for line in new:
+        if line.line_type != LineType.GIFT:
+            continue
+        if line.parent_line_id is not None:
+            parent = next((ln for ln in main if ln.id == line.parent_line_id), None)
+            if parent is None:
+                raise OrderError(OrderErrorCode.INVALID_FIELD, "赠品只能跟在一行商品后面", field="parent_line_id")
+        else:
+            parent = special_lines.pick_parent(line, main)
+            if parent is None:
+                raise OrderError(OrderErrorCode.MISSING_FIELDS, "订单还没有商品，不能只加赠品", missing=["items"])
+            line.parent_line_id = parent.id
+    await s.flush()
 
 
 # --- side effects ------------------------------------------------------------------------
@@ -370,8 +405,8 @@ async def create_order(
         if assigned is None and actor.role in (Role.REP, Role.MANAGER):
             assigned = actor.rep_id
         await check_access(s, actor, customer, assigned, customer_places(customer))
-        values = _check_fields(fields or {})
-        new_lines = [await _new_line(s, draft, customer.tier) for draft in lines]
+        values = _check_fields(fields or {}, actor.role)
+        new_lines = [await _new_line(s, draft, customer.tier, actor) for draft in lines]
         totals = pricing.order_totals(new_lines)
 
         order = Order(
@@ -387,6 +422,7 @@ async def create_order(
             line.order_id = order.id
             s.add(line)
         await s.flush()
+        await _link_gifts(s, new_lines, new_lines)
         priced = await repricing.reprice(s, order, customer, new_lines, now=now)
         new_lines = priced.lines
         order.subtotal, order.discount, order.total = priced.subtotal, priced.discount, priced.total
@@ -485,14 +521,18 @@ async def _transition(
     notify: str = "customer",  # customer / rep / manager / none
     payload: Mapping[str, Any] | None = None,
     expected_version: int | None = None,
+    reason_for: str | None = None,
 ) -> OrderResult:
-    """The common shape of a status change: lock, check, write, event, outbox."""
+    """The common shape of a status change: lock, check, write, event, outbox.
+    `reason_for`: a person changing a placed order this way must say why (REASON_REQUIRED)."""
     async with unit_of_work(db) as s:
         order = await _lock_order(s, order_id)
         customer = await check_order_access(s, actor, order)
         from_status = order.status
         to = _next(order.status, action, actor.role)
         _check_version(order, expected_version)
+        if reason_for and from_status != OrderStatus.DRAFT and actor.role != Role.SYSTEM:
+            reason = _need_reason(reason, reason_for)
         lines = await _lines(s, order.id)
         new_values = {"status": to, **(values or {})}
         changes: dict[str, Any] = _diff(order, new_values)
@@ -541,11 +581,11 @@ async def hold(db: DB, order_id: int, actor: Actor, reason: str, **kw: Any) -> O
 
 
 async def release(db: DB, order_id: int, actor: Actor, reason: str | None = None, **kw: Any) -> OrderResult:
-    """A manager overrides the hold: back to pending, and the next confirmation skips the
-    credit and stock checks that held it."""
+    """A manager overrides the hold (saying why): back to pending, and the next confirmation
+    skips the credit and stock checks that held it."""
     return await _transition(
         db, order_id, Action.RELEASE, actor, EventType.RELEASED, values={"hold_reason": None},
-        reason=reason, notify="rep", **kw,
+        reason=reason, notify="rep", reason_for="放行订单", **kw,
     )
 
 
@@ -602,11 +642,12 @@ async def close(db: DB, order_id: int, actor: Actor, reason: str | None = None, 
 
 
 async def cancel(db: DB, order_id: int, actor: Actor, reason: str | None = None, **kw: Any) -> OrderResult:
-    """Cancelled by the customer (before shipping), the rep or a manager; the other side is
-    told. A confirmed order's reserved stock goes back."""
+    """Cancelled by the customer (before shipping), the rep or a manager, saying why once the
+    order is placed; the other side is told. A confirmed order's reserved stock goes back."""
     notify = "rep" if actor.role == Role.CUSTOMER else "customer"
     return await _transition(
-        db, order_id, Action.CANCEL, actor, EventType.CANCELLED, reason=reason, notify=notify, **kw,
+        db, order_id, Action.CANCEL, actor, EventType.CANCELLED, reason=reason, notify=notify,
+        reason_for="取消已提交的订单", **kw,
     )
 
 
@@ -655,15 +696,21 @@ async def edit(
         to = _next(order.status, Action.EDIT, actor.role)
         _check_version(order, expected_version)
         status = OrderStatus(order.status)
+        if status != OrderStatus.DRAFT:
+            reason = _need_reason(reason, "修改已提交的订单")
         lines = await _lines(s, order.id)
         by_id = {line.id: line for line in lines}
-        for line_id in (*change.quantities, *change.prices, *change.remove_lines):
+        # A gift the desk added goes with its main line.
+        removed = set(change.remove_lines)
+        removed |= {ln.id for ln in lines if ln.parent_line_id in removed and not repricing.generated(ln)}
+        for line_id in (*change.quantities, *change.prices, *change.remove_lines,
+                        *(d.parent_line_id for d in change.add_lines if d.parent_line_id is not None)):
             if line_id not in by_id:
                 raise OrderError(OrderErrorCode.LINE_NOT_FOUND, f"订单里没有第 {line_id} 行", line_id=line_id)
         if change.prices and status in checks.RESERVING_STATUSES:
             raise OrderError(OrderErrorCode.PRICES_LOCKED, "订单已确认，价格已锁定")
 
-        values = _check_fields(change.fields)
+        values = _check_fields(change.fields, actor.role)
         values = {k: v for k, v in values.items() if getattr(order, k) != v}
         changes: dict[str, Any] = {k: [getattr(order, k), v] for k, v in values.items()}
         before_needs = checks.stock_needs(lines)
@@ -687,23 +734,25 @@ async def edit(
                 changes[f"line:{line_id}:unit_price"] = [line.unit_price, price]
                 line.unit_price, line.rule_id = price, repricing.MANUAL
                 line.amount = pricing.line_amount(price, line.base_quantity)
-            kept = [line for line in lines if line.id not in set(change.remove_lines)]
-            for line_id in change.remove_lines:
+            kept = [line for line in lines if line.id not in removed]
+            for line_id in sorted(removed, key=lambda i: (by_id[i].parent_line_id is None, i)):
                 line = by_id[line_id]
-                changes[f"line:{line_id}"] = [f"{line.sku or line.name} {line.quantity}{line.unit}", None]
-            added = [await _new_line(s, draft, customer.tier) for draft in change.add_lines]
+                changes[f"line:{line_id}"] = [line_text(line), None]
+            added = [await _new_line(s, draft, customer.tier, actor) for draft in change.add_lines]
         if not changes and not added:
             raise OrderError(OrderErrorCode.NOTHING_TO_CHANGE, "没有需要修改的内容")
 
         kept = await repricing.drop_generated(s, kept)  # gift lines go before the lines they point at
-        for line_id in change.remove_lines:
+        for line_id in sorted(removed, key=lambda i: (by_id[i].parent_line_id is None, i)):
             await s.delete(by_id[line_id])
+            await s.flush()
         for line in added:
             line.order_id = order.id
             s.add(line)
         await s.flush()
+        await _link_gifts(s, added, kept + added)
         for line in added:
-            changes[f"line:{line.id}"] = [None, f"{line.sku or line.name} {line.quantity}{line.unit}"]
+            changes[f"line:{line.id}"] = [None, line_text(line)]
         priced = await repricing.reprice(
             s, order, customer, kept + added, lock_prices=status in checks.RESERVING_STATUSES, changed=values
         )
@@ -727,8 +776,8 @@ async def edit(
         )
         if status == OrderStatus.CONFIRMED:
             await outbound.request_push(s, order, after, EventType.EDITED)  # the WMS has it
-        if status != OrderStatus.DRAFT:
-            extra = {"changes": jsonable(changes)}
+        if status != OrderStatus.DRAFT and set(changes) - STAFF_FIELDS:
+            extra = {"changes": jsonable(changes), "reason": reason}
             if actor.role == Role.CUSTOMER:
                 await _notify_rep(s, order, after, EventType.EDITED, **extra)
             else:

@@ -9,7 +9,7 @@ mini-program's draft preview, OCR jobs) reads the catalog through one CatalogSou
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nlp import Catalog, Draft, apply_followup, extract_draft
-from orders import pricing
+from orders import pricing, repricing
 from orders.actions import DraftLine
 from orders.errors import OrderError, OrderErrorCode
 from orders.models import Product, utcnow
@@ -65,7 +65,8 @@ class CatalogSource:
                  "pack_size": p.pack_size or "", "price": str(p.price), "aliases": list(p.aliases or [])}
                 for p in products
             ])
-            self.products = {p.sku: PriceRow(p.sku, p.unit, p.pack_unit, p.pack_size, Decimal(p.price))
+            self.products = {p.sku: PriceRow(p.sku, p.unit, p.pack_unit, p.pack_size, Decimal(p.price),
+                                             p.category or "", p.name)
                              for p in products}
             self._stamp = stamp
         return self._catalog
@@ -87,21 +88,54 @@ class PriceRow:
     pack_unit: str | None
     pack_size: int | None
     price: Decimal
+    category: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class RecapPricing:
+    """The price table and the order-level facts (customer, channel, time) a recap is priced
+    with — the same ones orders.repricing applies when the order is placed."""
+
+    table: Any  # orders.promotions.PriceTable
+    customer: Any  # orders.models.Customer
+    channel: str
+    at: dt.datetime
+
+
+def recap_pricing(session: AsyncSession, customer: Any, channel: str, at: dt.datetime) -> RecapPricing | None:
+    """The price table in force for this session's database, for a recap (None: no table)."""
+    from orders.promotions import EMPTY_TABLE
+
+    table = repricing.table_from(session, repricing.PRICE_RULES, EMPTY_TABLE)
+    return None if table.empty else RecapPricing(table, customer, channel, at)
+
+
+@dataclass
+class Priced:
+    """A draft's recap: its lines (with the table's gift and extra lines after the draft's),
+    the total the order will have, the discount and one Chinese line per rule applied."""
+
+    lines: list[dict[str, Any]]
+    total: Decimal
+    discount: Decimal = Decimal(0)
+    promotions: list[str] = field(default_factory=list)
 
 
 class DraftReader:
     """conversation.Reader over nlp/ with one catalog, one day and one price tier."""
 
     def __init__(self, catalog: Catalog, today: dt.date, products: dict[str, PriceRow],
-                 tier: str = "standard") -> None:
+                 tier: str = "standard", pricing: RecapPricing | None = None) -> None:
         self.catalog, self.today, self.products, self.tier = catalog, today, products, tier
+        self.pricing = pricing  # None: list prices only (no price table in force)
 
     @classmethod
     def for_catalog(cls, catalog: Catalog, today: dt.date, tier: str = "standard") -> DraftReader:
         """A reader pricing by the catalog's own list prices (no product table behind it)."""
         products = {
             p.sku: PriceRow(p.sku, p.unit, p.pack_unit or None, int(p.pack_size) if p.pack_size else None,
-                            Decimal(str(p.price or 0)))
+                            Decimal(str(p.price or 0)), p.category or "", p.name)
             for p in catalog.products
         }
         return cls(catalog, today, products, tier)
@@ -116,11 +150,14 @@ class DraftReader:
         product = self.catalog.by_sku.get(sku)
         return product.name if product is not None else None
 
-    def price(self, draft: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal]:
-        """The recap's prices, as the hub will price the order (orders.pricing: the pack
-        conversion and the customer's tier). A line pricing refuses (no product, a unit it
-        cannot convert, no quantity) has amount None: the recap says a rep will check it."""
-        lines, total = [], Decimal(0)
+    def price(self, draft: dict[str, Any]) -> Priced:
+        """The recap's prices, as the hub will price the order: orders.pricing (the pack
+        conversion and the customer's tier), then the price table through orders.repricing
+        (contract/ladder prices, promotions, gifts, freight) — shown before 确认, not after.
+        A line pricing refuses (no product, a unit it cannot convert, no quantity) has amount
+        None: the recap says a rep will check it."""
+        lines: list[dict[str, Any]] = []
+        items: list[repricing.QuoteItem] = []
         for item in draft.get("items") or []:
             product = self.products.get(item.get("sku") or "")
             try:
@@ -130,9 +167,20 @@ class DraftReader:
             except OrderError:
                 lines.append({**item, "unit_price": None, "amount": None})
                 continue
-            total += priced.amount
+            items.append(repricing.QuoteItem(len(lines), product.sku, product.name, product.category,
+                                             priced.base_quantity, product.unit, priced.unit_price))
             lines.append({**item, "unit_price": priced.unit_price, "amount": priced.amount})
-        return lines, total
+        total = sum((ln["amount"] for ln in lines if ln["amount"] is not None), Decimal(0))
+        if self.pricing is None or not items or self.pricing.table.empty:
+            return Priced(lines, total)
+        address = draft.get("address") or {}
+        ctx = repricing.context_for(self.pricing.customer, self.pricing.channel, self.pricing.at,
+                                    address.get("province"), address.get("city"))
+        names = {sku: row.name for sku, row in self.products.items() if row.name}
+        q = repricing.quote(self.pricing.table, ctx, items, names)
+        for it in items:
+            lines[it.index] = {**lines[it.index], "unit_price": q.unit_prices[it.index], "amount": q.amounts[it.index]}
+        return Priced([*lines, *q.extra_lines], q.total, q.discount, q.summary)
 
 
 def draft_lines(draft: dict[str, Any]) -> list[DraftLine]:

@@ -37,6 +37,7 @@ class OrderErrorCode(StrEnum):
     PRICE_CHANGE_FORBIDDEN = "price_change_forbidden"
     PRICE_BELOW_LIMIT = "price_below_limit"  # beyond the rep's discount limit
     PRICES_LOCKED = "prices_locked"  # confirmed orders keep their prices
+    LINE_TYPE_FORBIDDEN = "line_type_forbidden"  # a customer adding a gift / freight / service line
     STOCK_SHORT = "stock_short"
     REASON_REQUIRED = "reason_required"
     WAYBILL_REQUIRED = "waybill_required"

@@ -132,7 +132,8 @@ class Order(SQLModel, table=True):
     address_detail: str | None = None
     delivery_date: date | None = None
     rush: bool = False
-    remarks: str | None = None
+    remarks: str | None = None  # the customer's own remark (备注)
+    rep_remarks: str | None = None  # the desk's note for itself (业务员备注), shown on the rep's card
     carrier: str | None = None
     waybill_no: str | None = None
     hold_reason: str | None = None
@@ -166,6 +167,7 @@ class OrderLine(SQLModel, table=True):
     parent_line_id: int | None = Field(default=None, foreign_key="order_line.id")
     raw: str | None = None  # the customer's words for this line
     rule_id: str | None = None  # the price rule that set its price or generated it; "manual"
+    note: str | None = None  # why a rep added this line by hand (orders/special_lines.py)
 
 
 class OrderEvent(SQLModel, table=True):
@@ -384,6 +386,9 @@ class OrderReturn(SQLModel, table=True):
     phone: str | None = Field(default=None, index=True)
     reason: str | None = None
     at: datetime = _ts()
+    # The warehouse's return number (RMA), or one made from order + date + reason: a
+    # re-imported file records each return once, so return rates are not inflated.
+    reference: str | None = Field(default=None, unique=True)
 
 
 class DeskMetricsSnapshot(SQLModel, table=True):

@@ -18,7 +18,7 @@ from orders.events import jsonable
 from orders.models import Order, OrderLine
 from orders.money import amount
 from orders.promotions import applied_summary
-from orders.status import OrderStatus, Role, allowed_actions
+from orders.status import OrderStatus, Role, buttons_for
 
 
 def line_summary(line: OrderLine) -> dict[str, Any]:
@@ -33,6 +33,8 @@ def line_summary(line: OrderLine) -> dict[str, Any]:
         "unit_price": line.unit_price,
         "amount": amount(line.amount),
         "gift": not line.counts_as_sales,
+        "line_type": line.line_type,
+        "note": line.note,  # why the desk added it (orders/special_lines.py)
     }
 
 
@@ -58,12 +60,13 @@ def order_payload(event: str, order: Order, lines: Iterable[OrderLine], **extra:
 
 
 def rep_card_payload(event: str, order: Order, lines: Iterable[OrderLine], **extra: Any) -> dict[str, Any]:
-    """For the rep's WeCom card: the buttons are the actions a rep may take now."""
-    actions = [a.value for a in allowed_actions(OrderStatus(order.status), Role.REP)]
+    """For the rep's WeCom card: the buttons are the actions a rep may take now
+    (orders.status.buttons_for), and both remarks — the customer's and the desk's own."""
+    actions = [a.value for a in buttons_for(order, Role.REP)]
     address = "".join(p for p in (order.province, order.city, order.district, order.address_detail) if p)
     return order_payload(
         event, order, lines, actions=actions, contact=order.contact, phone=order.phone,
-        address=address, remarks=order.remarks, **extra,
+        address=address, remarks=order.remarks, rep_remarks=order.rep_remarks, **extra,
     )
 
 

@@ -48,6 +48,81 @@ async def drop_generated(s: AsyncSession, lines: Sequence[OrderLine]) -> list[Or
     return [ln for ln in lines if not generated(ln)]
 
 
+def context_for(
+    customer: Customer, channel: str, at: dt.datetime, province: str | None, city: str | None,
+) -> promotions.PricingContext:
+    """The order-level facts the table is scoped by; the customer's own region when the
+    order names none. One builder for placed orders and the chat's recap."""
+    return promotions.PricingContext(
+        customer_keys=promotions.customer_keys(customer.id, customer.name, customer.company),
+        tier=customer.tier, channel=channel, at=at,
+        province=province or customer.province, city=city or customer.city,
+    )
+
+
+@dataclass(frozen=True)
+class QuoteItem:
+    """One requested main line of a recap, as the catalog prices it (list price × tier)."""
+
+    index: int
+    sku: str
+    name: str
+    category: str
+    base_quantity: Decimal
+    base_unit: str
+    list_price: Decimal
+
+
+@dataclass
+class Quote:
+    """What the order will cost once placed, before it is: the lines' prices, the gift and
+    extra lines the table adds, discount, total and the rules applied (Chinese summary)."""
+
+    unit_prices: dict[int, Decimal]
+    amounts: dict[int, Decimal]
+    extra_lines: list[dict[str, Any]]  # gift / freight / service lines, as the recap lists them
+    subtotal: Decimal
+    discount: Decimal
+    total: Decimal
+    applied: list[dict[str, str]]
+
+    @property
+    def summary(self) -> list[str]:
+        return promotions.applied_summary(self.applied)
+
+
+def quote(
+    table: promotions.PriceTable, ctx: promotions.PricingContext, items: Sequence[QuoteItem],
+    names: Mapping[str, str] | None = None,
+) -> Quote:
+    """The same table `reprice` applies on create, over a draft's lines (pure, no rows): the
+    chat shows it before 确认, so the customer confirms the price they will be charged."""
+    inputs = [promotions.LineInput(index=it.index, sku=it.sku, category=it.category,
+                                   base_quantity=it.base_quantity, list_price=it.list_price) for it in items]
+    result = promotions.price_order(table, ctx, inputs)
+    amounts = {it.index: pricing.line_amount(result.unit_prices[it.index], it.base_quantity) for it in items}
+    by_index = {it.index: it for it in items}
+    extra: list[dict[str, Any]] = []
+    for gift in result.gifts:
+        parent = by_index.get(gift.parent_index)
+        extra.append({"line_type": LineType.GIFT, "sku": gift.sku, "name": (names or {}).get(gift.sku, gift.sku),
+                      "quantity": gift.base_quantity, "unit": parent.base_unit if parent else "",
+                      "amount": pricing.ZERO})
+    for line in result.extras:
+        extra.append({"line_type": line.line_type, "sku": None, "name": line.name, "quantity": Decimal(1),
+                      "unit": "项", "amount": line.amount})
+    subtotal = sum(amounts.values(), pricing.ZERO) + sum((e["amount"] for e in extra), pricing.ZERO)
+    totals = pricing.order_totals([_Amount(subtotal)], result.discount)
+    return Quote(dict(result.unit_prices), amounts, extra, totals.subtotal, totals.discount, totals.total,
+                 [a.as_dict() for a in result.applied])
+
+
+@dataclass(frozen=True)
+class _Amount:
+    amount: Decimal
+    counts_as_sales: bool = True
+
+
 @dataclass
 class Repriced:
     lines: list[OrderLine]  # main lines (prices updated) then generated lines, all in the session
@@ -84,11 +159,7 @@ async def reprice(
             locked_price=Decimal(ln.unit_price) if locked else None,
         ))
     facts = {"province": order.province, "city": order.city, **(changed or {})}
-    ctx = promotions.PricingContext(
-        customer_keys=promotions.customer_keys(customer.id, customer.name, customer.company),
-        tier=customer.tier, channel=order.channel, at=now or utcnow(),
-        province=facts["province"] or customer.province, city=facts["city"] or customer.city,
-    )
+    ctx = context_for(customer, order.channel, now or utcnow(), facts["province"], facts["city"])
     result = promotions.price_order(table, ctx, inputs)
     for i, ln in enumerate(main):
         if inputs[i].locked_price is None:

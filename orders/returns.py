@@ -7,6 +7,9 @@ orders/status_mapping.json); the return is a fact about the order and its phone,
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orders.actors import Actor
@@ -18,8 +21,14 @@ from orders.status import OrderStatus, Role
 RETURNABLE = frozenset({OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CLOSED})
 
 
-async def record_return(s: AsyncSession, order_id: int, actor: Actor, reason: str) -> OrderReturn:
-    """Record a return in the caller's transaction (staff or a system hook only)."""
+async def record_return(
+    s: AsyncSession, order_id: int, actor: Actor, reason: str, *, reference: str | None = None,
+    at: dt.datetime | None = None,
+) -> OrderReturn:
+    """Record a return in the caller's transaction (staff or a system hook only). With a
+    `reference` already recorded, that row comes back and nothing is added (`find_return`)."""
+    if reference and (seen := await find_return(s, reference)) is not None:
+        return seen
     if actor.role == Role.CUSTOMER:
         raise OrderError(OrderErrorCode.ROLE_FORBIDDEN, "退货由业务员或仓库登记")
     if not reason or not reason.strip():
@@ -29,8 +38,15 @@ async def record_return(s: AsyncSession, order_id: int, actor: Actor, reason: st
         raise OrderError(OrderErrorCode.ORDER_NOT_FOUND, f"订单 {order_id} 不存在")
     if OrderStatus(order.status) not in RETURNABLE:
         raise OrderError(OrderErrorCode.ILLEGAL_TRANSITION, f"订单 {order.number} 还没发货，不能登记退货")
-    row = OrderReturn(order_id=order.id, phone=order.phone, reason=reason.strip())
+    row = OrderReturn(order_id=order.id, phone=order.phone, reason=reason.strip(), reference=reference or None,
+                      **({"at": at} if at is not None else {}))
     s.add(row)
-    add_event(s, order.id, EventType.RETURNED, actor, reason=reason.strip(), changes={"phone": order.phone})
+    add_event(s, order.id, EventType.RETURNED, actor, reason=reason.strip(),
+              changes={"phone": order.phone, **({"reference": reference} if reference else {})})
     await s.flush()
     return row
+
+
+async def find_return(s: AsyncSession, reference: str) -> OrderReturn | None:
+    """The return recorded under this reference, if any (a re-imported file)."""
+    return (await s.exec(select(OrderReturn).where(OrderReturn.reference == reference))).first()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 
 class OrderStatus(StrEnum):
@@ -156,3 +157,21 @@ def next_status(status: OrderStatus, action: Action, role: Role) -> OrderStatus:
 def allowed_actions(status: OrderStatus, role: Role) -> list[Action]:
     """Actions `role` may take on an order in `status` (for buttons and help texts)."""
     return [a for (s, a), t in TRANSITIONS.items() if s == status and role in t.roles]
+
+
+# The actions a person takes from an order card, in the order the buttons show them
+# (submit, ship, deliver and close come from customers, carriers and timers, not cards).
+CARD_ACTIONS: tuple[Action, ...] = (
+    Action.CONFIRM, Action.RELEASE, Action.EDIT, Action.REASSIGN, Action.REJECT, Action.CANCEL,
+)
+
+
+class _HasStatus(Protocol):
+    status: str
+
+
+def buttons_for(order: _HasStatus, role: Role = Role.REP) -> list[Action]:
+    """The card's buttons: exactly the card actions the transition table lets `role` take on
+    this order now — a confirmed order has no 确认, a rep's held order no 放行."""
+    allowed = set(allowed_actions(OrderStatus(order.status), role))
+    return [a for a in CARD_ACTIONS if a in allowed]

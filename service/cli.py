@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "migrate": "apply database migrations",
     "import-catalog": "upsert products from a catalog CSV",
     "import-payments": "record payments from a CSV and match them to orders",
+    "import-returns": "record returned deliveries from a CSV (they feed the return-rate hold rule)",
     "extract": "read order drafts out of JSONL messages (see contracts/extraction.md)",
     "standin": "a local stand-in for the WeChat, WeCom and mini-program server APIs",
     "demo": "migrate, seed demo data, start the stand-in and the service",

@@ -89,7 +89,12 @@ def _customer_text(payload: dict[str, Any]) -> str:
     if event in {"submitted", "pending"}:
         return f"已收到您的订单 {no}，合计 {money(payload.get('total'))}，正在等待业务员确认。"
     if event == "edited":
-        return f"您的订单 {no} 已修改，当前合计 {money(payload.get('total'))}。"
+        changes = payload.get("changes") or {}
+        moved = [f"新增 {after}" if before is None else f"删除 {before}" for key, (before, after)
+                 in changes.items() if key.startswith("line:") and key.count(":") == 1 and (before is None) != (after is None)]
+        what = f"：{'；'.join(moved)}" if moved else ""
+        why = f"（{reason}）" if reason else ""
+        return f"您的订单 {no} 已修改{why}{what}，当前合计 {money(payload.get('total'))}。"
     label = payload.get("status_label") or ""
     return f"您的订单 {no} 状态更新：{label}".rstrip("：")
 
@@ -152,6 +157,7 @@ def card_data(payload: dict[str, Any], customer: Customer | None = None, by: str
             quantity=Decimal(str(line.get("quantity") or 0)),
             unit=str(line.get("unit") or ""),
             amount=Decimal(str(line["amount"])) if line.get("amount") is not None else None,
+            line_type=str(line.get("line_type") or ("gift" if line.get("gift") else "main")),
         )
         for line in payload.get("lines") or []
     )
@@ -170,6 +176,9 @@ def card_data(payload: dict[str, Any], customer: Customer | None = None, by: str
         on_behalf_of=by or payload.get("on_behalf_of"),
         promotions=tuple(payload.get("promotions") or ()),
         duplicate_of=payload.get("duplicate_of") or None,
+        remarks=payload.get("remarks") or None,
+        rep_remarks=payload.get("rep_remarks") or None,
+        actions=tuple(payload["actions"]) if isinstance(payload.get("actions"), list) else None,
     )
 
 
@@ -359,7 +368,7 @@ async def update_card(ctx: JobContext, row: Outbox) -> None:
         payload = await card_payload(session, int(p["order_id"]), "card_update")
         customer = await _customer(session, payload.get("customer_id"))
         data = card_data(payload, customer)
-        buttons = cards.HOLD_BUTTONS if p.get("card") == "hold" else cards.BUTTONS
+        buttons = cards.HOLD_BUTTONS if p.get("card") == "hold" else None  # None: the rep's, from the payload
         card = cards.outcome_card(data, str(p.get("outcome") or payload.get("status")), by=p.get("by"),
                                   note=p.get("note"), buttons=buttons)
         body = cards.update_body([p["userid"]], _agentid(ctx), str(p["response_code"]), card)

@@ -62,6 +62,7 @@ async def test_manager_releases_a_held_order_from_the_board_in_chromium(sqlite_b
         before = in_bucket(held), in_bucket(fine)
         if path := os.environ.get("BOARD_SCREENSHOT"):
             browser.save_screenshot(path)
+        browser.find_element(By.CSS_SELECTOR, f'#o-{held} input[name="reason"]').send_keys("老客户，已电话核实")
         browser.find_element(By.CSS_SELECTOR, f'#o-{held} button[data-order="{held}"]').click()
         notice = browser.find_element(By.CSS_SELECTOR, "p.notice").text
         after = in_bucket(held)

@@ -78,11 +78,17 @@ async def test_cancel_and_reassign_go_through_the_hub_and_refusals_are_shown(boa
     async with board.client() as http:
         page = await (await board.login(http, MANAGER_ID)).text()
         token = csrf_of(page)
+        for action in ("reassign", "cancel"):  # no reason: refused, nothing changes
+            resp = await http.post(f"{board.url}/board/orders/{number}/{action}",
+                                   data={"csrf": token, "rep_id": str(board.ids["other_rep"])})
+            assert "需要填写原因" in await resp.text()
+        async with board.sm() as s:
+            assert (await s.get(Order, order_id)).rep_id != board.ids["other_rep"]
         resp = await http.post(f"{board.url}/board/orders/{number}/reassign",
-                               data={"csrf": token, "rep_id": str(board.ids["other_rep"]),
+                               data={"csrf": token, "rep_id": str(board.ids["other_rep"]), "reason": "李四休假",
                                      "next": f"/board/orders/{number}"})
         assert "已转交" in await resp.text() and resp.url.path == f"/board/orders/{number}"  # back where it was done
-        resp = await http.post(f"{board.url}/board/orders/{number}/release", data={"csrf": token})
+        resp = await http.post(f"{board.url}/board/orders/{number}/release", data={"csrf": token, "reason": "试试"})
         assert "操作未成功" in await resp.text()  # not on hold: the hub refuses
         resp = await http.post(f"{board.url}/board/orders/{number}/cancel", data={"csrf": token, "reason": "客户撤单"})
         assert "已取消" in await resp.text()

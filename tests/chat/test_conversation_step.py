@@ -96,9 +96,38 @@ def test_the_recap_is_priced_as_the_hub_prices_the_order(reader: DraftReader) ->
     total the customer confirms is the total of the order the hub makes."""
     gold = DraftReader(reader.catalog, TODAY, reader.products, "gold")
     item = {"sku": "HB-M6X20-304", "quantity": 3, "unit": "盒"}
-    lines, total = gold.price({"items": [item]})
-    assert total == Decimal("712.50")  # 3 盒 × 1000 个 × ¥0.25 × 0.95
-    assert lines[0]["unit_price"] == Decimal("0.2375")
+    priced = gold.price({"items": [item]})
+    assert priced.total == Decimal("712.50")  # 3 盒 × 1000 个 × ¥0.25 × 0.95
+    assert priced.lines[0]["unit_price"] == Decimal("0.2375")
     # a unit the product is not sold in is not guessed at: the rep checks that line
-    lines, total = gold.price({"items": [{**item, "unit": "箱"}]})
-    assert (lines[0]["amount"], total) == (None, Decimal(0))
+    priced = gold.price({"items": [{**item, "unit": "箱"}]})
+    assert (priced.lines[0]["amount"], priced.total) == (None, Decimal(0))
+
+
+def test_the_recap_shows_the_price_tables_promotions_gifts_and_freight_before_confirming(
+    reader: DraftReader,
+) -> None:
+    """The same table orders.repricing applies when the order is placed: the customer sees the
+    discount, the gift and the freight in the recap they answer 确认 to."""
+    from orders.drafts import RecapPricing
+    from orders.models import Customer
+    from orders.money import money
+    from orders.promotions import PriceTable
+
+    table = PriceTable.from_dict({"version": "t", "promotions": [
+        {"id": "mj", "kind": "full_reduction", "label": "满500减50", "threshold": 500, "reduction": 50},
+        {"id": "zeng", "kind": "gift", "label": "买千送五十", "skus": ["HB-M6X20-304"], "buy_qty": 1000,
+         "gift_sku": "HB-M6X20-304", "gift_qty": 50},
+    ], "freight": [{"id": "yf", "label": "运费", "amount": 30, "under_amount": 10000}]})
+    customer = Customer(id=7, name="张工", tier="standard", province="江苏省", city="常州市")
+    priced_reader = DraftReader(reader.catalog, TODAY, reader.products, "standard",
+                                RecapPricing(table, customer, "wechat", dt.datetime(2026, 3, 2, tzinfo=dt.UTC)))
+    draft = reader.extract(COMPLETE)
+    out = step(SessionState(), Incoming("text", COMPLETE), priced_reader)
+    assert out.state.stage == "confirming"
+    recap = out.replies[0]
+    goods = priced_reader.price(draft)
+    assert goods.discount == Decimal(50) and "满减·满500减50 -¥50.00" in recap
+    assert "赠品：" in recap and "运费：¥30.00" in recap
+    assert f"合计：{money(goods.total)}" in recap and goods.total == sum(
+        (ln["amount"] for ln in goods.lines if ln["amount"] is not None), Decimal(0)) - 50

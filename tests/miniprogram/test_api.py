@@ -5,6 +5,7 @@ address book and subscribe consents."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import pytest
 from aiohttp import FormData
@@ -224,7 +225,7 @@ async def test_list_detail_and_filter(mp: Mp) -> None:
         numbers.append((await resp.json())["number"])
     page = await (await mp.client.get("/mp/v1/orders", params={"page_size": 2}, headers=mp.auth(token))).json()
     assert page["total"] == 3 and [o["number"] for o in page["items"]] == numbers[::-1][:2]
-    await mp.client.post(f"/mp/v1/orders/{numbers[0]}/cancel", json={}, headers=mp.auth(token))
+    await mp.client.post(f"/mp/v1/orders/{numbers[0]}/cancel", json={"reason": "下错了"}, headers=mp.auth(token))
     cancelled = await (await mp.client.get("/mp/v1/orders", params={"status": "cancelled"},
                                            headers=mp.auth(token))).json()
     assert [o["number"] for o in cancelled["items"]] == [numbers[0]]
@@ -238,7 +239,15 @@ async def test_cancel_only_before_shipping(mp: Mp) -> None:
     token = await mp.login("canceller")
     a = await (await mp.client.post("/mp/v1/orders", json=order_body(), headers=mp.auth(token, **key()))).json()
     resp = await mp.client.post(f"/mp/v1/orders/{a['number']}/cancel", headers=mp.auth(token))
+    assert resp.status == 422 and (await resp.json())["code"] == "reason_required"  # placed: say why
+    resp = await mp.client.post(f"/mp/v1/orders/{a['number']}/cancel", json={"reason": "工地停工"},
+                                headers=mp.auth(token))
     assert resp.status == 200 and (await resp.json())["status"] == "cancelled"
+    async with mp.services.sessionmaker() as s:
+        order = (await s.exec(select(Order).where(Order.number == a["number"]))).one()
+        last = (await s.exec(select(OrderEvent).where(OrderEvent.order_id == order.id)
+                             .order_by(OrderEvent.id.desc()))).first()
+    assert (last.type, last.reason) == ("cancelled", "工地停工")
 
     b = await (await mp.client.post("/mp/v1/orders", json=order_body(), headers=mp.auth(token, **key()))).json()
     async with mp.services.sessionmaker() as s, s.begin():
@@ -248,6 +257,53 @@ async def test_cancel_only_before_shipping(mp: Mp) -> None:
     assert resp.status == 409 and (await resp.json())["code"] == "cannot_cancel"
     detail = await (await mp.client.get(f"/mp/v1/orders/{b['number']}", headers=mp.auth(token))).json()
     assert detail["status"] == "shipped" and detail["waybill_no"] == "SF1234567890" and not detail["can_cancel"]
+
+
+async def test_customers_order_products_and_may_not_add_gifts_or_freight(mp: Mp) -> None:
+    token = await mp.login("liner")
+    for line_type in ("gift", "freight", "service"):
+        body = order_body()
+        body["items"] = [*body["items"], {**body["items"][0], "line_type": line_type}]
+        resp = await mp.client.post("/mp/v1/orders", json=body, headers=mp.auth(token, **key()))
+        assert (resp.status, (await resp.json())["code"]) == (422, "line_type_forbidden"), line_type
+    resp = await mp.client.post("/mp/v1/orders", json={**order_body(), "items": [{"sku": "X", "quantity": 1,
+                                                                                     "line_type": "free"}]},
+                                headers=mp.auth(token, **key()))
+    assert (resp.status, (await resp.json())["code"]) == (422, "validation_error")
+    body = order_body()
+    body["items"] = [{**body["items"][0], "line_type": "product"}]
+    placed = await mp.client.post("/mp/v1/orders", json=body, headers=mp.auth(token, **key()))
+    assert placed.status == 201
+    assert [ln["line_type"] for ln in (await placed.json())["lines"]] == ["main"]
+    async with mp.services.sessionmaker() as s:
+        assert (await s.exec(select(func.count()).select_from(Order))).one() == 1  # the refused ones left nothing
+
+
+async def test_customer_edits_a_placed_order_with_a_reason_and_line_types(mp: Mp) -> None:
+    token = await mp.login("editor")
+    placed = await (await mp.client.post("/mp/v1/orders", json=order_body(qty=1000),
+                                         headers=mp.auth(token, **key()))).json()
+    edit = f"/mp/v1/orders/{placed['number']}/edit"
+    more = {"sku": "HB-M6X20-304", "quantity": 500}
+    resp = await mp.client.post(edit, json={"add_items": [more]}, headers=mp.auth(token))
+    assert (resp.status, (await resp.json())["code"]) == (422, "reason_required")
+    resp = await mp.client.post(edit, json={"add_items": [{**more, "line_type": "freight"}], "reason": "要运费"},
+                                headers=mp.auth(token))
+    assert (resp.status, (await resp.json())["code"]) == (422, "line_type_forbidden")
+    resp = await mp.client.post(edit, json={"add_items": [more], "remarks": "下午送", "reason": "工地多要了半箱"},
+                                headers=mp.auth(token))
+    detail = await resp.json()
+    assert resp.status == 200, detail
+    assert [ln["quantity"] for ln in detail["lines"]] == ["1000", "500"] and detail["remarks"] == "下午送"
+    assert Decimal(detail["total"]) == Decimal(placed["total"]) * Decimal("1.5")
+    assert detail["events"][-1]["type"] == "edited" and detail["events"][-1]["reason"] == "工地多要了半箱"
+    async with mp.services.sessionmaker() as s:
+        event = (await s.exec(select(OrderEvent).where(OrderEvent.type == "edited"))).one()
+    added = next(k for k in event.changes if k.startswith("line:"))
+    assert event.changes[added][0] is None and event.changes["remarks"] == [None, "下午送"]
+    resp = await mp.client.post(edit, json={"remove_lines": [detail["lines"][1]["id"]], "reason": "还是不要了"},
+                                headers=mp.auth(token))
+    assert [ln["quantity"] for ln in (await resp.json())["lines"]] == ["1000"]
 
 
 async def test_another_customers_token_gets_404_on_every_object_route(mp: Mp) -> None:

@@ -147,6 +147,10 @@ def _body(w: World, schema: str, actor: str, victim: str) -> st.SearchStrategy[A
         return st.one_of(by_id, inline)
     if schema == "CancelIn":
         return st.one_of(st.just({}), _text.map(lambda r: {"reason": r}))
+    if schema == "OrderEditIn":  # adding a line, or removing a line id that may be the victim's
+        add = _text.map(lambda r: {"add_items": [{"sku": SKU, "quantity": 10}], "reason": r})
+        remove = st.integers(1, 50).map(lambda i: {"remove_lines": [i], "reason": "不要了"})
+        return st.one_of(add, remove, st.just({"remarks": "改一下"}))
     if schema == "DraftIn":
         return st.just({"text": "M6螺栓 100个，明天送"})
     if schema == "SubscriptionIn":

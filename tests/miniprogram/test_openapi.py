@@ -41,6 +41,10 @@ async def test_openapi_document_is_valid_and_lists_every_route(mp: Mp) -> None:
     assert order_post["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/OrderIn"}
     assert set(order_post["responses"]) >= {"201", "401", "404", "409", "422"}
     assert "session_key" not in str(doc["components"]["schemas"]["LoginOut"])
+    line_type = doc["components"]["schemas"]["OrderLineIn"]["properties"]["line_type"]
+    assert line_type["enum"] == ["product", "freight", "gift", "service"] and line_type["default"] == "product"
+    assert "line_type_forbidden" in line_type["description"]
+    assert "reason_required" in str(doc["components"]["schemas"]["CancelIn"])
 
 
 class ThreadServer:

@@ -46,9 +46,9 @@ async def pending_order(w: World, *lines: DraftLine) -> int:
 async def test_create_prices_packs_and_submits_with_event_and_outbox(world: World) -> None:
     # given a complete order for 3 boxes of 1000 bolts at 0.25 and a gift line
     gift = DraftLine("NUT-M6-ZN", 100, "个", line_type="gift")
-    # when the customer creates and submits it
+    # when the rep creates and submits it for the customer (customers may not add gifts)
     result = await actions.create_order(
-        world.sm, world.customer.id, [BOLTS_3_BOXES, gift], world.as_customer, fields=COMPLETE, submit=True
+        world.sm, world.customer.id, [BOLTS_3_BOXES, gift], world.as_rep, fields=COMPLETE, submit=True
     )
     # then it is pending with priced lines, the gift not counted as sales
     order = result.order
@@ -203,7 +203,7 @@ async def test_credit_counts_other_open_orders(engine: AsyncEngine) -> None:
         world.sm, world.customer.id, [BOLTS_3_BOXES], world.as_customer, fields=COMPLETE, submit=True
     )
     assert second.status == OrderStatus.ON_HOLD  # 750 + 750 > 1000
-    await actions.cancel(world.sm, first, world.as_customer)
+    await actions.cancel(world.sm, first, world.as_customer, "重复下单")
     third = await actions.create_order(
         world.sm, world.customer.id, [DraftLine("HB-M6X20-304", 1, "盒")], world.as_customer,
         fields=COMPLETE, submit=True,
@@ -261,14 +261,15 @@ async def test_rep_price_within_discount_limit(world: World) -> None:
     before = await snapshot(world.sm)
     # 5% off 0.25 is 0.2375: 0.23 is too low for the rep, and customers set no prices at all
     with pytest.raises(OrderError) as err:
-        await actions.edit(world.sm, order_id, world.as_rep, OrderEdit(prices={line_id: "0.23"}))
+        await actions.edit(world.sm, order_id, world.as_rep, OrderEdit(prices={line_id: "0.23"}), reason="老客户")
     assert err.value.code == OrderErrorCode.PRICE_BELOW_LIMIT
     with pytest.raises(OrderError) as err:
-        await actions.edit(world.sm, order_id, world.as_customer, OrderEdit(prices={line_id: "0.24"}))
+        await actions.edit(world.sm, order_id, world.as_customer, OrderEdit(prices={line_id: "0.24"}),
+                           reason="想便宜点")
     assert err.value.code == OrderErrorCode.PRICE_CHANGE_FORBIDDEN
     assert await snapshot(world.sm) == before
     # within the limit it goes through, totals follow, and the event shows before/after
-    result = await actions.edit(world.sm, order_id, world.as_rep, OrderEdit(prices={line_id: "0.24"}))
+    result = await actions.edit(world.sm, order_id, world.as_rep, OrderEdit(prices={line_id: "0.24"}), reason="老客户")
     assert result.order.total == Decimal("720.00")
     edited = (await events_of(world.sm, order_id))[-1]
     assert edited.changes[f"line:{line_id}:unit_price"] == ["0.25", "0.24"]
@@ -281,11 +282,11 @@ async def test_edit_confirmed_order_moves_reservation_but_not_prices(world: Worl
     async with world.sm() as s:
         line_id = (await actions._lines(s, order_id))[0].id
     with pytest.raises(OrderError) as err:
-        await actions.edit(world.sm, order_id, world.as_rep, OrderEdit(prices={line_id: "0.30"}))
+        await actions.edit(world.sm, order_id, world.as_rep, OrderEdit(prices={line_id: "0.30"}), reason="涨价")
     assert err.value.code == OrderErrorCode.PRICES_LOCKED
     result = await actions.edit(
         world.sm, order_id, world.as_rep,
-        OrderEdit(quantities={line_id: 5}, fields={"delivery_date": "2026-03-20"}),
+        OrderEdit(quantities={line_id: 5}, fields={"delivery_date": "2026-03-20"}), reason="客户加量",
     )
     assert result.order.total == Decimal("1250.00")
     assert await stock_of(world.sm, "HB-M6X20-304") == 95_000
@@ -372,7 +373,7 @@ async def test_hold_of_confirmed_order_gives_stock_back_and_reconfirm_takes_it_o
     held = await actions.hold(world.sm, order_id, world.as_manager, "客户要求暂停")
     assert (held.status, held.order.hold_reason) == (OrderStatus.ON_HOLD, "客户要求暂停")
     assert await stock_of(world.sm, "HB-M6X20-304") == 100_000
-    await actions.release(world.sm, order_id, world.as_manager)
+    await actions.release(world.sm, order_id, world.as_manager, "客户同意")
     await actions.confirm(world.sm, order_id, world.as_rep)
     assert await stock_of(world.sm, "HB-M6X20-304") == 97_000
 
@@ -384,6 +385,7 @@ async def test_edit_adds_and_removes_lines(world: World) -> None:
     result = await actions.edit(
         world.sm, order_id, world.as_customer,
         OrderEdit(remove_lines=[nuts.id], add_lines=[DraftLine("WASH-M6", 2000, "个", raw="再加两千个垫片")]),
+        reason="螺母换垫片",
     )
     assert [(line.sku, line.base_quantity) for line in result.lines] == [
         ("HB-M6X20-304", Decimal(3000)), ("WASH-M6", Decimal(2000)),
@@ -407,7 +409,7 @@ async def test_bad_edits_are_refused_without_writing(world: World) -> None:
     ]
     for change, code in refused:
         with pytest.raises(OrderError) as err:
-            await actions.edit(world.sm, order_id, world.as_customer, change)
+            await actions.edit(world.sm, order_id, world.as_customer, change, reason="改一下")
         assert err.value.code == code, change
         assert await snapshot(world.sm) == before
 
@@ -429,7 +431,8 @@ async def test_button_on_a_stale_card_is_refused(world: World) -> None:
     order_id = await pending_order(world)
     card = (await outbox_rows(world.sm))[-1].payload
     assert (card["event"], card["version"]) == ("new_order", 2)
-    await actions.edit(world.sm, order_id, world.as_customer, OrderEdit(fields={"remarks": "防静电袋"}))
+    await actions.edit(world.sm, order_id, world.as_customer, OrderEdit(fields={"remarks": "防静电袋"}),
+                       reason="包装要求")
     before = await snapshot(world.sm)
     # when the rep presses 确认 on the old card, then it is refused and nothing changes
     with pytest.raises(OrderError) as err:

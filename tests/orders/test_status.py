@@ -58,3 +58,21 @@ def test_errors_name_the_status_in_chinese() -> None:
     with pytest.raises(TransitionError) as err:
         next_status(OrderStatus.SHIPPED, Action.CONFIRM, Role.REP)
     assert "已发货" in err.value.message
+
+
+def test_card_buttons_follow_the_transition_table() -> None:
+    from types import SimpleNamespace
+
+    from orders.status import buttons_for
+
+    def names(status: OrderStatus, role: Role = Role.REP) -> list[str]:
+        return [a.value for a in buttons_for(SimpleNamespace(status=status.value), role)]
+
+    assert names(OrderStatus.PENDING) == ["confirm", "edit", "reassign", "reject", "cancel"]
+    assert names(OrderStatus.CONFIRMED) == ["edit", "cancel"]  # no 确认 twice, no 转交 for a rep
+    assert names(OrderStatus.ON_HOLD) == ["edit", "cancel"]  # a rep cannot release a hold
+    assert names(OrderStatus.ON_HOLD, Role.MANAGER) == ["release", "edit", "reassign", "cancel"]
+    assert names(OrderStatus.SHIPPED) == [] and names(OrderStatus.CANCELLED) == []
+    for status in OrderStatus:  # never a button the table refuses
+        for action in buttons_for(SimpleNamespace(status=status.value), Role.REP):
+            assert next_status(status, action, Role.REP)

@@ -65,7 +65,7 @@ async def test_edit_and_cancel_of_a_confirmed_order_are_pushed_as_new_versions(w
     worker = wms_world(world)
     order_id = await confirmed_order(world)
     manager = Actor.manager(world.ids["manager"], MANAGER_ID)
-    await actions.edit(world.sm, order_id, manager, actions.OrderEdit(fields={"remarks": "下午送"}))
+    await actions.edit(world.sm, order_id, manager, actions.OrderEdit(fields={"remarks": "下午送"}), reason="客户来电")
     await actions.cancel(world.sm, order_id, manager, "客户撤单")
     await settle(world, worker)
     number = (await world.order(order_id)).number

@@ -10,6 +10,7 @@ import pytest
 from orders import actions
 from orders.actors import Actor
 from orders.models import SalesRep
+from orders.special_lines import SpecialLine, add_special_line
 from tests.chat.conftest import Chat, chat  # noqa: F401  (the chat fixture)
 from tests.rules.conftest import tables_in_env
 
@@ -36,11 +37,21 @@ def ruled_chat(tables: None, chat: Chat) -> Chat:  # noqa: F811  (the fixture, a
 
 async def test_chat_order_gets_the_promotion_then_a_locker_order_is_held_and_released(ruled_chat: Chat) -> None:
     talk = ruled_chat
-    await talk.say("o_zhang", ORDER.format(where=""))
+    recap = await talk.say("o_zhang", ORDER.format(where=""))
+    # the promotion is in the recap the customer confirms, priced through orders.repricing
+    assert any("优惠：满减·满1000减50 -¥50.00" in r and "合计：¥1,200.00" in r for r in recap)
     placed = await talk.say("o_zhang", "确认")
     (order,) = await talk.orders()
     assert (order.subtotal, order.discount, order.total) == (1250, 50, 1200)
     assert order.status == "pending" and any("已享优惠：满减·满1000减50 -¥50.00" in r for r in placed)
+    # the desk adds freight to the chat's order: a manual line with its reason, total moves
+    async with talk.sm() as s:
+        rep = await s.get(SalesRep, order.rep_id) if order.rep_id else None
+    assert rep is not None
+    added = await add_special_line(talk.sm, order.id, Actor.rep(rep.id, rep.wecom_userid),
+                                   SpecialLine("freight", amount=40), reason="偏远地区加收")
+    assert added.order.total == 1240 and any(
+        (ln.line_type, ln.rule_id, ln.note) == ("freight", "manual", "偏远地区加收") for ln in added.lines)
     await talk.say("o_li", ORDER.format(where="菜鸟驿站"))
     await talk.say("o_li", "确认")
     held = (await talk.orders())[-1]

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from orderbot.db import make_sessionmaker
+from orders import actions
+from orders.actors import Actor
 from orders.models import Order, OrderEvent
 from tests.miniprogram.conftest import in_service
 from tests.miniprogram.test_api import order_body
@@ -48,6 +50,23 @@ async def test_mini_program_order_gets_the_promotion_and_the_hold(
         locker = await client.post("/mp/v1/orders", json=body, headers={**auth, "Idempotency-Key": uuid.uuid4().hex})
         assert small.status == 201 and locker.status == 201, await locker.text()
         assert (await small.json())["status"] == "pending" and (await locker.json())["status"] == "on_hold"
+        # line_type: a customer orders products; a gift or freight line is the desk's to add
+        gifted = order_body(qty=100)
+        gifted["items"].append({**gifted["items"][0], "line_type": "gift"})
+        refused = await client.post("/mp/v1/orders", json=gifted, headers={**auth, "Idempotency-Key": uuid.uuid4().hex})
+        assert (refused.status, (await refused.json())["code"]) == (422, "line_type_forbidden")
+        # the hold is released by an admin (with a reason), then the customer cancels: a reason is required
+        held = await locker.json()
+        sm = make_sessionmaker(engine)
+        async with sm() as s:
+            held_id = (await s.exec(select(Order.id).where(Order.number == held["number"]))).one()
+        released = await actions.release(sm, held_id, Actor.admin("admin"), "客户确认驿站可收")
+        assert released.order.status == "pending"
+        cancel = f"/mp/v1/orders/{held['number']}/cancel"
+        no_reason = await client.post(cancel, json={}, headers=auth)
+        assert (no_reason.status, (await no_reason.json())["code"]) == (422, "reason_required")
+        done = await client.post(cancel, json={"reason": "改到门店自提"}, headers=auth)
+        assert done.status == 200 and (await done.json())["status"] == "cancelled"
     sm = make_sessionmaker(engine)
     async with sm() as s:
         orders = (await s.exec(select(Order).order_by(Order.id))).all()

@@ -46,7 +46,8 @@ async def test_ladder_price_by_quantity_and_repriced_on_edit(ruled: tuple[World,
     assert small.order.total == Decimal("750.00")  # under the first step: list price
     big = await place(w, DraftLine(BOLTS, 12, "盒"))
     assert big.lines[0].unit_price == Decimal("0.2") and big.order.total == Decimal("2400.00")
-    edited = await actions.edit(w.sm, small.order.id, w.as_customer, OrderEdit(quantities={small.lines[0].id: 6}))
+    edited = await actions.edit(w.sm, small.order.id, w.as_customer, OrderEdit(quantities={small.lines[0].id: 6}),
+                                reason="加量")
     assert edited.order.total == Decimal("1320.00")  # 6000 × 0.22 after the edit
 
 
@@ -106,14 +107,15 @@ async def test_gift_lines_linked_to_their_main_line_and_not_sales(ruled: tuple[W
     assert (gift.sku, gift.base_quantity, gift.line_type, gift.counts_as_sales) == (NUTS, 150, "gift", False)
     assert gift.parent_line_id == main.id and result.order.total == Decimal("750.00")
     # an edit regenerates the gift for the new quantity, never duplicates it
-    await actions.edit(w.sm, result.order.id, w.as_customer, OrderEdit(quantities={main.id: 5}))
+    await actions.edit(w.sm, result.order.id, w.as_customer, OrderEdit(quantities={main.id: 5}), reason="减量")
     async with w.sm() as s:
         lines = (await s.exec(select(OrderLine).where(OrderLine.order_id == result.order.id))).all()
     assert sorted((ln.line_type, ln.base_quantity) for ln in lines) == [("gift", 250), ("main", 5000)]
     # removing the main line takes its gift with it
-    extra = await actions.edit(w.sm, result.order.id, w.as_customer, OrderEdit(add_lines=[DraftLine(NUTS, 100)]))
+    extra = await actions.edit(w.sm, result.order.id, w.as_customer, OrderEdit(add_lines=[DraftLine(NUTS, 100)]),
+                                 reason="加螺母")
     nuts = next(ln for ln in extra.lines if ln.line_type == "main" and ln.sku == NUTS)
-    await actions.edit(w.sm, result.order.id, w.as_customer, OrderEdit(remove_lines=[main.id]))
+    await actions.edit(w.sm, result.order.id, w.as_customer, OrderEdit(remove_lines=[main.id]), reason="不要了")
     async with w.sm() as s:
         left = (await s.exec(select(OrderLine).where(OrderLine.order_id == result.order.id))).all()
     assert [(ln.id, ln.line_type) for ln in left] == [(nuts.id, "main")]
@@ -133,7 +135,8 @@ async def test_freight_under_an_amount_by_region_and_a_service_line(ruled: tuple
     big = await place(w, DraftLine(BOLTS, 3, "盒"))
     assert [ln.line_type for ln in big.lines] == ["main"]
     moved = await actions.edit(w.sm, big.order.id, w.as_customer,
-                               OrderEdit(fields={"province": "新疆维吾尔自治区", "city": "乌鲁木齐市"}))
+                               OrderEdit(fields={"province": "新疆维吾尔自治区", "city": "乌鲁木齐市"}),
+                               reason="换收货地")
     assert moved.order.total == Decimal("830.00")  # the new region's freight, applied on edit
     edited = (await events_of(w.sm, big.order.id))[-1]
     assert edited.type == "edited" and edited.changes["rules"][1][0]["rule"] == "far"

@@ -84,3 +84,20 @@ def test_the_managers_hold_card_releases_or_cancels() -> None:
     assert [p.action for p in pressed if p] == ["release", "cancel"]
     done = cards.outcome_card(DATA, "released", buttons=cards.HOLD_BUTTONS)
     assert done["replace_text"] == "已放行" and [b["text"] for b in done["button_list"]] == ["放行", "取消订单"]
+
+
+def test_the_card_shows_remarks_special_lines_and_only_the_allowed_buttons() -> None:
+    data = cards.OrderCardData(
+        number="SO20260302-0002", customer="张工", total=Decimal("85"),
+        lines=(cards.CardLine("外六角螺栓 M6×20", 100, "个", Decimal("35")),
+               cards.CardLine("平垫 M6", 100, "个", Decimal("0"), line_type="gift"),
+               cards.CardLine("运费", 1, "项", Decimal("50"), line_type="freight")),
+        remarks="下午送，门卫签收", rep_remarks="老客户月结", actions=("edit", "cancel"),
+    )
+    card = cards.order_card(data)
+    quote = card["quote_area"]["quote_text"]
+    assert "客户备注：下午送，门卫签收" in quote and "业务员备注：老客户月结" in quote
+    assert "【赠】平垫 M6 × 100个" in quote and "运费 ¥50.00" in quote
+    assert [b["text"] for b in card["button_list"]] == ["修改", "取消"]
+    pressed = cards.parse_button_key(card["button_list"][1]["key"])
+    assert pressed is not None and pressed.action == "cancel_order"

@@ -90,10 +90,12 @@ async def test_reject_needs_a_reason_and_tells_the_customer(world: World) -> Non
 async def test_change_the_delivery_date(world: World) -> None:
     order_id, number = await pending_order(world)
     target = date.today() + timedelta(days=20)
-    [text] = await say(world, f"改 {number} 交期 {target.month}月{target.day}日")
+    [refused] = await say(world, f"改 {number} 交期 {target.month}月{target.day}日")
+    assert "要写原因" in refused and (await world.order(order_id)).delivery_date != target
+    [text] = await say(world, f"改 {number} 交期 {target.month}月{target.day}日 原因 客户工地延期")
     assert target.isoformat() in text
     assert (await world.order(order_id)).delivery_date == target
-    [bad] = await say(world, f"改 {number} 交期 过几天吧")
+    [bad] = await say(world, f"改 {number} 交期 过几天吧 原因 客户来电")
     assert "没看懂交期" in bad
 
 
@@ -219,7 +221,8 @@ async def test_the_rep_hears_when_the_customer_changes_or_cancels(world: World) 
     customer = Actor.customer(world.ids["customer"], CUSTOMER_OPENID)
     # an edit of a pending order: a fresh card replaces the stale one
     later = date.today() + timedelta(days=30)
-    await actions.edit(world.sm, order_id, customer, actions.OrderEdit(fields={"delivery_date": later}))
+    await actions.edit(world.sm, order_id, customer, actions.OrderEdit(fields={"delivery_date": later}),
+                       reason="工地延期")
     await world.drain()
     cards = [e for e in world.sent("wecom_send", to=REP_ID) if e["msgtype"] == "template_card"]
     assert len(cards) == 2
@@ -253,11 +256,70 @@ async def test_a_button_pressed_on_a_card_older_than_72_hours_is_answered_by_tex
 async def test_change_a_quantity_reprices_the_order_and_tells_the_customer(world: World) -> None:
     order_id, number = await pending_order(world)  # one line of 100
     before = (await world.order(order_id)).total
-    [text] = await say(world, f"改 {number} 数量 三百")
+    [text] = await say(world, f"改 {number} 数量 三百 原因 客户电话加量")
     assert "数量已改为 300个" in text
     after = await world.order(order_id)
     assert after.total == before * 3
     told = [e["payload"]["text"]["content"] for e in world.sent("custom_send", to=CUSTOMER_OPENID)]
     assert any("已修改" in t for t in told)
-    [bad] = await say(world, f"改 {number} 数量 第5项 10")
+    [bad] = await say(world, f"改 {number} 数量 第5项 10 原因 客户来电")
     assert "只有 1 项" in bad
+
+
+async def test_rep_adds_freight_gift_and_service_lines_and_the_customer_hears(world: World) -> None:
+    order_id, number = await pending_order(world)  # 100 × 0.35 = 35.00
+    [freight] = await say(world, f"加运费 {number} 50 客户要求送上楼")
+    assert "已加运费" in freight and "¥50.00" in freight and "¥85.00" in freight
+    [gift] = await say(world, f"加赠品 {number} M8螺母 100个 老客户")
+    assert "已加赠品" in gift and "NUT-M8-Zn" in gift and "¥85.00" in gift  # a gift is not a sale
+    [service] = await say(world, f"加服务 {number} 包装费 20")
+    assert "已加服务费" in service and "¥105.00" in service
+    assert (await world.order(order_id)).total == 105
+    async with world.sm() as s:
+        events = list(await s.exec(select(OrderEvent).where(OrderEvent.order_id == order_id,
+                                                            OrderEvent.type == "edited").order_by(OrderEvent.id)))
+    assert [e.reason for e in events] == ["客户要求送上楼", "老客户", "业务员张三加服务费"]
+    assert [e.actor_id for e in events] == [REP_ID] * 3
+    assert events[0].changes["total"] == ["35", "85"]
+    told = [e["payload"]["text"]["content"] for e in world.sent("custom_send", to=CUSTOMER_OPENID)]
+    assert any("已修改（客户要求送上楼）：新增 运费 ¥50.00，当前合计 ¥85.00" in t for t in told), told
+    assert any("新增 赠品 NUT-M8-Zn 100个" in t for t in told), told
+
+
+async def test_commands_without_an_order_number_or_a_reason_say_so_and_change_nothing(world: World) -> None:
+    order_id, number = await pending_order(world)
+    before = await world.order(order_id)
+    [no_number] = await say(world, "加运费 50")
+    assert "要写订单号" in no_number and "加运费 SO" in no_number
+    [no_reason] = await say(world, f"取消 {number}")
+    assert "要写原因" in no_reason
+    [bad_amount] = await say(world, f"加运费 {number} 很多")
+    assert "没看懂运费金额" in bad_amount
+    [no_such] = await say(world, f"加赠品 {number} 不锈钢飞机 3个")
+    assert "没有找到" in no_such
+    after = await world.order(order_id)
+    assert (after.version, after.total, after.status) == (before.version, before.total, before.status)
+    [done] = await say(world, f"取消 {number} 原因 客户不要了")
+    assert "已取消订单" in done and (await world.order(order_id)).status == "cancelled"
+
+
+async def test_the_card_carries_the_customers_remark_and_the_desks_own(world: World) -> None:
+    await world.customer_wrote(hours_ago=1)
+    order_id = await world.place_order(remarks="下午送，门卫签收")
+    await world.drain()
+    number = (await world.order(order_id)).number
+    [done] = await say(world, f"改 {number} 内部备注 老客户月结 原因 经理交代")
+    assert "内部备注已改为 老客户月结" in done
+    assert (await world.order(order_id)).rep_remarks == "老客户月结"
+    async with world.sm() as s:
+        from orders.notifications import load_rep_card_payload
+        from workers.notify import card_data
+
+        payload = await load_rep_card_payload(s, order_id, "order_card")
+    assert payload is not None
+    from bot import cards as card_builders
+
+    quote = card_builders.order_card(card_data(payload))["quote_area"]["quote_text"]
+    assert "客户备注：下午送，门卫签收" in quote and "业务员备注：老客户月结" in quote
+    card = [e for e in world.sent("wecom_send", to=REP_ID) if e["msgtype"] == "template_card"][0]
+    assert "客户备注：下午送，门卫签收" in card["payload"]["template_card"]["quote_area"]["quote_text"]

@@ -27,7 +27,8 @@ async def test_order_card_confirm_update_notify_ship(world: World) -> None:
     assert len(cards) == 1 and cards[0]["msgtype"] == "template_card"
     card = cards[0]["payload"]["template_card"]
     assert card["card_type"] == "button_interaction"
-    assert [b["text"] for b in card["button_list"]] == ["确认", "修改", "转交", "拒绝"]
+    # its buttons are what the state machine lets a rep do with a pending order
+    assert [b["text"] for b in card["button_list"]] == ["确认", "修改", "转交", "拒绝", "取消"]
     facts = {h["keyname"]: h["value"] for h in card["horizontal_content_list"]}
     assert facts["金额"] == money(order.total) and facts["交期"] == order.delivery_date.isoformat()
     assert "外六角螺栓" in card["quote_area"]["quote_text"] and order.number in card["sub_title_text"]

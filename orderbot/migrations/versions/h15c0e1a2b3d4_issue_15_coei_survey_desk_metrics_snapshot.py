@@ -2,7 +2,7 @@
 desk_metrics_snapshot (the board's metrics as last computed, for a fast first paint)
 
 Revision ID: h15c0e1a2b3d4
-Revises: ae69d231fdc9
+Revises: h14b5desk01
 Create Date: 2026-12-05 07:20:00
 
 """
@@ -15,7 +15,7 @@ import sqlmodel
 
 # revision identifiers, used by Alembic.
 revision: str = 'h15c0e1a2b3d4'
-down_revision: Union[str, Sequence[str], None] = 'ae69d231fdc9'
+down_revision: Union[str, Sequence[str], None] = 'h14b5desk01'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
