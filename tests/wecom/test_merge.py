@@ -67,7 +67,7 @@ async def test_the_card_warns_and_the_merge_command_folds_the_newer_order_in(wor
     first, second = card_of(w, older_no), card_of(w, newer_no)
     assert "重复订单提醒" not in first["sub_title_text"] and "合并" not in [b["text"] for b in first["button_list"]]
     assert "重复订单提醒" in second["sub_title_text"] and older_no in second["sub_title_text"]
-    assert [b["text"] for b in second["button_list"]] == ["确认", "修改", "转交", "拒绝", "合并"]
+    assert [b["text"] for b in second["button_list"]] == ["确认", "修改", "转交", "拒绝", "取消", "合并"]
 
     [answer] = await say(w, f"合并 {older_no} {newer_no}")
     assert f"已将订单 {newer_no} 合并到 {older_no}" in answer
