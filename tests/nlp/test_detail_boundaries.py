@@ -1,0 +1,53 @@
+"""Where an address detail ends, and which city a shared district name means: the detail
+stops before the order, a Latin or self-introduced name, a phone label; a city named
+beside the district settles it and is not part of the street; a street named after a
+place (白云大道, 中山北路) is a street. Examples invented for these tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from nlp import Catalog, extract_draft
+
+TODAY = dt.date(2026, 3, 2)
+
+
+def read(text: str, catalog: Catalog):
+    return extract_draft(text, TODAY, catalog)
+
+
+@pytest.mark.parametrize(
+    "text, detail",
+    [
+        ("要外六角M8*30镀锌 200个 送 江苏省苏州市吴中区木渎镇金山路12号 Jack 13912345678", "木渎镇金山路12号"),
+        ("送浙江省宁波市鄞州区首南街道天童南路66号 Ann Wu 13812345678 平垫M8镀锌 2包", "首南街道天童南路66号"),
+        ("地址浙江省温州市瓯海区娄桥街道古岸头路3号 号码 13812345678 外六角M8*30 200个", "娄桥街道古岸头路3号"),
+        ("地址江苏省无锡市梁溪区中山路18号我姓何 13812345678 螺母M8 100个", "中山路18号"),
+        ("收件：邬工 13957481234 浙江省舟山市定海区 临城街道 海天大道 681号", "临城街道海天大道681号"),
+    ],
+)
+def test_detail_stops_before_what_is_not_the_street(text: str, detail: str, catalog: Catalog) -> None:
+    assert read(text, catalog).address.detail == detail
+
+
+def test_order_after_the_address_is_read_as_items_not_street(catalog: Catalog) -> None:
+    d = read("住在福州 鼓楼区 杨桥东路20号 6203zz 60只 钻尾5.5*25镀锌 8盒 李工 13609502211", catalog)
+    assert d.address.detail == "杨桥东路20号"
+    assert [(i.sku, i.quantity) for i in d.items] == [("BRG-6203-ZZ", 60), ("STD-5.5X25-ZN", 8)]
+
+
+@pytest.mark.parametrize(
+    "text, province, city, detail",
+    [
+        ("朝阳区 北京 望京街10号 平垫M8 2包 赵工 13609500000", "北京市", "北京市", "望京街10号"),
+        ("鼓楼区 南京市 中山北路30号 平垫M8 2包 赵工 13609500000", "江苏省", "南京市", "中山北路30号"),
+        ("白云区 广州 白云大道北18号 自攻ST4.2*16镀锌 5盒 麦生 13609500000", "广东省", "广州市", "白云大道北18号"),
+    ],
+)
+def test_city_after_a_shared_district_is_a_hint_not_the_street(
+    text: str, province: str, city: str, detail: str, catalog: Catalog
+) -> None:
+    a = read(text, catalog).address
+    assert (a.province, a.city, a.detail) == (province, city, detail)
