@@ -93,7 +93,7 @@ def normalize(text: str) -> str:
     text = _UNIT_LABEL.sub(r"\1\2", text)  # 数量：20 单位：盒 → 20盒
     text = _O_FOR_ZERO.sub("0", text)  # M6*2O: the letter O typed for a zero inside a size
     text = _number_rows(text)
-    text = _HEAD_AFTER.sub(lambda m: f"{m.group(3)}{m.group(1)}{m.group(2)}", text)
+    text = _HEAD_AFTER.sub(lambda m: f"{m.group(3)}{m.group(1)}{m.group(2)} ", text)
     text = _M_DIGIT_LENGTH.sub(lambda m: f"{m.group(1)}*{m.group(3)}{m.group(2)}", text)
     return spoken_numerals(english_to_trade(text))
 
