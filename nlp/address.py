@@ -30,7 +30,9 @@ _STOP_CHUNK = re.compile(
     r"这礼拜|下礼拜|周[一二三四五六日天]|星期|月底|月末|\d{1,2}月|\d{1,2}号前|前到|送到|送货|发货|要|备注|顺丰(?![路街大道村镇])|到付|"
     r"走物流|物流发|快递|包装|姓名|公司|tel|Tel|TEL|电话|微信|QQ|发票|号码|我姓|我叫|本人|[Mm]\d|ST\d|\d+(?:\.\d+)?[*xX×]\d|(?:Mr|Mrs|Ms|Miss|Attn|ATTN|attn|Contact|contact|Phone|phone|Tel)\b"
     # A Latin name after a Chinese address (…66号 Ann Wu, …号 Tony): the receiver, not the street.
-    r"|[A-Z][a-z]+(?:\d|$))"
+    r"|[A-Z][a-z]+(?:\d|$)"
+    # 马鞍山来的老周, 湖州的老钱: a person introduced by where they are from
+    r"|[\u4e00-\u9fff]{1,6}的[老小阿][\u4e00-\u9fff]$)"
 )
 _PHONEISH = re.compile(r"^[+\d][\d\s-]{6,}$")
 # What can follow the last address word (号, 室, 楼…) inside one chunk without a space:

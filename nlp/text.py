@@ -94,8 +94,35 @@ def normalize(text: str) -> str:
     text = _O_FOR_ZERO.sub("0", text)  # M6*2O: the letter O typed for a zero inside a size
     text = _number_rows(text)
     text = _HEAD_AFTER.sub(lambda m: f"{m.group(3)}{m.group(1)}{m.group(2)} ", text)
+    text = _STANDARD.sub(_standard_word, text)
     text = _M_DIGIT_LENGTH.sub(lambda m: f"{m.group(1)}*{m.group(3)}{m.group(2)}", text)
-    return spoken_numerals(english_to_trade(text))
+    text = spoken_numerals(english_to_trade(text))
+    # M8 五十长的: the length said aloud reads as digits only now.
+    return _M_DIGIT_LENGTH.sub(lambda m: f"{m.group(1)}*{m.group(3)}{m.group(2)}", text)
+
+
+# Standard numbers name the product (GB70 M8*30 is a socket cap screw; 70 is no count).
+_STANDARDS = {
+    "内六角": ("GB70", "DIN912", "ISO4762"),
+    "外六角": ("GB5782", "GB5783", "DIN931", "DIN933", "ISO4014", "ISO4017"),
+    "六角螺母": ("GB6170", "GB52", "DIN934", "ISO4032"),
+    "平垫": ("GB97", "GB95", "DIN125", "ISO7089"),
+    "弹垫": ("GB93", "DIN127"),
+    "尼龙锁紧螺母": ("GB889", "DIN985", "DIN982"),
+    "法兰螺母": ("GB6177", "DIN6923"),
+    "十字盘头自攻": ("GB845", "DIN7981", "ISO7049"),
+    "十字沉头自攻": ("GB846", "DIN7982", "ISO7050"),
+    "钻尾": ("DIN7504", "GB15856"),
+    "深沟球轴承": ("GB276",),
+    "抽芯铆钉": ("GB12618",),
+}
+_STANDARD_OF = {code: word for word, codes in _STANDARDS.items() for code in codes}
+_STANDARD = re.compile(r"(?<![A-Za-z])(GB|DIN|ISO)\s*(?:/\s*T)?\s*(\d{2,5})(?:\.\d)?(?:-\d{2,4})?(?![\d])", re.IGNORECASE)
+
+
+def _standard_word(m: re.Match[str]) -> str:
+    word = _STANDARD_OF.get(m.group(1).upper() + m.group(2))
+    return f" {word} " if word else m.group(0)
 
 
 _UNIT_LABEL = re.compile(
@@ -121,7 +148,7 @@ _M_MATERIAL = re.compile(rf"([Mm])\s*({_M_SIZE})(?=(?:三零四|三幺六|三一
 # product word (沉头自攻), so it moves in front.
 _HEAD_AFTER = re.compile(r"(?<![沉盘平圆])(自攻[钉丝螺钉]*|钻尾[钉丝螺钉]*)([^\n，,。；;]{0,16}?)\s*(沉头|盘头|平头|圆头)(?![自钻])")
 # M12膨胀螺丝100长的: a thread size, the product, then its length said with 长.
-_M_DIGIT_LENGTH = re.compile(r"([Mm]\d{1,2})(?![\d.*xX×])([\u4e00-\u9fff]{1,6}?)\s*(\d{2,3})\s*(?:mm)?\s*长")
+_M_DIGIT_LENGTH = re.compile(r"([Mm]\d{1,2})(?![\d.*xX×])([\u4e00-\u9fff]{0,6}?)\s*(\d{2,3})\s*(?:mm)?\s*长")
 # Rows numbered 1 2 3 with a space (序号 column flattened): the number is the row, not a count.
 _ROW_NUMBER = re.compile(r"(?m)^[ \t]*(\d{1,2})[ \t]+(?=[^\d\s])")
 # 三零四, 三幺六: three or more digits read one by one are a code or a grade, never a
