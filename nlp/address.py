@@ -83,10 +83,16 @@ def _mentions(text: str, regions: Regions) -> list[_Mention]:
 _STREET_AFTER = re.compile(r"[东南西北中]{0,2}(?:大道|大街|路|街|巷)")
 
 
+_OUTSIDE_MAINLAND = ("71", "81", "82")  # Taiwan, Hong Kong, Macau: no deliveries by this desk's couriers
+
+
 def _longest_at(text: str, i: int, regions: Regions) -> _Mention | None:
     for ln in regions.lengths.get(text[i], ()):
         if ln >= 2 and i + ln <= len(text):
             opts = regions.names.get(text[i : i + ln])
+            if opts and len(opts) > 1:
+                # 永康: 永康市 in Zhejiang, not 永康区 in Tainan, when the name is shared.
+                opts = [o for o in opts if not o[0].code.startswith(_OUTSIDE_MAINLAND)] or opts
             if opts:
                 return _Mention(i, i + ln, opts)
     return None

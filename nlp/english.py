@@ -47,6 +47,12 @@ TERMS: dict[str, str] = {
     "csk tapping screw": "沉头自攻螺丝",
     "pan head tapping screw": "十字盘头自攻",
     "self tapping screw": "自攻螺丝",
+    # A head type on its own (Item2 countersunk ST4.2x25): the catalog knows 沉头 / 盘头 alone.
+    "countersunk": "沉头",
+    "csk": "沉头",
+    "flat head": "沉头",
+    "pan head": "盘头",
+    "round head": "圆头",
     "self-tapping screw": "自攻螺丝",
     "tapping screw": "自攻螺丝",
     "expansion bolt": "膨胀螺栓",
@@ -212,7 +218,9 @@ def _weekday_zh(word: str) -> str:
 
 # O-ring kit 386pcs, 200pcs assortment box: how many pieces the kit holds, not how many kits.
 _KIT_CONTENT = re.compile(
-    r"\b(kit|set|assortment|box)\s+(?:of\s+)?(\d+)\s*(?:pcs|pieces)\b|\b(\d+)\s*(?:pcs|pieces)\s+(kit|assortment)\b", re.IGNORECASE
+    r"\b(kit|set|assortment|box)\s+(?:of\s+)?(\d+)(?:\s*(?:pcs|pieces)\b|(?=\s+\d+\s*(?:box|boxes|sets?|kits?|pcs|cartons?|bags?|ctns?)\b))"
+    r"|\b(\d+)\s*(?:pcs|pieces)\s+(kit|assortment)\b",
+    re.IGNORECASE,
 )
 
 

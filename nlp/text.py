@@ -87,6 +87,7 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = to_simplified(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = _SPOKEN_SEAL.sub("2RS", text)  # 两R S, 双 RS: the seal said aloud
     for k, v in _COLLOQUIAL.items():
         if k in text:
             text = text.replace(k, v)
@@ -97,8 +98,15 @@ def normalize(text: str) -> str:
     text = _STANDARD.sub(_standard_word, text)
     text = _M_DIGIT_LENGTH.sub(lambda m: f"{m.group(1)}*{m.group(3)}{m.group(2)}", text)
     text = spoken_numerals(english_to_trade(text))
+    text = _SPLIT_PART_NO.sub(r"\1-\2", text)  # 九零九一五 YZZE1: one part number
     # M8 五十长的: the length said aloud reads as digits only now.
     return _M_DIGIT_LENGTH.sub(lambda m: f"{m.group(1)}*{m.group(3)}{m.group(2)}", text)
+
+
+_SPOKEN_SEAL = re.compile(r"(?:两|双)\s?[Rr]\s?[Ss](?![A-Za-z])|(?<=\d)2\s[Rr]\s?[Ss](?![A-Za-z])|(?<=\d)(?:-?2)?[Rr]\s[Ss](?![A-Za-z])")
+# A part number's digits and its letter suffix written apart (90915 YZZE1, 15400 RTA003):
+# one part number, so the digits are read as no count.
+_SPLIT_PART_NO = re.compile(r"(?<![\d.*xX×])(\d{4,6})\s+((?=[A-Z\d]*\d)(?=[A-Z\d]*[A-Z]{2})[A-Z\d]{3,8})(?![A-Za-z\d])")
 
 
 # Standard numbers name the product (GB70 M8*30 is a socket cap screw; 70 is no count).
@@ -207,6 +215,14 @@ def as_written(fragment: str | None, original: str) -> str | None:
     contract's detail is "as written"). Unchanged when it cannot be lined up."""
     if not fragment:
         return fragment
+    each = [unicodedata.normalize("NFKC", c) for c in original or ""]
+    if all(len(c) == 1 for c in each):
+        # Character by character: full-width digits (９号) and traditional characters stay as typed.
+        flat = to_simplified("".join(each))
+        if len(flat) == len(original) and flat != original:
+            m = re.search(r"\s*".join(re.escape(c) for c in fragment), flat)
+            if m:
+                return compact(original[m.start() : m.end()])
     typed = unicodedata.normalize("NFKC", original or "")
     simple = to_simplified(typed)
     if simple == typed or len(simple) != len(typed):

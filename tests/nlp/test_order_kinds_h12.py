@@ -66,3 +66,31 @@ def test_numbers_that_are_no_counts_and_withdrawn_lines(text: str, want, catalog
 )
 def test_english_delivery_dates(text: str, date: str, catalog: Catalog) -> None:
     assert read(text, catalog).delivery_date == date
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        # a part number read aloud digit by digit, its letters written apart
+        ("机油格九零九一五 YZZE1 三十个", [("OF-TY-90915YZZE1", 30, "个")]),
+        ("O ring kit 386 2 boxes", [("OR-KIT386-NBR", 2, "盒")]),
+        # the seal said aloud or spaced
+        ("轴承六二零三两R S来四十只 六二零一两Z八十只", [("BRG-6203-2RS", 40, "只"), ("BRG-6201-ZZ", 80, "只")]),
+        ("6204 2RS 30只 6205-2 RS 20只", [("BRG-6204-2RS", 30, "只"), ("BRG-6205-2RS", 20, "只")]),
+        # an English head type on its own
+        ("Item2 countersunk ST4.2x25 SS304 10 boxes", [("STC-4.2X25-304", 10, "盒")]),
+    ],
+)
+def test_spoken_and_english_part_numbers(text: str, want, catalog: Catalog) -> None:
+    assert [(i.sku, i.quantity, i.unit) for i in read(text, catalog).items] == want
+
+
+def test_full_width_detail_stays_as_typed(catalog: Catalog) -> None:
+    d = read("收货：江苏省常州市武进区湖塘镇长虹路８８号　周经理　１３８１２３４５６７８", catalog)
+    assert d.address.detail == "湖塘镇长虹路８８号"
+    assert d.phone == "13812345678"
+
+
+def test_a_name_shared_with_taiwan_means_the_mainland_place(catalog: Catalog) -> None:
+    a = read("永康 西城街道五金大道18号 要M5平垫镀锌 5包", catalog).address
+    assert (a.province, a.city, a.district) == ("浙江省", "金华市", "永康市")
