@@ -44,6 +44,10 @@ INVOICE = re.compile(r"开(?:一下|下|个|张|一张)?[^，,。；;\n]{0,12}?(
 _INVOICE_DETAILS = re.compile(r"抬头|税号|开户行|上个?月|上次|之前|那几单|那批|那单|几单")
 # A count with its unit: something is being ordered.
 _COUNTED = re.compile(r"\d\s*(?:个|只|套|箱|盒|包|件|片|颗|粒|支|根|条|pcs)|[一二两三四五六七八九十百千万]\s*(?:个|只|套|箱|盒|包|件|片)")
+_PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+_SENT = re.compile(r"送|发到|发往|寄到|地址|收货|收件")
+# Words that commit to buying, beyond naming where the goods would go.
+_COMMITTED = re.compile(r"发货|收货|安排|订货|采购|下单|就要|先发|确认")
 _SENTENCE = re.compile(r"[^。；;！!？?\n]*[。；;！!？?\n]?")
 
 
@@ -76,13 +80,18 @@ def kind(text: str) -> str | None:
         return None
     if INVOICE.search(text) and _INVOICE_DETAILS.search(text) and not _COUNTED.search(text) and not DELIVERY.search(said):
         return "invoice"
-    if TRACKING.search(text):
+    # Counts, a phone and where to deliver: an order, whatever else it mentions
+    # (上次有滑牙的 inside a new order is a remark, not a complaint).
+    full_order = bool(_COUNTED.search(text) and _PHONE.search(text) and _SENT.search(said))
+    if TRACKING.search(text) and not full_order:
         return "tracking"
-    if COMPLAINT.search(text) and _ABOUT_THE_PAST.search(text):
+    if COMPLAINT.search(text) and _ABOUT_THE_PAST.search(text) and not full_order:
         return "complaint"  # 质量问题注意下 inside a new order is a remark, not a complaint
     asked = INQUIRY.search(text) or any(_PRICE_WORD.search(c) and _OPEN.search(c.strip()) for c in _CLAUSE.findall(text))
     if asked and ((not _PRICED_ORDER.search(said) and not DELIVERY.search(said)) or (INQUIRY.search(said) and _FREIGHT_ASKED.search(text))):
         return "inquiry"
+    if asked and not _PHONE.search(text) and not _COMMITTED.search(said):
+        return "inquiry"  # 多少钱一套 发到宁波北仑: where the price goes, no one to deliver to
     if HOLIDAY.search(text):
         return "inquiry"
     return None

@@ -104,3 +104,20 @@ def test_an_address_correction_replaces_the_address(text, district, detail, cata
 def test_an_address_correction_without_a_new_address_keeps_the_first(catalog, wednesday):
     d = extract_draft("螺母M8镀锌 500个 送 江苏省常州市天宁区青洋北路5号 地址写错了 等下发你 周工 13900001111", wednesday, catalog)
     assert d.address.district == "天宁区"
+
+
+@pytest.mark.parametrize(
+    "text,want",
+    [
+        # a price asked with where the goods would go, and no one to deliver to
+        ("你好 请问M10的膨胀螺丝多少钱一套 发到绍兴柯桥", "inquiry"),
+        # a complaint word inside an order that gives counts, a phone and a delivery address
+        ("M6螺母 镀锌 3000个 这次质量要好点 上次有生锈的 送 嘉兴 南湖区 东栅街道 文昌路 9号 吴工 13812345678", None),
+        # a complaint that gives a phone but orders nothing stays a complaint
+        ("上次发的M6螺母少了两包，电话13812345678 回个电话", "complaint"),
+        # a price asked with a commitment to buy is an order
+        ("报个价 M6螺母 500个 价格合适就安排发货 老地址", None),
+    ],
+)
+def test_orders_and_questions_that_share_words(text, want):
+    assert kind(text) == want
