@@ -64,3 +64,16 @@ def test_a_head_type_named_alone_picks_that_head(catalog: Catalog) -> None:
     got = items("十字盘头自攻钉ST4.2x16镀锌 12盒，沉头的ST4.2×25镀锌 7盒", catalog)
     assert got == [("STP-4.2X16-ZN", 12, "盒"), ("STC-4.2X25-ZN", 7, "盒")]
     assert items("自攻钉ST4.2*25沉头304 八盒", catalog) == [("STC-4.2X25-304", 8, "盒")]
+
+
+def test_a_head_word_that_already_names_products_stays_theirs() -> None:
+    """沉头内六角螺钉 carries 内六角 in its name, but 内六角 alone means the socket cap screw."""
+    rows = [
+        {"sku": "SH-M8X30", "name": "内六角圆柱头螺钉 M8×30 12.9级", "category": "内六角", "spec": "M8×30",
+         "material": "12.9级", "unit": "个", "aliases": "内六角|杯头|12.9级"},
+        {"sku": "CS-M8X30", "name": "沉头内六角螺钉 M8×30 12.9级", "category": "沉头内六角", "spec": "M8×30",
+         "material": "12.9级", "unit": "个", "aliases": "沉头内六角|平头内六角|12.9级"},
+    ]
+    cat = Catalog.from_rows(rows)
+    assert [i.sku for i in extract_draft("内六角M8*30 12.9级 2000个", TODAY, cat).items] == ["SH-M8X30"]
+    assert [i.sku for i in extract_draft("沉头的M8*30 12.9级 2000个", TODAY, cat).items] == ["CS-M8X30"]
