@@ -170,6 +170,8 @@ def _detail(text: str, start: int) -> tuple[str, int]:
             break
         if _is_order_chunk(chunk):
             break  # 杨桥东路20号 6203zz 60只: the order goes on after the address
+        if kept and _NUMBERED.search(kept[-1]) and _is_request_chunk(chunk):
+            break  # 长虹路88号 下午送 / 货到付款 / 开专票: a request after the house number
         named = load_regions().names.get(re.sub(r"(?:这边|那边|这里|那里|一带)$", "", chunk.strip("()（）的")), [])
         if not kept and any(r.level in (PROVINCE, CITY) for r, _f in named):
             continue  # 鼓楼区 福州 杨桥东路…: the city after a district is its hint, the street follows
@@ -210,6 +212,20 @@ def _is_order_chunk(chunk: str) -> bool:
     if re.search(r"\d[号室楼弄栋幢层院座]", chunk):
         return False  # 海天大道681号: a house number, though 681 is also a bearing
     return bool(_COUNT_CHUNK.match(chunk)) or any(h.kind in ("dims", "bearing") for h in find_specs(chunk))
+
+
+# After the house number (88号, 302室) a chunk that opens with a request is talk, not
+# more address (下午送, 货到付款, 放门卫, 电联); places (工地, 汽配城B区, 东门) go on.
+_NUMBERED = re.compile(r"\d\s*[号室楼弄栋幢层座]$")
+_REQUEST_START = re.compile(
+    r"^(?:[上下中]午|早上|晚上|白天|工作日|周[一二三四五六日天]|送|发|到了|打|电联|联系|货到|到付|付款|开票|开专票|开普票|开发票|"
+    r"卸货|需要|请|麻烦|谢谢|尽快|帮忙|帮|放|交给|门卫|收货|签收|务必|记得)"
+)
+
+
+def _is_request_chunk(chunk: str) -> bool:
+    """A chunk of talk after the house number, not a place."""
+    return bool(_REQUEST_START.match(chunk))
 
 
 _CONTINUATION = re.compile(r"[\u4e00-\u9fffA-Za-z\d\-]{2,20}(?=[\s，,。；;！!？?]|$)")

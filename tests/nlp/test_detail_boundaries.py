@@ -51,3 +51,26 @@ def test_city_after_a_shared_district_is_a_hint_not_the_street(
 ) -> None:
     a = read(text, catalog).address
     assert (a.province, a.city, a.detail) == (province, city, detail)
+
+
+@pytest.mark.parametrize(
+    "tail, detail",
+    [
+        ("下午送 周工", "湖塘镇长虹路88号"),
+        ("卸货需要叉车 周工", "湖塘镇长虹路88号"),
+        ("货到付款 周工", "湖塘镇长虹路88号"),
+        ("请尽快安排", "湖塘镇长虹路88号"),
+        ("开专票 周工", "湖塘镇长虹路88号"),
+        ("电联", "湖塘镇长虹路88号"),
+        ("放门卫", "湖塘镇长虹路88号"),
+        ("打这个电话", "湖塘镇长虹路88号"),
+        # places after the house number stay
+        ("东门 周工", "湖塘镇长虹路88号东门"),
+        ("3号仓库 周工", "湖塘镇长虹路88号3号仓库"),
+        ("工地 周工", "湖塘镇长虹路88号工地"),
+        ("汽配城B区12号 周工", "湖塘镇长虹路88号汽配城B区12号"),
+    ],
+)
+def test_request_after_the_house_number_is_not_address(tail: str, detail: str, catalog: Catalog) -> None:
+    d = read(f"螺母M8 200个 送 常州市武进区湖塘镇长虹路88号 {tail} 13812345678", catalog)
+    assert d.address.detail == detail
