@@ -90,9 +90,6 @@ def _longest_at(text: str, i: int, regions: Regions) -> _Mention | None:
     for ln in regions.lengths.get(text[i], ()):
         if ln >= 2 and i + ln <= len(text):
             opts = regions.names.get(text[i : i + ln])
-            if opts and len(opts) > 1:
-                # 永康: 永康市 in Zhejiang, not 永康区 in Tainan, when the name is shared.
-                opts = [o for o in opts if not o[0].code.startswith(_OUTSIDE_MAINLAND)] or opts
             if opts:
                 return _Mention(i, i + ln, opts)
     return None
@@ -298,6 +295,9 @@ def find_address(text: str, regions: Regions | None = None, hints: tuple[str, ..
         if ambiguous:
             extra = [_Mention(-1, -1, regions.names[h]) for h in hints if h in regions.names]
             hinted = _hinted(options, [m for m in ms if m.start != start] + extra)
+            mainland = [o for o in options if not o[0].code.startswith(_OUTSIDE_MAINLAND)]
+            if not hinted and len({o[0].code[:4] for o in mainland}) == 1:
+                hinted = mainland[0]  # 永康 alone: 永康市 in Zhejiang, not 永康区 in Tainan
             if hinted:
                 combo, ambiguous = [hinted], False
         return _build(text, combo, start, end, regions, ambiguous)
