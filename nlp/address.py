@@ -21,7 +21,7 @@ from .regions import CITY, COUNTY, PROVINCE, Region, Regions, load_regions
 from .specs import find_specs
 
 _MARKER_BEFORE = re.compile(r"(?:地址|地点|送到|送至|送往|送去|发到|发往|发去|寄到|寄往|寄去|运到|到货地|收货地|送货到|送|发|到|去)[：:\s]*$")
-_ADDRESS_AFTER = re.compile(r"^\s*[\u4e00-\u9fff\dA-Za-z]{0,8}?(?:镇|街道|乡|路|街|大道|村|工业园|开发区|园区|号|弄|巷|小区|社区|大厦|广场|大学|学院|医院|中学|小学|市场|花园|公寓|中心|物流园|产业园)")
+_ADDRESS_AFTER = re.compile(r"^\s*[\u4e00-\u9fff\dA-Za-z]{0,8}?(?:镇|街道|乡|路|街|大道|村|工业园|开发区|新区|高新区|工业区|保税区|度假区|园区|号|弄|巷|小区|社区|大厦|广场|大学|学院|医院|中学|小学|市场|花园|公寓|中心|物流园|产业园)")
 _HARD_STOP = re.compile(r"[\n，,。；;！!？?]")
 TITLE = r"(?:工|总|经理|师傅|先生|小姐|女士|老板|主任|老师|姐|哥|科长|部长|厂长|主管|会计|总监|老总)"
 _NAME_CHUNK = re.compile(rf"^(?:[老小阿][\u4e00-\u9fff]|[\u4e00-\u9fff]{{1,3}}{TITLE}|[\u4e00-\u9fff]生)(?:[(（]收[)）])?$")

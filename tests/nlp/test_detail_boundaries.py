@@ -74,3 +74,17 @@ def test_city_after_a_shared_district_is_a_hint_not_the_street(
 def test_request_after_the_house_number_is_not_address(tail: str, detail: str, catalog: Catalog) -> None:
     d = read(f"螺母M8 200个 送 常州市武进区湖塘镇长虹路88号 {tail} 13812345678", catalog)
     assert d.address.detail == detail
+
+
+@pytest.mark.parametrize(
+    "text, district, detail",
+    [
+        ("高邮 城南新区 海潮东路 10号 外六角M10*40 镀锌 1000个 周工 13905141234", "高邮市", "城南新区海潮东路10号"),
+        ("江阴 澄江街道 人民东路 208号 要 外六角 M12*50 镀锌 500个 沈工 13961612345", "江阴市", "澄江街道人民东路208号"),
+        ("铆钉 4*10 铝 二十盒 送 顺德 北滘镇 工业大道 10号 何生 13600012345", "顺德区", "北滘镇工业大道10号"),
+    ],
+)
+def test_a_town_named_alone_before_its_streets(text: str, district: str, detail: str, catalog: Catalog) -> None:
+    a = read(text, catalog).address
+    assert (a.district, a.detail) == (district, detail)
+    assert a.province and a.city
