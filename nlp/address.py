@@ -160,6 +160,13 @@ def _detail(text: str, start: int) -> tuple[str, int]:
     end = start
     for idx, (cs, ce, chunk) in enumerate(chunks):
         chunk = chunk.lstrip("：:")
+        if chunk in ("/", "|", "-", "--"):
+            break  # …长江中路 9号 / Mr. Wang: a field separator
+        if re.search(r"[\u4e00-\u9fff\d][./|]$", chunk):
+            # …工农路88号. Contact: an English sentence or field ends after the address.
+            kept.append(chunk[:-1])
+            end = ce - 1
+            break
         if not chunk:
             continue
         nxt = chunks[idx + 1][2] if idx + 1 < len(chunks) else ""

@@ -88,3 +88,14 @@ def test_a_town_named_alone_before_its_streets(text: str, district: str, detail:
     a = read(text, catalog).address
     assert (a.district, a.detail) == (district, detail)
     assert a.province and a.city
+
+
+@pytest.mark.parametrize(
+    "text, detail",
+    [
+        ("hex nut M12 zinc 300 pcs. Deliver to 江苏省南通市崇川区工农路18号. Contact: David Zhou 13962812345", "工农路18号"),
+        ("PO#2231 / bearing 6204-2RS x 100 / ship to 青岛市黄岛区 长江中路 9号 / Mr. Wang 0532-86812345", "长江中路9号"),
+    ],
+)
+def test_english_punctuation_ends_the_detail(text: str, detail: str, catalog: Catalog) -> None:
+    assert read(text, catalog).address.detail == detail
