@@ -124,7 +124,14 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
         m = re.search(r"(?:^|[\s，,：:\n])([\u4e00-\u9fff]{2,3})\s*(?:电话|手机)?[:：，,、]?\s*$", before)
         if m and not _NOT_NAME.match(m.group(1)) and _bare_name(m.group(1)):
             cands.append((phone_start - 1, m.group(1)))
+        # Names of four characters (次仁多吉, 欧阳小红) or joined by a dot (买买提·艾力).
+        m = re.search(r"(?:^|[\s，,：:\n])([\u4e00-\u9fff]{2,5}·[\u4e00-\u9fff]{2,5}|[\u4e00-\u9fff]{4})\s*(?:电话|手机)?[:：，,、]?\s*$", text[max(0, phone_start - 14) : phone_start])
+        if m and ("·" in m.group(1) or is_surnameless_name(m.group(1)) or surname_len(m.group(1)) == 2):
+            cands.append((phone_start - 1, m.group(1)))
         after = text[phone_end : phone_end + 8] if phone_end else ""
+        m4 = re.match(r"^[\s，,]*([\u4e00-\u9fff]{2,5}·[\u4e00-\u9fff]{2,5}|[\u4e00-\u9fff]{4})(?=$|[\s，,。\n])", text[phone_end : phone_end + 14] if phone_end else "")
+        if m4 and ("·" in m4.group(1) or is_surnameless_name(m4.group(1)) or surname_len(m4.group(1)) == 2):
+            cands.append((phone_end + 1, m4.group(1)))
         m = re.match(r"^[\s，,]*([\u4e00-\u9fff]{2,3})(?=$|[\s，,。\n])", after)
         if m and not _NOT_NAME.match(m.group(1)) and _bare_name(m.group(1)):
             cands.append((phone_end + 1, m.group(1)))

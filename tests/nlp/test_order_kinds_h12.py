@@ -94,3 +94,16 @@ def test_full_width_detail_stays_as_typed(catalog: Catalog) -> None:
 def test_a_name_shared_with_taiwan_means_the_mainland_place(catalog: Catalog) -> None:
     a = read("永康 西城街道五金大道18号 要M5平垫镀锌 5包", catalog).address
     assert (a.province, a.city, a.district) == ("浙江省", "金华市", "永康市")
+
+
+@pytest.mark.parametrize(
+    "text, contact",
+    [
+        ("内六角M8*20 304 5盒 新疆维吾尔自治区乌鲁木齐市天山区 解放北路 90号 买买提·艾力 13999123456", "买买提·艾力"),
+        ("内六角M8*20 304 5盒 乌鲁木齐市天山区 解放北路 90号 13999123456 阿依古丽·吐尔逊", "阿依古丽·吐尔逊"),
+        ("螺母M12 304 800个 西藏自治区拉萨市城关区北京中路 48号 次仁多吉 13989012345", "次仁多吉"),
+        ("螺母M12 304 800个 13989012345 欧阳小红 江苏省南京市玄武区中山路 8号", "欧阳小红"),
+    ],
+)
+def test_long_and_dotted_names_beside_the_phone(text: str, contact: str, catalog: Catalog) -> None:
+    assert read(text, catalog).contact == contact
