@@ -96,6 +96,8 @@ def _apply_aimed(text: str, catalog: Catalog) -> str:
 # customer swaps: the head, the bearing's seal, the material or grade (catalog words).
 _HEAD = "|".join(HEAD_WORDS)
 _SEAL = r"2RS|2Z|ZZ|RS"
+_HEAD_RE = re.compile(_HEAD)
+_SEAL_RE = re.compile(rf"-?(?:{_SEAL})(?![A-Za-z\d])", re.IGNORECASE)
 _VERB = re.compile(r"(?:要|换成|改成|改为|换)\s*")
 _ORDINAL = re.compile(r"第\s*([一二两三四五六七八九十\d]{1,2})\s*(?:个|项|行|条|样|种)")
 _CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2, "十": 10}
@@ -105,10 +107,10 @@ _RESTATED = re.compile(r"[,，\s]*(?:还是|也是|其他不变|数量一样|数
 
 def _attr_at(text: str, i: int, catalog: Catalog) -> tuple[str, int] | None:
     """(family, end) of an attribute word starting at `i`, or None."""
-    m = re.compile(_HEAD).match(text, i)
+    m = _HEAD_RE.match(text, i)
     if m:
         return "head", m.end()
-    m = re.compile(rf"-?(?:{_SEAL})(?![A-Za-z\d])", re.IGNORECASE).match(text, i)
+    m = _SEAL_RE.match(text, i)
     if m:
         return "seal", m.end()
     toks = catalog.tokens(text[i : i + 10])
