@@ -336,6 +336,13 @@ def _hinted(options, others: list[_Mention]):
     return None
 
 
+# Some word of a street, a building or a place (or a number) in every address detail.
+_ADDRESS_WORD = re.compile(
+    r"\d|[零一二三四五六七八九十百]+[号弄]|[路街道巷弄号室楼栋幢层村组园区镇乡厦场院站城馆店厂库门苑府居庄湾岛桥坊堂所局司部段里屯寨营圩埠口湖山塘港坝洲旁边侧行团盘厅队连社会殿寺阁亭]"
+    r"|小区|单元|中心|市场|花园|公寓|大学|学院|学校|中学|小学|对面|旁边|附近"
+)
+
+
 def _build(text: str, combo, start: int, end: int, regions: Regions, ambiguous: bool = False) -> AddressHit:
     deepest = combo[-1][0]
     province = regions.province_of(deepest)
@@ -357,6 +364,8 @@ def _build(text: str, combo, start: int, end: int, regions: Regions, ambiguous: 
         nxt = _DETAIL_LINE.match(text, end)
         if nxt:
             detail, dend = _detail(text, nxt.end())
+    if detail and not _ADDRESS_WORD.search(detail):
+        detail = None  # 搬到昆山了 以后…: talk after a place name, no street in it
     raw = re.sub(r"\s+", "", text[start:dend])
     return AddressHit(
         Address(

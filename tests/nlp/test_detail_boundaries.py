@@ -99,3 +99,13 @@ def test_a_town_named_alone_before_its_streets(text: str, district: str, detail:
 )
 def test_english_punctuation_ends_the_detail(text: str, detail: str, catalog: Catalog) -> None:
     assert read(text, catalog).address.detail == detail
+
+
+def test_talk_after_a_place_name_is_no_detail(catalog: Catalog) -> None:
+    a = read("我们公司下个月要搬到昆山了 以后发货地址改一下", catalog).address
+    assert a is None or a.detail is None
+
+
+@pytest.mark.parametrize("detail", ["仙女转盘邮政储蓄银行旁", "七十九团", "东郊椰林风景区", "人民医院对面"])
+def test_details_without_a_number_are_kept(detail: str, catalog: Catalog) -> None:
+    assert read(f"湖北省孝感市汉川市{detail} 13611672222 薛凯尧", catalog).address.detail == detail
