@@ -343,6 +343,9 @@ _ADDRESS_WORD = re.compile(
 )
 
 
+_TALK = re.compile(r"^[了的吗呢啊吧呀嘛哦哈]|以后|下次|我们|你们|一下|的话|时候")
+
+
 def _build(text: str, combo, start: int, end: int, regions: Regions, ambiguous: bool = False) -> AddressHit:
     deepest = combo[-1][0]
     province = regions.province_of(deepest)
@@ -364,7 +367,7 @@ def _build(text: str, combo, start: int, end: int, regions: Regions, ambiguous: 
         nxt = _DETAIL_LINE.match(text, end)
         if nxt:
             detail, dend = _detail(text, nxt.end())
-    if detail and not _ADDRESS_WORD.search(detail):
+    if detail and not _ADDRESS_WORD.search(detail) and _TALK.search(detail):
         detail = None  # 搬到昆山了 以后…: talk after a place name, no street in it
     raw = re.sub(r"\s+", "", text[start:dend])
     return AddressHit(
