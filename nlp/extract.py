@@ -29,9 +29,11 @@ _CHAT_HEADER = re.compile(
 def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
     """Read one message. Relative dates resolve against `today` (the arrival date)."""
     t = normalize(flatten_tables((text or "").replace("｜", "|").replace("\r\n", "\n")))
+    # Speaker lines, quotes and earlier days' messages go first: a correction below a quote
+    # (6305ZZ先不要了) must not rewrite the quote into something that reads as this message.
+    t = _blank_spans(t, chat_spans(t, today))
     t = apply_corrections(t, catalog)  # 先要500个 不对 要900个: only the corrected line stays
     t = _drop_replaced_address(t)  # 地址发错了 是…: only the new address stays
-    t = _blank_spans(t, chat_spans(t, today))  # speaker lines, quotes, earlier days' messages
     blanks: list[tuple[int, int]] = [(m.start(), m.end()) for m in _CHAT_HEADER.finditer(t)]
     t_for_dates = _blank_spans(t, blanks)
 

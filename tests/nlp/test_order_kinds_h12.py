@@ -107,3 +107,10 @@ def test_a_name_shared_with_taiwan_means_the_mainland_place(catalog: Catalog) ->
 )
 def test_long_and_dotted_names_beside_the_phone(text: str, contact: str, catalog: Catalog) -> None:
     assert read(text, catalog).contact == contact
+
+
+def test_a_withdrawal_below_a_quote_leaves_the_quote_out(catalog: Catalog) -> None:
+    text = "引用 钱老板 的消息：6302ZZ 30只 多少钱\n-----\n6302ZZ先不要了，要6203-2RS 80只 送 南京市江宁区 胜太路 8号 钱老板 13805141234"
+    d = read(text, catalog)
+    assert [(i.sku, i.quantity) for i in d.items] == [("BRG-6203-2RS", 80)]
+    assert d.address.detail == "胜太路8号"
