@@ -18,23 +18,29 @@ from .draft import Address
 from .names import could_be_name, is_name, is_surnameless_name
 from .phone import role_before
 from .regions import CITY, COUNTY, PROVINCE, Region, Regions, load_regions
+from .specs import find_specs
 
 _MARKER_BEFORE = re.compile(r"(?:地址|地点|送到|送至|送往|送去|发到|发往|发去|寄到|寄往|寄去|运到|到货地|收货地|送货到|送|发|到|去)[：:\s]*$")
-_ADDRESS_AFTER = re.compile(r"^\s*[\u4e00-\u9fff\dA-Za-z]{0,8}?(?:镇|街道|乡|路|街|大道|村|工业园|开发区|园区|号|弄|巷|小区|社区|大厦|广场|大学|学院|医院|中学|小学|市场|花园|公寓|中心|物流园|产业园)")
+_ADDRESS_AFTER = re.compile(r"^\s*[\u4e00-\u9fff\dA-Za-z]{0,8}?(?:镇|街道|乡|路|街|大道|村|工业园|开发区|新区|高新区|工业区|保税区|度假区|园区|号|弄|巷|小区|社区|大厦|广场|大学|学院|医院|中学|小学|市场|花园|公寓|中心|物流园|产业园)")
 _HARD_STOP = re.compile(r"[\n，,。；;！!？?]")
 TITLE = r"(?:工|总|经理|师傅|先生|小姐|女士|老板|主任|老师|姐|哥|科长|部长|厂长|主管|会计|总监|老总)"
 _NAME_CHUNK = re.compile(rf"^(?:[老小阿][\u4e00-\u9fff]|[\u4e00-\u9fff]{{1,3}}{TITLE}|[\u4e00-\u9fff]生)(?:[(（]收[)）])?$")
 _STOP_CHUNK = re.compile(
     r"^(?:收货|收件|收[:：]|[(（]收[)）]|收$|给$|联系|电话|手机|座机|找|打电话|到了|麻烦|谢谢|老板|急|加急|越快|尽快|今天|明天|后天|大后天|下下?周|这周|本周|"
-    r"这礼拜|下礼拜|周[一二三四五六日天]|星期|月底|月末|\d{1,2}月|\d{1,2}号前|前到|送到|送货|发货|要|备注|顺丰|到付|"
-    r"走物流|物流发|快递|包装|姓名|公司|tel|Tel|TEL|电话|微信|QQ|发票|[Mm]\d|ST\d|\d+(?:\.\d+)?[*xX×]\d|(?:Mr|Mrs|Ms|Miss|Attn|ATTN|attn|Contact|contact|Phone|phone|Tel)\b)"
+    r"这礼拜|下礼拜|周[一二三四五六日天]|星期|月底|月末|\d{1,2}月|\d{1,2}号前|前到|送到|送货|发货|要|备注|顺丰(?![路街大道村镇])|到付|"
+    r"走物流|物流发|快递|包装|姓名|公司|tel|Tel|TEL|电话|微信|QQ|发票|号码|我姓|我叫|本人|[Mm]\d|ST\d|\d+(?:\.\d+)?[*xX×]\d|(?:Mr|Mrs|Ms|Miss|Attn|ATTN|attn|Contact|contact|Phone|phone|Tel)\b"
+    # A Latin name after a Chinese address (…66号 Ann Wu, …号 Tony): the receiver, not the street.
+    r"|[A-Z][a-z]+(?:\d|$)"
+    # 马鞍山来的老周, 湖州的老钱: a person introduced by where they are from
+    r"|[\u4e00-\u9fff]{1,6}的[老小阿][\u4e00-\u9fff]$)"
 )
 _PHONEISH = re.compile(r"^[+\d][\d\s-]{6,}$")
 # What can follow the last address word (号, 室, 楼…) inside one chunk without a space:
 # a name, a marker, a date, or the order itself (88号明天送, 88号M8螺母).
 _INNER_NAME = re.compile(
     rf"(?<=[号室楼弄院栋幢层库座])(?:[(（]收[)）]|收(?!到)|[老小][\u4e00-\u9fff]|[\u4e00-\u9fff]{{1,3}}{TITLE}|收货人|收件人|联系人|联系|收货|收件|找|电话|手机|[\u4e00-\u9fff]生(?=[\d+]|$)"
-    r"|今天|明天|后天|大后天|下下?周|这周|本周|月底|急|要|送到|送货|[Mm]\d|\d+(?:\.\d+)?[*xX×]).*$"
+    r"|今天|明天|后天|大后天|下下?周|这周|本周|月底|急|要|送到|送货|号码|我姓|我叫|本人|[Mm]\d|\d+(?:\.\d+)?[*xX×]"
+    r"|(?<![A-Za-z])[A-Z][a-z]+(?:[A-Z][a-z]+)?$).*$"
 )
 
 _DETAIL_LINE = re.compile(r"[ \t]*\n[ \t]*(?:详细地址|街道地址|详细|地址)[：:\s]*")
@@ -64,12 +70,20 @@ def _mentions(text: str, regions: Regions) -> list[_Mention]:
                 if other and other.end > found.end and any(full for _r, full in other.options):
                     found = None
                     break
+        if found and not any(full for _r, full in found.options) and _STREET_AFTER.match(text, found.end):
+            found = None  # 白云大道北, 中山北路: a street named after a place, not the place
         if found:
             out.append(found)
             i = found.end
         else:
             i += 1
     return out
+
+
+_STREET_AFTER = re.compile(r"[东南西北中]{0,2}(?:大道|大街|路|街|巷)")
+
+
+_OUTSIDE_MAINLAND = ("71", "81", "82")  # Taiwan, Hong Kong, Macau: no deliveries by this desk's couriers
 
 
 def _longest_at(text: str, i: int, regions: Regions) -> _Mention | None:
@@ -146,12 +160,25 @@ def _detail(text: str, start: int) -> tuple[str, int]:
     end = start
     for idx, (cs, ce, chunk) in enumerate(chunks):
         chunk = chunk.lstrip("：:")
+        if chunk in ("/", "|", "-", "--"):
+            break  # …长江中路 9号 / Mr. Wang: a field separator
+        if re.search(r"[\u4e00-\u9fff\d][./|]$", chunk):
+            # …工农路88号. Contact: an English sentence or field ends after the address.
+            kept.append(chunk[:-1])
+            end = ce - 1
+            break
         if not chunk:
             continue
         nxt = chunks[idx + 1][2] if idx + 1 < len(chunks) else ""
         if _STOP_CHUNK.match(chunk) or _PHONEISH.match(chunk) or _NAME_CHUNK.match(chunk):
             break
+        if _is_order_chunk(chunk):
+            break  # 杨桥东路20号 6203zz 60只: the order goes on after the address
+        if kept and _NUMBERED.search(kept[-1]) and _is_request_chunk(chunk):
+            break  # 长虹路88号 下午送 / 货到付款 / 开专票: a request after the house number
         named = load_regions().names.get(re.sub(r"(?:这边|那边|这里|那里|一带)$", "", chunk.strip("()（）的")), [])
+        if not kept and any(r.level in (PROVINCE, CITY) for r, _f in named):
+            continue  # 鼓楼区 福州 杨桥东路…: the city after a district is its hint, the street follows
         if any(r.level in (PROVINCE, CITY) for r, _f in named) and (
             not re.match(r"[路街道巷弄号\d]", nxt) or _PHONEISH.match(nxt) or re.match(r"0\d{2,3}-|1[3-9]\d{9}", nxt)
         ):
@@ -179,6 +206,30 @@ def _detail(text: str, start: int) -> tuple[str, int]:
         kept.append(chunk)
         end = ce
     return "".join(kept), end
+
+
+_COUNT_CHUNK = re.compile(r"^\d+(?:\.\d+)?\s*(?:个|只|套|箱|盒|包|件|片|颗|粒|支|根|条|pcs|PCS|Pcs)$")
+
+
+def _is_order_chunk(chunk: str) -> bool:
+    """A chunk of the order (6203zz, 钻尾5.5*25镀锌, 60只), not of the address."""
+    if re.search(r"\d[号室楼弄栋幢层院座]", chunk):
+        return False  # 海天大道681号: a house number, though 681 is also a bearing
+    return bool(_COUNT_CHUNK.match(chunk)) or any(h.kind in ("dims", "bearing") for h in find_specs(chunk))
+
+
+# After the house number (88号, 302室) a chunk that opens with a request is talk, not
+# more address (下午送, 货到付款, 放门卫, 电联); places (工地, 汽配城B区, 东门) go on.
+_NUMBERED = re.compile(r"\d\s*[号室楼弄栋幢层座]$")
+_REQUEST_START = re.compile(
+    r"^(?:[上下中]午|早上|晚上|白天|工作日|周[一二三四五六日天]|送|发|到了|打|电联|联系|货到|到付|付款|开票|开专票|开普票|开发票|"
+    r"卸货|需要|请|麻烦|谢谢|尽快|帮忙|帮|放|交给|门卫|收货|签收|务必|记得)"
+)
+
+
+def _is_request_chunk(chunk: str) -> bool:
+    """A chunk of talk after the house number, not a place."""
+    return bool(_REQUEST_START.match(chunk))
 
 
 _CONTINUATION = re.compile(r"[\u4e00-\u9fffA-Za-z\d\-]{2,20}(?=[\s，,。；;！!？?]|$)")
@@ -251,6 +302,9 @@ def find_address(text: str, regions: Regions | None = None, hints: tuple[str, ..
         if ambiguous:
             extra = [_Mention(-1, -1, regions.names[h]) for h in hints if h in regions.names]
             hinted = _hinted(options, [m for m in ms if m.start != start] + extra)
+            mainland = [o for o in options if not o[0].code.startswith(_OUTSIDE_MAINLAND)]
+            if not hinted and len({o[0].code[:4] for o in mainland}) == 1:
+                hinted = mainland[0]  # 永康 alone: 永康市 in Zhejiang, not 永康区 in Tainan
             if hinted:
                 combo, ambiguous = [hinted], False
         return _build(text, combo, start, end, regions, ambiguous)
@@ -282,6 +336,16 @@ def _hinted(options, others: list[_Mention]):
     return None
 
 
+# Some word of a street, a building or a place (or a number) in every address detail.
+_ADDRESS_WORD = re.compile(
+    r"\d|[零一二三四五六七八九十百]+[号弄]|[路街道巷弄号室楼栋幢层村组园区镇乡厦场院站城馆店厂库门苑府居庄湾岛桥坊堂所局司部段里屯寨营圩埠口湖山塘港坝洲旁边侧行团盘厅队连社会殿寺阁亭]"
+    r"|小区|单元|中心|市场|花园|公寓|大学|学院|学校|中学|小学|对面|旁边|附近"
+)
+
+
+_TALK = re.compile(r"^[了的吗呢啊吧呀嘛哦哈]|以后|下次|我们|你们|一下|的话|时候")
+
+
 def _build(text: str, combo, start: int, end: int, regions: Regions, ambiguous: bool = False) -> AddressHit:
     deepest = combo[-1][0]
     province = regions.province_of(deepest)
@@ -303,6 +367,8 @@ def _build(text: str, combo, start: int, end: int, regions: Regions, ambiguous: 
         nxt = _DETAIL_LINE.match(text, end)
         if nxt:
             detail, dend = _detail(text, nxt.end())
+    if detail and not _ADDRESS_WORD.search(detail) and _TALK.search(detail):
+        detail = None  # 搬到昆山了 以后…: talk after a place name, no street in it
     raw = re.sub(r"\s+", "", text[start:dend])
     return AddressHit(
         Address(

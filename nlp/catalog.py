@@ -27,6 +27,10 @@ DEFAULT_MATERIAL = "ZN"
 MAX_ALTERNATIVES = 8
 GRADES = frozenset({"8.8", "10.9", "12.9"})  # strength grades of bolts, not materials of nuts
 BIG_BLOCK = 64  # spec blocks larger than this are narrowed through their own word index  # plain carbon steel, zinc plated: what an unqualified order means
+# Head types are how people tell screws apart (沉头 / 盘头, 外六角 / 内六角): a product
+# whose name or aliases carry one is also named by it alone (沉头的ST4.2×25), unless
+# the word already names other products.
+HEAD_WORDS = ("十字沉头", "十字盘头", "外六角", "内六角", "半圆头", "圆柱头", "沉头", "盘头", "圆头", "平头")
 _ASCII_WORD = re.compile(r"^[A-Za-z\d.\-+/]+$")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
@@ -132,6 +136,10 @@ class Catalog:
                 for a in p.aliases:
                     if len(a) >= 2 and not a.isdigit() and (a in p.material or p.material in a):
                         self.materials.setdefault(a.lower(), cls)
+        # A head type no product is named by yet (沉头, 盘头) becomes a word of the products
+        # that carry it; one already used as a name (内六角 for socket cap screws) stays theirs.
+        named = {a for p in self.products for a in p.aliases} | {p.name.partition(" ")[0] for p in self.products}
+        free_heads = [h for h in HEAD_WORDS if h not in named]
         for i, p in enumerate(self.products):
             words: set[str] = set()
             head, _, rest = p.name.partition(" ")
@@ -141,6 +149,7 @@ class Catalog:
                 if a.lower() in self.materials or a.isdigit():
                     continue
                 words.add(a)
+            words.update(h for h in free_heads if h in p.name or any(h in a for a in p.aliases))
             # Model names inside the name/spec (大众朗逸, 日产轩逸/骐达) and their
             # tails (轩逸), which is how people shorten brand + model.
             for part in re.split(r"[\s/,，]+", f"{rest} {p.spec}"):

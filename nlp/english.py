@@ -47,6 +47,12 @@ TERMS: dict[str, str] = {
     "csk tapping screw": "沉头自攻螺丝",
     "pan head tapping screw": "十字盘头自攻",
     "self tapping screw": "自攻螺丝",
+    # A head type on its own (Item2 countersunk ST4.2x25): the catalog knows 沉头 / 盘头 alone.
+    "countersunk": "沉头",
+    "csk": "沉头",
+    "flat head": "沉头",
+    "pan head": "盘头",
+    "round head": "圆头",
     "self-tapping screw": "自攻螺丝",
     "tapping screw": "自攻螺丝",
     "expansion bolt": "膨胀螺栓",
@@ -141,6 +147,11 @@ _PACK = re.compile(
 )
 # "before 3/18", "by 3/18", "no later than 3.18": month/day, the US order people write.
 _BEFORE_DATE = re.compile(r"\b(?:before|by|no later than|not later than)\s+(\d{1,2})[/.](\d{1,2})\b", re.IGNORECASE)
+# Delivery 8/28, deliver 3/25, ship date 4/2, required 5/1: a month/day after a delivery word.
+_DELIVERY_DATE = re.compile(
+    r"\b(?:delivery(?:\s+date)?|deliver(?:ed)?(?:\s+(?:on|at))?|ship(?:ping)?\s+date|required|need(?:ed)?(?:\s+on)?|due)\s*[:：]?\s*(\d{1,2})/(\d{1,2})\b",
+    re.IGNORECASE,
+)
 _MONTHS = {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())}
 # "June 3rd", "3 June", "Jun. 3": a month by name.
 _MONTH_DAY = re.compile(
@@ -205,13 +216,23 @@ def _weekday_zh(word: str) -> str:
     return next(zh for day, zh in _DAY_ZH.items() if day.startswith(word.lower()[:3]))
 
 
+# O-ring kit 386pcs, 200pcs assortment box: how many pieces the kit holds, not how many kits.
+_KIT_CONTENT = re.compile(
+    r"\b(kit|set|assortment|box)\s+(?:of\s+)?(\d+)(?:\s*(?:pcs|pieces)\b|(?=\s+\d+\s*(?:box|boxes|sets?|kits?|pcs|cartons?|bags?|ctns?)\b))"
+    r"|\b(\d+)\s*(?:pcs|pieces)\s+(kit|assortment)\b",
+    re.IGNORECASE,
+)
+
+
 def english_to_trade(text: str) -> str:
     """English fastener words → the Chinese trade words (a no-op on Chinese text)."""
     if not re.search(r"[A-Za-z]{3,}", text):
         return text
+    text = _KIT_CONTENT.sub(lambda m: f"{m.group(1)} {m.group(2)}只装" if m.group(1) else f"{m.group(4)} {m.group(3)}只装", text)
     text = _GRADE.sub(lambda m: f" {m.group(1)}级 ", text)
     text = _QTY_WORD.sub("", text)
     text = _BEFORE_DATE.sub(lambda m: f" {m.group(1)}月{m.group(2)}日前 ", text)
+    text = _DELIVERY_DATE.sub(lambda m: f" 交期 {m.group(1)}/{m.group(2)} ", text)
     text = _english_dates(text)
     text = _PACK.sub(lambda m: _PACKS[m.group(1).lower()], text)
 

@@ -29,8 +29,11 @@ _CHAT_HEADER = re.compile(
 def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
     """Read one message. Relative dates resolve against `today` (the arrival date)."""
     t = normalize(flatten_tables((text or "").replace("｜", "|").replace("\r\n", "\n")))
+    # Speaker lines, quotes and earlier days' messages go first: a correction below a quote
+    # (6305ZZ先不要了) must not rewrite the quote into something that reads as this message.
+    t = _blank_spans(t, chat_spans(t, today))
     t = apply_corrections(t, catalog)  # 先要500个 不对 要900个: only the corrected line stays
-    t = _blank_spans(t, chat_spans(t, today))  # speaker lines, quotes, earlier days' messages
+    t = _drop_replaced_address(t)  # 地址发错了 是…: only the new address stays
     blanks: list[tuple[int, int]] = [(m.start(), m.end()) for m in _CHAT_HEADER.finditer(t)]
     t_for_dates = _blank_spans(t, blanks)
 
@@ -76,6 +79,27 @@ def extract_draft(text: str, today: dt.date, catalog: Catalog) -> Draft:
         rush=not not_order and (is_rush(t) or bool(date and date.same_day_demand)),
         remarks=find_remarks(t),
     )
+
+
+# The customer takes an address back: 地址发错了 / 地址写错了 / 地址改了 / 换个地址 / 改送到.
+_ADDRESS_FIX = re.compile(
+    r"(?:收货|送货)?地址(?:[发写填给打弄搞记]|说)?错了|地址(?:有)?(?:改|变)(?:了|一下)|(?:换|改)(?:个|一个|一下)地址"
+    r"|改(?:送|发|寄)(?:到|去|往|至)|地址(?:改|换)(?:成|为|到)|不(?:送|发)(?:那里|那边|这个地址)了"
+)
+
+
+def _drop_replaced_address(t: str) -> str:
+    """Blank the address given before an address correction, and the cue itself, so the
+    address after the cue is the one read. Without an address after the cue nothing changes."""
+    cues = list(_ADDRESS_FIX.finditer(t))
+    if not cues:
+        return t
+    m = cues[-1]
+    old = find_address(t[: m.start()])
+    new = find_address(t[m.end() :])
+    if not old or not new or not (new.address.district or new.address.city or new.address.detail):
+        return t
+    return _blank_spans(t, [(old.start, min(old.end, m.start())), (m.start(), m.end())])
 
 
 def _dedupe(items):

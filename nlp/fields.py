@@ -12,8 +12,11 @@ from .regions import load_regions
 _SURNAME_TITLE = rf"[\u4e00-\u9fff]{{1,2}}{TITLE}(?![业程厂地人作具艺期资位商区件部共计价线台装头])"
 _OLD_YOUNG = r"[老小阿][\u4e00-\u9fff](?=[啊呀哈吧呢嘛]|(?![\u4e00-\u9fff]{2}))"
 _RECEIVER = re.compile(
-    r"(?:收货信息|收件信息|收货人|收件人|联系人|收货|收件|联系|对接人|姓名|找)\s*(?:的是|是|为|写|叫|我们的?|我|:|：|\s)*"
-    r"(?:司机|仓管|库管|同事|门卫|保安|老公|老婆|师傅(?=[老小]))?"
+    r"(?:收货信息|收件信息|收货人|收件人|联系人|收货|收件|联系|对接人|姓名|找|[(（]收[)）]|(?<![\u4e00-\u9fff])收[:：])\s*(?:的是|是|为|写|叫|我们的?|我|:|：|\s)*"
+    # 找项目部杨工, 收货人 仓库的老李: a department or role before the person
+    r"(?:司机|仓管|库管|同事|门卫|保安|老公|老婆|师傅(?=[老小])|(?:项目部|工地上?|仓库|车间|办公室|前台|采购部?|[\u4e00-\u9fff]{1,2}部)的?(?=[\u4e00-\u9fff]{1,2}"
+    + TITLE
+    + r"|[老小]))?"
     rf"(?P<name>{_SURNAME_TITLE}|{_OLD_YOUNG}|(?:{'|'.join(sorted(COMPOUND_SURNAMES))})[\u4e00-\u9fff]{{1,2}}|[\u4e00-\u9fff]{{2,3}})"
 )
 # Characters that never stand where a surname does (问了师傅, 我们老板, 找我就行).
@@ -43,7 +46,7 @@ _NOT_NAME = re.compile(
     r"^(?:信息|方式|时间|日期|找|唔该|多谢|包工头|工头|老板|老板娘|老样子|老地方|老规矩|老客户|小时|小的|小件|师傅|地址|电话|手机|一下|方式|采购|我们|你们|货|收到|人|"
     r"的|送|发|要|急|加急|明天|后天|今天|谢谢|好的|下单|订单|联系|[一二三四五六七八九十两]).*"
 )
-_GREETED = re.compile(r"(?:您好|你好|好[，,。!！\s]|好$|早上好|早[，,!！\s]|在吗|在不|在么|辛苦)")
+_GREETED = re.compile(r"\s*(?:您好|你好|好[，,。!！\s]|好$|早上好|早[，,!！\s]|在吗|在不|在么|辛苦)")
 _BAD_NAME_CHARS = re.compile(r"[的了吗呢吧啊呀嘛送发要到在是有和跟请把给个号路街区县市省镇我你他她]")
 _COMPANY = re.compile(
     r"(?P<c>[\u4e00-\u9fffA-Za-z()（）]{2,30}?(?:有限责任公司|股份有限公司|有限公司|分公司|公司|集团|工厂|制造厂|厂|商行|经营部|门市部|五金店|店|工作室))"
@@ -74,7 +77,7 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
         m2 = re.match(rf"{_SURNAME_TITLE}|{_OLD_YOUNG}", name)
         if m2:
             name = m2.group(0)
-        elif not _bare_name(name):
+        elif not _bare_name(name) and not _marked_name(text, m):
             continue  # 找我就行, 收货：138…: a name without a title starts with a surname
         name = _clean_name(name)
         if name and name not in load_regions().names:  # 收货人：郑州 马师傅
@@ -118,10 +121,17 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
         glued = re.search(rf"(?:[老小][\u4e00-\u9fff]|[\u4e00-\u9fff]{TITLE}|[\u4e00-\u9fff]生)\s*$", before)
         if glued and not _NOT_NAME.match(glued.group(0).strip()) and glued.group(0).strip() not in ("先生", "学生"):
             cands.append((phone_start - 1, glued.group(0).strip()))
-        m = re.search(r"(?:^|[\s，,：:\n])([\u4e00-\u9fff]{2,3})\s*(?:电话|手机)?[:：]?\s*$", before)
+        m = re.search(r"(?:^|[\s，,：:\n])([\u4e00-\u9fff]{2,3})\s*(?:电话|手机)?[:：，,、]?\s*$", before)
         if m and not _NOT_NAME.match(m.group(1)) and _bare_name(m.group(1)):
             cands.append((phone_start - 1, m.group(1)))
+        # Names of four characters (次仁多吉, 欧阳小红) or joined by a dot (买买提·艾力).
+        m = re.search(r"(?:^|[\s，,：:\n])([\u4e00-\u9fff]{2,5}·[\u4e00-\u9fff]{2,5}|[\u4e00-\u9fff]{4})\s*(?:电话|手机)?[:：，,、]?\s*$", text[max(0, phone_start - 14) : phone_start])
+        if m and ("·" in m.group(1) or is_surnameless_name(m.group(1)) or surname_len(m.group(1)) == 2):
+            cands.append((phone_start - 1, m.group(1)))
         after = text[phone_end : phone_end + 8] if phone_end else ""
+        m4 = re.match(r"^[\s，,]*([\u4e00-\u9fff]{2,5}·[\u4e00-\u9fff]{2,5}|[\u4e00-\u9fff]{4})(?=$|[\s，,。\n])", text[phone_end : phone_end + 14] if phone_end else "")
+        if m4 and ("·" in m4.group(1) or is_surnameless_name(m4.group(1)) or surname_len(m4.group(1)) == 2):
+            cands.append((phone_end + 1, m4.group(1)))
         m = re.match(r"^[\s，,]*([\u4e00-\u9fff]{2,3})(?=$|[\s，,。\n])", after)
         if m and not _NOT_NAME.match(m.group(1)) and _bare_name(m.group(1)):
             cands.append((phone_end + 1, m.group(1)))
@@ -135,6 +145,19 @@ def find_contact(text: str, phone_start: int | None, phone_end: int | None = Non
     if phone_start is not None:
         cands.sort(key=lambda c: abs(c[0] - phone_start))
     return cands[0][1]
+
+
+_MARKED_BAD = re.compile(r"[的了吗呢吧啊呀嘛送发要到在是给个我你他她号路街区县市省镇]")
+
+
+def _marked_name(text: str, m: re.Match[str]) -> bool:
+    """A surname and one or two more characters standing alone after a receiver label
+    (收货人：苏和 139…): given names may hold characters (和, 有) that rule out a name
+    elsewhere in a sentence."""
+    name = m.group("name")
+    k = surname_len(name)
+    after = text[m.end("name") : m.end("name") + 1]
+    return bool(k) and len(name) > k and not _MARKED_BAD.search(name[k:]) and (not after or after in " \t\n，,。;；:：" or after.isdigit())
 
 
 def _bare_name(s: str) -> bool:

@@ -87,15 +87,50 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = to_simplified(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = _SPOKEN_SEAL.sub("2RS", text)  # 两R S, 双 RS: the seal said aloud
     for k, v in _COLLOQUIAL.items():
         if k in text:
             text = text.replace(k, v)
     text = _UNIT_LABEL.sub(r"\1\2", text)  # 数量：20 单位：盒 → 20盒
     text = _O_FOR_ZERO.sub("0", text)  # M6*2O: the letter O typed for a zero inside a size
     text = _number_rows(text)
-    text = _HEAD_AFTER.sub(lambda m: f"{m.group(3)}{m.group(1)}{m.group(2)}", text)
+    text = _HEAD_AFTER.sub(lambda m: f"{m.group(3)}{m.group(1)}{m.group(2)} ", text)
+    text = _STANDARD.sub(_standard_word, text)
     text = _M_DIGIT_LENGTH.sub(lambda m: f"{m.group(1)}*{m.group(3)}{m.group(2)}", text)
-    return spoken_numerals(english_to_trade(text))
+    text = spoken_numerals(english_to_trade(text))
+    text = _SPLIT_PART_NO.sub(r"\1-\2", text)  # 九零九一五 YZZE1: one part number
+    # M8 五十长的: the length said aloud reads as digits only now.
+    return _M_DIGIT_LENGTH.sub(lambda m: f"{m.group(1)}*{m.group(3)}{m.group(2)}", text)
+
+
+_SPOKEN_SEAL = re.compile(r"(?:两|双)\s?[Rr]\s?[Ss](?![A-Za-z])|(?<=\d)2\s[Rr]\s?[Ss](?![A-Za-z])|(?<=\d)(?:-?2)?[Rr]\s[Ss](?![A-Za-z])")
+# A part number's digits and its letter suffix written apart (90915 YZZE1, 15400 RTA003):
+# one part number, so the digits are read as no count.
+_SPLIT_PART_NO = re.compile(r"(?<![\d.*xX×])(\d{4,6})\s+((?=[A-Z\d]*\d)(?=[A-Z\d]*[A-Z]{2})[A-Z\d]{3,8})(?![A-Za-z\d])")
+
+
+# Standard numbers name the product (GB70 M8*30 is a socket cap screw; 70 is no count).
+_STANDARDS = {
+    "内六角": ("GB70", "DIN912", "ISO4762"),
+    "外六角": ("GB5782", "GB5783", "DIN931", "DIN933", "ISO4014", "ISO4017"),
+    "六角螺母": ("GB6170", "GB52", "DIN934", "ISO4032"),
+    "平垫": ("GB97", "GB95", "DIN125", "ISO7089"),
+    "弹垫": ("GB93", "DIN127"),
+    "尼龙锁紧螺母": ("GB889", "DIN985", "DIN982"),
+    "法兰螺母": ("GB6177", "DIN6923"),
+    "十字盘头自攻": ("GB845", "DIN7981", "ISO7049"),
+    "十字沉头自攻": ("GB846", "DIN7982", "ISO7050"),
+    "钻尾": ("DIN7504", "GB15856"),
+    "深沟球轴承": ("GB276",),
+    "抽芯铆钉": ("GB12618",),
+}
+_STANDARD_OF = {code: word for word, codes in _STANDARDS.items() for code in codes}
+_STANDARD = re.compile(r"(?<![A-Za-z])(GB|DIN|ISO)\s*(?:/\s*T)?\s*(\d{2,5})(?:\.\d)?(?:-\d{2,4})?(?![\d])", re.IGNORECASE)
+
+
+def _standard_word(m: re.Match[str]) -> str:
+    word = _STANDARD_OF.get(m.group(1).upper() + m.group(2))
+    return f" {word} " if word else m.group(0)
 
 
 _UNIT_LABEL = re.compile(
@@ -121,7 +156,7 @@ _M_MATERIAL = re.compile(rf"([Mm])\s*({_M_SIZE})(?=(?:三零四|三幺六|三一
 # product word (沉头自攻), so it moves in front.
 _HEAD_AFTER = re.compile(r"(?<![沉盘平圆])(自攻[钉丝螺钉]*|钻尾[钉丝螺钉]*)([^\n，,。；;]{0,16}?)\s*(沉头|盘头|平头|圆头)(?![自钻])")
 # M12膨胀螺丝100长的: a thread size, the product, then its length said with 长.
-_M_DIGIT_LENGTH = re.compile(r"([Mm]\d{1,2})(?![\d.*xX×])([\u4e00-\u9fff]{1,6}?)\s*(\d{2,3})\s*(?:mm)?\s*长")
+_M_DIGIT_LENGTH = re.compile(r"([Mm]\d{1,2})(?![\d.*xX×])([\u4e00-\u9fff]{0,6}?)\s*(\d{2,3})\s*(?:mm)?\s*长")
 # Rows numbered 1 2 3 with a space (序号 column flattened): the number is the row, not a count.
 _ROW_NUMBER = re.compile(r"(?m)^[ \t]*(\d{1,2})[ \t]+(?=[^\d\s])")
 # 三零四, 三幺六: three or more digits read one by one are a code or a grade, never a
@@ -180,6 +215,14 @@ def as_written(fragment: str | None, original: str) -> str | None:
     contract's detail is "as written"). Unchanged when it cannot be lined up."""
     if not fragment:
         return fragment
+    each = [unicodedata.normalize("NFKC", c) for c in original or ""]
+    if all(len(c) == 1 for c in each):
+        # Character by character: full-width digits (９号) and traditional characters stay as typed.
+        flat = to_simplified("".join(each))
+        if len(flat) == len(original) and flat != original:
+            m = re.search(r"\s*".join(re.escape(c) for c in fragment), flat)
+            if m:
+                return compact(original[m.start() : m.end()])
     typed = unicodedata.normalize("NFKC", original or "")
     simple = to_simplified(typed)
     if simple == typed or len(simple) != len(typed):
