@@ -361,7 +361,10 @@ async def run_worker_tasks(worker: OutboxWorker, *, sla_interval: float = SLA_IN
                           interval=sla_interval, clock=worker.clock, stop=worker.stop_event),
         name="hold-sla-sweep",
     )
-    background = [sla, held]
+    # The reader's region tables take ~1 s of CPU to build: build them now, beside the loop,
+    # not inside the first customer's turn (which would hold up a whole burst behind it).
+    warm = asyncio.create_task(_warm_reading(), name="warm-reading")
+    background = [sla, held, warm]
     if worker.ctx.store.shared:  # other processes publish wake-ups through the store
         from workers.wakeup import listen_for_wakeups
 
@@ -375,6 +378,15 @@ async def run_worker_tasks(worker: OutboxWorker, *, sla_interval: float = SLA_IN
                 await asyncio.wait_for(task, timeout=5)
             except TimeoutError:
                 log.warning("%s did not stop in time; cancelled", task.get_name())
+
+
+async def _warm_reading() -> None:
+    from nlp.regions import load_regions
+
+    try:
+        await asyncio.to_thread(load_regions)
+    except Exception:  # the first message will say what is wrong, as it did before
+        log.warning("could not load the region tables ahead of the first message", exc_info=True)
 
 
 def start_in_process_worker(
