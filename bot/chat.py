@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -201,6 +202,8 @@ class Chat:
             openids = sorted({m.from_user for m in msgs})
             customers = await customers_for_openids(s, openids)
             sessions = await load_sessions(s, CHANNEL, openids, now)
+            # the recap shows what 确认 will charge: each customer's price table context
+            prices = {o: recap_pricing(s, customers[o], CHANNEL, now) for o in openids}
             await s.commit()
         by_user: dict[str, list[InboundMessage]] = {}
         for m in msgs:
@@ -210,16 +213,24 @@ class Chat:
             readers[tier] = await self.catalogs.reader(today_in_china(now), tier)
         planned: dict[int, tuple[str, Customer, conversation.Step, list[str], str | None]] = {}
         failures: dict[int, BaseException] = {}
+        surveyed: dict[int, Turn] = {}
 
         async def run_user(openid: str) -> None:
             customer = customers[openid]
             state = state_of(sessions.get(openid))
             profile = profile_of(customer)
+            reader = copy.copy(readers[customer.tier])  # one reader per tier, priced per customer
+            reader.pricing = prices.get(openid)
             done: list[tuple[int, conversation.Step, list[str], str | None]] = []
             try:
                 for m in by_user[openid]:
                     incoming = incoming_of(m)
-                    step = (conversation.step(state, incoming, readers[customer.tier], profile)
+                    if incoming is not None and incoming.kind == "text" and m.id is not None:
+                        answered = await self._survey_answer(customer.id, openid, incoming.text, state, m.id, now)
+                        if answered is not None:  # a COEI answer, stored and replied to on its own
+                            surveyed[m.id] = answered
+                            continue
+                    step = (conversation.step(state, incoming, reader, profile)
                             if incoming is not None else conversation.Step(state, []))
                     texts, number = await self._carry_out(customer, openid, step, state, m.id, now)
                     done.append((m.id or 0, step, texts, number))
@@ -234,9 +245,10 @@ class Chat:
 
         await asyncio.gather(*(run_user(openid) for openid in by_user))
         if not planned:
-            return {}, failures
+            return surveyed, failures
         await self._write(planned, now)
-        return {mid: Turn(texts, step.state, number) for mid, (_, _, step, texts, number) in planned.items()}, failures
+        turns = {mid: Turn(texts, step.state, number) for mid, (_, _, step, texts, number) in planned.items()}
+        return {**surveyed, **turns}, failures
 
     async def _carry_out(self, customer: Customer, openid: str, step: conversation.Step, before: SessionState,
                          message_id: int | None, now: dt.datetime) -> tuple[list[str], str | None]:
@@ -265,8 +277,12 @@ class Chat:
                 raise TransientError(f"{len(planned) - marked} of {len(planned)} messages were handled meanwhile")
             last: dict[str, tuple[int | None, SessionState]] = {}
             replies_out: list[dict[str, Any]] = []
+            placed_for = {planned[mid][0] for mid in planned if planned[mid][4] is not None}
+            # an order may have joined a chat to an older record (merge by phone): read it again
+            rejoined = await customers_for_openids(s, sorted(placed_for)) if placed_for else {}
             for mid in sorted(planned):
                 openid, customer, step, texts, number = planned[mid]
+                customer = rejoined.get(openid, customer)
                 last[openid] = (customer.id, step.state)
                 key = f"msg:{mid}"
                 if number is not None:
