@@ -10,6 +10,9 @@ stored with its outbox row and acknowledged. `--retries` of the messages are del
 second time, concurrently with the first, as WeChat's retries; afterwards the database must
 hold each distinct message exactly once. `--servers bare,callback,app,production` adds the
 production profile (PostgreSQL, a fresh database per round, with the Redis store in front).
+`serve` is what `orderbot serve` runs, conversation included: every feature, the demo catalog,
+and the in-process outbox worker answering each stored message while the callbacks arrive
+(replies to an in-process API that accepts them); issue 13 asks it to stay ≥ 0.5× bare.
 
 Prints requests/s, p50/p99 latency and the server's CPU time per request for each server
 (run interleaved round by round) and the throughput ratio against the bare handler: the
@@ -142,10 +145,56 @@ async def _full_app(db_path: str) -> web.Application:
     return create_app(settings, start_worker=False, features=("bot.wechat_callback",))
 
 
+class _AnsweredPushApi:
+    """WeChat's and WeCom's send APIs as the `serve` server's worker sees them: every push
+    accepted at once, counted (a real network would only add waiting, not our CPU)."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def _ok(self, *_: Any, **__: Any) -> dict[str, Any]:
+        self.sent += 1
+        return {"errcode": 0, "msgid": self.sent}
+
+    send_cs_text = send_subscribe = send_template = send_wecom = update_wecom_card = send_robot = _ok
+
+
+async def _serve_app(db_path: str) -> web.Application:
+    """What `orderbot serve` runs in the embedded profile, conversation included: every
+    feature, and the in-process outbox worker answering each stored message (the demo
+    catalog, stock and reps loaded, so the messages read as orders and get a priced summary).
+    Replies go to an in-process API that accepts them (`_AnsweredPushApi`)."""
+    from orderbot import appkeys
+    from orderbot.logging import setup_logging
+    from orderbot.settings import Settings
+    from service.app import create_app
+    from service.commands.demo import seed
+
+    url = f"sqlite+aiosqlite:///{db_path}"
+    await seed(url, ROOT / "service" / "demo" / "catalog.csv")
+    settings = Settings(
+        database_url=url, redis_url=None, wechat_token=TOKEN, wechat_aes_key=AES_KEY, wechat_appid=APP_ID,
+    )
+    setup_logging(settings.log_level, stream=open(os.devnull, "w"))  # noqa: ASYNC230, SIM115 (opened once, kept)
+    app = create_app(settings, start_worker=True)
+    api = _AnsweredPushApi()
+
+    async def answer_locally(app: web.Application) -> None:
+        app[appkeys.WORKER].ctx.extra["push_api"] = api
+
+    async def report(_app: web.Application) -> None:
+        print(f"answered {api.sent}", flush=True)
+
+    app.on_startup.append(answer_locally)
+    app.on_shutdown.append(report)
+    return app
+
+
 SERVERS = {
     "bare": _bare_app,
     "callback": _callback_app,
     "app": _full_app,
+    "serve": _serve_app,
     "production": _production_app,
 }
 
@@ -275,13 +324,15 @@ async def _run_server(kind: str, db_path: str) -> tuple[asyncio.subprocess.Proce
     return proc, port
 
 
-async def _stop_server(proc: asyncio.subprocess.Process) -> float:
-    """Stop the server; the CPU seconds it used since it was ready (the load, mostly)."""
+async def _stop_server(proc: asyncio.subprocess.Process) -> tuple[float, int | None]:
+    """Stop the server: the CPU seconds it used since it was ready (the load, mostly), and
+    for `serve` the replies its worker had sent by then."""
     assert proc.stdout is not None
     proc.terminate()
     out = (await proc.stdout.read()).decode().split()
     await proc.wait()
-    return float(out[out.index("cpu") + 1]) if "cpu" in out else float("nan")
+    answered = int(out[out.index("answered") + 1]) if "answered" in out else None
+    return (float(out[out.index("cpu") + 1]) if "cpu" in out else float("nan")), answered
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -366,7 +417,7 @@ async def bench(
                 try:
                     rps, lat, bad = await _load(port, reqs, concurrency, warmup)
                 finally:
-                    used = await _stop_server(proc)
+                    used, answered = await _stop_server(proc)
                 cpu[kind].append(used / len(reqs) * 1e6)
                 if bad:
                     print(f"  {kind}: {bad} non-200 answers")
@@ -377,6 +428,7 @@ async def bench(
                     print(
                         f"  round {r + 1} {kind}: stored {messages} (distinct sent {distinct}), "
                         f"outbox {outbox}, duplicates {dupes}"
+                        + (f", replies sent by the in-process worker meanwhile {answered}" if answered is not None else "")
                     )
                     if kind == "production":
                         await run_autocommit(pg_admin, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
@@ -431,7 +483,9 @@ def main() -> int:
         default="bare,callback,app",
         help="bare: an aiohttp handler answering success; callback: the /wechat/callback "
         "feature on a plain aiohttp app (embedded profile: SQLite file); app: the same inside "
-        "create_app (middlewares, metrics, logging); production: the callback on PostgreSQL "
+        "create_app (middlewares, metrics, logging); serve: every feature with the in-process "
+        "worker answering each message (the conversation running, as `orderbot serve`); "
+        "production: the callback on PostgreSQL "
         "with the Redis store (add it to the list; needs --postgres and --redis)",
     )
     p.add_argument(

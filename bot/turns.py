@@ -13,15 +13,18 @@ runners: the customer's WeChat chat (bot/chat.py) and a rep's inquiry in WeCom
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.conversation import SessionState
 from orderbot.jobs import OutboxKind, enqueue
 from orderbot.stores import KeyValueStore
 from orders.models import ChatSession, InboundMessage, OcrJob
+from orders.upsert import insert_for
 
 SESSION_TTL = dt.timedelta(hours=72)  # an untouched draft is forgotten after this
 LOCK_TIMEOUT = 60.0
@@ -58,6 +61,51 @@ async def save_session(s: AsyncSession, channel: str, user_key: str, customer_id
     row.version += 1
     row.updated_at, row.expires_at = now, now + SESSION_TTL
     s.add(row)
+
+
+async def load_sessions(s: AsyncSession, channel: str, user_keys: Sequence[str],
+                        now: dt.datetime) -> dict[str, ChatSession]:
+    """load_session for many users in one query, by user key."""
+    rows = (await s.exec(select(ChatSession).where(
+        ChatSession.channel == channel, col(ChatSession.user_key).in_(user_keys)))).all()
+    for row in rows:
+        if row.expires_at is not None and row.expires_at < now:
+            row.stage, row.draft, row.pending_choice = "idle", None, None
+    return {row.user_key: row for row in rows}
+
+
+async def save_sessions(s: AsyncSession, channel: str, states: dict[str, tuple[int | None, SessionState]],
+                        now: dt.datetime) -> None:
+    """save_session for many users in ONE statement (insert, or update on the unique
+    (channel, user_key)): {user_key: (customer_id, state)}."""
+    if not states:
+        return
+    values = [
+        {"channel": channel, "user_key": key, "customer_id": cid, "stage": st.stage, "draft": st.draft,
+         "pending_choice": st.pending_choice, "version": 1, "updated_at": now, "expires_at": now + SESSION_TTL}
+        for key, (cid, st) in states.items()
+    ]
+    stmt = insert_for(s, ChatSession).values(values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[ChatSession.channel, ChatSession.user_key],
+        set_={"customer_id": stmt.excluded.customer_id, "stage": stmt.excluded.stage,
+              "draft": stmt.excluded.draft, "pending_choice": stmt.excluded.pending_choice,
+              "version": ChatSession.version + 1, "updated_at": stmt.excluded.updated_at,
+              "expires_at": stmt.excluded.expires_at},
+    )
+    await s.exec(stmt)
+
+
+async def mark_many_handled(s: AsyncSession, message_ids: Sequence[int], now: dt.datetime) -> int:
+    """Mark the messages handled in ONE statement; returns how many were not handled before
+    (fewer than asked means another turn got to some of them: the caller rolls back)."""
+    if not message_ids:
+        return 0
+    stmt = (update(InboundMessage)
+            .where(col(InboundMessage.id).in_(message_ids), InboundMessage.state != "handled")
+            .values(state="handled", handled_at=now)
+            .execution_options(synchronize_session=False))
+    return int((await s.exec(stmt)).rowcount or 0)
 
 
 async def mark_handled(s: AsyncSession, message_id: int, now: dt.datetime) -> bool:

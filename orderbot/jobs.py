@@ -13,14 +13,14 @@ table, and start-up fails when an OutboxKind has no handler (`HandlerRegistry.re
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from orderbot.routing_rules import RulesFile, rules_file_from_settings
 from orders.drafts import CatalogSource
 from orders.models import Outbox
-from orders.outbox import OutboxKind, enqueue
+from orders.outbox import OutboxKind, enqueue, enqueue_many
 
 if TYPE_CHECKING:
     import aiohttp
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Handler", "HandlerRegistry", "JobContext", "MissingHandlers", "OutboxKind", "PermanentError",
-    "TransientError", "enqueue", "once",
+    "BatchHandler", "TransientError", "enqueue", "enqueue_many", "once",
 ]
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,10 @@ class JobContext:
 
 
 Handler = Callable[[JobContext, Outbox], Awaitable[None]]
+# Many rows of one kind carried out together (one transaction, one query per table instead
+# of per row). Returns the rows that failed, by row id, with why; every other row is done.
+# Raising fails every row of the batch. Each row must stay safe to redeliver on its own.
+BatchHandler = Callable[[JobContext, Sequence[Outbox]], Awaitable[Mapping[int, BaseException]]]
 
 
 def once(fn: Handler) -> Handler:

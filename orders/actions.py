@@ -252,7 +252,7 @@ async def _hold_released(s: AsyncSession, order_id: int) -> bool:
 
 
 async def _blocking(
-    s: AsyncSession, order: Order, customer: Customer, lines: Sequence[OrderLine]
+    s: AsyncSession, order: Order, customer: Customer, lines: Sequence[OrderLine], *, new: bool = False
 ) -> tuple[str, str] | None:
     """(rule name, reason) when hold rules (orders/risk.py) block the order, else None; each
     rule that fired is a `risk_hit` event naming it.
@@ -260,7 +260,7 @@ async def _blocking(
     The customer's row is locked first (FOR UPDATE on PostgreSQL) so two orders of one
     customer submitted at once are checked against credit one after the other, never
     both against the same open balance."""
-    if await _hold_released(s, order.id):
+    if not new and await _hold_released(s, order.id):
         return None
     await s.exec(select(Customer.id).where(Customer.id == customer.id).with_for_update())  # type: ignore[call-overload]
     hits = await checks.risk_hits(s, order, customer, lines)
@@ -345,15 +345,18 @@ async def _submit_checked(
     actor: Actor,
     assignment: Mapping[str, Any],
     source_message_id: int | None,
+    *,
+    new: bool = False,
 ) -> OrderResult:
-    """draft → pending, then → on_hold by the system when credit or stock blocks it."""
+    """draft → pending, then → on_hold by the system when credit or stock blocks it.
+    `new`: created in this transaction (no hold events to look up)."""
     from_status = order.status
     to = _next(order.status, Action.SUBMIT, actor.role)
     values: dict[str, Any] = {"status": to, **{k: v for k, v in assignment.items() if v is not None}}
     if values.get("rep_id") is None and order.rep_id is None and customer.rep_id is not None:
         values["rep_id"] = customer.rep_id
     changes = _diff(order, values)
-    blocked = await _blocking(s, order, customer, lines)
+    blocked = await _blocking(s, order, customer, lines, new=new)
     if blocked:
         values["status"] = _next(to, Action.HOLD, Role.SYSTEM)
         values["hold_reason"] = blocked[1]
@@ -451,23 +454,33 @@ async def submit(
     confirm_due_at: dt.datetime | None = None,
     source_message_id: int | None = None,
     expected_version: int | None = None,
+    created: OrderResult | None = None,
 ) -> OrderResult:
     """The customer confirms a complete draft: pending (assigned to `rep_id`, else the
     customer's own rep), or on_hold when credit or stock blocks it. MISSING_FIELDS lists
-    what is still needed."""
+    what is still needed. `created`: the draft as create_order returned it in this same
+    transaction (orders.place_order): nobody else can see it yet, so it is neither locked
+    nor read again, and it has no hold a manager could have released."""
     async with unit_of_work(db) as s:
-        order = await _lock_order(s, order_id)
-        customer = await check_order_access(s, actor, order)
-        _next(order.status, Action.SUBMIT, actor.role)
-        _check_version(order, expected_version)
-        lines = await _lines(s, order.id)
+        if created is not None and created.order.id == order_id:
+            order, lines = created.order, list(created.lines)
+            customer = await check_order_access(s, actor, order)
+            _next(order.status, Action.SUBMIT, actor.role)
+        else:
+            created = None
+            order = await _lock_order(s, order_id)
+            customer = await check_order_access(s, actor, order)
+            _next(order.status, Action.SUBMIT, actor.role)
+            _check_version(order, expected_version)
+            lines = await _lines(s, order.id)
         missing = missing_fields(order, lines)
         if missing:
             raise OrderError(
                 OrderErrorCode.MISSING_FIELDS, f"还缺：{'、'.join(missing)}", missing=missing
             )
         assignment = {"rep_id": rep_id, "routing_rule": routing_rule, "confirm_due_at": confirm_due_at}
-        return await _submit_checked(s, order, customer, lines, actor, assignment, source_message_id)
+        return await _submit_checked(s, order, customer, lines, actor, assignment, source_message_id,
+                                     new=created is not None)
 
 
 async def confirm(

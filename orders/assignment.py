@@ -8,6 +8,7 @@ does not push: the caller's action owns the transaction and the rep's card.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -22,6 +23,7 @@ from orders.models import Customer, Order, OrderLine, Product, RoutingCursor, Sa
 from orders.routing import Decision, OrderFacts, RuleSet, TeamLoad, facts_from_order, route
 from orders.sla import confirm_due_at
 from orders.status import OPEN_STATUSES
+from orders.upsert import insert_for
 
 
 class RoutingEvent(StrEnum):
@@ -32,12 +34,20 @@ class RoutingEvent(StrEnum):
     ESCALATED = "escalated"
 
 
-async def order_facts(session: AsyncSession, order: Order, *, own_rep_id: int | None = None) -> OrderFacts:
+async def order_facts(session: AsyncSession, order: Order, *, own_rep_id: int | None = None,
+                      lines: Sequence[OrderLine] | None = None) -> OrderFacts:
     """The routing facts of a stored order: its lines' categories, the customer's tier and rep
-    (else `own_rep_id`: the rep placing the order for a customer who has none)."""
+    (else `own_rep_id`: the rep placing the order for a customer who has none). `lines`: the
+    order's lines when the caller holds them (a new order): their products are then read
+    from the session (already loaded by pricing) instead of a join."""
     customer = await session.get(Customer, order.customer_id)
     categories: list[str] = []
-    if order.id is not None:
+    if lines is not None:
+        for line in lines:
+            product = await session.get(Product, line.sku) if line.sku else None
+            if product is not None and product.category:
+                categories.append(product.category)
+    elif order.id is not None:
         rows = await session.exec(
             select(Product.category)
             .join(OrderLine, OrderLine.sku == Product.sku)  # type: ignore[arg-type]
@@ -60,7 +70,9 @@ async def team_load(session: AsyncSession) -> TeamLoad:
         .where(Order.rep_id.is_not(None))  # type: ignore[union-attr]
         .group_by(Order.rep_id)
     )
-    cursors = await session.exec(select(RoutingCursor))
+    # populate_existing: the cursor rows are written by upsert (_advance_cursor), which the
+    # session's copies do not see; a second order routed in one session must read them anew.
+    cursors = await session.exec(select(RoutingCursor).execution_options(populate_existing=True))
     return TeamLoad(
         open_orders={rep_id: n for rep_id, n in counts.all()},
         last_assigned={c.team: c.last_rep_id for c in cursors.all() if c.last_rep_id is not None},
@@ -68,18 +80,18 @@ async def team_load(session: AsyncSession) -> TeamLoad:
 
 
 async def _advance_cursor(session: AsyncSession, team: str, rep_id: int, now: datetime) -> None:
-    cursor = await session.get(RoutingCursor, team, with_for_update=True)
-    if cursor is None:
-        session.add(RoutingCursor(team=team, last_rep_id=rep_id, updated_at=now))
-    else:
-        cursor.last_rep_id, cursor.updated_at = rep_id, now
-        session.add(cursor)
+    """One upsert (no read, no lock held before it): the team's row is written last thing
+    before the caller commits, so concurrent placements wait on it as briefly as possible."""
+    stmt = insert_for(session, RoutingCursor).values(team=team, last_rep_id=rep_id, updated_at=now)
+    stmt = stmt.on_conflict_do_update(index_elements=[RoutingCursor.team],
+                                      set_={"last_rep_id": rep_id, "updated_at": now})
+    await session.exec(stmt)
 
 
 async def decide_route(session: AsyncSession, order: Order, rules: RuleSet, *,
-                       own_rep_id: int | None = None) -> Decision:
+                       own_rep_id: int | None = None, lines: Sequence[OrderLine] | None = None) -> Decision:
     """The routing decision for a stored order, without changing anything."""
-    facts = await order_facts(session, order, own_rep_id=own_rep_id)
+    facts = await order_facts(session, order, own_rep_id=own_rep_id, lines=lines)
     reps = (await session.exec(select(SalesRep))).all()
     return route(facts, rules, reps, await team_load(session))
 
@@ -148,13 +160,16 @@ async def submit_routed(
     now: datetime | None = None,
     source_message_id: int | None = None,
     own_rep_id: int | None = None,
+    created: Any = None,
 ) -> Any:
     """THE CALL TO MAKE AT SUBMIT: route the draft, then the hub's `orders.actions.submit`
     with the chosen rep, rule and deadline, then the "routed" event — one transaction.
 
     `session` must already be in a transaction (the hub's actions join it); the caller commits.
     `own_rep_id` stands in for the customer's own rep when they have none (a rep placing an
-    order on a customer's behalf keeps it). Returns the hub's OrderResult.
+    order on a customer's behalf keeps it). `created`: the OrderResult of create_order in
+    this transaction (orders.place_order), so neither routing nor submit reads it again.
+    Returns the hub's OrderResult.
     """
     from orders import actions  # the hub's use cases; imported late to keep this module light
 
@@ -165,12 +180,13 @@ async def submit_routed(
 
         raise OrderError(OrderErrorCode.ORDER_NOT_FOUND, "订单不存在")
     before = order.rep_id
-    decision = await decide_route(session, order, rules, own_rep_id=own_rep_id)
+    lines = created.lines if created is not None and created.order.id == order_id else None
+    decision = await decide_route(session, order, rules, own_rep_id=own_rep_id, lines=lines)
     result = await actions.submit(
         session, order_id, actor,
         rep_id=decision.rep_id, routing_rule=decision.rule_id,
         confirm_due_at=confirm_due_at(now, order.rush, decision.sla),
-        source_message_id=source_message_id,
+        source_message_id=source_message_id, created=created,
     )
     await record_routing(session, result.order, decision, before=before, now=now,
                          rules_version=rules.version)

@@ -26,7 +26,7 @@ move time. These functions take a session and never commit: the caller owns the 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -99,6 +99,27 @@ async def enqueue(
     )
     result = await session.exec(stmt)
     return bool(result.rowcount)
+
+
+async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """`enqueue` for many rows in ONE statement (a conversation batch's replies): each row is
+    {"kind", "target", "payload", "dedup_key", optional "not_before"}; rows whose dedup_key
+    exists already are skipped. Returns how many were new."""
+    if not rows:
+        return 0
+    now = utcnow()
+    values = []
+    for row in rows:
+        if not row.get("dedup_key"):
+            raise ValueError("an outbox row needs a dedup_key: a retry must carry the same one")
+        values.append({
+            "kind": str(row["kind"]), "target": row.get("target") or "", "payload": row.get("payload") or {},
+            "dedup_key": row["dedup_key"], "state": "pending", "attempts": 0,
+            "next_attempt_at": row.get("not_before") or now, "created_at": now,
+        })
+    stmt = insert_for(session, Outbox).values(values).on_conflict_do_nothing(index_elements=[Outbox.dedup_key])
+    result = await session.exec(stmt)
+    return int(result.rowcount or 0)
 
 
 # --------------------------------------------------------------------------- the queue

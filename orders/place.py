@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -90,12 +91,13 @@ async def place_order(
         .values(scope=idempotency.scope, key=idempotency.key, request_hash=idempotency.request_hash,
                 created_at=now)
         .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(IdempotencyRecord.id)
     )
-    claimed = bool((await session.exec(claim)).rowcount)  # type: ignore[attr-defined]
-    record = (await session.exec(select(IdempotencyRecord).where(
-        IdempotencyRecord.scope == idempotency.scope, IdempotencyRecord.key == idempotency.key,
-    ).execution_options(populate_existing=True))).one()
-    if not claimed:
+    record_id = (await session.exec(claim)).scalar_one_or_none()  # type: ignore[attr-defined]
+    if record_id is None:  # claimed before: a retry (or a different request reusing the key)
+        record = (await session.exec(select(IdempotencyRecord).where(
+            IdempotencyRecord.scope == idempotency.scope, IdempotencyRecord.key == idempotency.key,
+        ).execution_options(populate_existing=True))).one()
         if idempotency.request_hash is not None and record.request_hash != idempotency.request_hash:
             raise IdempotencyConflict("reused")
         order = await session.get(Order, record.order_id) if record.order_id is not None else None
@@ -110,14 +112,19 @@ async def place_order(
         if not keep_incomplete:
             raise OrderError(OrderErrorCode.MISSING_FIELDS, f"还缺：{'、'.join(created.missing)}",
                              missing=created.missing)
-        record.order_id = created.order.id
-        session.add(record)
+        await _record_order(session, record_id, created.order.id)
         return Placed(created.order, missing=list(created.missing))
     assert created.order.id is not None
     table: risk.RiskTable = table_from(session, RISK_RULES, risk.DEFAULT_TABLE)
     await duplicates.check_duplicates(session, created.order, created.lines, table.duplicates)
     result = await submit_routed(session, created.order.id, actor, rules, now=now,
-                                 source_message_id=source_message_id, own_rep_id=own_rep_id)
-    record.order_id = result.order.id
-    session.add(record)
+                                 source_message_id=source_message_id, own_rep_id=own_rep_id,
+                                 created=created)
+    await _record_order(session, record_id, result.order.id)
     return Placed(result.order)
+
+
+async def _record_order(session: AsyncSession, record_id: int, order_id: int | None) -> None:
+    """The idempotency row claimed above now names its order (one UPDATE, no read)."""
+    await session.exec(update(IdempotencyRecord).where(IdempotencyRecord.id == record_id)  # type: ignore[call-overload]
+                       .values(order_id=order_id).execution_options(synchronize_session=False))

@@ -10,9 +10,10 @@ lives in orderbot/jobs.py, which every layer may import.
 from __future__ import annotations
 
 from board.digest import send_digest
-from bot.chat import wechat_inbound
+from bot.chat import wechat_inbound, wechat_inbound_many
 from bot.wecom_commands import wecom_inbound
 from orderbot.jobs import (
+    BatchHandler,
     Handler,
     HandlerRegistry,
     JobContext,
@@ -22,12 +23,12 @@ from orderbot.jobs import (
     once,
 )
 from orders.outbox import OutboxKind
-from workers import notify, outbound
+from workers import notify, notify_batch, outbound
 from workers.coei_survey import send_survey
 from workers.ocr_jobs import run_ocr
 
 __all__ = [
-    "HANDLERS", "Handler", "HandlerRegistry", "JobContext", "MissingHandlers", "PermanentError",
+    "BATCH_HANDLERS", "HANDLERS", "BatchHandler", "Handler", "HandlerRegistry", "JobContext", "MissingHandlers", "PermanentError",
     "TransientError", "build_registry", "checked_registry", "once", "registry",
 ]
 
@@ -44,6 +45,15 @@ HANDLERS: dict[str, Handler] = {
     OutboxKind.COEI_SURVEY: send_survey,  # the month's COEI sample asked in WeChat (self-scheduling)
     OutboxKind.OUTBOUND_ORDER: outbound.fan_out,  # a confirmed/edited/cancelled order, per system
     OutboxKind.OUTBOUND_PUSH: outbound.push,  # the signed webhook to one WMS / ERP
+}
+
+
+# Kinds the worker carries out a claim's rows of together (workers/runner.py): the same work
+# as the row handler above, with one query per table per batch instead of per row. The row
+# handler stays the one for a single row (and for workers built with their own handlers).
+BATCH_HANDLERS: dict[str, BatchHandler] = {
+    OutboxKind.INBOUND: wechat_inbound_many,
+    OutboxKind.NOTIFY_CUSTOMER: notify_batch.notify_customers,
 }
 
 

@@ -253,6 +253,9 @@ async def _parked(ctx: JobContext, row: Outbox, error: str) -> None:
         await session.commit()
 
 
+parked_alert = _parked  # for the batch handler (workers/notify_batch.py)
+
+
 # ---------------------------------------------------------------- customers
 
 

@@ -30,11 +30,12 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orderbot.stores import KeyValueStore
 from orders.models import Customer, InboundMessage, PushDelivery, SubscribeConsent, as_utc
+from orders.upsert import insert_for
 from workers.handlers import PermanentError, TransientError
 
 CS_WINDOW = timedelta(hours=48)
@@ -179,6 +180,74 @@ async def load_window(session: AsyncSession, openid: str, dedup_key: str = "") -
     done = select(PushDelivery.channel).where(PushDelivery.dedup_key == dedup_key).scalar_subquery()
     row = (await session.exec(select(last, sent, done))).one()
     return row[0], int(row[1] or 0), row[2]
+
+
+@dataclass(frozen=True)
+class Windows:
+    """load_windows' answer for a batch of pushes."""
+
+    last_inbound: dict[str, datetime]  # openid → the customer's last message
+    cs_sent: dict[str, int]  # openid → customer-service messages we sent since it
+    delivered: dict[str, str]  # dedup key → the channel it already went out by
+
+
+async def load_windows(session: AsyncSession, openids: Sequence[str], dedup_keys: Sequence[str]) -> Windows:
+    """load_window for a whole batch: the 48-hour windows of every openid in ONE query
+    (grouped), plus one query for which of the keys were delivered already."""
+    windows: dict[str, datetime] = {}
+    sent: dict[str, int] = {}
+    if openids:
+        last = (
+            select(InboundMessage.from_user.label("openid"),  # type: ignore[attr-defined]
+                   func.max(InboundMessage.received_at).label("at"))
+            .where(InboundMessage.channel == "wechat", col(InboundMessage.from_user).in_(openids))
+            .group_by(InboundMessage.from_user)
+            .subquery()
+        )
+        count = (
+            select(func.count(PushDelivery.id))
+            .where(PushDelivery.target == last.c.openid, PushDelivery.channel == Channel.CS.value,
+                   PushDelivery.sent_at >= last.c.at)
+            .correlate(last)
+            .scalar_subquery()
+        )
+        for openid, at, n in (await session.exec(select(last.c.openid, last.c.at, count))).all():
+            if at is not None:
+                windows[openid] = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+                sent[openid] = int(n or 0)
+    delivered: dict[str, str] = {}
+    if dedup_keys:
+        rows = await session.exec(select(PushDelivery.dedup_key, PushDelivery.channel)
+                                  .where(col(PushDelivery.dedup_key).in_(dedup_keys)))
+        delivered = {k: c for k, c in rows.all()}
+    return Windows(windows, sent, delivered)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One ledger row for record_many."""
+
+    dedup_key: str
+    channel: Channel
+    target: str
+    text: str = ""
+    order_id: int | None = None
+    remote_id: str | None = None
+
+
+async def record_many(session: AsyncSession, deliveries: Sequence[Delivery], now: datetime | None = None) -> int:
+    """record() for a batch in ONE insert (keys recorded already are skipped) and one commit."""
+    if not deliveries:
+        return 0
+    at = now or utcnow()
+    stmt = insert_for(session, PushDelivery).values([
+        {"dedup_key": d.dedup_key, "channel": d.channel.value, "target": d.target, "text": d.text[:2000],
+         "order_id": d.order_id, "remote_id": d.remote_id, "sent_at": at}
+        for d in deliveries
+    ]).on_conflict_do_nothing(index_elements=[PushDelivery.dedup_key])
+    n = int((await session.exec(stmt)).rowcount or 0)
+    await session.commit()
+    return n
 
 
 async def load_consents(session: AsyncSession, mp_openid: str, template_id: str) -> int:

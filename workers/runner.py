@@ -16,7 +16,7 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,6 +31,8 @@ from orderbot.settings import Settings
 from orders import outbox
 from orders.models import Outbox, utcnow
 from workers.handlers import (
+    BATCH_HANDLERS,
+    BatchHandler,
     HandlerRegistry,
     JobContext,
     PermanentError,
@@ -103,8 +105,14 @@ class OutboxWorker:
         handlers: HandlerRegistry = registry,
         clock: Callable[[], datetime] = utcnow,
         rng: Callable[[], float] = random.random,
+        batch_handlers: Mapping[str, BatchHandler] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
+        # Kinds carried out a batch at a time: the shipped table with the shipped handlers;
+        # a worker given its own handlers (tests) runs them one row at a time unless told.
+        if batch_handlers is None:
+            batch_handlers = BATCH_HANDLERS if handlers is registry else {}
+        self.batch_handlers = dict(batch_handlers)
         self.ctx = ctx
         self.worker_id = ctx.worker_id
         self.config = config or WorkerConfig()
@@ -152,17 +160,60 @@ class OutboxWorker:
             )
         if not rows:
             return 0
-        tasks = [asyncio.create_task(self.attempt(row)) for row in rows]
+        # Rows of a kind with a batch handler go to it together (in claim order); the rest
+        # run one task a row, all concurrently.
+        groups: dict[str, list[Outbox]] = {}
+        single: list[Outbox] = []
+        for row in rows:
+            if row.kind in self.batch_handlers and row.kind in self.handlers.kinds():
+                groups.setdefault(row.kind, []).append(row)
+            else:
+                single.append(row)
+        units: list[list[Outbox]] = [[row] for row in single] + list(groups.values())
+        tasks = [
+            asyncio.create_task(self.attempt_many(unit) if unit[0].kind in groups else self._one(unit[0]))
+            for unit in units
+        ]
         try:
             await asyncio.gather(*tasks)
         except asyncio.CancelledError:
             # Stopped mid-batch: keep what finished, hand back what did not.
-            finished = [t.result() for t in tasks if t.done() and not t.cancelled() and t.exception() is None]
-            interrupted = [row.id for row, t in zip(rows, tasks, strict=True) if t.cancelled()]
+            finished = [a for t in tasks if t.done() and not t.cancelled() and t.exception() is None
+                        for a in t.result()]
+            interrupted = [row.id for unit, t in zip(units, tasks, strict=True) if t.cancelled() for row in unit]
             await asyncio.shield(self._record(finished, release=[i for i in interrupted if i is not None]))
             raise
-        await self._record([t.result() for t in tasks])
+        await self._record([a for t in tasks for a in t.result()])
         return len(rows)
+
+    async def _one(self, row: Outbox) -> list[Attempt]:
+        return [await self.attempt(row)]
+
+    async def attempt_many(self, rows: Sequence[Outbox]) -> list[Attempt]:
+        """Run one batch handler over rows of its kind; each row's outcome as attempt()'s."""
+        kind = rows[0].kind
+        fn = self.batch_handlers[kind]
+        token = request_id_var.set(f"outbox-batch-{rows[0].id}")
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.config.handler_timeout):
+                failures = await fn(self.ctx, rows)
+        except Exception as exc:  # the whole batch failed: every row is retried (or parked)
+            failures = {row.id or 0: exc for row in rows}
+        finally:
+            metrics.OUTBOX_SECONDS.labels(kind).observe(time.perf_counter() - started)
+            request_id_var.reset(token)
+        outcomes: list[Attempt] = []
+        for row in rows:
+            exc = failures.get(row.id or 0)
+            if exc is None:
+                metrics.OUTBOX_DELIVERED.labels(kind).inc()
+                outcomes.append(Attempt(row, DONE))
+            elif isinstance(exc, PermanentError):
+                outcomes.append(self._parked(row, f"permanent: {exc}"))
+            else:
+                outcomes.append(self._failed(row, exc))
+        return outcomes
 
     async def drain(self, max_rounds: int = 1000) -> int:
         """Deliver until nothing is due (tests, `orderbot worker --once`)."""
@@ -324,7 +375,10 @@ async def run_worker_tasks(worker: OutboxWorker, *, sla_interval: float = SLA_IN
         run_overdue_alerts_loop(worker.sessionmaker, risk_table, clock=worker.clock, stop=worker.stop_event),
         name="overdue-alerts",
     )
-    background = [sla, held, late, overdue]
+    # The reader's region tables take ~1 s of CPU to build: build them now, beside the loop,
+    # not inside the first customer's turn (which would hold up a whole burst behind it).
+    warm = asyncio.create_task(_warm_reading(), name="warm-reading")
+    background = [sla, held, late, overdue, warm]
     if worker.ctx.store.shared:  # other processes publish wake-ups through the store
         from workers.wakeup import listen_for_wakeups
 
@@ -338,6 +392,15 @@ async def run_worker_tasks(worker: OutboxWorker, *, sla_interval: float = SLA_IN
                 await asyncio.wait_for(task, timeout=5)
             except TimeoutError:
                 log.warning("%s did not stop in time; cancelled", task.get_name())
+
+
+async def _warm_reading() -> None:
+    from nlp.regions import load_regions
+
+    try:
+        await asyncio.to_thread(load_regions)
+    except Exception:  # the first message will say what is wrong, as it did before
+        log.warning("could not load the region tables ahead of the first message", exc_info=True)
 
 
 def start_in_process_worker(

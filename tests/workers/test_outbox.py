@@ -228,3 +228,36 @@ async def test_delayed_row_waits_for_not_before(engine: AsyncEngine, handlers: H
     assert await w.run_once() == 0
     clock.advance(1800)
     assert await w.run_once() == 1 and len(got) == 1
+
+
+async def test_enqueue_many_writes_new_rows_once(engine: AsyncEngine) -> None:
+    rows = [{"kind": "cs_message", "target": f"o{i}", "payload": {"i": i}, "dedup_key": f"reply:{i}"}
+            for i in range(3)]
+    async with make_sessionmaker(engine)() as s, s.begin():
+        assert await outbox.enqueue_many(s, rows) == 3
+    async with make_sessionmaker(engine)() as s, s.begin():  # a retried batch, one row more
+        assert await outbox.enqueue_many(s, [*rows, {**rows[0], "dedup_key": "reply:3"}]) == 1
+    async with make_sessionmaker(engine)() as s:
+        assert (await outbox.count_by_state(s))["pending"] == 4
+        assert (await _row(engine, "reply:1")).payload == {"i": 1}
+
+
+async def test_batch_handler_outcomes_per_row(engine: AsyncEngine, handlers: HandlerRegistry, make_worker) -> None:
+    # a kind carried out a batch at a time: one row fails for now, one for good, one works
+    seen: list[list[int]] = []
+
+    async def one(ctx, row) -> None:  # pragma: no cover - the batch handler is used instead
+        raise AssertionError("row handler called")
+
+    async def many(ctx, rows):
+        seen.append([r.payload["i"] for r in rows])
+        return {rows[0].id: TransientError("busy"), rows[1].id: PermanentError("gone")}
+
+    handlers.register("cs_message")(one)
+    await _enqueue(engine, 3)
+    worker = make_worker()
+    worker.batch_handlers["cs_message"] = many
+    assert await worker.run_once() == 3
+    assert seen == [[0, 1, 2]]  # all three in one call, in order
+    states = [(await _row(engine, f"cs_message:{i}")).state for i in range(3)]
+    assert states == ["pending", "parked", "done"]
