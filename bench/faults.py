@@ -178,19 +178,24 @@ class Memory:
     peak and last, and per incarnation (a kill -9 starts a fresh one) its first and last."""
 
     samples: dict[str, list[tuple[float, int, int]]] = field(default_factory=lambda: defaultdict(list))
+    t0: float = field(default_factory=time.monotonic)
+    warm_up: float = 15.0  # seconds of a process's life before its size counts as its start
 
-    def sample(self, cluster: Cluster, t0: float) -> None:
+    def sample(self, cluster: Cluster) -> None:
         for name, proc in cluster.procs.items():
             if proc.popen is not None and proc.popen.poll() is None:
                 kb = rss_kb(proc.popen.pid)
                 if kb:
-                    self.samples[name].append((time.monotonic() - t0, proc.starts, kb))
+                    self.samples[name].append((time.monotonic() - self.t0, proc.starts, kb))
 
     async def run(self, cluster: Cluster, every: float = 2.0) -> None:
-        t0 = time.monotonic()
         while True:
-            self.sample(cluster, t0)
+            self.sample(cluster)
             await asyncio.sleep(every)
+
+    def _warm(self, life: list[tuple[float, int, int]]) -> tuple[float, int, int]:
+        """The first sample past the warm-up (imports done, pools open), else the last."""
+        return next((r for r in life if r[0] - life[0][0] >= self.warm_up), life[-1])
 
     def table(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -201,10 +206,11 @@ class Memory:
             for row in rows:
                 by_start[row[1]].append(row)
             longest = max(by_start.values(), key=lambda r: r[-1][0] - r[0][0])
-            out[name] = {"start_mb": rows[0][2] / 1024, "peak_mb": max(r[2] for r in rows) / 1024,
+            first = by_start[min(by_start)]
+            out[name] = {"start_mb": self._warm(first)[2] / 1024, "peak_mb": max(r[2] for r in rows) / 1024,
                          "end_mb": rows[-1][2] / 1024, "incarnations": len(by_start),
                          "longest_life_s": longest[-1][0] - longest[0][0],
-                         "longest_start_mb": longest[0][2] / 1024, "longest_end_mb": longest[-1][2] / 1024}
+                         "longest_start_mb": self._warm(longest)[2] / 1024, "longest_end_mb": longest[-1][2] / 1024}
         return out
 
 
@@ -576,7 +582,8 @@ def print_table(result: dict[str, Any], notes: list[str]) -> None:
         print(f"  {kind:<12} {sum(causes.values()):>4}  {dict(causes)}  ({cover})")
     mem = result.get("memory") or {}
     if mem:
-        print(f"{'memory (RSS MB)':<16}{'start':>7}{'peak':>7}{'end':>7}{'lives':>6}   longest life: start→end")
+        print(f"{'memory (RSS MB)':<16}{'start':>7}{'peak':>7}{'end':>7}{'lives':>6}   longest life: "
+              f"start→end (start = {Memory.warm_up:.0f} s after launch)")
         for name, m in mem.items():
             print(f"{name:<16}{m['start_mb']:>7.1f}{m['peak_mb']:>7.1f}{m['end_mb']:>7.1f}{m['incarnations']:>6}"
                   f"   {m['longest_life_s']:.0f} s: {m['longest_start_mb']:.1f}→{m['longest_end_mb']:.1f}")
@@ -669,7 +676,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(2)
             await sent.poll_once()
             poller.cancel()
-            memory.sample(cluster, 0.0)
+            memory.sample(cluster)
             sampler.cancel()
             async with http.get(f"{cluster.standin}/__faults__") as resp:
                 notes.append(f"stand-in faults: {(await resp.json())['injected']}")
