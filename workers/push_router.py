@@ -36,7 +36,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import func, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -306,12 +306,20 @@ async def finish_send(
     session: AsyncSession, dedup_key: str, channel: Channel, *, remote_id: str | None = None,
     now: datetime | None = None,
 ) -> None:
-    """The call was accepted: the ledger row becomes `sent` (what later attempts skip on)."""
-    await session.exec(  # type: ignore[call-overload]
-        update(PushDelivery).where(PushDelivery.dedup_key == dedup_key)
-        .values(state=Ledger.SENT.value, channel=channel.value, remote_id=remote_id, sent_at=now or utcnow())
-    )
-    await session.commit()
+    """The call was accepted: the ledger row becomes `sent` (what later attempts skip on).
+    Tried twice: a connection cut right here (PostgreSQL restarted, a pooled connection
+    terminated) would otherwise leave the row `sending` and turn a done send into a repeat."""
+    stmt = (update(PushDelivery).where(PushDelivery.dedup_key == dedup_key)
+            .values(state=Ledger.SENT.value, channel=channel.value, remote_id=remote_id, sent_at=now or utcnow()))
+    for attempt in (1, 2):
+        try:
+            await session.exec(stmt)  # type: ignore[call-overload]
+            await session.commit()
+            return
+        except DBAPIError:
+            await session.rollback()
+            if attempt == 2:
+                raise
 
 
 async def fail_send(session: AsyncSession, dedup_key: str, exc: BaseException) -> None:
