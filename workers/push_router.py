@@ -196,7 +196,7 @@ async def load_window(
     sent = (
         select(func.count(PushDelivery.id))
         .where(PushDelivery.target == openid, PushDelivery.channel == Channel.CS.value,
-               PushDelivery.sent_at >= last)
+               PushDelivery.sent_at >= last, PushDelivery.state != Ledger.FAILED.value)
         .scalar_subquery()
     )
     done = select(PushDelivery.channel).where(PushDelivery.dedup_key == dedup_key).scalar_subquery()
