@@ -27,6 +27,8 @@ backoff), the rest `PushFailed` (a PermanentError: parked, and a manager hears o
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -361,7 +363,18 @@ async def ledgered_call(
     except Exception as exc:
         await fail_send(session, dedup_key, exc)
         raise
+    except asyncio.CancelledError:  # the worker's handler timeout cut the call off: unknown outcome
+        await _cut_off(session, dedup_key)
+        raise
     return answer, repeat
+
+
+async def _cut_off(session: AsyncSession, dedup_key: str) -> None:
+    """Mark a call cancelled mid-flight `unsure` (a timeout, not a crash), briefly: a
+    cancelled task must not linger; if this fails the row stays `sending`, still in doubt."""
+    with contextlib.suppress(Exception, asyncio.CancelledError):
+        async with asyncio.timeout(2.0):
+            await fail_send(session, dedup_key, TimeoutError("cancelled mid-call"))
 
 
 async def record(
@@ -468,6 +481,9 @@ async def _ledgered_attempt(
         answer = await _attempt(api, channel, push, closed)
     except Exception as exc:
         await fail_send(session, dedup_key, exc.__cause__ or exc)
+        raise
+    except asyncio.CancelledError:
+        await _cut_off(session, dedup_key)
         raise
     if answer is None:  # refused with a closed-channel errcode: nothing was delivered
         await fail_send(session, dedup_key, PushFailed("channel closed"))

@@ -8,6 +8,7 @@ raised by the outbound API either before the request leaves or after WeChat has 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -206,4 +207,37 @@ async def test_a_timeout_leaves_the_send_unsure_and_its_retry_is_counted(world: 
     assert len(cs_texts(world)) == 2
     (row,) = await world.ledger()
     assert (row.state, row.repeats, row.repeat_cause) == ("sent", 1, "timeout")
+    assert repeats_metric("cs", "timeout") - before == 1
+
+
+async def test_a_call_cut_off_by_the_handler_timeout_is_unsure_and_its_retry_counted(world: World) -> None:
+    # given the worker's handler timeout cancels a customer-service call that WeChat never answers
+    await world.customer_wrote(hours_ago=1)
+    await customer_push(world)
+    real = notify.push_api(world.ctx)
+
+    class Hanging:
+        def __getattr__(self, name: str) -> Any:
+            if name != "send_cs_text":
+                return getattr(real, name)
+
+            async def call(*args: Any, **kw: Any) -> Any:
+                await asyncio.sleep(30)
+
+            return call
+
+    world.ctx.extra["push_api"] = Hanging()
+    (row,) = await world.outbox(kind="notify_customer")
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.2):
+            await notify.notify_customer(world.ctx, row)
+    (ledger,) = await world.ledger()
+    assert ledger.state == "unsure"
+    # when it is delivered again, it goes once and counts as a repeat after a timeout
+    world.ctx.extra["push_api"] = real
+    before = repeats_metric("cs", "timeout")
+    await world.drain()
+    assert len(cs_texts(world)) == 1
+    (ledger,) = await world.ledger()
+    assert (ledger.state, ledger.repeats, ledger.repeat_cause) == ("sent", 1, "timeout")
     assert repeats_metric("cs", "timeout") - before == 1
