@@ -21,7 +21,12 @@ work on this machine uses that Redis too).
 
 At the end (faults stopped, outbox drained): messages accepted vs stored, orders placed vs
 expected, customer replies and rep cards per cause (missing, duplicated), outbox rows parked,
-faults injected; `--json` prints the same as one JSON object (tests/faults reads it).
+faults injected, the send ledger's repeats by kind and cause (workers/push_router.py: a send
+whose earlier call was interrupted, counted before it goes out again) beside the repeats the
+stand-in dropped as the platform would (client_msg_id, WeCom duplicate check), and the
+resident memory of every process sampled every 2 s (start, peak, end; a killed process starts
+again small, so its longest life is shown too); `--json` prints the same as one JSON object
+(tests/faults reads it).
 """
 
 from __future__ import annotations
@@ -150,6 +155,63 @@ class Cluster:
     def stop(self) -> None:
         for proc in reversed(list(self.procs.values())):
             proc.stop()
+
+
+def rss_kb(pid: int) -> int:
+    """Resident memory of a process and its direct children (kB), 0 when it is gone."""
+    total = 0
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for p in pids:
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+                    break
+    return total
+
+
+@dataclass
+class Memory:
+    """RSS of every process we started, sampled through the run: per process its first sample,
+    peak and last, and per incarnation (a kill -9 starts a fresh one) its first and last."""
+
+    samples: dict[str, list[tuple[float, int, int]]] = field(default_factory=lambda: defaultdict(list))
+    t0: float = field(default_factory=time.monotonic)
+    warm_up: float = 15.0  # seconds of a process's life before its size counts as its start
+
+    def sample(self, cluster: Cluster) -> None:
+        for name, proc in cluster.procs.items():
+            if proc.popen is not None and proc.popen.poll() is None:
+                kb = rss_kb(proc.popen.pid)
+                if kb:
+                    self.samples[name].append((time.monotonic() - self.t0, proc.starts, kb))
+
+    async def run(self, cluster: Cluster, every: float = 2.0) -> None:
+        while True:
+            self.sample(cluster)
+            await asyncio.sleep(every)
+
+    def _warm(self, life: list[tuple[float, int, int]]) -> tuple[float, int, int]:
+        """The first sample past the warm-up (imports done, pools open), else the last."""
+        return next((r for r in life if r[0] - life[0][0] >= self.warm_up), life[-1])
+
+    def table(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for name, rows in self.samples.items():
+            if not rows:
+                continue
+            by_start: dict[int, list[tuple[float, int, int]]] = defaultdict(list)
+            for row in rows:
+                by_start[row[1]].append(row)
+            longest = max(by_start.values(), key=lambda r: r[-1][0] - r[0][0])
+            first = by_start[min(by_start)]
+            out[name] = {"start_mb": self._warm(first)[2] / 1024, "peak_mb": max(r[2] for r in rows) / 1024,
+                         "end_mb": rows[-1][2] / 1024, "incarnations": len(by_start),
+                         "longest_life_s": longest[-1][0] - longest[0][0],
+                         "longest_start_mb": self._warm(longest)[2] / 1024, "longest_end_mb": longest[-1][2] / 1024}
+        return out
 
 
 async def wait_ok(http: aiohttp.ClientSession, url: str, within: float = 60.0) -> None:
@@ -433,6 +495,8 @@ async def count(db: str, sent: Sent, tally: Tally, injected: Counter[str]) -> di
                                   " WHERE c.openid LIKE 'o_fault_%'")
         parked = await conn.fetch("SELECT kind, count(*) AS n FROM outbox WHERE state = 'parked' GROUP BY kind")
         pending = int(await conn.fetchval(PENDING_SQL))
+        ledger = await conn.fetch("SELECT channel, state, repeat_cause, count(*) AS n, sum(repeats) AS repeats"
+                                  " FROM push_delivery GROUP BY channel, state, repeat_cause")
     finally:
         await conn.close()
     numbers: dict[str, list[str]] = defaultdict(list)
@@ -466,6 +530,12 @@ async def count(db: str, sent: Sent, tally: Tally, injected: Counter[str]) -> di
                         "missing": sum(1 for o, exp in tally.expected.items() if exp[cause] and not seen[o][cause]),
                         "duplicates": sum(max(0, n - 1) for n in got)}
     crashes = injected["kill_worker"] + injected["kill_web"]
+    repeats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    states: dict[str, int] = defaultdict(int)
+    for r in ledger:
+        states[r["state"]] += r["n"]
+        if r["repeats"]:
+            repeats[r["channel"]][r["repeat_cause"] or "?"] += int(r["repeats"])
     return {
         "customers": tally.started, "flows_completed": tally.done, "stuck": dict(tally.stuck),
         "messages": {"accepted": len(tally.accepted_msgids),
@@ -474,7 +544,18 @@ async def count(db: str, sent: Sent, tally: Tally, injected: Counter[str]) -> di
         "causes": table, "outbox_parked": {r["kind"]: r["n"] for r in parked}, "outbox_pending": pending,
         "faults": dict(injected), "crashes": crashes,
         "duplicate_sends": sum(row["duplicates"] for c, row in table.items() if c != "order"),
+        "ledger": {"rows_by_state": dict(states),
+                   "repeats_by_kind": {k: dict(v) for k, v in repeats.items()},
+                   "repeats": sum(sum(v.values()) for v in repeats.values()),
+                   "repeats_after_crash": sum(v.get("crash", 0) for v in repeats.values()),
+                   "uncovered_repeats": sum(sum(v.values()) for k, v in repeats.items() if k in UNCOVERED)},
     }
+
+
+# Channels whose repeat may reach the person twice: the platform takes no idempotency key.
+# Template messages carry client_msg_id, WeCom app texts and cards enable_duplicate_check,
+# and a card update's response_code works once.
+UNCOVERED = frozenset({"cs", "subscribe", "robot"})
 
 
 def print_table(result: dict[str, Any], notes: list[str]) -> None:
@@ -485,8 +566,27 @@ def print_table(result: dict[str, Any], notes: list[str]) -> None:
     for cause, row in result["causes"].items():
         print(f"{cause:<12}{row['expected']:>9}{row['sent']:>7}{row['missing']:>9}{row['duplicates']:>6}")
     print(f"outbox parked {result['outbox_parked'] or 0}, still pending {result['outbox_pending']}")
-    print(f"faults injected {result['faults']} (crashes {result['crashes']}); duplicate sends "
-          f"{result['duplicate_sends']} (≤ 1 per crash: {result['duplicate_sends'] <= result['crashes']})")
+    f = result["faults"]
+    print(f"faults injected {f} — crashes {result['crashes']} (kill -9 worker {f.get('kill_worker', 0)}, "
+          f"web {f.get('kill_web', 0)}), connection kills {f.get('pg_terminate', 0)}, "
+          f"stand-in fault windows {f.get('standin_faults', 0)}, redis restarts {f.get('redis_restart', 0)}")
+    print(f"duplicate sends seen by the stand-in {result['duplicate_sends']} "
+          f"(≤ 1 per crash: {result['duplicate_sends'] <= result['crashes']}); "
+          f"repeats the platform dropped: {result.get('standin_deduplicated') or 0}")
+    led = result["ledger"]
+    print(f"send ledger: rows {led['rows_by_state']}; repeats {led['repeats']} "
+          f"(after a crash {led['repeats_after_crash']}, on channels without platform dedup "
+          f"{led['uncovered_repeats']})")
+    for kind, causes in sorted(led["repeats_by_kind"].items()):
+        cover = "may show twice" if kind in UNCOVERED else "deduplicated by the platform"
+        print(f"  {kind:<12} {sum(causes.values()):>4}  {dict(causes)}  ({cover})")
+    mem = result.get("memory") or {}
+    if mem:
+        print(f"{'memory (RSS MB)':<16}{'start':>7}{'peak':>7}{'end':>7}{'lives':>6}   longest life: "
+              f"start→end (start = {Memory.warm_up:.0f} s after launch)")
+        for name, m in mem.items():
+            print(f"{name:<16}{m['start_mb']:>7.1f}{m['peak_mb']:>7.1f}{m['end_mb']:>7.1f}{m['incarnations']:>6}"
+                  f"   {m['longest_life_s']:.0f} s: {m['longest_start_mb']:.1f}→{m['longest_end_mb']:.1f}")
     for note in notes:
         print("  " + note)
 
@@ -551,6 +651,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             await cluster.start(http)
             sent = Sent(http, cluster.standin)
             poller = asyncio.create_task(sent.run())
+            memory = Memory()
+            sampler = asyncio.create_task(memory.run(cluster))
             stop = asyncio.Event()
             faults = asyncio.create_task(inject_faults(args, http, cluster, dbname, stop, injected, notes))
             flows: list[asyncio.Task[None]] = []
@@ -574,9 +676,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(2)
             await sent.poll_once()
             poller.cancel()
+            memory.sample(cluster)
+            sampler.cancel()
             async with http.get(f"{cluster.standin}/__faults__") as resp:
                 notes.append(f"stand-in faults: {(await resp.json())['injected']}")
+            async with http.get(f"{cluster.standin}/__stats__") as resp:
+                deduplicated = (await resp.json()).get("deduplicated") or {}
             result = await count(db, sent, tally, injected)
+            result["standin_deduplicated"] = deduplicated
+            result["memory"] = memory.table()
             (logdir / "sent.json").write_text(json.dumps(sent.entries, ensure_ascii=False, indent=1))
     finally:
         cluster.stop()
@@ -597,8 +705,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--redis-restart", action="store_true",
                    help="also restart the local Redis (shared with other work: off by default)")
     p.add_argument("--lost-answers", action="store_true",
-                   help="the stand-in also delivers a message and then loses its answer (a retry then "
-                        "sends it twice: WeChat's APIs take no client_msg_id)")
+                   help="the stand-in also delivers a message and then loses its answer (the ledger marks "
+                        "it unsure and the retry is counted; customer-service texts take no dedup key and "
+                        "show twice, template messages and WeCom messages are dropped by the platform)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     return p.parse_args(argv)

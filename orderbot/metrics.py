@@ -50,6 +50,14 @@ OUTBOX_PARKED = Gauge(
 OUTBOX_PENDING = Gauge(
     "orderbot_outbox_pending", "Outbox rows waiting for delivery.", registry=REGISTRY
 )
+PUSH_REPEATS = Counter(
+    "orderbot_push_repeats_total",
+    "Pushes sent again after a call whose outcome is unknown (its worker died mid-call: cause crash; "
+    "it timed out: cause timeout), by channel (workers/push_router.py send ledger). Each may reach the "
+    "person twice unless the platform dedups (template client_msg_id, WeCom duplicate check).",
+    ["kind", "cause"],
+    registry=REGISTRY,
+)
 RISK_HITS = Counter(
     "orderbot_risk_hits_total", "Hold rules that fired on an order, by rule id.", ["rule"], registry=REGISTRY
 )

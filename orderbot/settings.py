@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     outbox_batch_size: int = Field(20, ge=1, validation_alias=_env("ORDERBOT_OUTBOX_BATCH_SIZE"))
     outbox_backoff_base: float = Field(2.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_BACKOFF_BASE"))
     outbox_backoff_max: float = Field(900.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_BACKOFF_MAX"))
+    # WeCom message/send duplicate check for app texts (seconds; 0 = off, at most 14400): the
+    # same text to the same member within it is delivered once, so a text re-sent after a
+    # worker died mid-call is not shown twice. Cards always use 1800 s (their task_id differs).
+    wecom_text_dedup_seconds: int = Field(600, ge=0, le=14400, validation_alias=_env("ORDERBOT_WECOM_TEXT_DEDUP_SECONDS"))
 
     # Manager board (board/) and the daily digest (issue 15).
     # Base URL people open the board at (links in WeCom); empty: the request's own origin.

@@ -293,8 +293,9 @@ class ChatSession(SQLModel, table=True):
 class PushDelivery(SQLModel, table=True):
     """One push that left orderbot (or was folded into a digest), keyed by its outbox dedup key.
 
-    Written right after the remote API accepted the push, before the outbox row is acknowledged:
-    a redelivered row finds its key here and is not sent twice. Also the ledger behind the
+    Written before the remote call (`sending`) and finished after it (`sent`), before the outbox
+    row is acknowledged: a redelivered row finds its key `sent` here and is not sent twice, and
+    one found still `sending` is a send that may have happened (sent again and counted). Also the ledger behind the
     48-hour customer-service budget (channel "cs" since the customer's last message).
     """
 
@@ -309,6 +310,13 @@ class PushDelivery(SQLModel, table=True):
     text: str = ""  # what a person saw (summary), for digests and audits
     remote_id: str | None = None  # msgid / response_code the API returned
     sent_at: datetime = _ts()
+    # The send ledger (workers/push_router.py): `sending` is written and committed before the
+    # outbound call, `sent` / `failed` after it, `unsure` when a call's outcome is unknown (a
+    # timeout, or an earlier attempt found still `sending`: its worker died mid-call).
+    state: str = Field(default="sent", sa_column_kwargs={"server_default": "sent"})
+    attempts: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # calls made
+    repeats: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # calls after an unsure one
+    repeat_cause: str | None = None  # crash (found `sending`) / timeout (found `unsure`), the last one
 
 
 class SubscribeConsent(SQLModel, table=True):

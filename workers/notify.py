@@ -301,9 +301,19 @@ def fit_bytes(text: str, limit: int = TEXT_MAX_BYTES) -> str:
     return data[: limit - 3].decode("utf-8", errors="ignore") + "…"
 
 
-def text_body(userid: str, agentid: str, text: str) -> dict[str, Any]:
-    return {"touser": userid, "msgtype": "text", "agentid": int(agentid) if agentid.isdigit() else agentid,
-            "text": {"content": fit_bytes(text)}}
+def text_body(userid: str, agentid: str, text: str, dedup_seconds: int = 0) -> dict[str, Any]:
+    """message/send body for a text; with `dedup_seconds` WeCom shows the same request once
+    within that many seconds (enable_duplicate_check), which makes a re-send harmless."""
+    body: dict[str, Any] = {"touser": userid, "msgtype": "text",
+                            "agentid": int(agentid) if agentid.isdigit() else agentid,
+                            "text": {"content": fit_bytes(text)}}
+    if dedup_seconds > 0:
+        body |= {"enable_duplicate_check": 1, "duplicate_check_interval": dedup_seconds}
+    return body
+
+
+def _text(ctx: JobContext, userid: str, text: str) -> dict[str, Any]:
+    return text_body(userid, _agentid(ctx), text, ctx.settings.wecom_text_dedup_seconds)
 
 
 @watched
@@ -340,7 +350,7 @@ async def notify_rep(ctx: JobContext, row: Outbox) -> None:
         texts = [str(t) for t in payload["texts"]] if payload.get("texts") else [rep_text(payload)]
         for i, text in enumerate(texts):
             key = row.dedup_key if len(texts) == 1 else f"{row.dedup_key}#{i}"
-            await router.push_to_member(session, push_api(ctx), text_body(userid, _agentid(ctx), text),
+            await router.push_to_member(session, push_api(ctx), _text(ctx, userid, text),
                                         key, order_id=payload.get("order_id"), text=text)
             PUSH_SENT.labels(router.Channel.WECOM_APP.value).inc()
 
@@ -366,7 +376,9 @@ async def update_card(ctx: JobContext, row: Outbox) -> None:
     the card any more (40078): the rep gets the outcome as a text instead."""
     p = row.payload
     async with ctx.sessionmaker() as session:
-        if await router.already_delivered(session, row.dedup_key) is not None:
+        ledger = await router.ledger_row(session, row.dedup_key)
+        prior = ledger.state if ledger is not None else None
+        if prior == router.Ledger.SENT.value:
             return
         payload = await card_payload(session, int(p["order_id"]), "card_update")
         customer = await _customer(session, payload.get("customer_id"))
@@ -377,19 +389,33 @@ async def update_card(ctx: JobContext, row: Outbox) -> None:
         body = cards.update_body([p["userid"]], _agentid(ctx), str(p["response_code"]), card)
         ticket = cards.ResponseCodeTicket(str(p["response_code"]), _issued_at(p.get("issued_at")))
         channel = router.Channel.CARD_UPDATE
+        kw: dict[str, Any] = {"text": str(p.get("outcome")), "order_id": p.get("order_id")}
+        # An earlier attempt already fell back to the text (below): do not spend the code again.
+        fallback = ledger is not None and ledger.channel == router.Channel.WECOM_APP.value
         try:
-            if ticket.expired(router.utcnow()):
+            if fallback or ticket.expired(router.utcnow()):
                 raise ExpiredCard
-            await push_api(ctx).update_wecom_card(body)
+            await router.ledgered_call(session, row.dedup_key, channel, p["userid"],
+                                       lambda: push_api(ctx).update_wecom_card(body), prior=prior, **kw)
         except Exception as exc:  # noqa: BLE001
             if not isinstance(exc, ExpiredCard) and router.errcode_of(exc) != INVALID_RESPONSE_CODE:
                 raise router.classify(exc) from exc
-            label = cards.OUTCOME_TEXT.get(str(p.get("outcome")), str(p.get("outcome")))
-            text = f"订单 {data.number} {label}（卡片已过期，无法更新）"
-            await push_api(ctx).send_wecom(text_body(p["userid"], _agentid(ctx), text))
-            channel = router.Channel.WECOM_APP
-        await router.record(session, row.dedup_key, channel, p["userid"], order_id=p.get("order_id"),
-                            text=str(p.get("outcome")), remote_id=str(p["response_code"]))
+            if prior in router.IN_DOUBT and not isinstance(exc, ExpiredCard):
+                # Our own earlier call spent the code (its worker died, or its answer was lost):
+                # the card shows the outcome already. Done: not a failure, and no extra text.
+                log.info("card update %s: response_code already spent by our interrupted call", row.dedup_key)
+            else:
+                label = cards.OUTCOME_TEXT.get(str(p.get("outcome")), str(p.get("outcome")))
+                text = f"订单 {data.number} {label}（卡片已过期，无法更新）"
+                channel = router.Channel.WECOM_APP
+                now_row = await router.ledger_row(session, row.dedup_key)
+                try:
+                    await router.ledgered_call(session, row.dedup_key, channel, p["userid"],
+                                               lambda: push_api(ctx).send_wecom(_text(ctx, p["userid"], text)),
+                                               prior=now_row.state if now_row is not None else None, **kw)
+                except Exception as exc2:  # noqa: BLE001
+                    raise router.classify(exc2) from exc2
+        await router.finish_send(session, row.dedup_key, channel, remote_id=str(p["response_code"]))
     PUSH_SENT.labels(channel.value).inc()
 
 
@@ -441,7 +467,7 @@ async def alert_manager(ctx: JobContext, row: Outbox) -> None:
         userids = [row.target] if row.target else await _managers(session)
         if not userids:
             raise PermanentError("no manager to alert and no group robot configured")
-        body = text_body("|".join(userids), _agentid(ctx), text)
+        body = _text(ctx, "|".join(userids), text)
         await router.push_to_member(session, push_api(ctx), body, row.dedup_key,
                                     order_id=payload.get("order_id"), text=text)
     PUSH_SENT.labels(router.Channel.WECOM_APP.value).inc()

@@ -2,11 +2,14 @@
 OutboxKind.NOTIFY_CUSTOMER; workers/runner.py hands it every such row of a claim).
 
 One row at a time (workers/notify.notify_customer) a reply costs a session, a customer read,
-the 48-hour window query and a ledger insert with its own commit. Here a batch costs one
-customer query, one window query (push_router.load_windows), one query for keys already
-delivered and one ledger insert (push_router.record_many), whatever its size. The rules do
-not change: a key already in the ledger is not sent again; a customer's messages go out in
-the order of their rows; a customer-service message only while the window is open and its
+the 48-hour window query and two ledger commits around the call. Here a batch costs one
+customer query, one window query (push_router.load_windows, with the keys' ledger states),
+one insert of every `sending` ledger row before the calls (push_router.begin_many) and one
+update after them (finish_many), whatever its size. The rules do not change: the send ledger
+is written before each call, so a crash mid-batch repeats a message at most once and counts
+it; a key found `sent` is not sent again, and one found in any other state (an earlier
+attempt) goes through notify_customer, which counts the repeat; a customer's messages go out
+in the order of their rows; a customer-service message only while the window is open and its
 budget lasts. A row the fast path cannot carry (no open window, a mini-program-only
 customer, WeChat saying the window is closed) goes through notify_customer, which tries the
 subscribe and template channels.
@@ -18,10 +21,11 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 
+from sqlalchemy import delete
 from sqlmodel import col, select
 
 from orderbot.jobs import JobContext, PermanentError
-from orders.models import Customer, Outbox, utcnow
+from orders.models import Customer, Outbox, PushDelivery, utcnow
 from workers import notify
 from workers import push_router as router
 
@@ -49,39 +53,54 @@ async def notify_customers(ctx: JobContext, rows: Sequence[Outbox]) -> Mapping[i
         slow: list[Outbox] = []
         for row in rows:
             openid = openid_of[row.id or 0]
-            if row.dedup_key in windows.delivered:
+            if windows.delivered(row.dedup_key):
                 continue  # sent before this attempt (a redelivery): done
-            if not openid:
-                slow.append(row)  # mini-program only, or no WeChat at all: notify_customer decides
+            if not openid or row.dedup_key in windows.ledger:
+                slow.append(row)  # mini-program only, no WeChat, or an earlier attempt: one at a time
             else:
                 queues.setdefault(openid, []).append(row)
+        texts = {row.dedup_key: notify.customer_text(row.payload) for q in queues.values() for row in q}
+        written = await router.begin_many(session, [
+            router.Delivery(row.dedup_key, router.Channel.CS, openid, text=texts[row.dedup_key],
+                            order_id=row.payload.get("order_id"))
+            for openid, q in queues.items() for row in q
+        ], now)
+        for openid in list(queues):  # a key another worker wrote meanwhile: the slow path decides
+            slow += [row for row in queues[openid] if row.dedup_key not in written]
+            queues[openid] = [row for row in queues[openid] if row.dedup_key in written]
         failures: dict[int, BaseException] = {}
-        sent: list[router.Delivery] = []
+        sent: list[str] = []
+        unsent: list[str] = []
 
         async def send_all(openid: str, queue: list[Outbox]) -> None:
             budget = router.Reach(windows.last_inbound.get(openid), windows.cs_sent.get(openid, 0), 0)
             for i, row in enumerate(queue):
                 if router.Channel.CS not in router.plan_customer(budget, now, can_subscribe=False):
                     slow.extend(queue[i:])  # window closed or budget spent: the other channels
+                    unsent.extend(r.dedup_key for r in queue[i:])
                     return
-                text = notify.customer_text(row.payload)
                 try:
-                    await notify.push_api(ctx).send_cs_text(openid, text)
+                    await notify.push_api(ctx).send_cs_text(openid, texts[row.dedup_key])
                 except Exception as exc:  # noqa: BLE001 — classified as push_router does
-                    if router.errcode_of(exc) in router.CS_CLOSED:
-                        slow.extend(queue[i:])
-                    else:
-                        failed = router.classify(exc)
-                        failed.__cause__ = exc
-                        for rest in queue[i:]:  # keep this customer's order: the rest wait too
-                            failures[rest.id or 0] = failed
+                    unsent.extend(r.dedup_key for r in queue[i + 1:])
+                    async with ctx.sessionmaker() as own:
+                        if router.errcode_of(exc) in router.CS_CLOSED:
+                            await own.exec(delete(PushDelivery).where(  # type: ignore[call-overload]
+                                PushDelivery.dedup_key == row.dedup_key))
+                            await own.commit()  # refused before delivery: the other channels, afresh
+                            slow.extend(queue[i:])
+                            return
+                        await router.fail_send(own, row.dedup_key, exc)
+                    failed = router.classify(exc)
+                    failed.__cause__ = exc
+                    for rest in queue[i:]:  # keep this customer's order: the rest wait too
+                        failures[rest.id or 0] = failed
                     return
-                sent.append(router.Delivery(row.dedup_key, router.Channel.CS, openid, text=text,
-                                            order_id=row.payload.get("order_id")))
+                sent.append(row.dedup_key)
                 budget = router.Reach(budget.last_inbound_at, budget.cs_sent_in_window + 1, 0)
 
         await asyncio.gather(*(send_all(openid, queue) for openid, queue in queues.items()))
-        await router.record_many(session, sent, now)
+        await router.finish_many(session, sent, unsent, now)
     for _ in sent:
         notify.PUSH_SENT.labels(router.Channel.CS.value).inc()
     for row in sorted(slow, key=lambda r: r.id or 0):

@@ -9,30 +9,41 @@ Managers: an app message to a named manager; alerts for nobody in particular go 
 group robot (20 messages a minute, a sliding window shared through the key-value store by
 every process) with the overflow folded into one digest.
 
-Every send is recorded in `PushDelivery` under the outbox row's dedup key before the row is
-acknowledged, so a row delivered again (a worker killed after sending) is not sent twice.
-The narrow gap left — a worker dying between WeChat's answer and that record — is closed for
-template messages by WeChat itself (`client_msg_id` = the dedup key); a customer-service or
-WeCom text may then arrive twice, which is the at-least-once promise.
+Every send goes through the send ledger (`PushDelivery`, one row per outbox dedup key): the
+row is written `sending` and committed in its own short transaction *before* the call, and
+set `sent` (or `failed` on a definite refusal, `unsure` on a timeout) after it. A row found
+`sent` is not sent again (a worker killed after recording). A row found still `sending` is a
+call whose worker died mid-flight (or one that timed out: `unsure`): WeChat may or may not
+have it, so it is sent once more and the repeat is counted (`repeats` on the row and
+`orderbot_push_repeats_total{kind,cause}`) — at most one repeat per interrupted call.
+Where the platform dedups, the repeat is harmless: template messages carry `client_msg_id`
+(the dedup key; WeChat keeps one per openid for 10 minutes) and WeCom message/send carries
+`enable_duplicate_check` (the same request JSON within the interval is delivered once). A
+customer-service text or a robot message has no such key: that repeat may reach the person
+twice, and is the one counted where it matters.
 Errors: WeChat's transient codes raise `PushRetry` (a TransientError: the worker retries with
 backoff), the rest `PushFailed` (a PermanentError: parked, and a manager hears of it).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import func, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, update
+from sqlalchemy import text as sql_text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from orderbot.metrics import PUSH_REPEATS
 from orderbot.stores import KeyValueStore
 from orders.models import Customer, InboundMessage, PushDelivery, SubscribeConsent, as_utc
 from orders.upsert import insert_for
@@ -60,6 +71,19 @@ class Channel(StrEnum):
     ROBOT = "robot"  # WeCom group robot
     DIGEST_PENDING = "digest_pending"  # an alert waiting for the next robot digest
     DIGESTED = "digested"  # an alert that went out inside a digest
+
+
+class Ledger(StrEnum):
+    """The states of a send-ledger row (`PushDelivery.state`)."""
+
+    SENDING = "sending"  # written and committed before the call; still here = the call's worker died
+    SENT = "sent"  # the platform accepted it (also digest bookkeeping rows)
+    FAILED = "failed"  # the platform refused it with an errcode: nothing was delivered
+    UNSURE = "unsure"  # no answer (timeout, connection cut): it may have been delivered
+
+
+# A call with an unknown outcome before this one: sending again may repeat it.
+IN_DOUBT = frozenset({Ledger.SENDING.value, Ledger.UNSURE.value})
 
 
 class PushRetry(TransientError):
@@ -163,9 +187,11 @@ class CustomerPush:
     client_msg_id: str = ""  # WeChat drops a template message repeating this id (10 minutes)
 
 
-async def load_window(session: AsyncSession, openid: str, dedup_key: str = "") -> tuple[datetime | None, int, str | None]:
-    """(the customer's last message, customer-service messages we sent since, and the channel
-    `dedup_key` was already delivered by, if it was), in one round trip."""
+async def load_window(
+    session: AsyncSession, openid: str, dedup_key: str = ""
+) -> tuple[datetime | None, int, str | None, str | None]:
+    """(the customer's last message, customer-service messages we sent since, the channel
+    `dedup_key` was last tried on and its ledger state), in one round trip."""
     last = (
         select(func.max(InboundMessage.received_at))
         .where(InboundMessage.channel == "wechat", InboundMessage.from_user == openid)
@@ -174,12 +200,13 @@ async def load_window(session: AsyncSession, openid: str, dedup_key: str = "") -
     sent = (
         select(func.count(PushDelivery.id))
         .where(PushDelivery.target == openid, PushDelivery.channel == Channel.CS.value,
-               PushDelivery.sent_at >= last)
+               PushDelivery.sent_at >= last, PushDelivery.state != Ledger.FAILED.value)
         .scalar_subquery()
     )
     done = select(PushDelivery.channel).where(PushDelivery.dedup_key == dedup_key).scalar_subquery()
-    row = (await session.exec(select(last, sent, done))).one()
-    return row[0], int(row[1] or 0), row[2]
+    state = select(PushDelivery.state).where(PushDelivery.dedup_key == dedup_key).scalar_subquery()
+    row = (await session.exec(select(last, sent, done, state))).one()
+    return row[0], int(row[1] or 0), row[2], row[3]
 
 
 @dataclass(frozen=True)
@@ -188,12 +215,15 @@ class Windows:
 
     last_inbound: dict[str, datetime]  # openid → the customer's last message
     cs_sent: dict[str, int]  # openid → customer-service messages we sent since it
-    delivered: dict[str, str]  # dedup key → the channel it already went out by
+    ledger: dict[str, str]  # dedup key → its ledger state (sent / sending / unsure / failed)
+
+    def delivered(self, dedup_key: str) -> bool:
+        return self.ledger.get(dedup_key) == Ledger.SENT.value
 
 
 async def load_windows(session: AsyncSession, openids: Sequence[str], dedup_keys: Sequence[str]) -> Windows:
     """load_window for a whole batch: the 48-hour windows of every openid in ONE query
-    (grouped), plus one query for which of the keys were delivered already."""
+    (grouped), plus one query for the keys' ledger states."""
     windows: dict[str, datetime] = {}
     sent: dict[str, int] = {}
     if openids:
@@ -207,7 +237,7 @@ async def load_windows(session: AsyncSession, openids: Sequence[str], dedup_keys
         count = (
             select(func.count(PushDelivery.id))
             .where(PushDelivery.target == last.c.openid, PushDelivery.channel == Channel.CS.value,
-                   PushDelivery.sent_at >= last.c.at)
+                   PushDelivery.sent_at >= last.c.at, PushDelivery.state != Ledger.FAILED.value)
             .correlate(last)
             .scalar_subquery()
         )
@@ -215,39 +245,63 @@ async def load_windows(session: AsyncSession, openids: Sequence[str], dedup_keys
             if at is not None:
                 windows[openid] = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
                 sent[openid] = int(n or 0)
-    delivered: dict[str, str] = {}
+    ledger: dict[str, str] = {}
     if dedup_keys:
-        rows = await session.exec(select(PushDelivery.dedup_key, PushDelivery.channel)
+        rows = await session.exec(select(PushDelivery.dedup_key, PushDelivery.state)
                                   .where(col(PushDelivery.dedup_key).in_(dedup_keys)))
-        delivered = {k: c for k, c in rows.all()}
-    return Windows(windows, sent, delivered)
+        ledger = {k: st for k, st in rows.all()}
+    return Windows(windows, sent, ledger)
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """One ledger row for record_many."""
+    """One ledger row of a batch (begin_many)."""
 
     dedup_key: str
     channel: Channel
     target: str
     text: str = ""
     order_id: int | None = None
-    remote_id: str | None = None
 
 
-async def record_many(session: AsyncSession, deliveries: Sequence[Delivery], now: datetime | None = None) -> int:
-    """record() for a batch in ONE insert (keys recorded already are skipped) and one commit."""
+async def begin_many(session: AsyncSession, deliveries: Sequence[Delivery], now: datetime | None = None) -> set[str]:
+    """begin_send for a batch of first attempts: their `sending` rows in ONE insert and one
+    commit, before any call. Returns the keys written; a key already in the ledger (another
+    worker has it, or an earlier attempt) is left out, for the caller to send one at a time."""
     if not deliveries:
-        return 0
+        return set()
     at = now or utcnow()
     stmt = insert_for(session, PushDelivery).values([
         {"dedup_key": d.dedup_key, "channel": d.channel.value, "target": d.target, "text": d.text[:2000],
-         "order_id": d.order_id, "remote_id": d.remote_id, "sent_at": at}
+         "order_id": d.order_id, "sent_at": at, "state": Ledger.SENDING.value, "attempts": 1, "repeats": 0}
         for d in deliveries
-    ]).on_conflict_do_nothing(index_elements=[PushDelivery.dedup_key])
-    n = int((await session.exec(stmt)).rowcount or 0)
+    ]).on_conflict_do_nothing(index_elements=[PushDelivery.dedup_key]).returning(PushDelivery.dedup_key)
+    written = {k for (k,) in (await session.exec(stmt)).all()}  # type: ignore[call-overload]
     await session.commit()
-    return n
+    return written
+
+
+async def finish_many(session: AsyncSession, sent: Sequence[str], unsent: Sequence[str],
+                      now: datetime | None = None) -> None:
+    """After a batch's calls: the keys that went out become `sent` (one update); the `sending`
+    rows of calls never made (the queue stopped before them) are removed, so their retry is a
+    first attempt, not a counted repeat. Tried twice, like finish_send."""
+    for attempt in (1, 2):
+        try:
+            if sent:
+                await session.exec(  # type: ignore[call-overload]
+                    update(PushDelivery).where(col(PushDelivery.dedup_key).in_(sent))
+                    .values(state=Ledger.SENT.value, sent_at=now or utcnow()))
+            if unsent:
+                await session.exec(  # type: ignore[call-overload]
+                    delete(PushDelivery).where(col(PushDelivery.dedup_key).in_(unsent),
+                                               PushDelivery.state == Ledger.SENDING.value))
+            await session.commit()
+            return
+        except DBAPIError:
+            await session.rollback()
+            if attempt == 2:
+                raise
 
 
 async def load_consents(session: AsyncSession, mp_openid: str, template_id: str) -> int:
@@ -290,8 +344,133 @@ async def _use_consent(session: AsyncSession, openid: str, template_id: str, *, 
 
 
 async def already_delivered(session: AsyncSession, dedup_key: str) -> PushDelivery | None:
-    stmt = select(PushDelivery).where(PushDelivery.dedup_key == dedup_key)
+    """The ledger row of a push that went out (state `sent`); None when it still has to."""
+    row = await ledger_row(session, dedup_key)
+    return row if row is not None and row.state == Ledger.SENT.value else None
+
+
+async def ledger_row(session: AsyncSession, dedup_key: str) -> PushDelivery | None:
+    stmt = select(PushDelivery).where(PushDelivery.dedup_key == dedup_key).execution_options(populate_existing=True)
     return (await session.exec(stmt)).one_or_none()
+
+
+def outcome_unknown(exc: BaseException) -> bool:
+    """No errcode and no HTTP answer (a timeout, a cut connection): the platform may have
+    delivered it. An errcode or an HTTP status means it answered, and refused."""
+    if isinstance(exc, PermanentError):
+        return False
+    return errcode_of(exc) is None and getattr(exc, "status", None) is None
+
+
+async def begin_send(
+    session: AsyncSession,
+    dedup_key: str,
+    channel: Channel,
+    target: str,
+    *,
+    prior: str | None,
+    text: str = "",
+    order_id: int | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Write the ledger row `sending` and commit it, before the call. `prior` is the row's
+    state as last read (None: no row). True when an earlier call's outcome is unknown, so
+    this one may repeat it: counted on the row and in `orderbot_push_repeats_total`."""
+    repeat = prior in IN_DOUBT
+    if prior is None:
+        session.add(PushDelivery(dedup_key=dedup_key, channel=channel.value, target=target, text=text[:2000],
+                                 order_id=order_id, state=Ledger.SENDING.value, attempts=1, repeats=0,
+                                 sent_at=now or utcnow()))
+        try:
+            await session.commit()
+        except IntegrityError as exc:  # another worker holds this key right now
+            await session.rollback()
+            raise PushRetry(f"{dedup_key} is being sent by another worker", delay=5.0) from exc
+        return False
+    cause = "crash" if prior == Ledger.SENDING.value else "timeout"
+    values: dict[str, Any] = {"state": Ledger.SENDING.value, "channel": channel.value, "target": target,
+                              "attempts": PushDelivery.attempts + 1}
+    if repeat:
+        values |= {"repeats": PushDelivery.repeats + 1, "repeat_cause": cause}
+    await session.exec(  # type: ignore[call-overload]
+        update(PushDelivery).where(PushDelivery.dedup_key == dedup_key).values(**values)
+    )
+    await session.commit()
+    if repeat:
+        PUSH_REPEATS.labels(channel.value, cause).inc()
+    return repeat
+
+
+async def finish_send(
+    session: AsyncSession, dedup_key: str, channel: Channel, *, remote_id: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """The call was accepted: the ledger row becomes `sent` (what later attempts skip on).
+    Tried twice: a connection cut right here (PostgreSQL restarted, a pooled connection
+    terminated) would otherwise leave the row `sending` and turn a done send into a repeat."""
+    stmt = (update(PushDelivery).where(PushDelivery.dedup_key == dedup_key)
+            .values(state=Ledger.SENT.value, channel=channel.value, remote_id=remote_id, sent_at=now or utcnow()))
+    for attempt in (1, 2):
+        try:
+            if session.bind.dialect.name == "postgresql":
+                # Not worth a disk flush: should PostgreSQL itself lose this commit, the row is
+                # found `sending` and the send counted as a repeat — the safe side. The
+                # `sending` mark before the call stays a durable commit.
+                await session.exec(sql_text("SET LOCAL synchronous_commit TO OFF"))  # type: ignore[call-overload]
+            await session.exec(stmt)  # type: ignore[call-overload]
+            await session.commit()
+            return
+        except DBAPIError:
+            await session.rollback()
+            if attempt == 2:
+                raise
+
+
+async def fail_send(session: AsyncSession, dedup_key: str, exc: BaseException) -> None:
+    """The call did not go through: `failed` on a refusal, `unsure` when it may have."""
+    state = Ledger.UNSURE if outcome_unknown(exc) else Ledger.FAILED
+    try:
+        await session.exec(  # type: ignore[call-overload]
+            update(PushDelivery).where(PushDelivery.dedup_key == dedup_key).values(state=state.value)
+        )
+        await session.commit()
+    except Exception:  # noqa: BLE001 — the row stays `sending`: the retry counts it as in doubt, as it is
+        await session.rollback()
+
+
+async def ledgered_call(
+    session: AsyncSession,
+    dedup_key: str,
+    channel: Channel,
+    target: str,
+    call: Callable[[], Awaitable[dict[str, Any]]],
+    *,
+    prior: str | None,
+    text: str = "",
+    order_id: int | None = None,
+    now: datetime | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """begin_send → the call → `fail_send` on an error (re-raised). Returns (the answer, whether
+    it may repeat an earlier call); the caller finishes the row once it knows the channel."""
+    repeat = await begin_send(session, dedup_key, channel, target, prior=prior, text=text,
+                              order_id=order_id, now=now)
+    try:
+        answer = await call()
+    except Exception as exc:
+        await fail_send(session, dedup_key, exc)
+        raise
+    except asyncio.CancelledError:  # the worker's handler timeout cut the call off: unknown outcome
+        await _cut_off(session, dedup_key)
+        raise
+    return answer, repeat
+
+
+async def _cut_off(session: AsyncSession, dedup_key: str) -> None:
+    """Mark a call cancelled mid-flight `unsure` (a timeout, not a crash), briefly: a
+    cancelled task must not linger; if this fails the row stays `sending`, still in doubt."""
+    with contextlib.suppress(Exception, asyncio.CancelledError):
+        async with asyncio.timeout(2.0):
+            await fail_send(session, dedup_key, TimeoutError("cancelled mid-call"))
 
 
 async def record(
@@ -305,7 +484,18 @@ async def record(
     remote_id: str | None = None,
     now: datetime | None = None,
 ) -> bool:
-    """Write the ledger row and commit. False when the key was recorded already (a race)."""
+    """Write a `sent` ledger row (or finish the key's `sending` one) and commit. False when the
+    key was recorded `sent` already (a race)."""
+    existing = await ledger_row(session, dedup_key)
+    if existing is not None:
+        if existing.state == Ledger.SENT.value:
+            return False
+        existing.state, existing.channel, existing.target = Ledger.SENT.value, channel.value, target
+        existing.text, existing.order_id, existing.remote_id = text[:2000], order_id, remote_id
+        existing.sent_at = now or utcnow()
+        session.add(existing)
+        await session.commit()
+        return True
     session.add(
         PushDelivery(
             dedup_key=dedup_key,
@@ -340,38 +530,61 @@ async def push_to_customer(
     if not push.client_msg_id:
         push = replace(push, client_msg_id=client_msg_id(dedup_key))
     if push.openid:
-        last, sent, done_by = await load_window(session, push.openid, dedup_key)
+        last, sent, tried_on, prior = await load_window(session, push.openid, dedup_key)
     else:
         last, sent = None, 0
-        done = await already_delivered(session, dedup_key)
-        done_by = done.channel if done is not None else None
-    if done_by is not None:
-        return Channel(done_by)
+        row = await ledger_row(session, dedup_key)
+        tried_on, prior = (row.channel, row.state) if row is not None else (None, None)
+    if prior == Ledger.SENT.value and tried_on is not None:
+        return Channel(tried_on)
+    kw: dict[str, Any] = {"text": push.text, "order_id": push.order_id, "now": now}
     if push.openid:
         if Channel.CS in plan_customer(Reach(last, sent, 0), now, can_subscribe=False):
-            answer = await _attempt(api, Channel.CS, push, closed)
+            answer, prior = await _ledgered_attempt(session, api, Channel.CS, push, closed, dedup_key, target,
+                                                    prior, **kw)
             if answer is not None:
-                await record(session, dedup_key, Channel.CS, target, text=push.text, order_id=push.order_id, now=now)
+                await finish_send(session, dedup_key, Channel.CS, now=now)
                 return Channel.CS
     mp_openid = push.mp_openid
     if mp_openid is None and push.customer_id is not None and push.subscribe_template_id:
         mp_openid = (await session.exec(select(Customer.mp_openid).where(Customer.id == push.customer_id))).one_or_none()
     if mp_openid and push.subscribe_template_id:
         if await load_consents(session, mp_openid, push.subscribe_template_id) > 0:
-            answer = await _attempt(api, Channel.SUBSCRIBE, replace(push, mp_openid=mp_openid), closed)
+            answer, prior = await _ledgered_attempt(session, api, Channel.SUBSCRIBE, replace(push, mp_openid=mp_openid),
+                                                    closed, dedup_key, target, prior, **kw)
             await _use_consent(session, mp_openid, push.subscribe_template_id, all_of_them=answer is None)
             if answer is not None:
-                await record(session, dedup_key, Channel.SUBSCRIBE, target, text=push.text,
-                             order_id=push.order_id, remote_id=_msgid(answer), now=now)
+                await finish_send(session, dedup_key, Channel.SUBSCRIBE, remote_id=_msgid(answer), now=now)
                 return Channel.SUBSCRIBE
             await session.commit()
     if push.openid:
-        answer = await _attempt(api, Channel.TEMPLATE, push, closed)
+        answer, prior = await _ledgered_attempt(session, api, Channel.TEMPLATE, push, closed, dedup_key, target,
+                                                prior, **kw)
         if answer is not None:
-            await record(session, dedup_key, Channel.TEMPLATE, target, text=push.text, order_id=push.order_id,
-                         remote_id=_msgid(answer), now=now)
+            await finish_send(session, dedup_key, Channel.TEMPLATE, remote_id=_msgid(answer), now=now)
             return Channel.TEMPLATE
     raise PushFailed(f"no channel reaches {target}: {', '.join(closed) or 'none'}")
+
+
+async def _ledgered_attempt(
+    session: AsyncSession, api: PushApi, channel: Channel, push: CustomerPush, closed: list[str], dedup_key: str,
+    target: str, prior: str | None, *, text: str, order_id: int | None, now: datetime,
+) -> tuple[dict[str, Any] | None, str | None]:
+    """One channel through the ledger: (WeChat's answer or None when the channel is closed,
+    the ledger state the next channel starts from)."""
+    await begin_send(session, dedup_key, channel, target, prior=prior, text=text, order_id=order_id, now=now)
+    try:
+        answer = await _attempt(api, channel, push, closed)
+    except Exception as exc:
+        await fail_send(session, dedup_key, exc.__cause__ or exc)
+        raise
+    except asyncio.CancelledError:
+        await _cut_off(session, dedup_key)
+        raise
+    if answer is None:  # refused with a closed-channel errcode: nothing was delivered
+        await fail_send(session, dedup_key, PushFailed("channel closed"))
+        return None, Ledger.FAILED.value
+    return answer, Ledger.SENDING.value
 
 
 def client_msg_id(dedup_key: str) -> str:
@@ -423,15 +636,17 @@ async def push_to_member(
 
     Returns WeCom's answer (a card's `response_code` is in it); {} when already delivered.
     """
-    if await already_delivered(session, dedup_key) is not None:
+    row = await ledger_row(session, dedup_key)
+    if row is not None and row.state == Ledger.SENT.value:
         return {}
     try:
-        answer = await api.send_wecom(body)
+        answer, _ = await ledgered_call(session, dedup_key, channel, str(body.get("touser", "")),
+                                        lambda: api.send_wecom(body), prior=row.state if row else None,
+                                        text=text, order_id=order_id)
     except Exception as exc:  # noqa: BLE001
         raise classify(exc) from exc
     remote = answer.get("response_code") or answer.get("msgid")
-    await record(session, dedup_key, channel, str(body.get("touser", "")), text=text, order_id=order_id,
-                 remote_id=str(remote) if remote else None)
+    await finish_send(session, dedup_key, channel, remote_id=str(remote) if remote else None)
     return answer
 
 
@@ -505,20 +720,23 @@ async def alert_via_robot(
     order_id: int | None = None,
 ) -> RobotOutcome:
     """Send one alert through the robot, or park it for the digest when the minute is full."""
-    if await already_delivered(session, dedup_key) is not None:
+    row = await ledger_row(session, dedup_key)
+    if row is not None and row.state == Ledger.SENT.value:
         return RobotOutcome(True)
     slot = await limiter.try_slot(robot_key)
     if not slot.granted:
         await record(session, dedup_key, Channel.DIGEST_PENDING, robot_key, text=text, order_id=order_id)
         return RobotOutcome(False, slot.wait, slot.free_at)
     try:
-        await api.send_robot(robot_key, robot_text(text))
+        await ledgered_call(session, dedup_key, Channel.ROBOT, robot_key,
+                            lambda: api.send_robot(robot_key, robot_text(text)),
+                            prior=row.state if row else None, text=text, order_id=order_id)
     except Exception as exc:  # noqa: BLE001
         if errcode_of(exc) in RATE_LIMITED:  # another sender used the minute: fold it in
             await record(session, dedup_key, Channel.DIGEST_PENDING, robot_key, text=text, order_id=order_id)
             return RobotOutcome(False, 60.0, limiter.clock() + 60.0)
         raise classify(exc) from exc
-    await record(session, dedup_key, Channel.ROBOT, robot_key, text=text, order_id=order_id)
+    await finish_send(session, dedup_key, Channel.ROBOT)
     return RobotOutcome(True)
 
 

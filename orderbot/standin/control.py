@@ -188,6 +188,8 @@ async def media_url(request: web.Request) -> web.Response:
 
 @routes.get("/__stats__")
 async def stats(request: web.Request) -> web.Response:
-    """How many tokens each app fetched, and how many messages were kept."""
+    """How many tokens each app fetched, how many messages were kept, and how many repeats
+    the platform's own dedup answered without delivering (by API)."""
     state = request.app[STATE]
-    return web.json_response({"token_fetches": state.token_fetches, "sent": len(state.sent)})
+    return web.json_response({"token_fetches": state.token_fetches, "sent": len(state.sent),
+                              "deduplicated": state.deduplicated})

@@ -172,6 +172,11 @@ class StandinState:
     oauth_codes: dict[str, LoginCode] = field(default_factory=dict)
     wms: WmsState = field(default_factory=WmsState)
     sent: list[dict[str, Any]] = field(default_factory=list)
+    # Platform-side idempotency: WeCom message/send with enable_duplicate_check (request JSON ->
+    # (when, answer)) and template messages' client_msg_id ((openid, id) -> (when, msgid)).
+    wecom_seen: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    template_seen: dict[tuple[str, str], tuple[float, Any]] = field(default_factory=dict)
+    deduplicated: dict[str, int] = field(default_factory=dict)  # repeats answered ok, not delivered
     errors: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
     # Successful token requests over HTTP per realm (a stable_token call answered with the
     # same token counts too): what "one fetch for many callers" is measured by.
@@ -386,6 +391,21 @@ class StandinState:
         if len(recent) >= self.config.robot_per_minute:
             raise ApiError(API_FREQ_OUT_OF_LIMIT, "api freq out of limit")
         recent.append(now)
+
+    # ---- platform dedup ---------------------------------------------------------------
+
+    def seen_before(self, book: dict[Any, tuple[float, Any]], key: Any, within: float, api: str) -> Any | None:
+        """The first answer to the same request within `within` seconds (counted as a
+        repeat that was not delivered), else None. Old entries are dropped as we go."""
+        now = self.now()
+        hit = book.get(key)
+        if hit is not None and now - hit[0] < within:
+            self.deduplicated[api] = self.deduplicated.get(api, 0) + 1
+            return hit[1]
+        if len(book) > 4096:
+            for k in [k for k, (at, _) in book.items() if now - at >= 14400]:
+                del book[k]
+        return None
 
     # ---- the record of what was sent --------------------------------------------------
 

@@ -33,6 +33,7 @@ from orderbot.standin.subscribe_rules import invalid_field
 
 routes = web.RouteTableDef()
 TEXT_LIMIT = 2048  # bytes of a customer-service text message
+CLIENT_MSG_ID_TTL = 600.0  # seconds a template message's client_msg_id suppresses a repeat
 OK = {"errcode": 0, "errmsg": "ok"}
 
 
@@ -81,7 +82,8 @@ async def custom_send(request: web.Request) -> web.Response:
 
 @routes.post("/cgi-bin/message/template/send")
 async def template_send(request: web.Request) -> web.Response:
-    """Template message: any follower, no window, no consent."""
+    """Template message: any follower, no window, no consent; a repeated client_msg_id for
+    the same openid within 10 minutes is answered ok and not delivered again."""
     state = request.app[STATE]
     state.check_token(request.query.get("access_token"), {WECHAT})
     body = await json_body(request)
@@ -90,7 +92,14 @@ async def template_send(request: web.Request) -> web.Response:
         raise ApiError(REQUIRE_SUBSCRIBE, "require subscribe")
     if not body.get("template_id"):
         raise ApiError(INVALID_TEMPLATE_ID, "invalid template_id")
+    client_msg_id = str(body.get("client_msg_id") or "")
+    if client_msg_id:  # 防重入: one message per openid + client_msg_id within 10 minutes
+        first = state.seen_before(state.template_seen, (openid, client_msg_id), CLIENT_MSG_ID_TTL, "template_send")
+        if first is not None:
+            return web.json_response({**OK, "msgid": first})
     entry = state.record("template_send", WECHAT, openid, "template", body)
+    if client_msg_id:
+        state.template_seen[(openid, client_msg_id)] = (state.now(), entry["id"])
     return web.json_response({**OK, "msgid": entry["id"]})
 
 

@@ -2,11 +2,14 @@
 
 Shapes follow developer.work.weixin.qq.com: gettoken returns errcode 0 with the token;
 message/send reports unknown members in `invaliduser` and, for a card a user can act on,
-returns a single-use `response_code` for message/update_template_card.
+returns a single-use `response_code` for message/update_template_card; with
+`enable_duplicate_check` it delivers the same request JSON once within
+`duplicate_check_interval` seconds (a repeat is answered as the first was).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
@@ -26,6 +29,8 @@ from orderbot.standin.state import (
 routes = web.RouteTableDef()
 OK = {"errcode": 0, "errmsg": "ok"}
 TEXT_LIMIT = 2048  # bytes; WeCom cuts longer text and markdown instead of refusing it
+DUPLICATE_CHECK_DEFAULT = 1800.0  # seconds, message/send's duplicate_check_interval
+DUPLICATE_CHECK_MAX = 4 * 3600.0
 
 
 def truncated(content: dict[str, Any], limit: int) -> dict[str, Any]:
@@ -73,6 +78,15 @@ async def message_send(request: web.Request) -> web.Response:
     valid, invalid = _split_members(state, str(body.get("touser", "")))
     if not valid and not body.get("toparty") and not body.get("totag"):
         raise ApiError(ALL_RECIPIENTS_INVALID, "user & party & tag all invalid")
+    dedup_key = ""
+    if body.get("enable_duplicate_check"):
+        # "同样内容(请求json)的消息" within duplicate_check_interval (default 1800 s, at most
+        # 4 h) is not delivered again; the caller is answered as the first time.
+        dedup_key = json.dumps(body, sort_keys=True, ensure_ascii=False)
+        interval = min(float(body.get("duplicate_check_interval") or DUPLICATE_CHECK_DEFAULT), DUPLICATE_CHECK_MAX)
+        first = state.seen_before(state.wecom_seen, dedup_key, interval, "wecom_send")
+        if first is not None:
+            return web.json_response(first)
     if msgtype == "text":
         body = {**body, "text": truncated(body["text"], TEXT_LIMIT)}
     elif msgtype == "markdown":
@@ -82,6 +96,8 @@ async def message_send(request: web.Request) -> web.Response:
     if msgtype == "template_card" and _card_is_interactive(body):
         task_id = str(body["template_card"].get("task_id", ""))
         reply["response_code"] = state.issue_response_code(task_id)
+    if dedup_key:
+        state.wecom_seen[dedup_key] = (state.now(), reply)
     return web.json_response(reply)
 
 

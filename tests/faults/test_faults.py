@@ -34,5 +34,8 @@ def test_nothing_is_lost_and_crashes_repeat_at_most_one_send() -> None:
     assert all(row["missing"] == 0 for row in causes.values()), report
     assert result["duplicate_sends"] <= result["crashes"], report
     assert result["outbox_parked"] == {} and result["outbox_pending"] == 0, report
+    # the send ledger: every interrupted send was settled by its retry, none left in doubt
+    states = result["ledger"]["rows_by_state"]
+    assert states.get("sending", 0) == 0 and states.get("unsure", 0) == 0, report
     # every kind of fault was injected at least once
     assert set(result["faults"]) >= {"kill_worker", "kill_web", "pg_terminate", "standin_faults"}, report

@@ -249,3 +249,48 @@ async def test_long_texts(standin: TestClient, standin_state: StandinState) -> N
     assert (await post(standin, "/cgi-bin/message/send", wecom, body))["errcode"] == 0
     shown = standin_state.sent[-1]["payload"]["text"]
     assert shown["truncated"] and len(shown["content"].encode()) <= 2048
+
+
+async def test_template_client_msg_id_delivers_once_within_ten_minutes(
+    standin: TestClient, standin_state: StandinState
+) -> None:
+    tok = await token(standin, OA)
+    await standin.post("/__users__", json={"openid": "o-erin"})
+    body = {"touser": "o-erin", "template_id": "TPL-ship", "data": {"first": {"value": "已发货"}},
+            "client_msg_id": "order:7:v3:notify_customer"}
+    path = "/cgi-bin/message/template/send"
+    first = await post(standin, path, tok, body)
+    again = await post(standin, path, tok, body)
+    assert first["errcode"] == again["errcode"] == 0 and again["msgid"] == first["msgid"]
+    other = await post(standin, path, tok, {**body, "client_msg_id": "order:7:v4:notify_customer"})
+    assert other["msgid"] != first["msgid"]
+    standin_state.clock.advance(601)
+    tok = await token(standin, OA)
+    await post(standin, path, tok, body)  # past 10 minutes the id no longer protects
+    sent = await (await standin.get("/__sent__", params={"api": "template_send"})).json()
+    assert len(sent) == 3
+    assert (await (await standin.get("/__stats__")).json())["deduplicated"] == {"template_send": 1}
+
+
+async def test_wecom_duplicate_check_delivers_the_same_request_once(
+    standin: TestClient, standin_state: StandinState
+) -> None:
+    tok = await token(standin, WECOM)
+    await standin.post("/__users__", json={"userid": "rep-li", "app": "wecom"})
+    body = {"touser": "rep-li", "msgtype": "text", "agentid": 1000002, "text": {"content": "订单已确认"},
+            "enable_duplicate_check": 1, "duplicate_check_interval": 600}
+    path = "/cgi-bin/message/send"
+    first = await post(standin, path, tok, body)
+    again = await post(standin, path, tok, body)
+    assert first["errcode"] == again["errcode"] == 0 and again["msgid"] == first["msgid"]
+    # another text, or the same one without the check, is delivered
+    await post(standin, path, tok, {**body, "text": {"content": "订单已发货"}})
+    unchecked = {k: v for k, v in body.items() if k not in {"enable_duplicate_check", "duplicate_check_interval"}}
+    await post(standin, path, tok, unchecked)
+    await post(standin, path, tok, unchecked)
+    standin_state.clock.advance(601)
+    tok = await token(standin, WECOM)
+    await post(standin, path, tok, body)  # the interval is over
+    sent = await (await standin.get("/__sent__", params={"to": "rep-li"})).json()
+    assert [e["payload"]["text"]["content"] for e in sent] == ["订单已确认", "订单已发货", "订单已确认",
+                                                                "订单已确认", "订单已确认"]
