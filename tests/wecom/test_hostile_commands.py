@@ -55,12 +55,12 @@ async def test_sql_in_a_remark_is_stored_verbatim_and_answered(world: World) -> 
     order_id, number = await pending_order(world)
     orders, customers, events = await counts(world)
     # when the rep types an injection attempt as the order's remark
-    [answer] = await say(world, f"改 {number} 备注 {SQL_REMARK}")
+    [answer] = await say(world, f"改 {number} 备注 {SQL_REMARK} 原因 客户来电")  # a placed order's edit says why
     # then the command is answered and the remark is exactly what was typed
     assert answer == f"订单 {number} 的备注已改为 {SQL_REMARK}。"
     order = await world.order(order_id)
     assert order.remarks == SQL_REMARK and order.status == "pending"
-    assert f"改 {number} 备注 {SQL_REMARK}" in await stored_texts(world)
+    assert f"改 {number} 备注 {SQL_REMARK} 原因 客户来电" in await stored_texts(world)
     # and nothing else changed: the orders table is there, one edit event more
     assert await counts(world) == (orders, customers, events + 1)
     [todo] = await say(world, "待办")
@@ -69,7 +69,7 @@ async def test_sql_in_a_remark_is_stored_verbatim_and_answered(world: World) -> 
 
 async def test_control_characters_in_a_remark_and_a_reason_are_kept(world: World) -> None:
     order_id, number = await pending_order(world)
-    [answer] = await say(world, f"改 {number} 备注 {CONTROL_REMARK}")
+    [answer] = await say(world, f"改 {number} 备注 {CONTROL_REMARK} 原因 客户来电")
     assert number in answer and "备注已改为" in answer
     # the message is stored as typed; the command parser's one normalisation folds each run
     # of whitespace (the tab, the C1 NEL) into a space, and every other character is kept
