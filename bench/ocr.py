@@ -2,6 +2,11 @@
 in the same run on the same A4 150-dpi faxes, and the field F1 on a rendered labelled set.
 
     .venv/bin/python bench/ocr.py [--n 24] [--seed 101] [--dir DIR] [--repeat 5]
+    .venv/bin/python bench/ocr.py --n 8 --skip-f1 --baseline-root ../wt-base [--pairs 3]
+
+With --baseline-root, this tree and another checkout (its own .venv) are timed in turn,
+each in a fresh process on the same faxes, `--pairs` times; the ratio of each pair is
+printed and their median is the figure to quote on a shared, loaded machine.
 
 Targets (issue 5): <= 1.0 s median per A4 150-dpi fax on 2 cores; the full path within
 +20 % of the raw engine; F1 >= 0.95. The F1 is score_extraction.py's `overall F1` on
@@ -16,6 +21,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -74,6 +80,40 @@ def score(labelled: Path, drafts: Path) -> tuple[float, str]:
     return overall, out
 
 
+_FIGURE = re.compile(r"^(raw OCR engine|full image -> Draft)\s+median ([0-9.]+) s/image", re.M)
+
+
+def timed_elsewhere(root: Path, out: Path, a: argparse.Namespace) -> dict[str, float]:
+    """{'raw': s, 'full': s} from `root`'s own bench/ocr.py run on the set in `out`."""
+    python = root / ".venv" / "bin" / "python"
+    cmd = [str(python if python.exists() else sys.executable), str(root / "bench" / "ocr.py"),
+           "--skip-f1", "--dir", str(out), "--repeat", str(a.repeat), "--rounds", str(a.rounds)]
+    text = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=True).stdout
+    found = {("raw" if m[0].startswith("raw") else "full"): float(m[1]) for m in _FIGURE.findall(text)}
+    if len(found) != 2:
+        raise SystemExit(f"no figures from {root}/bench/ocr.py:\n{text}")
+    return found
+
+
+def compare(baseline: Path, out: Path, a: argparse.Namespace) -> int:
+    """Alternate baseline and this tree `a.pairs` times; print each ratio and the median."""
+    ratios: dict[str, list[float]] = {"raw": [], "full": []}
+    print(f"this tree {ROOT} vs baseline {baseline}, {a.pairs} pairs, fresh process each")
+    for k in range(a.pairs):
+        load0 = os.getloadavg()[0]
+        base = timed_elsewhere(baseline, out, a)
+        ours = timed_elsewhere(ROOT, out, a)
+        load1 = os.getloadavg()[0]
+        for key in ratios:
+            ratios[key].append(ours[key] / base[key])
+        print(f"pair {k + 1}: full {ours['full']:.3f} s vs {base['full']:.3f} s "
+              f"(x{ours['full'] / base['full']:.2f}), raw {ours['raw']:.3f} vs {base['raw']:.3f} s "
+              f"(x{ours['raw'] / base['raw']:.2f}), load {load0:.1f}-{load1:.1f}")
+    print(f"median ratio this/baseline: full x{statistics.median(ratios['full']):.2f}, "
+          f"raw x{statistics.median(ratios['raw']):.2f} on {os.cpu_count()} cores")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=24, help="forms to render for the F1")
@@ -82,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=5, help="faxes timed (median reported)")
     p.add_argument("--rounds", type=int, default=3, help="runs per fax (best kept)")
     p.add_argument("--skip-f1", action="store_true")
+    p.add_argument("--baseline-root", type=Path,
+                   help="another checkout (with its .venv) to time against, in turn")
+    p.add_argument("--pairs", type=int, default=3, help="baseline/this runs with --baseline-root")
     a = p.parse_args(argv)
 
     from nlp import Catalog
@@ -96,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         write_jsonl(cases, out / "requests.jsonl", labelled)
     cases = [json.loads(line) for line in labelled.read_text("utf-8").splitlines()]
     catalog = Catalog.from_csv(CATALOG)
+    if a.baseline_root:
+        return compare(a.baseline_root.resolve(), out, a)
 
     t0 = time.perf_counter()
     engine = get_engine()

@@ -25,6 +25,11 @@ class OcrSettings(BaseSettings):
     min_text_score: float = Field(0.3, validation_alias=_env("ORDERBOT_OCR_MIN_TEXT_SCORE"),
                                   description="recognised text below this score is dropped; "
                                   "kept text still flags its field for confirmation")
+    spin: bool = Field(False, validation_alias=_env("ORDERBOT_OCR_SPIN"),
+                       description="let onnxruntime's idle threads busy-wait (faster only on "
+                       "an otherwise idle machine; off steals no CPU from other work)")
+    rec_batch: int = Field(1, validation_alias=_env("ORDERBOT_OCR_REC_BATCH"),
+                           description="text lines recognised per model call; 1 pads none")
     det_long_side: int = Field(0, validation_alias=_env("ORDERBOT_OCR_DET_LONG_SIDE"),
                                description="find text lines on a copy this long (px); 0 = full size")
     confirm_below: float = Field(0.85, validation_alias=_env("ORDERBOT_OCR_CONFIRM_BELOW"),

@@ -47,3 +47,33 @@ def test_detection_on_a_smaller_copy_still_reads_full_size_text(fonts):
     read = "".join(b.text for b in sorted(boxes, key=lambda b: b.cy)).replace(" ", "")
     assert "13812345678" in read and "张工" in read and "5000" in read
     assert max(b.bottom for b in boxes) > 300          # boxes are in full-page pixels
+
+
+def test_speed_knobs_come_from_the_environment(monkeypatch):
+    assert OcrSettings().spin is False and OcrSettings().rec_batch == 1
+    monkeypatch.setenv("ORDERBOT_OCR_SPIN", "1")
+    monkeypatch.setenv("ORDERBOT_OCR_REC_BATCH", "6")
+    assert OcrSettings().spin is True and OcrSettings().rec_batch == 6
+
+
+def test_line_by_line_recognition_reads_what_batches_read(fonts):
+    """rec_batch=1 (no padding, the fast default) gives the text RapidOCR's batches of 6 give."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from ocr.engine import RapidOcrEngine
+
+    page = Image.new("L", (1240, 1754), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(fonts[0].path, 28, index=fonts[0].index)
+    lines = ["订货单", "联系人：李经理", "电话：13912345678", "平垫圈 M8 镀锌 2000个",
+             "外六角螺栓 M10×40 8.8级 300个", "地址：江苏省苏州市工业园区星湖街328号", "交期：12月20日"]
+    for k, text in enumerate(lines):
+        draw.text((100, 150 + 70 * k), text, font=font, fill=0)
+    image = np.asarray(page)
+
+    def texts(engine):
+        return [b.text for b in sorted(engine.read(image), key=lambda b: (b.cy, b.cx))]
+
+    one = texts(RapidOcrEngine(rec_batch=1))
+    assert one == texts(RapidOcrEngine(rec_batch=6))
+    assert "13912345678" in "".join(one)
