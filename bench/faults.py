@@ -472,9 +472,9 @@ async def inject_faults(args: argparse.Namespace, http: aiohttp.ClientSession, c
 # ---- counting -------------------------------------------------------------------------------
 
 
-# Work still owed: pending rows, except the managers' daily digest, which schedules itself for
-# tomorrow morning at start-up and is never due during a run.
-PENDING_SQL = "SELECT count(*) FROM outbox WHERE state = 'pending' AND kind <> 'board_digest'"
+# Work still owed: pending rows, except the self-scheduling ones written at start-up for a later
+# day (the managers' daily digest, next month's COEI survey), never due during a run.
+PENDING_SQL = "SELECT count(*) FROM outbox WHERE state = 'pending' AND kind NOT IN ('board_digest', 'coei_survey')"
 
 
 async def outbox_busy(db: str) -> int:
