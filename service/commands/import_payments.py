@@ -11,11 +11,10 @@ Exit status: 0 all rows good, 1 some rows rejected, 2 the file or the database c
 from __future__ import annotations
 
 import argparse
-import asyncio
-import csv
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from service.commands.csv_import import Rows, csv_rows, run_import
 
 REQUIRED = ("reference", "amount")
 
@@ -34,17 +33,12 @@ class PaymentImport:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
 
 
-def read_rows(text: str) -> list[tuple[int, dict[str, str]]]:
+def read_rows(text: str) -> Rows:
     """(line number, row) for each data row; ValueError when the header lacks a column."""
-    reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing or not ({"customer", "order"} & set(header)):
-        need = ", ".join(missing) or "customer or order"
-        raise ValueError(f"the header lacks {need} (columns: reference, amount, customer, order, paid_at, note)")
-    rows = []
-    for row in reader:
-        rows.append((reader.line_num, {(k or "").strip(): (v or "").strip() for k, v in row.items()}))
+    columns = "reference, amount, customer, order, paid_at, note"
+    header, rows = csv_rows(text, REQUIRED, columns)
+    if not {"customer", "order"} & set(header):
+        raise ValueError(f"the header lacks customer or order (columns: {columns})")
     return rows
 
 
@@ -74,32 +68,10 @@ async def import_payments(sessionmaker, rows: list[tuple[int, dict[str, str]]]) 
     return report
 
 
-async def _run(url: str, rows: list[tuple[int, dict[str, str]]]) -> PaymentImport:
-    from orderbot import migrations
-    from orderbot.db import make_engine, make_sessionmaker
-
-    engine = make_engine(url)
-    try:
-        await migrations.ensure_current(engine)
-        return await import_payments(make_sessionmaker(engine), rows)
-    finally:
-        await engine.dispose()
-
-
 def run(args: argparse.Namespace) -> int:
-    from orderbot.migrations import MigrationRequired
-    from orderbot.settings import get_settings
-
-    try:
-        rows = read_rows(args.file.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        print(f"orderbot import-payments: cannot read {args.file}: {exc}", file=sys.stderr)
-        return 2
-    try:
-        report = asyncio.run(_run(get_settings().database_url, rows))
-    except MigrationRequired as exc:
-        print(f"orderbot import-payments: {exc}", file=sys.stderr)
-        return 2
+    report = run_import("import-payments", args.file, read_rows, import_payments)
+    if isinstance(report, int):
+        return report
     print(f"{args.file}: recorded {report.recorded} (matched to orders {report.matched}), "
           f"already recorded {report.repeated}, rejected {len(report.rejected)}; closed {len(report.closed)} orders")
     for number in report.closed:

@@ -14,13 +14,12 @@ database cannot be used (like import-payments).
 from __future__ import annotations
 
 import argparse
-import asyncio
-import csv
 import datetime as dt
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from service.commands.csv_import import Rows, csv_rows, run_import
 
 REQUIRED = ("order", "reason")
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -38,14 +37,9 @@ class ReturnImport:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
 
 
-def read_rows(text: str) -> list[tuple[int, dict[str, str]]]:
+def read_rows(text: str) -> Rows:
     """(line number, row) for each data row; ValueError when the header lacks a column."""
-    reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise ValueError(f"the header lacks {', '.join(missing)} (columns: order, reason, reference, returned_at, note)")
-    return [(reader.line_num, {(k or "").strip(): (v or "").strip() for k, v in row.items()}) for row in reader]
+    return csv_rows(text, REQUIRED, "order, reason, reference, returned_at, note")[1]
 
 
 def parse_when(raw: str) -> dt.datetime | None:
@@ -96,32 +90,10 @@ async def import_returns(sessionmaker, rows: list[tuple[int, dict[str, str]]]) -
     return report
 
 
-async def _run(url: str, rows: list[tuple[int, dict[str, str]]]) -> ReturnImport:
-    from orderbot import migrations
-    from orderbot.db import make_engine, make_sessionmaker
-
-    engine = make_engine(url)
-    try:
-        await migrations.ensure_current(engine)
-        return await import_returns(make_sessionmaker(engine), rows)
-    finally:
-        await engine.dispose()
-
-
 def run(args: argparse.Namespace) -> int:
-    from orderbot.migrations import MigrationRequired
-    from orderbot.settings import get_settings
-
-    try:
-        rows = read_rows(args.file.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        print(f"orderbot import-returns: cannot read {args.file}: {exc}", file=sys.stderr)
-        return 2
-    try:
-        report = asyncio.run(_run(get_settings().database_url, rows))
-    except MigrationRequired as exc:
-        print(f"orderbot import-returns: {exc}", file=sys.stderr)
-        return 2
+    report = run_import("import-returns", args.file, read_rows, import_returns)
+    if isinstance(report, int):
+        return report
     print(f"{args.file}: recorded {report.recorded}, already recorded {report.repeated}, "
           f"rejected {len(report.rejected)}")
     for line, reason in report.rejected:
