@@ -284,19 +284,7 @@ class Chat:
                 openid, customer, step, texts, number = planned[mid]
                 customer = rejoined.get(openid, customer)
                 last[openid] = (customer.id, step.state)
-                key = f"msg:{mid}"
-                if number is not None:
-                    await _remember_profile(s, customer.id, step.state, intent_draft(step))
-                for intent in step.intents:
-                    if isinstance(intent, RunOcr) and intent.media_id:
-                        await queue_ocr(s, source=CHANNEL, target=openid, media_id=intent.media_id,
-                                        customer_id=customer.id, dedup_key=f"ocr_job:chat:{key}")
-                replies_out += [
-                    {"kind": OutboxKind.NOTIFY_CUSTOMER, "target": openid,
-                     "payload": {"type": "chat_reply", "text": text, "customer_id": customer.id},
-                     "dedup_key": f"chat_reply:{key}:{i}"}
-                    for i, text in enumerate(texts)
-                ]
+                replies_out += await _turn_effects(s, openid, customer.id, step, texts, number, f"msg:{mid}")
             await save_sessions(s, CHANNEL, last, now)
             await enqueue_many(s, replies_out)
 
@@ -338,16 +326,7 @@ class Chat:
             if number is not None:  # the order may have joined this chat to an older record
                 customer = await customer_for_openid(s, openid)
             await save_session(s, CHANNEL, openid, customer.id, step.state, now)
-            if number is not None:
-                await _remember_profile(s, customer.id, step.state, intent_draft(step))
-            for intent in step.intents:
-                if isinstance(intent, RunOcr) and intent.media_id:
-                    await queue_ocr(s, source=CHANNEL, target=openid, media_id=intent.media_id,
-                                    customer_id=customer.id, dedup_key=f"ocr_job:chat:{key}")
-            for i, text in enumerate(texts):
-                await enqueue(s, kind=OutboxKind.NOTIFY_CUSTOMER, target=openid,
-                              payload={"type": "chat_reply", "text": text, "customer_id": customer.id},
-                              dedup_key=f"chat_reply:{key}:{i}")
+            await enqueue_many(s, await _turn_effects(s, openid, customer.id, step, texts, number, key))
         return Turn(texts, step.state, number)
 
     async def _survey_answer(self, customer_id: int | None, openid: str, text: str, state: SessionState,
@@ -420,6 +399,21 @@ class Chat:
             "waybill_no": order.waybill_no,
             "last_event": _event_text(event) if event else None,
         })
+
+
+async def _turn_effects(s: AsyncSession, openid: str, customer_id: int | None, step: conversation.Step,
+                        texts: list[str], number: str | None, key: str) -> list[dict[str, Any]]:
+    """A turn's writes besides its session: the customer's remembered details after an order,
+    the OCR job of a photo (queued), and the replies as outbox rows for enqueue_many."""
+    if number is not None:
+        await _remember_profile(s, customer_id, step.state, intent_draft(step))
+    for intent in step.intents:
+        if isinstance(intent, RunOcr) and intent.media_id:
+            await queue_ocr(s, source=CHANNEL, target=openid, media_id=intent.media_id,
+                            customer_id=customer_id, dedup_key=f"ocr_job:chat:{key}")
+    return [{"kind": OutboxKind.NOTIFY_CUSTOMER, "target": openid,
+             "payload": {"type": "chat_reply", "text": text, "customer_id": customer_id},
+             "dedup_key": f"chat_reply:{key}:{i}"} for i, text in enumerate(texts)]
 
 
 class _Redelivered(Exception):

@@ -285,23 +285,15 @@ async def finish_many(session: AsyncSession, sent: Sequence[str], unsent: Sequen
                       now: datetime | None = None) -> None:
     """After a batch's calls: the keys that went out become `sent` (one update); the `sending`
     rows of calls never made (the queue stopped before them) are removed, so their retry is a
-    first attempt, not a counted repeat. Tried twice, like finish_send."""
-    for attempt in (1, 2):
-        try:
-            if sent:
-                await session.exec(  # type: ignore[call-overload]
-                    update(PushDelivery).where(col(PushDelivery.dedup_key).in_(sent))
-                    .values(state=Ledger.SENT.value, sent_at=now or utcnow()))
-            if unsent:
-                await session.exec(  # type: ignore[call-overload]
-                    delete(PushDelivery).where(col(PushDelivery.dedup_key).in_(unsent),
-                                               PushDelivery.state == Ledger.SENDING.value))
-            await session.commit()
-            return
-        except DBAPIError:
-            await session.rollback()
-            if attempt == 2:
-                raise
+    first attempt, not a counted repeat."""
+    stmts: list[Any] = []
+    if sent:
+        stmts.append(update(PushDelivery).where(col(PushDelivery.dedup_key).in_(sent))
+                     .values(state=Ledger.SENT.value, sent_at=now or utcnow()))
+    if unsent:
+        stmts.append(delete(PushDelivery).where(col(PushDelivery.dedup_key).in_(unsent),
+                                                PushDelivery.state == Ledger.SENDING.value))
+    await _commit_twice(session, stmts)
 
 
 async def load_consents(session: AsyncSession, mp_openid: str, template_id: str) -> int:
@@ -405,19 +397,24 @@ async def finish_send(
     session: AsyncSession, dedup_key: str, channel: Channel, *, remote_id: str | None = None,
     now: datetime | None = None,
 ) -> None:
-    """The call was accepted: the ledger row becomes `sent` (what later attempts skip on).
-    Tried twice: a connection cut right here (PostgreSQL restarted, a pooled connection
-    terminated) would otherwise leave the row `sending` and turn a done send into a repeat."""
+    """The call was accepted: the ledger row becomes `sent` (what later attempts skip on)."""
     stmt = (update(PushDelivery).where(PushDelivery.dedup_key == dedup_key)
             .values(state=Ledger.SENT.value, channel=channel.value, remote_id=remote_id, sent_at=now or utcnow()))
+    await _commit_twice(session, [stmt])
+
+
+async def _commit_twice(session: AsyncSession, stmts: Sequence[Any]) -> None:
+    """Finish ledger rows, tried twice: a connection cut right here (PostgreSQL restarted, a
+    pooled connection terminated) would otherwise leave rows `sending` and turn done sends
+    into repeats. Not worth a disk flush on PostgreSQL: should it lose this commit, the rows
+    are found `sending` and counted as repeats — the safe side. The `sending` mark before
+    the call stays a durable commit."""
     for attempt in (1, 2):
         try:
             if session.bind.dialect.name == "postgresql":
-                # Not worth a disk flush: should PostgreSQL itself lose this commit, the row is
-                # found `sending` and the send counted as a repeat — the safe side. The
-                # `sending` mark before the call stays a durable commit.
                 await session.exec(sql_text("SET LOCAL synchronous_commit TO OFF"))  # type: ignore[call-overload]
-            await session.exec(stmt)  # type: ignore[call-overload]
+            for stmt in stmts:
+                await session.exec(stmt)
             await session.commit()
             return
         except DBAPIError:
