@@ -71,7 +71,8 @@ ORDER_TEXT = "M6*20外六角 304的 {qty}个，明天送常州武进湖塘镇长
 STEP_TIMEOUT = 120.0  # seconds a customer waits for the next thing to happen
 
 # What the customer hears, by cause (bot/replies.py, workers/notify.py texts).
-REPLY_CAUSES = (("summary", re.compile(r"^请核对订单")), ("created", re.compile(r"已收到您的订单|下单成功")),
+# A late-delivery apology (orders/late.py) is its own cause, not a repeat of the others.
+REPLY_CAUSES = (("late", re.compile(r"^非常抱歉.*未能按原定")), ("summary", re.compile(r"^请核对订单")), ("created", re.compile(r"已收到您的订单|下单成功")),
                 ("confirmed", re.compile(r"已确认")), ("shipped", re.compile(r"已发货")),
                 ("delivered", re.compile(r"已签收")))
 
@@ -518,6 +519,7 @@ async def count(db: str, sent: Sent, tally: Tally, injected: Counter[str]) -> di
                 text = e["payload"].get("text", {}).get("content", "") if e["msgtype"] == "text" else ""
                 cause = ("card_update" if e["api"] == "update_template_card" else
                          "card_new" if e["msgtype"] == "template_card" else
+                         "rep_late" if text.startswith("【交期延误】") else
                          "rep_confirmed" if "已确认" in text else "rep_delivered" if "已签收" in text else "rep_other")
                 seen[openid][cause] += 1
     causes = ["order", "summary", "created", "card_new", "confirmed", "card_update", "rep_confirmed", "shipped",
