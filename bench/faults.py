@@ -62,7 +62,7 @@ import aiohttp  # noqa: E402
 import asyncpg  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
-REDIS_DB_URL = "redis://127.0.0.1:6379/11"
+REDIS_BASE_URL = "redis://127.0.0.1:6379"
 REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
                "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
 ORDERBOT = str(Path(sys.executable).with_name("orderbot"))  # the command beside this Python (the venv's)
@@ -291,6 +291,7 @@ class Tally:
     undelivered: int = 0  # callbacks the stand-in gave up on after all our resends
     expected: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     stuck: Counter[str] = field(default_factory=Counter)
+    stuck_orders: dict[str, str] = field(default_factory=dict)  # order number -> where it stopped
     done: int = 0
     started: int = 0
 
@@ -399,6 +400,7 @@ async def customer(n: int, http: aiohttp.ClientSession, cluster: Cluster, sent: 
     exp["rep_confirmed"] += 1
     if await wait_order(db, openid, "confirmed") is None:
         tally.stuck["not confirmed"] += 1
+        tally.stuck_orders[number] = "not confirmed"
         return
     ship = {"system": "wms", "code": "shipped", "order_number": number, "event_id": f"S-{number}",
             "carrier": "顺丰速运", "waybill_no": f"SF{n:08d}"}
@@ -498,6 +500,7 @@ async def count(db: str, sent: Sent, tally: Tally, injected: Counter[str]) -> di
         pending = int(await conn.fetchval(PENDING_SQL))
         ledger = await conn.fetch("SELECT channel, state, repeat_cause, count(*) AS n, sum(repeats) AS repeats"
                                   " FROM push_delivery GROUP BY channel, state, repeat_cause")
+        stuck = await diagnose(conn, tally.stuck_orders)
     finally:
         await conn.close()
     numbers: dict[str, list[str]] = defaultdict(list)
@@ -540,6 +543,7 @@ async def count(db: str, sent: Sent, tally: Tally, injected: Counter[str]) -> di
             repeats[r["channel"]][r["repeat_cause"] or "?"] += int(r["repeats"])
     return {
         "customers": tally.started, "flows_completed": tally.done, "stuck": dict(tally.stuck),
+        "stuck_orders": stuck,
         "messages": {"accepted": len(tally.accepted_msgids),
                      "stored": sum(1 for m in tally.accepted_msgids if m in stored),
                      "undelivered": tally.undelivered},
@@ -552,6 +556,25 @@ async def count(db: str, sent: Sent, tally: Tally, injected: Counter[str]) -> di
                    "repeats_after_crash": sum(v.get("crash", 0) for v in repeats.values()),
                    "uncovered_repeats": sum(sum(v.values()) for k, v in repeats.items() if k in UNCOVERED)},
     }
+
+
+async def diagnose(conn: asyncpg.Connection, orders: dict[str, str]) -> dict[str, Any]:
+    """For each order a flow gave up on: its status, its events, and the WeCom messages naming
+    it (card presses) with their state and their outbox rows: where the chain broke."""
+    found: dict[str, Any] = {}
+    for number, where in orders.items():
+        order = await conn.fetchrow("SELECT id, status FROM orders WHERE number = $1", number)
+        events = [] if order is None else [
+            f"{r['type']}:{r['from_status']}->{r['to_status']}" for r in await conn.fetch(
+                "SELECT type, from_status, to_status FROM order_event WHERE order_id = $1 ORDER BY id", order["id"])]
+        presses = [dict(r) for r in await conn.fetch(
+            "SELECT m.id, m.state, m.from_user, m.received_at::text AS at, o.state AS outbox, o.attempts,"
+            " o.last_error FROM inbound_message m LEFT JOIN outbox o ON o.kind = 'wecom_inbound'"
+            " AND (o.payload->>'message_id')::int = m.id WHERE m.channel = 'wecom' AND m.content LIKE $1",
+            f"%{number}%")]
+        found[number] = {"stopped": where, "status": order and order["status"], "events": events,
+                         "presses": presses}
+    return found
 
 
 # Channels whose repeat may reach the person twice: the platform takes no idempotency key.
@@ -596,13 +619,13 @@ def print_table(result: dict[str, Any], notes: list[str]) -> None:
 # ---- main -----------------------------------------------------------------------------------
 
 
-def environment(db: str, standin_port: int) -> tuple[dict[str, str], str]:
+def environment(db: str, standin_port: int, redis_url: str) -> tuple[dict[str, str], str]:
     secret = secrets.token_hex(16)
     base = f"http://127.0.0.1:{standin_port}"
     env = {
         **os.environ,
         "ORDERBOT_DATABASE_URL": db.replace("postgresql://", "postgresql+asyncpg://"),
-        "ORDERBOT_REDIS_URL": REDIS_DB_URL, "ORDERBOT_LOG_LEVEL": "WARNING",
+        "ORDERBOT_REDIS_URL": redis_url, "ORDERBOT_LOG_LEVEL": "WARNING",
         "WECHAT_APPID": "wx_fault_oa", "WECHAT_SECRET": secrets.token_hex(16), "WECHAT_TOKEN": secrets.token_hex(8),
         "WECHAT_AES_KEY": base64.b64encode(secrets.token_bytes(32)).decode()[:43],
         "WECOM_CORPID": "ww_fault_corp", "WECOM_AGENTID": "1000002", "WECOM_SECRET": secrets.token_hex(16),
@@ -619,14 +642,26 @@ def environment(db: str, standin_port: int) -> tuple[dict[str, str], str]:
     return env, secret
 
 
-async def drop_redis_keys() -> None:
+async def claim_redis_db() -> tuple[str, Any]:
+    """An empty Redis database number (1-15), claimed with a marker key: two runs at once (two
+    checkouts' CI on one machine) would otherwise share inbound dedup keys, and one run's card
+    press would be dropped as the other's retry."""
     import redis.asyncio as redis
 
-    client = redis.from_url(REDIS_DB_URL)
+    for n in range(15, 0, -1):
+        client = redis.from_url(f"{REDIS_BASE_URL}/{n}")
+        if await client.dbsize() == 0 and await client.set("orderbot-faults:owner", os.getpid(), nx=True, ex=7200):
+            return f"{REDIS_BASE_URL}/{n}", client
+        await client.aclose()
+    raise RuntimeError("no empty Redis database number (1-15) to run in")
+
+
+async def drop_redis_keys(client: Any) -> None:
+    """Our keys only (and the marker), never FLUSHDB."""
     try:
-        keys = [k async for k in client.scan_iter(match="orderbot:*", count=1000)]
-        if keys:
-            await client.delete(*keys)
+        keys = [k async for k in client.scan_iter(match="orderbot*", count=1000)]
+        for i in range(0, len(keys), 1000):
+            await client.delete(*keys[i : i + 1000])
     finally:
         await client.aclose()
 
@@ -642,7 +677,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     db = f"{PG}/{dbname}"
     logdir = Path(tempfile.mkdtemp(prefix="orderbot-faults-"))
     cluster = Cluster(env={}, logdir=logdir)
-    cluster.env, secret = environment(db, cluster.standin_port)
+    redis_url, redis_client = await claim_redis_db()
+    cluster.env, secret = environment(db, cluster.standin_port, redis_url)
     os.environ.update({k: v for k, v in cluster.env.items() if k.startswith(("WECHAT_", "WECOM_", "MINIPROGRAM_"))})
     notes: list[str] = [f"logs in {logdir}"]
     injected: Counter[str] = Counter()
@@ -694,7 +730,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         await admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         await admin.close()
         with contextlib.suppress(Exception):
-            await drop_redis_keys()
+            await drop_redis_keys(redis_client)
     result["notes"] = notes
     return result
 
