@@ -41,9 +41,10 @@ class OcrSettings(BaseSettings):
                                description="find text lines on a copy this long (px); 0 = full "
                                "size. 1280 halves detection on an A4 150-dpi page and reads "
                                "forms as well (bench/README.md, ocr.py)")
-    det_box_thresh: float = Field(0.5, validation_alias=_env("ORDERBOT_OCR_DET_BOX_THRESH"),
+    det_box_thresh: float = Field(0.4, validation_alias=_env("ORDERBOT_OCR_DET_BOX_THRESH"),
                                   description="a found line is kept when its mean text "
-                                  "probability reaches this")
+                                  "probability reaches this; RapidOCR's 0.5 drops whole thin "
+                                  "handwritten lines on the 1280-px copy (bench/README.md)")
     confirm_below: float = Field(0.85, validation_alias=_env("ORDERBOT_OCR_CONFIRM_BELOW"),
                                  description="fields read with less confidence are flagged")
     # paddleocr backend only: local model directories (nothing is downloaded)

@@ -52,6 +52,7 @@ def test_detection_on_a_smaller_copy_still_reads_full_size_text(fonts):
 def test_speed_knobs_come_from_the_environment(monkeypatch):
     assert OcrSettings().spin is False and OcrSettings().rec_batch == 1
     assert OcrSettings().det_long_side == 1280 and OcrSettings().rec_min_width == 0
+    assert OcrSettings().det_box_thresh == 0.4
     monkeypatch.setenv("ORDERBOT_OCR_SPIN", "1")
     monkeypatch.setenv("ORDERBOT_OCR_REC_BATCH", "6")
     assert OcrSettings().spin is True and OcrSettings().rec_batch == 6
