@@ -36,9 +36,10 @@ _STOP_CHUNK = re.compile(
 )
 _PHONEISH = re.compile(r"^[+\d][\d\s-]{6,}$")
 # What can follow the last address word (号, 室, 楼…) inside one chunk without a space:
-# a name, a marker, a date, or the order itself (88号明天送, 88号M8螺母).
+# a name, a marker, a date, or the order itself (88号明天送, 88号M8螺母). 仓库收 ending the
+# address is where it goes (the warehouse receives), written as part of it, and stays.
 _INNER_NAME = re.compile(
-    rf"(?<=[号室楼弄院栋幢层库座])(?:[(（]收[)）]|收(?!到)|[老小][\u4e00-\u9fff]|[\u4e00-\u9fff]{{1,3}}{TITLE}|收货人|收件人|联系人|联系|收货|收件|找|电话|手机|[\u4e00-\u9fff]生(?=[\d+]|$)"
+    rf"(?<=[号室楼弄院栋幢层库座])(?:[(（]收[)）]|(?<!库)收(?!到)|(?<=库)收(?!到|$)|[老小][\u4e00-\u9fff]|[\u4e00-\u9fff]{{1,3}}{TITLE}|收货人|收件人|联系人|联系|收货|收件|找|电话|手机|[\u4e00-\u9fff]生(?=[\d+]|$)"
     r"|今天|明天|后天|大后天|下下?周|这周|本周|月底|急|要|送到|送货|号码|我姓|我叫|本人|[Mm]\d|\d+(?:\.\d+)?[*xX×]"
     r"|(?<![A-Za-z])[A-Z][a-z]+(?:[A-Z][a-z]+)?$).*$"
 )

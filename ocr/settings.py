@@ -30,8 +30,21 @@ class OcrSettings(BaseSettings):
                        "an otherwise idle machine; off steals no CPU from other work)")
     rec_batch: int = Field(1, validation_alias=_env("ORDERBOT_OCR_REC_BATCH"),
                            description="text lines recognised per model call; 1 pads none")
-    det_long_side: int = Field(0, validation_alias=_env("ORDERBOT_OCR_DET_LONG_SIDE"),
-                               description="find text lines on a copy this long (px); 0 = full size")
+    rec_min_width: int = Field(0, validation_alias=_env("ORDERBOT_OCR_REC_MIN_WIDTH"),
+                               description="pad a short text line only to this width (px at "
+                               "height 48) instead of RapidOCR's 320: about -25 % recognition "
+                               "CPU, but short cells (M8, 6202-ZZ) read worse; 0 = 320")
+    rec_workers: int = Field(0, validation_alias=_env("ORDERBOT_OCR_REC_WORKERS"),
+                             description="text lines recognised at once, each on one core "
+                             "(0 = one per core; 1 = one line at a time on `threads` threads)")
+    det_long_side: int = Field(1280, validation_alias=_env("ORDERBOT_OCR_DET_LONG_SIDE"),
+                               description="find text lines on a copy this long (px); 0 = full "
+                               "size. 1280 halves detection on an A4 150-dpi page and reads "
+                               "forms as well (bench/README.md, ocr.py)")
+    det_box_thresh: float = Field(0.4, validation_alias=_env("ORDERBOT_OCR_DET_BOX_THRESH"),
+                                  description="a found line is kept when its mean text "
+                                  "probability reaches this; RapidOCR's 0.5 drops whole thin "
+                                  "handwritten lines on the 1280-px copy (bench/README.md)")
     confirm_below: float = Field(0.85, validation_alias=_env("ORDERBOT_OCR_CONFIRM_BELOW"),
                                  description="fields read with less confidence are flagged")
     # paddleocr backend only: local model directories (nothing is downloaded)

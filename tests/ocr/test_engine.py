@@ -51,6 +51,8 @@ def test_detection_on_a_smaller_copy_still_reads_full_size_text(fonts):
 
 def test_speed_knobs_come_from_the_environment(monkeypatch):
     assert OcrSettings().spin is False and OcrSettings().rec_batch == 1
+    assert OcrSettings().det_long_side == 1280 and OcrSettings().rec_min_width == 0
+    assert OcrSettings().det_box_thresh == 0.4
     monkeypatch.setenv("ORDERBOT_OCR_SPIN", "1")
     monkeypatch.setenv("ORDERBOT_OCR_REC_BATCH", "6")
     assert OcrSettings().spin is True and OcrSettings().rec_batch == 6
@@ -77,3 +79,33 @@ def test_line_by_line_recognition_reads_what_batches_read(fonts):
     one = texts(RapidOcrEngine(rec_batch=1))
     assert one == texts(RapidOcrEngine(rec_batch=6))
     assert "13912345678" in "".join(one)
+
+
+def test_short_lines_read_without_padding_and_in_parallel_read_the_same(fonts):
+    """Lines padded only to their own width, and lines shared between two workers, read as
+    RapidOCR's one-line-at-a-time recogniser reads them (a form's cells are mostly short)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from ocr.engine import RapidOcrEngine
+
+    page = Image.new("L", (1240, 1754), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(fonts[0].path, 28, index=fonts[0].index)
+    cells = [("1", "平垫圈", "M8", "镀锌", "2000个"), ("2", "外六角螺栓", "M10×40", "8.8级", "300个")]
+    for k, row in enumerate(cells):
+        for x, text in zip((100, 180, 420, 620, 820), row, strict=True):
+            draw.text((x, 300 + 70 * k), text, font=font, fill=0)
+    draw.text((100, 500), "地址：江苏省苏州市工业园区星湖街328号 联系人：李经理 13912345678", font=font, fill=0)
+    image = np.asarray(page)
+
+    def texts(engine):
+        return [b.text for b in sorted(engine.read(image), key=lambda b: (b.cy, b.cx))]
+
+    rapid = texts(RapidOcrEngine(threads=1))
+    assert texts(RapidOcrEngine(threads=1, rec_min_width=320)) == rapid
+    assert texts(RapidOcrEngine(threads=1, rec_workers=2)) == rapid
+    assert texts(RapidOcrEngine(threads=1, rec_min_width=96, rec_workers=2)) \
+        == texts(RapidOcrEngine(threads=1, rec_min_width=96))
+    narrow = "".join(texts(RapidOcrEngine(threads=1, rec_min_width=96)))
+    for word in ("平垫圈", "M8", "2000个", "外六角螺栓", "300个", "13912345678"):
+        assert word in narrow
