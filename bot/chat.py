@@ -160,6 +160,11 @@ class Chat:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], store: Any,
                  rules: RulesFile, catalogs: CatalogSource) -> None:
         self.sessionmaker, self.store, self.rules, self.catalogs = sessionmaker, store, rules, catalogs
+        # A batch's customers are stepped concurrently, but their orders are placed one at a
+        # time: concurrent placing transactions only queue on the database's write lock (on
+        # SQLite by sleeping in the busy handler: 17 → 36 orders/s in bench/chat_e2e.py; on
+        # PostgreSQL on the day's order counter row, held to each commit).
+        self._placing = asyncio.Lock()
 
     @classmethod
     def from_context(cls, ctx: JobContext) -> Chat:
@@ -354,7 +359,7 @@ class Chat:
         or (None, a Chinese text saying why the hub refused)."""
         assert customer_id is not None
         try:
-            async with self.sessionmaker() as s, s.begin():
+            async with self._placing, self.sessionmaker() as s, s.begin():
                 customer = await s.get(Customer, customer_id)
                 if customer is not None:  # the order goes to the record the phone joins
                     customer_id = (await merge_by_phone(s, customer, draft.get("phone"))).id
