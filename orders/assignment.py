@@ -8,7 +8,7 @@ does not push: the caller's action owns the transaction and the rep's card.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -35,16 +35,19 @@ class RoutingEvent(StrEnum):
 
 
 async def order_facts(session: AsyncSession, order: Order, *, own_rep_id: int | None = None,
-                      lines: Sequence[OrderLine] | None = None) -> OrderFacts:
+                      lines: Sequence[OrderLine] | None = None,
+                      products: Mapping[str, Product] | None = None) -> OrderFacts:
     """The routing facts of a stored order: its lines' categories, the customer's tier and rep
     (else `own_rep_id`: the rep placing the order for a customer who has none). `lines`: the
-    order's lines when the caller holds them (a new order): their products are then read
-    from the session (already loaded by pricing) instead of a join."""
+    order's lines when the caller holds them (a new order): their products are then taken
+    from `products` (as pricing read them) or the session instead of a join."""
     customer = await session.get(Customer, order.customer_id)
     categories: list[str] = []
     if lines is not None:
         for line in lines:
-            product = await session.get(Product, line.sku) if line.sku else None
+            product = None
+            if line.sku:
+                product = (products or {}).get(line.sku) or await session.get(Product, line.sku)
             if product is not None and product.category:
                 categories.append(product.category)
     elif order.id is not None:
@@ -89,10 +92,14 @@ async def _advance_cursor(session: AsyncSession, team: str, rep_id: int, now: da
 
 
 async def decide_route(session: AsyncSession, order: Order, rules: RuleSet, *,
-                       own_rep_id: int | None = None, lines: Sequence[OrderLine] | None = None) -> Decision:
-    """The routing decision for a stored order, without changing anything."""
-    facts = await order_facts(session, order, own_rep_id=own_rep_id, lines=lines)
-    reps = (await session.exec(select(SalesRep))).all()
+                       own_rep_id: int | None = None, lines: Sequence[OrderLine] | None = None,
+                       products: Mapping[str, Product] | None = None,
+                       reps: Sequence[SalesRep] | None = None) -> Decision:
+    """The routing decision for a stored order, without changing anything. `reps`: every
+    rep, when the caller has read them in this transaction."""
+    facts = await order_facts(session, order, own_rep_id=own_rep_id, lines=lines, products=products)
+    if reps is None:
+        reps = (await session.exec(select(SalesRep))).all()
     return route(facts, rules, reps, await team_load(session))
 
 
@@ -180,8 +187,13 @@ async def submit_routed(
 
         raise OrderError(OrderErrorCode.ORDER_NOT_FOUND, "订单不存在")
     before = order.rep_id
-    lines = created.lines if created is not None and created.order.id == order_id else None
-    decision = await decide_route(session, order, rules, own_rep_id=own_rep_id, lines=lines)
+    fresh = created is not None and created.order.id == order_id
+    lines = created.lines if fresh else None
+    # Held here until the rep's card is queued: the session's identity map is weak, and the
+    # card looks its rep up by id (orders.actions._notify_rep).
+    reps = (await session.exec(select(SalesRep))).all()
+    decision = await decide_route(session, order, rules, own_rep_id=own_rep_id, lines=lines,
+                                  products=created.products if fresh else None, reps=reps)
     result = await actions.submit(
         session, order_id, actor,
         rep_id=decision.rep_id, routing_rule=decision.rule_id,
