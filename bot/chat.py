@@ -57,6 +57,7 @@ from orders.models import (
     InboundMessage,
     Order,
     OrderEvent,
+    Product,
     utcnow,
 )
 from orders.status import OrderStatus
@@ -390,11 +391,17 @@ class Chat:
         if len(batch) > 1:
             try:
                 async with self._placing, self.sessionmaker() as s, s.begin():
-                    return [((await self._place_in(s, c)), None) for c in batch]
+                    # The batch's products in one read, held while its orders are priced (the
+                    # session's identity map is weak: each order would read them again).
+                    skus = sorted({line.sku for c in batch for line in draft_lines(c.draft) if line.sku})
+                    held = (await s.exec(select(Product).where(col(Product.sku).in_(skus)))).all() if skus else []
+                    outcomes: list[_Outcome | Exception] = [((await self._place_in(s, c)), None) for c in batch]
+                    del held
+                    return outcomes
             except Exception:  # noqa: BLE001 — rolled back whole; placed one by one below
                 log.info("placing %d orders together failed; placing them one at a time", len(batch),
                          exc_info=True)
-        outcomes: list[_Outcome | Exception] = []
+        outcomes = []
         for c in batch:
             try:
                 outcomes.append(await self._place_alone(c))
