@@ -43,6 +43,7 @@ from orderbot.jobs import JobContext, OutboxKind, TransientError, enqueue, enque
 from orderbot.routing_rules import RulesFile
 from orders import Idempotency, place_order
 from orders.actors import Actor
+from orders.assignment import RoutingSnapshot
 from orders.customers import join_by_phone
 from orders.drafts import (
     CatalogSource,
@@ -395,7 +396,9 @@ class Chat:
                     # session's identity map is weak: each order would read them again).
                     skus = sorted({line.sku for c in batch for line in draft_lines(c.draft) if line.sku})
                     held = (await s.exec(select(Product).where(col(Product.sku).in_(skus)))).all() if skus else []
-                    outcomes: list[_Outcome | Exception] = [((await self._place_in(s, c)), None) for c in batch]
+                    routing = await RoutingSnapshot.read(s)  # reps and team load, kept up to date
+                    outcomes: list[_Outcome | Exception] = [((await self._place_in(s, c, routing)), None)
+                                                            for c in batch]
                     del held
                     return outcomes
             except Exception:  # noqa: BLE001 — rolled back whole; placed one by one below
@@ -409,7 +412,7 @@ class Chat:
                 outcomes.append(exc)
         return outcomes
 
-    async def _place_in(self, s: AsyncSession, c: _Confirmation) -> str:
+    async def _place_in(self, s: AsyncSession, c: _Confirmation, routing: RoutingSnapshot | None = None) -> str:
         """place_order for one confirmation, in the caller's transaction: the order number."""
         customer_id = c.customer_id
         customer = await s.get(Customer, customer_id)
@@ -421,7 +424,7 @@ class Chat:
             s, Idempotency(f"{CHANNEL}:{c.openid}", f"msg:{c.message_id}"),
             customer_id=customer_id, lines=draft_lines(c.draft), actor=actor, channel=CHANNEL,
             rules=self.rules.current(), fields=draft_fields(c.draft),
-            source_message_id=c.message_id, now=c.now,
+            source_message_id=c.message_id, now=c.now, routing=routing,
         )
         return placed.order.number
 
