@@ -61,6 +61,7 @@ from orders.models import (
     Product,
     utcnow,
 )
+from orders.outbox import written_together
 from orders.status import OrderStatus
 
 log = logging.getLogger(__name__)
@@ -397,8 +398,9 @@ class Chat:
                     skus = sorted({line.sku for c in batch for line in draft_lines(c.draft) if line.sku})
                     held = (await s.exec(select(Product).where(col(Product.sku).in_(skus)))).all() if skus else []
                     routing = await RoutingSnapshot.read(s)  # reps and team load, kept up to date
-                    outcomes: list[_Outcome | Exception] = [((await self._place_in(s, c, routing)), None)
-                                                            for c in batch]
+                    async with written_together(s):  # the orders' outbox rows: one insert
+                        outcomes: list[_Outcome | Exception] = [((await self._place_in(s, c, routing)), None)
+                                                                for c in batch]
                     del held
                     return outcomes
             except Exception:  # noqa: BLE001 — rolled back whole; placed one by one below
