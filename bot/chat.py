@@ -262,6 +262,8 @@ class Chat:
             await asyncio.gather(*(run_user(openid) for openid in by_user))
         finally:
             self._orders = None
+            for task in orders.tasks:  # only when cancelled (the handler's timeout): roll it back
+                task.cancel()
         if not planned:
             return surveyed, failures
         await self._write(planned, now)
