@@ -53,6 +53,7 @@ from orders.drafts import (
     today_in_china,
 )
 from orders.errors import OrderError, OrderErrorCode
+from orders.events import events_together
 from orders.models import (
     Customer,
     InboundMessage,
@@ -400,7 +401,8 @@ class Chat:
                     skus = sorted({line.sku for c in batch for line in draft_lines(c.draft) if line.sku})
                     held = (await s.exec(select(Product).where(col(Product.sku).in_(skus)))).all() if skus else []
                     routing = await RoutingSnapshot.read(s)  # reps and team load, kept up to date
-                    async with written_together(s):  # the orders' outbox rows: one insert
+                    # the orders' outbox rows and events: one insert each
+                    async with written_together(s), events_together(s):
                         outcomes: list[_Outcome | Exception] = [((await self._place_in(s, c, routing)), None)
                                                                 for c in batch]
                     del held
