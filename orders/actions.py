@@ -93,6 +93,9 @@ class OrderResult:
     order: Order
     lines: list[OrderLine]
     missing: list[str] = field(default_factory=list)  # for drafts: what to ask the customer
+    # The lines' products as create_order read them: the session's identity map is weak, so
+    # routing the new order in the same transaction would otherwise read them again.
+    products: dict[str, Product] = field(default_factory=dict)
 
     @property
     def status(self) -> OrderStatus:
@@ -187,19 +190,23 @@ async def _write(s: AsyncSession, order: Order, values: Mapping[str, Any]) -> No
         set_committed_value(order, key, value)
 
 
-async def _product(s: AsyncSession, sku: str) -> Product:
+async def _product(s: AsyncSession, sku: str, seen: dict[str, Product] | None = None) -> Product:
     product = await s.get(Product, sku)
     if product is None:
         raise OrderError(OrderErrorCode.PRODUCT_NOT_FOUND, f"目录里没有 {sku}", sku=sku)
+    if seen is not None:
+        seen[sku] = product
     return product
 
 
-async def _new_line(s: AsyncSession, draft: DraftLine, tier: str, actor: Actor | None = None) -> OrderLine:
+async def _new_line(s: AsyncSession, draft: DraftLine, tier: str, actor: Actor | None = None,
+                    seen: dict[str, Product] | None = None) -> OrderLine:
     """A priced OrderLine (not yet attached to an order); unmatched SKUs stay unpriced.
-    Gift, freight and service lines are the desk's (special_lines.manual_line)."""
+    Gift, freight and service lines are the desk's (special_lines.manual_line).
+    `seen` collects the products read."""
     if draft.line_type != LineType.MAIN:
         special_lines.check_may_add(actor, draft.line_type)
-        product = await _product(s, draft.sku) if draft.sku is not None else None
+        product = await _product(s, draft.sku, seen) if draft.sku is not None else None
         return special_lines.manual_line(draft, product)
     if draft.sku is None:
         q = pricing.as_quantity(draft.quantity)
@@ -209,7 +216,7 @@ async def _new_line(s: AsyncSession, draft: DraftLine, tier: str, actor: Actor |
             line_type=draft.line_type, counts_as_sales=draft.line_type != LineType.GIFT,
             raw=draft.raw,
         )
-    product = await _product(s, draft.sku)
+    product = await _product(s, draft.sku, seen)
     if not product.active:
         raise OrderError(OrderErrorCode.PRODUCT_INACTIVE, f"{product.sku} 已停售", sku=product.sku)
     priced = pricing.price_line(product, draft.quantity, draft.unit, tier, draft.line_type)
@@ -262,7 +269,8 @@ async def _blocking(
     both against the same open balance."""
     if not new and await _hold_released(s, order.id):
         return None
-    await s.exec(select(Customer.id).where(Customer.id == customer.id).with_for_update())  # type: ignore[call-overload]
+    if s.bind.dialect.name != "sqlite":  # SQLite has no row locks: its one writer already orders them
+        await s.exec(select(Customer.id).where(Customer.id == customer.id).with_for_update())  # type: ignore[call-overload]
     hits = await checks.risk_hits(s, order, customer, lines)
     for hit in hits:
         add_event(s, order.id, EventType.RISK_HIT, Actor.system(f"rule:{hit.rule_id}"),
@@ -409,7 +417,8 @@ async def create_order(
             assigned = actor.rep_id
         await check_access(s, actor, customer, assigned, customer_places(customer))
         values = _check_fields(fields or {}, actor.role)
-        new_lines = [await _new_line(s, draft, customer.tier, actor) for draft in lines]
+        products: dict[str, Product] = {}
+        new_lines = [await _new_line(s, draft, customer.tier, actor, products) for draft in lines]
         totals = pricing.order_totals(new_lines)
 
         order = Order(
@@ -441,7 +450,7 @@ async def create_order(
         missing = missing_fields(order, new_lines)
         if submit and not missing:
             return await _submit_checked(s, order, customer, new_lines, actor, {}, source_message_id)
-        return OrderResult(order, new_lines, missing)
+        return OrderResult(order, new_lines, missing, products)
 
 
 async def submit(

@@ -8,7 +8,8 @@ does not push: the caller's action owns the transaction and the rep's card.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -35,16 +36,19 @@ class RoutingEvent(StrEnum):
 
 
 async def order_facts(session: AsyncSession, order: Order, *, own_rep_id: int | None = None,
-                      lines: Sequence[OrderLine] | None = None) -> OrderFacts:
+                      lines: Sequence[OrderLine] | None = None,
+                      products: Mapping[str, Product] | None = None) -> OrderFacts:
     """The routing facts of a stored order: its lines' categories, the customer's tier and rep
     (else `own_rep_id`: the rep placing the order for a customer who has none). `lines`: the
-    order's lines when the caller holds them (a new order): their products are then read
-    from the session (already loaded by pricing) instead of a join."""
+    order's lines when the caller holds them (a new order): their products are then taken
+    from `products` (as pricing read them) or the session instead of a join."""
     customer = await session.get(Customer, order.customer_id)
     categories: list[str] = []
     if lines is not None:
         for line in lines:
-            product = await session.get(Product, line.sku) if line.sku else None
+            product = None
+            if line.sku:
+                product = (products or {}).get(line.sku) or await session.get(Product, line.sku)
             if product is not None and product.category:
                 categories.append(product.category)
     elif order.id is not None:
@@ -79,6 +83,34 @@ async def team_load(session: AsyncSession) -> TeamLoad:
     )
 
 
+@dataclass
+class RoutingSnapshot:
+    """The reps and the team load read once for many orders placed one after another in ONE
+    transaction (a batch of chat confirmations): each order placed updates it as the
+    database would answer (its rep's open orders + 1, the team's cursor), so routing the next
+    one needs no reads. Only for orders placed by this transaction; discarded with it."""
+
+    reps: list[SalesRep]
+    open_orders: dict[int, int]
+    last_assigned: dict[str, int]
+
+    @classmethod
+    async def read(cls, session: AsyncSession) -> RoutingSnapshot:
+        reps = list((await session.exec(select(SalesRep))).all())
+        load = await team_load(session)
+        return cls(reps, dict(load.open_orders), dict(load.last_assigned))
+
+    def load(self) -> TeamLoad:
+        return TeamLoad(open_orders=self.open_orders, last_assigned=self.last_assigned)
+
+    def placed(self, order: Order, decision: Decision) -> None:
+        """`order` was routed by `decision` and written in this transaction."""
+        if order.rep_id is not None and order.status in {s.value for s in OPEN_STATUSES}:
+            self.open_orders[order.rep_id] = self.open_orders.get(order.rep_id, 0) + 1
+        if decision.team and decision.rep_id is not None:
+            self.last_assigned[decision.team] = decision.rep_id
+
+
 async def _advance_cursor(session: AsyncSession, team: str, rep_id: int, now: datetime) -> None:
     """One upsert (no read, no lock held before it): the team's row is written last thing
     before the caller commits, so concurrent placements wait on it as briefly as possible."""
@@ -89,11 +121,15 @@ async def _advance_cursor(session: AsyncSession, team: str, rep_id: int, now: da
 
 
 async def decide_route(session: AsyncSession, order: Order, rules: RuleSet, *,
-                       own_rep_id: int | None = None, lines: Sequence[OrderLine] | None = None) -> Decision:
-    """The routing decision for a stored order, without changing anything."""
-    facts = await order_facts(session, order, own_rep_id=own_rep_id, lines=lines)
-    reps = (await session.exec(select(SalesRep))).all()
-    return route(facts, rules, reps, await team_load(session))
+                       own_rep_id: int | None = None, lines: Sequence[OrderLine] | None = None,
+                       products: Mapping[str, Product] | None = None,
+                       reps: Sequence[SalesRep] | None = None, load: TeamLoad | None = None) -> Decision:
+    """The routing decision for a stored order, without changing anything. `reps`, `load`:
+    every rep and the team load, when the caller has them for this transaction."""
+    facts = await order_facts(session, order, own_rep_id=own_rep_id, lines=lines, products=products)
+    if reps is None:
+        reps = (await session.exec(select(SalesRep))).all()
+    return route(facts, rules, reps, load if load is not None else await team_load(session))
 
 
 async def record_routing(
@@ -161,6 +197,7 @@ async def submit_routed(
     source_message_id: int | None = None,
     own_rep_id: int | None = None,
     created: Any = None,
+    snapshot: RoutingSnapshot | None = None,
 ) -> Any:
     """THE CALL TO MAKE AT SUBMIT: route the draft, then the hub's `orders.actions.submit`
     with the chosen rep, rule and deadline, then the "routed" event — one transaction.
@@ -169,6 +206,7 @@ async def submit_routed(
     `own_rep_id` stands in for the customer's own rep when they have none (a rep placing an
     order on a customer's behalf keeps it). `created`: the OrderResult of create_order in
     this transaction (orders.place_order), so neither routing nor submit reads it again.
+    `snapshot`: the reps and team load of this transaction (RoutingSnapshot), kept up to date.
     Returns the hub's OrderResult.
     """
     from orders import actions  # the hub's use cases; imported late to keep this module light
@@ -180,8 +218,14 @@ async def submit_routed(
 
         raise OrderError(OrderErrorCode.ORDER_NOT_FOUND, "订单不存在")
     before = order.rep_id
-    lines = created.lines if created is not None and created.order.id == order_id else None
-    decision = await decide_route(session, order, rules, own_rep_id=own_rep_id, lines=lines)
+    fresh = created is not None and created.order.id == order_id
+    lines = created.lines if fresh else None
+    # Held here until the rep's card is queued: the session's identity map is weak, and the
+    # card looks its rep up by id (orders.actions._notify_rep).
+    reps = snapshot.reps if snapshot is not None else (await session.exec(select(SalesRep))).all()
+    decision = await decide_route(session, order, rules, own_rep_id=own_rep_id, lines=lines,
+                                  products=created.products if fresh else None, reps=reps,
+                                  load=snapshot.load() if snapshot is not None else None)
     result = await actions.submit(
         session, order_id, actor,
         rep_id=decision.rep_id, routing_rule=decision.rule_id,
@@ -190,4 +234,6 @@ async def submit_routed(
     )
     await record_routing(session, result.order, decision, before=before, now=now,
                          rules_version=rules.version)
+    if snapshot is not None:
+        snapshot.placed(result.order, decision)
     return result

@@ -155,6 +155,27 @@ async def check_duplicates(
     return best
 
 
+async def suspected_duplicates(session: AsyncSession, order_ids: Sequence[int]) -> dict[int, str]:
+    """suspected_duplicate for many orders in two queries (a batch of rep cards): order id →
+    the number of the order it was last flagged a duplicate of, while that one is not cancelled."""
+    stmt = (
+        select(OrderEvent.order_id, OrderEvent.changes)
+        .where(col(OrderEvent.order_id).in_(order_ids), OrderEvent.type == EventType.DUPLICATE_SUSPECTED.value)
+        .order_by(col(OrderEvent.id))
+    )
+    latest: dict[int, int] = {}
+    for order_id, changes in (await session.exec(stmt)).all():
+        if changes and changes.get("duplicate_order_id"):
+            latest[order_id] = int(changes["duplicate_order_id"])  # the last one wins
+        else:
+            latest.pop(order_id, None)
+    if not latest:
+        return {}
+    others = {o.id: o for o in (await session.exec(select(Order).where(col(Order.id).in_(set(latest.values()))))).all()}
+    return {oid: others[d].number for oid, d in latest.items()
+            if d in others and others[d].status != OrderStatus.CANCELLED.value}
+
+
 async def suspected_duplicate(session: AsyncSession, order_id: int) -> str | None:
     """The order number this order was flagged as a duplicate of, while that order is still
     open to a merge (not cancelled); None otherwise. For the rep's card."""

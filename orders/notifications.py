@@ -7,13 +7,13 @@ render a WeChat message or a WeCom card without reading the database again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from orders.duplicates import suspected_duplicate
+from orders.duplicates import suspected_duplicate, suspected_duplicates
 from orders.events import jsonable
 from orders.models import Order, OrderLine
 from orders.money import amount
@@ -84,3 +84,19 @@ async def load_rep_card_payload(session: AsyncSession, order_id: int, event: str
     if duplicate_of:
         payload["duplicate_of"] = duplicate_of
     return payload
+
+
+async def load_rep_card_payloads(session: AsyncSession, order_ids: Sequence[int]) -> dict[int, tuple[Order, list[OrderLine], str | None]]:
+    """load_rep_card_payload's reads for many orders at once (a batch of rep cards): each
+    order, its lines and the number it is flagged a duplicate of, in three queries whatever
+    the batch's size. Build each card with rep_card_payload (+ `duplicate_of`)."""
+    if not order_ids:
+        return {}
+    orders = (await session.exec(select(Order).where(col(Order.id).in_(order_ids)))).all()
+    lines: dict[int, list[OrderLine]] = {}
+    rows = await session.exec(select(OrderLine).where(col(OrderLine.order_id).in_(order_ids))
+                              .order_by(col(OrderLine.id)))
+    for line in rows.all():
+        lines.setdefault(line.order_id, []).append(line)
+    duplicate_of = await suspected_duplicates(session, order_ids)
+    return {o.id: (o, lines.get(o.id, []), duplicate_of.get(o.id)) for o in orders if o.id is not None}

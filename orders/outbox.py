@@ -26,7 +26,8 @@ move time. These functions take a session and never commit: the caller owns the 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -83,6 +84,11 @@ async def enqueue(
     anything in orderbot asks for a side effect."""
     if not dedup_key:
         raise ValueError("an outbox row needs a dedup_key: a retry must carry the same one")
+    deferred = session.info.get(_DEFERRED)
+    if deferred is not None:  # inside written_together(): one insert at its end
+        deferred.append({"kind": kind, "target": target, "payload": payload, "dedup_key": dedup_key,
+                         "not_before": not_before})
+        return True
     stmt = (
         insert_for(session, Outbox)
         .values(
@@ -99,6 +105,28 @@ async def enqueue(
     )
     result = await session.exec(stmt)
     return bool(result.rowcount)
+
+
+_DEFERRED = "orders.outbox.deferred"
+
+
+@asynccontextmanager
+async def written_together(session: AsyncSession) -> AsyncIterator[None]:
+    """The rows enqueued inside the block are written at its end in ONE insert (enqueue_many),
+    in the order they were enqueued, still in the caller's transaction (many orders placed in
+    one transaction: two rows each). `enqueue` then answers True without knowing whether a
+    row with its key exists: for callers that do not look at the answer. On an error nothing
+    is written (the caller rolls back). Nested blocks join the outer one."""
+    if session.info.get(_DEFERRED) is not None:
+        yield
+        return
+    rows: list[dict[str, Any]] = []
+    session.info[_DEFERRED] = rows
+    try:
+        yield
+    finally:
+        session.info.pop(_DEFERRED, None)
+    await enqueue_many(session, rows)
 
 
 async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:

@@ -26,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orders import actions, duplicates, risk
 from orders.actors import Actor
-from orders.assignment import submit_routed
+from orders.assignment import RoutingSnapshot, submit_routed
 from orders.errors import OrderError, OrderErrorCode
 from orders.models import IdempotencyRecord, Order, utcnow
 from orders.repricing import RISK_RULES, table_from
@@ -76,6 +76,7 @@ async def place_order(
     own_rep_id: int | None = None,
     now: dt.datetime | None = None,
     source_ip: str | None = None,
+    routing: RoutingSnapshot | None = None,
 ) -> Placed:
     """Create, route and submit one order, at most once per idempotency key.
 
@@ -84,6 +85,8 @@ async def place_order(
     then it stays a draft (a rep completes it later) and `Placed.missing` says what is missing.
     `own_rep_id`: the rep who takes the order when the customer has no rep of their own.
     `source_ip`: the client's address, kept on the order for the per-IP hold rule.
+    `routing`: the reps and team load, when the caller places several orders in this one
+    transaction (orders.assignment.RoutingSnapshot).
     """
     now = now or utcnow()
     claim = (
@@ -119,7 +122,7 @@ async def place_order(
     await duplicates.check_duplicates(session, created.order, created.lines, table.duplicates)
     result = await submit_routed(session, created.order.id, actor, rules, now=now,
                                  source_message_id=source_message_id, own_rep_id=own_rep_id,
-                                 created=created)
+                                 created=created, snapshot=routing)
     await _record_order(session, record_id, result.order.id)
     return Placed(result.order)
 

@@ -54,6 +54,7 @@ HANDLERS: dict[str, Handler] = {
 BATCH_HANDLERS: dict[str, BatchHandler] = {
     OutboxKind.INBOUND: wechat_inbound_many,
     OutboxKind.NOTIFY_CUSTOMER: notify_batch.notify_customers,
+    OutboxKind.NOTIFY_REP: notify_batch.notify_reps,
 }
 
 

@@ -31,13 +31,13 @@ import asyncio
 import contextlib
 import hashlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import case, delete, func, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import col, select
@@ -282,14 +282,17 @@ async def begin_many(session: AsyncSession, deliveries: Sequence[Delivery], now:
 
 
 async def finish_many(session: AsyncSession, sent: Sequence[str], unsent: Sequence[str],
-                      now: datetime | None = None) -> None:
-    """After a batch's calls: the keys that went out become `sent` (one update); the `sending`
+                      now: datetime | None = None, remote_ids: Mapping[str, str] | None = None) -> None:
+    """After a batch's calls: the keys that went out become `sent` (one update; `remote_ids`:
+    the msgid / response_code each call returned, as finish_send keeps it); the `sending`
     rows of calls never made (the queue stopped before them) are removed, so their retry is a
     first attempt, not a counted repeat."""
     stmts: list[Any] = []
     if sent:
-        stmts.append(update(PushDelivery).where(col(PushDelivery.dedup_key).in_(sent))
-                     .values(state=Ledger.SENT.value, sent_at=now or utcnow()))
+        values: dict[str, Any] = {"state": Ledger.SENT.value, "sent_at": now or utcnow()}
+        if remote_ids:
+            values["remote_id"] = case(dict(remote_ids), value=PushDelivery.dedup_key, else_=PushDelivery.remote_id)
+        stmts.append(update(PushDelivery).where(col(PushDelivery.dedup_key).in_(sent)).values(**values))
     if unsent:
         stmts.append(delete(PushDelivery).where(col(PushDelivery.dedup_key).in_(unsent),
                                                 PushDelivery.state == Ledger.SENDING.value))

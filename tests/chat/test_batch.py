@@ -4,11 +4,13 @@ and one confirmation still places one order, however the messages fall into batc
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlmodel import select
 
 from bot import replies
 from bot.chat import Chat as Runner
-from orders.models import InboundMessage, Order
+from orders.models import InboundMessage, Order, Outbox, Product, utcnow
+from orders.outbox import OutboxKind
 from tests.chat.conftest import REP, Chat, register
 
 FULL_ORDER = "M6*20外六角 304的 5000个，明天送到常州市武进区湖塘镇长虹路88号，收货人张工 1381234{:04d}"
@@ -77,3 +79,52 @@ async def test_a_redelivered_batch_does_nothing_twice(chat: Chat) -> None:
     await chat.worker.drain()
     async with chat.sm() as s:
         assert len((await s.exec(select(Order))).all()) == 1
+
+
+async def test_one_refused_order_in_a_batch_leaves_the_others_placed(chat: Chat) -> None:
+    people = [f"o_mixed{i}" for i in range(4)]
+    for p in people:
+        register(chat, p)
+    # given four customers' summaries, the last one for a product that stops being sold before
+    # they confirm
+    for i, p in enumerate(people[:3]):
+        await post(chat, p, FULL_ORDER.format(i), 8000 + i)
+    await post(chat, people[3], "M6*30外六角 316的 500个，明天送到常州市武进区湖塘镇长虹路88号，收货人王工 13912340000", 8003)
+    await chat.worker.drain()
+    assert "请核对订单" in chat.texts_since(0, people[3])[0]
+    async with chat.sm() as s, s.begin():
+        await s.exec(update(Product).where(Product.sku == "HB-M6X30-316").values(active=False))  # type: ignore[call-overload]
+    # when all four confirm in one batch
+    before = len(chat.state.sent)
+    for i, p in enumerate(people):
+        await post(chat, p, "确认", 8100 + i)
+    await chat.worker.drain()
+    # then the three are placed, each told their own number and carded to the rep once, and
+    # the fourth is told why not, with no order
+    orders = await chat.orders()
+    assert len(orders) == 3
+    for p in people[:3]:
+        said = [o.number for o in orders if any(o.number in t for t in chat.texts_since(before, p))]
+        assert len(said) == 1, p
+    assert len(chat.cards_to(REP)) == 3
+    refusal = chat.texts_since(before, people[3])
+    assert len(refusal) == 1 and "下单没有成功" in refusal[0] and "停售" in refusal[0]
+
+
+async def test_rep_cards_sent_before_are_not_sent_again(chat: Chat) -> None:
+    people = [f"o_card{i}" for i in range(3)]
+    for i, p in enumerate(people):
+        register(chat, p)
+        await post(chat, p, FULL_ORDER.format(i), 8200 + i)
+    await chat.worker.drain()
+    for i, p in enumerate(people):
+        await post(chat, p, "确认", 8300 + i)
+    await chat.worker.drain()
+    assert len(chat.cards_to(REP)) == 3
+    # when the worker delivers the card rows again (it died before marking them done)
+    async with chat.sm() as s, s.begin():
+        await s.exec(update(Outbox).where(Outbox.kind == OutboxKind.NOTIFY_REP)  # type: ignore[call-overload]
+                     .values(state="pending", next_attempt_at=utcnow(), locked_by=None, lease_until=None))
+    await chat.worker.drain()
+    # then the rep still has one card per order
+    assert len(chat.cards_to(REP)) == 3
