@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import delete
@@ -116,18 +116,7 @@ async def notify_customers(ctx: JobContext, rows: Sequence[Outbox]) -> Mapping[i
         await router.finish_many(session, sent, unsent, now)
     for _ in sent:
         notify.PUSH_SENT.labels(router.Channel.CS.value).inc()
-    for row in sorted(slow, key=lambda r: r.id or 0):
-        try:
-            await notify.notify_customer(ctx, row)
-        except Exception as exc:  # noqa: BLE001 — the runner retries or parks this row alone
-            failures[row.id or 0] = exc
-    for row in rows:
-        exc = failures.get(row.id or 0)
-        if exc is not None and row not in slow and (
-                isinstance(exc, PermanentError) or row.attempts >= ctx.settings.outbox_max_attempts):
-            await notify.parked_alert(ctx, row, str(exc))  # as notify.watched does for one row
-    return failures
-
+    return await _slow_rows_then_alerts(ctx, rows, slow, failures, notify.notify_customer)
 
 
 async def notify_reps(ctx: JobContext, rows: Sequence[Outbox]) -> Mapping[int, BaseException]:
@@ -204,14 +193,22 @@ async def notify_reps(ctx: JobContext, rows: Sequence[Outbox]) -> Mapping[int, B
         await router.finish_many(session, sent, [], now, remote_ids=remote)
     for _ in sent:
         notify.PUSH_SENT.labels(router.Channel.WECOM_CARD.value).inc()
+    return await _slow_rows_then_alerts(ctx, rows, slow, failures, notify.notify_rep)
+
+
+async def _slow_rows_then_alerts(ctx: JobContext, rows: Sequence[Outbox], slow: Sequence[Outbox],
+                                 failures: dict[int, BaseException],
+                                 one: Callable[[JobContext, Outbox], Awaitable[None]]) -> Mapping[int, BaseException]:
+    """The rows off the fast path one at a time (their own handler), then the managers' alert for
+    each fast-path row that will be parked, as notify.watched does for one row."""
     for row in sorted(slow, key=lambda r: r.id or 0):
         try:
-            await notify.notify_rep(ctx, row)
+            await one(ctx, row)
         except Exception as exc:  # noqa: BLE001 — the runner retries or parks this row alone
             failures[row.id or 0] = exc
     for row in rows:
         exc = failures.get(row.id or 0)
         if exc is not None and row not in slow and (
                 isinstance(exc, PermanentError) or row.attempts >= ctx.settings.outbox_max_attempts):
-            await notify.parked_alert(ctx, row, str(exc))  # as notify.watched does for one row
+            await notify.parked_alert(ctx, row, str(exc))
     return failures
