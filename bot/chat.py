@@ -62,6 +62,7 @@ from orders.models import (
     Product,
     utcnow,
 )
+from orders.numbering import numbers_together
 from orders.outbox import written_together
 from orders.status import OrderStatus
 
@@ -396,13 +397,20 @@ class Chat:
         if len(batch) > 1:
             try:
                 async with self._placing, self.sessionmaker() as s, s.begin():
-                    # The batch's products in one read, held while its orders are priced (the
-                    # session's identity map is weak: each order would read them again).
+                    # The batch's products and customers in one read each, held while its
+                    # orders are placed (the session's identity map is weak: each order would
+                    # read them again).
                     skus = sorted({line.sku for c in batch for line in draft_lines(c.draft) if line.sku})
-                    held = (await s.exec(select(Product).where(col(Product.sku).in_(skus)))).all() if skus else []
-                    routing = await RoutingSnapshot.read(s)  # reps and team load, kept up to date
-                    # the orders' outbox rows and events: one insert each
-                    async with written_together(s), events_together(s):
+                    held: list[Any] = list((await s.exec(select(Product).where(col(Product.sku).in_(skus)))).all()
+                                           if skus else [])
+                    held += (await s.exec(select(Customer).where(
+                        col(Customer.id).in_(sorted({c.customer_id for c in batch}))))).all()
+                    # reps and team load kept up to date (the teams' cursors written at the
+                    # end); the order numbers in one bump; the orders' outbox rows and events
+                    # in one insert each
+                    async with RoutingSnapshot.held(s) as routing, \
+                            numbers_together(s, len(batch), batch[0].now), \
+                            written_together(s), events_together(s):
                         outcomes: list[_Outcome | Exception] = [((await self._place_in(s, c, routing)), None)
                                                                 for c in batch]
                     del held

@@ -259,7 +259,8 @@ async def _hold_released(s: AsyncSession, order_id: int) -> bool:
 
 
 async def _blocking(
-    s: AsyncSession, order: Order, customer: Customer, lines: Sequence[OrderLine], *, new: bool = False
+    s: AsyncSession, order: Order, customer: Customer, lines: Sequence[OrderLine], *, new: bool = False,
+    products: Mapping[str, Product] | None = None,
 ) -> tuple[str, str] | None:
     """(rule name, reason) when hold rules (orders/risk.py) block the order, else None; each
     rule that fired is a `risk_hit` event naming it.
@@ -271,7 +272,7 @@ async def _blocking(
         return None
     if s.bind.dialect.name != "sqlite":  # SQLite has no row locks: its one writer already orders them
         await s.exec(select(Customer.id).where(Customer.id == customer.id).with_for_update())  # type: ignore[call-overload]
-    hits = await checks.risk_hits(s, order, customer, lines)
+    hits = await checks.risk_hits(s, order, customer, lines, products=products)
     for hit in hits:
         add_event(s, order.id, EventType.RISK_HIT, Actor.system(f"rule:{hit.rule_id}"),
                   changes={"rule": hit.rule_id, "kind": hit.kind}, reason=hit.reason)
@@ -355,16 +356,18 @@ async def _submit_checked(
     source_message_id: int | None,
     *,
     new: bool = False,
+    products: Mapping[str, Product] | None = None,
 ) -> OrderResult:
     """draft → pending, then → on_hold by the system when credit or stock blocks it.
-    `new`: created in this transaction (no hold events to look up)."""
+    `new`: created in this transaction (no hold events to look up); `products`: the lines'
+    products as this transaction read them."""
     from_status = order.status
     to = _next(order.status, Action.SUBMIT, actor.role)
     values: dict[str, Any] = {"status": to, **{k: v for k, v in assignment.items() if v is not None}}
     if values.get("rep_id") is None and order.rep_id is None and customer.rep_id is not None:
         values["rep_id"] = customer.rep_id
     changes = _diff(order, values)
-    blocked = await _blocking(s, order, customer, lines, new=new)
+    blocked = await _blocking(s, order, customer, lines, new=new, products=products)
     if blocked:
         values["status"] = _next(to, Action.HOLD, Role.SYSTEM)
         values["hold_reason"] = blocked[1]
@@ -449,7 +452,8 @@ async def create_order(
         )
         missing = missing_fields(order, new_lines)
         if submit and not missing:
-            return await _submit_checked(s, order, customer, new_lines, actor, {}, source_message_id)
+            return await _submit_checked(s, order, customer, new_lines, actor, {}, source_message_id,
+                                         products=products)
         return OrderResult(order, new_lines, missing, products)
 
 
@@ -489,7 +493,8 @@ async def submit(
             )
         assignment = {"rep_id": rep_id, "routing_rule": routing_rule, "confirm_due_at": confirm_due_at}
         return await _submit_checked(s, order, customer, lines, actor, assignment, source_message_id,
-                                     new=created is not None)
+                                     new=created is not None,
+                                     products=created.products if created is not None else None)
 
 
 async def confirm(

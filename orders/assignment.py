@@ -8,8 +8,9 @@ does not push: the caller's action owns the transaction and the rep's card.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -88,17 +89,24 @@ class RoutingSnapshot:
     """The reps and the team load read once for many orders placed one after another in ONE
     transaction (a batch of chat confirmations): each order placed updates it as the
     database would answer (its rep's open orders + 1, the team's cursor), so routing the next
-    one needs no reads. Only for orders placed by this transaction; discarded with it."""
+    one needs no reads. Only for orders placed by this transaction; discarded with it.
+    The teams' round-robin cursors are written once, at the end of `held`, not once an order."""
 
     reps: list[SalesRep]
     open_orders: dict[int, int]
     last_assigned: dict[str, int]
+    moved: dict[str, int] = field(default_factory=dict)  # team → last rep, not written yet
 
     @classmethod
-    async def read(cls, session: AsyncSession) -> RoutingSnapshot:
+    @asynccontextmanager
+    async def held(cls, session: AsyncSession) -> AsyncIterator[RoutingSnapshot]:
+        """Read once, used for the orders placed inside the block, the cursors written at
+        its end (on an error nothing is written: the caller rolls back)."""
         reps = list((await session.exec(select(SalesRep))).all())
         load = await team_load(session)
-        return cls(reps, dict(load.open_orders), dict(load.last_assigned))
+        snapshot = cls(reps, dict(load.open_orders), dict(load.last_assigned))
+        yield snapshot
+        await snapshot._write_cursors(session)
 
     def load(self) -> TeamLoad:
         return TeamLoad(open_orders=self.open_orders, last_assigned=self.last_assigned)
@@ -109,6 +117,14 @@ class RoutingSnapshot:
             self.open_orders[order.rep_id] = self.open_orders.get(order.rep_id, 0) + 1
         if decision.team and decision.rep_id is not None:
             self.last_assigned[decision.team] = decision.rep_id
+            self.moved[decision.team] = decision.rep_id
+
+    async def _write_cursors(self, session: AsyncSession, now: datetime | None = None) -> None:
+        """The cursors of the teams routed to since the read, one upsert each (in team order,
+        so two workers' batches take the rows in the same order)."""
+        for team, rep_id in sorted(self.moved.items()):
+            await _advance_cursor(session, team, rep_id, now or utcnow())
+        self.moved.clear()
 
 
 async def _advance_cursor(session: AsyncSession, team: str, rep_id: int, now: datetime) -> None:
@@ -141,12 +157,13 @@ async def record_routing(
     now: datetime | None = None,
     actor: Actor | None = None,
     rules_version: str = "",
+    write_cursor: bool = True,
 ) -> None:
     """The "routed" event naming the rule and the table version (internal), and the team's
-    round-robin cursor."""
+    round-robin cursor (unless `write_cursor` is False: a RoutingSnapshot writes it later)."""
     assert order.id is not None
     now = now or utcnow()
-    if decision.team and decision.rep_id is not None:
+    if write_cursor and decision.team and decision.rep_id is not None:
         await _advance_cursor(session, decision.team, decision.rep_id, now)
     event = add_event(
         session,
@@ -233,7 +250,7 @@ async def submit_routed(
         source_message_id=source_message_id, created=created,
     )
     await record_routing(session, result.order, decision, before=before, now=now,
-                         rules_version=rules.version)
+                         rules_version=rules.version, write_cursor=snapshot is None)
     if snapshot is not None:
         snapshot.placed(result.order, decision)
     return result

@@ -99,9 +99,12 @@ async def _count(s: AsyncSession, *where: object) -> int:
 
 async def risk_facts(
     s: AsyncSession, table: RiskTable, order: Order, customer: Customer, lines: Iterable[OrderLine],
-    now: dt.datetime,
+    now: dt.datetime, products: Mapping[str, Product] | None = None,
 ) -> RiskFacts:
-    """Read only what the table's enabled rules look at (the hub calls this on every submit)."""
+    """Read only what the table's enabled rules look at (the hub calls this on every submit).
+    `products`: the lines' products as the caller's transaction read them (an order created
+    just before): their stock is not read again. Stock moves only when an order is confirmed;
+    the reservation itself is the atomic check (reserve_stock)."""
     kinds = table.kinds()
     facts = RiskFacts(
         total=Decimal(order.total), now=now, today=now.astimezone(SHANGHAI).date(), rush=order.rush,
@@ -113,8 +116,10 @@ async def risk_facts(
         facts.open_receivable = await receivables.exposure(s, customer, order.id)
     if kinds & {RiskKind.STOCK_SHORT, RiskKind.SAFETY_STOCK}:
         needs = stock_needs(lines)
-        rows = (await s.exec(select(Product).where(col(Product.sku).in_(list(needs))))).all() if needs else []
-        have = {p.sku: p for p in rows}
+        have = {sku: p for sku, p in (products or {}).items() if sku in needs}
+        unread = [sku for sku in needs if sku not in have]
+        if unread:
+            have.update({p.sku: p for p in (await s.exec(select(Product).where(col(Product.sku).in_(unread)))).all()})
         facts.stock = {
             sku: StockFact(have[sku].stock if sku in have else 0, n, have[sku].safety_stock if sku in have else 0)
             for sku, n in needs.items()
@@ -144,10 +149,11 @@ async def risk_facts(
 
 
 async def risk_hits(
-    s: AsyncSession, order: Order, customer: Customer, lines: Iterable[OrderLine], now: dt.datetime | None = None
+    s: AsyncSession, order: Order, customer: Customer, lines: Iterable[OrderLine], now: dt.datetime | None = None,
+    *, products: Mapping[str, Product] | None = None,
 ) -> list[risk.Hit]:
     """The hold rules (the session's risk table, else credit + stock) that this order trips."""
     table: RiskTable = table_from(s, RISK_RULES, risk.DEFAULT_TABLE)
-    hits = risk.evaluate(table, await risk_facts(s, table, order, customer, lines, now or utcnow()))
+    hits = risk.evaluate(table, await risk_facts(s, table, order, customer, lines, now or utcnow(), products))
     risk.report(hits)
     return hits

@@ -4,12 +4,20 @@ The counter is bumped with one atomic INSERT … ON CONFLICT DO UPDATE … RETUR
 the caller's transaction: on PostgreSQL the conflicting row is locked until commit, on
 SQLite the statement takes the database write lock. Two concurrent orders can therefore
 never get the same number, and a rolled-back order gives its number back.
+
+Many orders placed in one transaction (a batch of chat confirmations) take their numbers in
+one bump (`numbers_together`); the ones left unused go back before the commit, so the day's
+numbers still have no gaps.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta, timezone
 
+from sqlalchemy import update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orders.models import OrderCounter, as_utc
@@ -29,12 +37,47 @@ def format_number(day: str, seq: int) -> str:
     return f"SO{day}-{seq:04d}"
 
 
+async def _bump(session: AsyncSession, day: str, by: int) -> int:
+    """The counter after adding `by`; the caller's transaction holds the row from here on."""
+    stmt = insert_for(session, OrderCounter).values(day=day, last=by)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[OrderCounter.day], set_={"last": OrderCounter.last + by}
+    ).returning(OrderCounter.last)
+    return int((await session.exec(stmt)).scalar_one())
+
+
+_BLOCK = "orders.numbering.block"
+
+
 async def next_order_number(session: AsyncSession, now: datetime | None = None) -> str:
     """Take the next number of the day; the caller's transaction holds the counter row."""
     day = order_day(now)
-    stmt = insert_for(session, OrderCounter).values(day=day, last=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[OrderCounter.day], set_={"last": OrderCounter.last + 1}
-    ).returning(OrderCounter.last)
-    seq = (await session.exec(stmt)).scalar_one()
-    return format_number(day, seq)
+    block: tuple[str, deque[int]] | None = session.info.get(_BLOCK)
+    if block is not None and block[0] == day and block[1]:
+        return format_number(day, block[1].popleft())
+    return format_number(day, await _bump(session, day, 1))
+
+
+@asynccontextmanager
+async def numbers_together(session: AsyncSession, count: int, now: datetime | None = None) -> AsyncIterator[None]:
+    """Up to `count` orders of `now`'s day created inside the block take their numbers from
+    ONE counter bump, in order; an order of another day (a batch across midnight) or beyond
+    `count` bumps the counter as usual. At the end the numbers not taken are given back
+    (the counter row is still this transaction's), so no number is skipped. On an error
+    nothing is given back: the caller rolls the whole transaction back. Nested blocks join
+    the outer one."""
+    if count < 1 or session.info.get(_BLOCK) is not None:
+        yield
+        return
+    day = order_day(now)
+    last = await _bump(session, day, count)
+    left: deque[int] = deque(range(last - count + 1, last + 1))
+    session.info[_BLOCK] = (day, left)
+    try:
+        yield
+    finally:
+        session.info.pop(_BLOCK, None)
+    if left:  # the top of the block was not used: lower the counter back below it
+        await session.exec(update(OrderCounter)  # type: ignore[call-overload]
+                           .where(OrderCounter.day == day, OrderCounter.last == last)
+                           .values(last=left[0] - 1).execution_options(synchronize_session=False))

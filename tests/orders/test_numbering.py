@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderbot.db import make_sessionmaker
 from orders import actions
-from orders.numbering import next_order_number, order_day
+from orders.numbering import next_order_number, numbers_together, order_day
 from tests.orders.hub_factories import build_world
 
 
@@ -55,3 +55,36 @@ async def test_concurrent_orders_get_unique_consecutive_numbers(engine: AsyncEng
     numbers = sorted(r.order.number for r in results)
     assert numbers == [f"SO20260302-{i:04d}" for i in range(1, 13)]
     assert all(re.fullmatch(r"SO\d{8}-\d{4}", n) for n in numbers)
+
+
+async def test_a_batch_takes_its_numbers_in_one_block_and_leaves_no_gap(engine: AsyncEngine) -> None:
+    # given a batch of five confirmations placed in one transaction, of which only three make
+    # an order (two were placed before), one of them just after midnight in Shanghai
+    sm = make_sessionmaker(engine)
+    day, next_day = datetime(2026, 3, 2, 1, tzinfo=UTC), datetime(2026, 3, 2, 16, 5, tzinfo=UTC)
+    async with sm() as s, s.begin():
+        assert await next_order_number(s, day) == "SO20260302-0001"
+    async with sm() as s, s.begin():
+        async with numbers_together(s, 5, day):
+            got = [await next_order_number(s, day), await next_order_number(s, next_day),
+                   await next_order_number(s, day)]
+    # then the orders are numbered in order, the one of the next day counts on that day
+    assert got == ["SO20260302-0002", "SO20260303-0001", "SO20260302-0003"]
+    # and the numbers the batch did not use are the next ones handed out
+    async with sm() as s, s.begin():
+        assert await next_order_number(s, day) == "SO20260302-0004"
+        assert await next_order_number(s, next_day) == "SO20260303-0002"
+
+
+async def test_a_batch_that_fails_gives_its_whole_block_back(engine: AsyncEngine) -> None:
+    sm = make_sessionmaker(engine)
+    day = datetime(2026, 3, 2, 1, tzinfo=UTC)
+    async with sm() as s:
+        try:
+            async with s.begin(), numbers_together(s, 8, day):
+                await next_order_number(s, day)
+                raise RuntimeError("the third order of the batch was refused")
+        except RuntimeError:
+            pass
+    async with sm() as s, s.begin():
+        assert await next_order_number(s, day) == "SO20260302-0001"

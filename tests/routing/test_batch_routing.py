@@ -52,8 +52,7 @@ async def place(s, n: int, quantity: int, routing: RoutingSnapshot | None) -> in
 async def test_a_batch_routes_as_one_order_at_a_time(sm) -> None:
     # when six orders are placed in one transaction: four small ones from Jiangsu (round robin
     # in east) and two big ones (fewest open orders among the key-account reps)
-    async with sm() as s, s.begin():
-        routing = await RoutingSnapshot.read(s)
+    async with sm() as s, s.begin(), RoutingSnapshot.held(s) as routing:
         reps = [await place(s, n, q, routing) for n, q in
                 [(1, 100), (2, 100), (3, 90_000), (4, 100), (5, 90_000), (6, 100)]]
     small, big = [reps[0], reps[1], reps[3], reps[5]], [reps[2], reps[4]]
