@@ -38,7 +38,7 @@ from orderbot.stores_memory import MemoryStore  # noqa: E402
 from orders import actions  # noqa: E402
 from orders.actors import Actor  # noqa: E402
 from orders.models import Customer, Product, SalesRep  # noqa: E402
-from workers.handlers import JobContext, load_handler_modules  # noqa: E402
+from workers.handlers import JobContext  # noqa: E402  (importing it builds the handler table)
 from workers.runner import OutboxWorker, WorkerConfig  # noqa: E402
 
 SECRET = "bench-outbound-secret"
@@ -53,7 +53,6 @@ async def main() -> None:
     ap.add_argument("--db", default="sqlite")
     args = ap.parse_args()
     logging.disable(logging.WARNING)  # every 503 would log a retry warning
-    load_handler_modules()
     tmp = tempfile.TemporaryDirectory()
     url = f"sqlite+aiosqlite:///{tmp.name}/outbound.db" if args.db == "sqlite" else args.db
     engine = make_engine(url)

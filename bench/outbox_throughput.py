@@ -15,21 +15,25 @@ import argparse
 import asyncio
 import socket
 import statistics
+import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import text
-from sqlmodel import SQLModel
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the project's packages before bench/ (bench/board.py is not `board`)
 
-import orders.models  # noqa: F401  (registers the tables)
-from orderbot.db import make_engine, make_sessionmaker
-from orderbot.settings import Settings
-from orderbot.stores_memory import MemoryStore
-from orders import outbox
-from workers.handlers import HandlerRegistry, JobContext
-from workers.runner import OutboxWorker, WorkerConfig
+from sqlalchemy import text  # noqa: E402
+from sqlmodel import SQLModel  # noqa: E402
+
+import orders.models  # noqa: E402,F401  (registers the tables)
+from orderbot.db import make_engine, make_sessionmaker  # noqa: E402
+from orderbot.settings import Settings  # noqa: E402
+from orderbot.stores_memory import MemoryStore  # noqa: E402
+from orders import outbox  # noqa: E402
+from workers.handlers import HandlerRegistry, JobContext  # noqa: E402
+from workers.runner import OutboxWorker, WorkerConfig  # noqa: E402
 
 PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
