@@ -165,17 +165,15 @@ async def record_routing(
     now = now or utcnow()
     if write_cursor and decision.team and decision.rep_id is not None:
         await _advance_cursor(session, decision.team, decision.rep_id, now)
-    event = add_event(
+    add_event(
         session,
         order.id,
         RoutingEvent.ROUTED,  # type: ignore[arg-type]
         actor or Actor.system(f"rule:{decision.rule_id}"),
         changes={"rule": decision.rule_id, "rules_version": rules_version or None, "team": decision.team,
                  "rep_id": [before, decision.rep_id]},
-        reason=decision.reason,
+        reason=decision.reason, at=now, visible_to_customer=False,
     )
-    event.visible_to_customer = False
-    event.at = now
 
 
 async def assign_rep(

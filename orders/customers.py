@@ -14,8 +14,9 @@ added later is moved too; idempotency scopes of the form `customer:<id>` move wi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import String, Table, cast, update
+from sqlalchemy import String, Table, bindparam, cast, update
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -123,10 +124,9 @@ async def join_by_phone(session: AsyncSession, customer: Customer, phone: str | 
         return customer
     # A text match on the JSON narrows it in SQL, the list test decides: one order must not
     # load every customer.
-    others = (await session.exec(select(Customer).where(
-        Customer.id != customer.id, col(getattr(Customer, free)).is_(None),
-        cast(Customer.phones, String).contains(f'"{phone}"', autoescape=True),
-    ).order_by(col(Customer.id)))).all()
+    pattern = "%" + f'"{phone}"'.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+    others = (await session.exec(_holders_of_phone(free), params={  # type: ignore[call-overload]
+        "p_customer": customer.id, "p_like": pattern})).all()
     match = next((c for c in others if phone in (c.phones or [])), None)
     if match is None:
         customer.phones = [*(customer.phones or []), phone]
@@ -141,3 +141,17 @@ async def join_by_phone(session: AsyncSession, customer: Customer, phone: str | 
         keep.phones = [*(keep.phones or []), phone]
         session.add(keep)
     return keep
+
+
+_HOLDERS: dict[str, Any] = {}
+
+
+def _holders_of_phone(free: str) -> Any:
+    """The other customers whose phones' JSON text holds a phone, without `free` set: built
+    once per identity column, run with parameters (each order from the chat runs it)."""
+    if free not in _HOLDERS:
+        _HOLDERS[free] = select(Customer).where(
+            Customer.id != bindparam("p_customer"), col(getattr(Customer, free)).is_(None),
+            cast(Customer.phones, String).like(bindparam("p_like"), escape="/"),
+        ).order_by(col(Customer.id))
+    return _HOLDERS[free]

@@ -17,8 +17,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import bindparam
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -113,24 +115,35 @@ def find_duplicates(new: OrderShape, earlier: Iterable[OrderShape], rules: Dupli
 async def candidates(session: AsyncSession, order: Order, rules: DuplicateRules) -> list[OrderShape]:
     """The customer's (and the phone's) orders placed within the window before `order`."""
     created = as_utc(order.created_at or utcnow())
-    who = [Order.customer_id == order.customer_id]
-    if rules.match_phone and order.phone:
-        who.append(Order.phone == order.phone)
-    stmt = (
-        select(Order.id, Order.number, Order.channel, Order.created_at)
-        .where(or_(*who), Order.id != order.id, col(Order.status).in_(CANDIDATE_STATUSES),
-               Order.created_at >= created - dt.timedelta(hours=rules.window_hours))
-        .order_by(col(Order.created_at).desc())
-        .limit(MAX_CANDIDATES)
-    )
-    rows = (await session.exec(stmt)).all()
+    with_phone = bool(rules.match_phone and order.phone)
+    rows = (await session.exec(_CANDIDATES[with_phone], params={  # type: ignore[call-overload]
+        "d_customer": order.customer_id, "d_phone": order.phone if with_phone else None, "d_order": order.id,
+        "d_since": created - dt.timedelta(hours=rules.window_hours),
+    })).all()
     if not rows:
         return []
-    lines = (await session.exec(select(OrderLine).where(col(OrderLine.order_id).in_([r[0] for r in rows])))).all()
+    lines = (await session.exec(_LINES_OF, params={"d_orders": [r[0] for r in rows]})).all()  # type: ignore[call-overload]
     by_order: dict[int, list[OrderLine]] = {}
     for line in lines:
         by_order.setdefault(line.order_id, []).append(line)
     return [OrderShape(i, n, c, as_utc(t), quantities_of(by_order.get(i, []))) for i, n, c, t in rows]
+
+
+def _candidates_query(with_phone: bool) -> Any:
+    """Built once per variant and run with parameters (every order placed runs it)."""
+    who = Order.customer_id == bindparam("d_customer")
+    return (
+        select(Order.id, Order.number, Order.channel, Order.created_at)
+        .where(or_(who, Order.phone == bindparam("d_phone")) if with_phone else who,
+               Order.id != bindparam("d_order"), col(Order.status).in_(CANDIDATE_STATUSES),
+               Order.created_at >= bindparam("d_since"))
+        .order_by(col(Order.created_at).desc())
+        .limit(MAX_CANDIDATES)
+    )
+
+
+_CANDIDATES = {False: _candidates_query(False), True: _candidates_query(True)}
+_LINES_OF = select(OrderLine).where(col(OrderLine.order_id).in_(bindparam("d_orders", expanding=True)))
 
 
 async def check_duplicates(

@@ -18,7 +18,7 @@ from sqlalchemy import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orders.actors import Actor
-from orders.models import OrderEvent
+from orders.models import OrderEvent, utcnow
 
 
 class EventType(StrEnum):
@@ -77,26 +77,29 @@ def add_event(
     changes: dict[str, Any] | None = None,
     reason: str | None = None,
     source_message_id: int | None = None,
-) -> OrderEvent:
-    """Add one event row to the session (written at the caller's flush/commit)."""
-    event = OrderEvent(
-        order_id=order_id,
-        type=type.value,
-        actor_kind=actor.role.value,
-        actor_id=actor.id,
-        from_status=from_status,
-        to_status=to_status,
-        changes=jsonable(changes or {}),
-        reason=reason,
-        source_message_id=source_message_id,
-        visible_to_customer=type not in INTERNAL_EVENTS,
-    )
+    at: dt.datetime | None = None,
+    visible_to_customer: bool | None = None,
+) -> None:
+    """Add one event row to the session (written at the caller's flush/commit). `at`: when
+    it happened (now by default); `visible_to_customer`: by its type unless given."""
+    row = {
+        "order_id": order_id,
+        "type": type.value,
+        "actor_kind": actor.role.value,
+        "actor_id": actor.id,
+        "at": at or utcnow(),
+        "from_status": from_status,
+        "to_status": to_status,
+        "changes": jsonable(changes or {}),
+        "reason": reason,
+        "source_message_id": source_message_id,
+        "visible_to_customer": type not in INTERNAL_EVENTS if visible_to_customer is None else visible_to_customer,
+    }
     deferred = session.info.get(_DEFERRED)
-    if deferred is not None:  # inside events_together(): one insert at its end
-        deferred.append(event)
+    if deferred is not None:  # inside events_together(): one insert at its end, no ORM object
+        deferred.append(row)  # (building an OrderEvent costs more than inserting it)
     else:
-        session.add(event)
-    return event
+        session.add(OrderEvent(**row))
 
 
 _DEFERRED = "orders.events.deferred"
@@ -107,20 +110,19 @@ async def events_together(session: AsyncSession) -> AsyncIterator[None]:
     """The events added inside the block are written at its end in ONE insert, in the order
     they were added, still in the caller's transaction (many orders placed in one
     transaction: three to five events each, which the ORM would otherwise insert one at a
-    time). For blocks that read no event they add; an event's attributes may still be set
-    until the block ends; nothing is written on an error (the caller rolls back). Nested
+    time). For blocks that read no event they add; nothing is written on an error (the caller rolls back). Nested
     blocks join the outer one."""
     if session.info.get(_DEFERRED) is not None:
         yield
         return
-    events: list[OrderEvent] = []
+    events: list[dict[str, Any]] = []
     session.info[_DEFERRED] = events
     try:
         yield
     finally:
         session.info.pop(_DEFERRED, None)
-    if events:
-        table = OrderEvent.__table__  # type: ignore[attr-defined]
-        columns = [c.name for c in table.columns if c.name != "id"]
-        await session.exec(insert(table).values(  # type: ignore[call-overload]
-            [{name: getattr(event, name) for name in columns} for event in events]))
+    if events:  # one executemany of a statement compiled once (no per-value coercion)
+        await session.exec(_INSERT_EVENT, params=events)  # type: ignore[call-overload]
+
+
+_INSERT_EVENT = insert(OrderEvent.__table__)  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,7 +31,7 @@ from orders.errors import OrderError, OrderErrorCode
 from orders.models import IdempotencyRecord, Order, utcnow
 from orders.repricing import RISK_RULES, table_from
 from orders.routing import RuleSet
-from orders.upsert import insert_for
+from orders.upsert import dialect_name, insert_for
 
 
 @dataclass(frozen=True)
@@ -89,14 +89,9 @@ async def place_order(
     transaction (orders.assignment.RoutingSnapshot).
     """
     now = now or utcnow()
-    claim = (
-        insert_for(session, IdempotencyRecord)
-        .values(scope=idempotency.scope, key=idempotency.key, request_hash=idempotency.request_hash,
-                created_at=now)
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-        .returning(IdempotencyRecord.id)
-    )
-    record_id = (await session.exec(claim)).scalar_one_or_none()  # type: ignore[attr-defined]
+    record_id = (await session.exec(_claim(session), params={  # type: ignore[call-overload]
+        "i_scope": idempotency.scope, "i_key": idempotency.key, "i_hash": idempotency.request_hash, "i_at": now,
+    })).scalar_one_or_none()
     if record_id is None:  # claimed before: a retry (or a different request reusing the key)
         record = (await session.exec(select(IdempotencyRecord).where(
             IdempotencyRecord.scope == idempotency.scope, IdempotencyRecord.key == idempotency.key,
@@ -129,5 +124,28 @@ async def place_order(
 
 async def _record_order(session: AsyncSession, record_id: int, order_id: int | None) -> None:
     """The idempotency row claimed above now names its order (one UPDATE, no read)."""
-    await session.exec(update(IdempotencyRecord).where(IdempotencyRecord.id == record_id)  # type: ignore[call-overload]
-                       .values(order_id=order_id).execution_options(synchronize_session=False))
+    await session.exec(_RECORD_ORDER, params={"i_id": record_id, "i_order": order_id})  # type: ignore[call-overload]
+
+
+# Built once, run with parameters: building a statement (each comparison and value coerced)
+# costs more CPU than the database takes to run it, once per order.
+_CLAIMS: dict[str, Any] = {}
+
+
+def _claim(session: AsyncSession) -> Any:
+    """INSERT the key unless it exists, RETURNING the new row's id (None: claimed before)."""
+    name = dialect_name(session)
+    if name not in _CLAIMS:
+        _CLAIMS[name] = (
+            insert_for(session, IdempotencyRecord.__table__)  # type: ignore[attr-defined]
+            .values(scope=bindparam("i_scope"), key=bindparam("i_key"), request_hash=bindparam("i_hash"),
+                    created_at=bindparam("i_at"))
+            .on_conflict_do_nothing(index_elements=["scope", "key"])
+            .returning(IdempotencyRecord.__table__.c.id)  # type: ignore[attr-defined]
+        )
+    return _CLAIMS[name]
+
+
+_RECORD_TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+_RECORD_ORDER = (update(_RECORD_TABLE).where(_RECORD_TABLE.c.id == bindparam("i_id"))
+                 .values(order_id=bindparam("i_order")))

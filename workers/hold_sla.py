@@ -60,7 +60,7 @@ async def _step(s: AsyncSession, order: Order, step: SlaStep, held_id: int, now:
     if not await enqueue(s, OutboxKind.ALERT_MANAGER, target, payload, f"hold-sla:{order.id}:{held_id}:{step.value}"):
         return False
     kind = EventType.HOLD_REMINDED if step is SlaStep.REMIND else EventType.HOLD_ESCALATED
-    add_event(s, order.id, kind, HOLD_SLA_ACTOR, reason=text).at = now
+    add_event(s, order.id, kind, HOLD_SLA_ACTOR, reason=text, at=now)
     return True
 
 

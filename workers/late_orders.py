@@ -67,7 +67,7 @@ async def _announce(s: AsyncSession, order: Order, miss: Miss, now: datetime) ->
     # The customer sees it in their order's history (我的订单): the status stays, the reason says why.
     add_event(s, order.id, EventType.LATE_NOTICE, LATE_ACTOR, from_status=order.status, to_status=order.status,
               changes={"miss": miss.number, "promised": miss.promised, "new_date": miss.new_date},
-              reason=miss.history_text()).at = now
+              reason=miss.history_text(), at=now)
     reps = list((await s.exec(select(SalesRep))).all())
     rep = next((r for r in reps if r.id == order.rep_id), None)
     rep_text = miss.rep_text(order.number, OrderStatus(order.status).label)

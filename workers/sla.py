@@ -78,9 +78,8 @@ async def _remind(session: AsyncSession, order: Order, rep: SalesRep, key: str, 
     payload = {"type": "sla_reminder", "order_id": order.id, "number": order.number, "text": text}
     if not await enqueue(session, OutboxKind.NOTIFY_REP, rep.wecom_userid, payload, key):
         return False
-    event = add_event(session, order.id, RoutingEvent.REMINDED, SLA_ACTOR,  # type: ignore[arg-type]
-                      changes={"rep_id": rep.id}, reason="待确认超时提醒")
-    event.visible_to_customer, event.at = False, now
+    add_event(session, order.id, RoutingEvent.REMINDED, SLA_ACTOR,  # type: ignore[arg-type]
+              changes={"rep_id": rep.id}, reason="待确认超时提醒", at=now, visible_to_customer=False)
     return True
 
 
@@ -100,9 +99,8 @@ async def _escalate(
     target = manager.wecom_userid if manager is not None else ""
     # The escalated event comes before any reassignment: the reassignment starts a new
     # assignment, whose own reminder and escalation are still to come.
-    event = add_event(session, order.id, RoutingEvent.ESCALATED, SLA_ACTOR,  # type: ignore[arg-type]
-                      changes={"manager": target or None}, reason="待确认超时升级")
-    event.visible_to_customer, event.at = False, now
+    add_event(session, order.id, RoutingEvent.ESCALATED, SLA_ACTOR,  # type: ignore[arg-type]
+              changes={"manager": target or None}, reason="待确认超时升级", at=now, visible_to_customer=False)
     await session.flush()
     if new_rep is not None and not await _reassign(session, order, new_rep, policy, now):
         new_rep = None

@@ -1,0 +1,58 @@
+"""place_order at most once per idempotency key, on both databases: the key's row names the
+order it made and when it was claimed; a retry gets the first order back; the key reused for
+another request is refused; a refusal leaves no key behind."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import col, func, select
+
+from orderbot.routing_rules import DEFAULT_RULES_PATH, load_rules
+from orders import Idempotency, IdempotencyConflict, actions, place_order
+from orders.errors import OrderError
+from orders.models import IdempotencyRecord, Order, as_utc
+from tests.orders.hub_factories import COMPLETE, World
+from tests.rules.conftest import Tables
+
+RULES = load_rules(DEFAULT_RULES_PATH)
+AT = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
+
+
+async def place(w: World, key: str, quantity: int = 3000, request_hash: str | None = None, **fields: object):
+    async with w.sm() as s, s.begin():
+        return await place_order(
+            s, Idempotency(f"wechat:{w.customer.openid}", key, request_hash), customer_id=w.customer.id,
+            lines=[actions.DraftLine("HB-M6X20-304", quantity)], actor=w.as_customer, channel="wechat",
+            rules=RULES, fields={**COMPLETE, **fields}, now=AT,
+        )
+
+
+async def test_a_retry_gets_the_first_order_and_the_key_names_it(ruled: tuple[World, Tables]) -> None:
+    w, _ = ruled
+    first = await place(w, "msg:1", request_hash="h1")
+    again = await place(w, "msg:1", quantity=9999, request_hash="h1")
+    assert not first.replayed and again.replayed and again.order.id == first.order.id
+    other = await place(w, "msg:2")
+    assert other.order.id != first.order.id
+    async with w.sm() as s:
+        rows = (await s.exec(select(IdempotencyRecord).order_by(col(IdempotencyRecord.id)))).all()
+        assert await s.scalar(select(func.count()).select_from(Order)) == 2
+    assert [(r.key, r.order_id, r.request_hash) for r in rows] == [
+        ("msg:1", first.order.id, "h1"), ("msg:2", other.order.id, None)]
+    assert all(as_utc(r.created_at) == AT for r in rows)
+
+
+async def test_a_key_reused_for_another_request_or_a_refused_order_leaves_nothing(
+        ruled: tuple[World, Tables]) -> None:
+    w, _ = ruled
+    await place(w, "msg:1", request_hash="h1")
+    with pytest.raises(IdempotencyConflict) as err:
+        await place(w, "msg:1", request_hash="h2")
+    assert err.value.reason == "reused"
+    with pytest.raises(OrderError):  # no phone: the hub refuses; the key is not kept
+        await place(w, "msg:3", phone=None, contact=None)
+    async with w.sm() as s:
+        keys = (await s.exec(select(IdempotencyRecord.key))).all()
+    assert keys == ["msg:1"]
