@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -24,7 +25,7 @@ from bot.conversation import SessionState
 from orderbot.jobs import OutboxKind, enqueue
 from orderbot.stores import KeyValueStore
 from orders.models import ChatSession, InboundMessage, OcrJob
-from orders.upsert import insert_for
+from orders.upsert import dialect_name, insert_for
 
 SESSION_TTL = dt.timedelta(hours=72)  # an untouched draft is forgotten after this
 LOCK_TIMEOUT = 60.0
@@ -85,15 +86,27 @@ async def save_sessions(s: AsyncSession, channel: str, states: dict[str, tuple[i
          "pending_choice": st.pending_choice, "version": 1, "updated_at": now, "expires_at": now + SESSION_TTL}
         for key, (cid, st) in states.items()
     ]
-    stmt = insert_for(s, ChatSession).values(values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[ChatSession.channel, ChatSession.user_key],
-        set_={"customer_id": stmt.excluded.customer_id, "stage": stmt.excluded.stage,
-              "draft": stmt.excluded.draft, "pending_choice": stmt.excluded.pending_choice,
-              "version": ChatSession.version + 1, "updated_at": stmt.excluded.updated_at,
-              "expires_at": stmt.excluded.expires_at},
-    )
-    await s.exec(stmt)
+    await s.exec(_save_statement(s), params=values)  # type: ignore[call-overload]
+
+
+_SAVES: dict[str, Any] = {}
+
+
+def _save_statement(s: AsyncSession) -> Any:
+    """save_sessions' upsert, built once per database and run with the rows as parameters
+    (every conversation batch runs it)."""
+    name = dialect_name(s)
+    if name not in _SAVES:
+        table = ChatSession.__table__  # type: ignore[attr-defined]
+        stmt = insert_for(s, table)
+        _SAVES[name] = stmt.on_conflict_do_update(
+            index_elements=[table.c.channel, table.c.user_key],
+            set_={"customer_id": stmt.excluded.customer_id, "stage": stmt.excluded.stage,
+                  "draft": stmt.excluded.draft, "pending_choice": stmt.excluded.pending_choice,
+                  "version": table.c.version + 1, "updated_at": stmt.excluded.updated_at,
+                  "expires_at": stmt.excluded.expires_at},
+        )
+    return _SAVES[name]
 
 
 async def mark_many_handled(s: AsyncSession, message_ids: Sequence[int], now: dt.datetime) -> int:

@@ -12,9 +12,10 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -93,8 +94,27 @@ async def move_stock(session: AsyncSession, before: Mapping[str, int], after: Ma
     return moved
 
 
-async def _count(s: AsyncSession, *where: object) -> int:
-    return int((await s.exec(select(func.count()).select_from(Order).where(*where))).one())  # type: ignore[call-overload]
+async def _placed_count(s: AsyncSession, column: str, value: object, order: Order,
+                        since: dt.datetime | None = None) -> int:
+    """How many placed orders besides `order` have `column` = value (since a time)."""
+    stmt = _PLACED_COUNTS[column, since is not None]
+    params = {"c_value": value, "c_order": order.id, "c_since": since}
+    return int((await s.exec(stmt, params=params)).one())  # type: ignore[call-overload]
+
+
+def _placed_count_query(column: str, windowed: bool) -> Any:
+    """Built once and run with parameters: the hold rules count on every submit."""
+    where = [getattr(Order, column) == bindparam("c_value"), col(Order.status).in_(PLACED_STATUSES),
+             Order.id != bindparam("c_order")]
+    if windowed:
+        where.append(Order.created_at >= bindparam("c_since"))
+    return select(func.count()).select_from(Order).where(*where)
+
+
+_RATE_COLUMN = {RatePer.CUSTOMER: "customer_id", RatePer.PHONE: "phone", RatePer.IP: "source_ip"}
+_PLACED_COUNTS = {(column, windowed): _placed_count_query(column, windowed)
+                  for column in _RATE_COLUMN.values() for windowed in (False, True)}
+_RETURNS_OF_PHONE = select(func.count()).select_from(OrderReturn).where(OrderReturn.phone == bindparam("c_value"))
 
 
 async def risk_facts(
@@ -124,25 +144,20 @@ async def risk_facts(
             sku: StockFact(have[sku].stock if sku in have else 0, n, have[sku].safety_stock if sku in have else 0)
             for sku, n in needs.items()
         }
-    placed = col(Order.status).in_(PLACED_STATUSES)
     for rule in table.active():
         if rule.kind != RiskKind.ORDER_RATE:
             continue
-        key_col, value = {
-            RatePer.CUSTOMER: (Order.customer_id, customer.id), RatePer.PHONE: (Order.phone, order.phone),
-            RatePer.IP: (Order.source_ip, order.source_ip),
-        }[rule.per]
+        value = {RatePer.CUSTOMER: customer.id, RatePer.PHONE: order.phone, RatePer.IP: order.source_ip}[rule.per]
         if value is None:
             continue
         since = now - dt.timedelta(minutes=rule.window_minutes)
-        others = await _count(s, key_col == value, placed, Order.created_at >= since, Order.id != order.id)
+        others = await _placed_count(s, _RATE_COLUMN[rule.per], value, order, since)
         facts.recent_orders = {**facts.recent_orders, (rule.per, rule.window_minutes): others + 1}
     if RiskKind.RETURN_RATE in kinds and order.phone:
-        facts.phone_orders = await _count(s, Order.phone == order.phone, placed, Order.id != order.id)
-        stmt = select(func.count()).select_from(OrderReturn).where(OrderReturn.phone == order.phone)
-        facts.phone_returns = int((await s.exec(stmt)).one())  # type: ignore[call-overload]
+        facts.phone_orders = await _placed_count(s, "phone", order.phone, order)
+        facts.phone_returns = int((await s.exec(_RETURNS_OF_PHONE, params={"c_value": order.phone})).one())  # type: ignore[call-overload]
     if RiskKind.FIRST_ORDER in kinds:
-        facts.earlier_orders = await _count(s, Order.customer_id == customer.id, placed, Order.id != order.id)
+        facts.earlier_orders = await _placed_count(s, "customer_id", customer.id, order)
     if RiskKind.OVERDUE in kinds:
         facts.max_overdue_days = await receivables.max_overdue_days(s, customer, now)
     return facts

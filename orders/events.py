@@ -49,8 +49,13 @@ INTERNAL_EVENTS = frozenset({
 })
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """Decimals, dates and enums as JSON-friendly values for the `changes` column."""
+    if type(value) in _PLAIN:  # most values: nothing to do (every order's events pass here)
+        return value
     if isinstance(value, Decimal):
         if value == value.to_integral_value():
             return str(int(value))

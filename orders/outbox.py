@@ -32,12 +32,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import Integer, String, and_, bindparam, func, or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orders.models import Outbox, as_utc, utcnow
-from orders.upsert import insert_for
+from orders.upsert import dialect_name, insert_for
 
 
 class OutboxKind(StrEnum):
@@ -145,9 +145,22 @@ async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
             "dedup_key": row["dedup_key"], "state": "pending", "attempts": 0,
             "next_attempt_at": row.get("not_before") or now, "created_at": now,
         })
-    stmt = insert_for(session, Outbox).values(values).on_conflict_do_nothing(index_elements=[Outbox.dedup_key])
-    result = await session.exec(stmt)
-    return int(result.rowcount or 0)
+    result = await session.exec(_enqueue_statement(session), params=values)  # type: ignore[call-overload]
+    return len(result.all())
+
+
+_ENQUEUES: dict[str, Any] = {}
+
+
+def _enqueue_statement(session: AsyncSession) -> Any:
+    """enqueue_many's INSERT … ON CONFLICT DO NOTHING RETURNING (the new rows: how many were
+    new, on both databases), built once per database and run with the rows as parameters."""
+    name = dialect_name(session)
+    if name not in _ENQUEUES:
+        table = Outbox.__table__  # type: ignore[attr-defined]
+        _ENQUEUES[name] = (insert_for(session, table).on_conflict_do_nothing(index_elements=[table.c.dedup_key])
+                           .returning(table.c.id))
+    return _ENQUEUES[name]
 
 
 # --------------------------------------------------------------------------- the queue
@@ -156,7 +169,9 @@ PENDING, DONE, PARKED = "pending", "done", "parked"
 MAX_ERROR_CHARS = 2000
 
 
-def _claimable(now: datetime) -> Any:
+def _claimable() -> Any:
+    """Due, and no lease held (or it ran out) at :q_now."""
+    now = bindparam("q_now")
     return and_(
         Outbox.state == PENDING,
         Outbox.next_attempt_at <= now,
@@ -174,61 +189,71 @@ async def claim(
     max_attempts: int,
 ) -> list[Outbox]:
     """Lease up to `limit` due rows to `worker_id` (attempts + 1). Commit right after."""
-    candidates = (
-        select(Outbox.id)
-        .where(_claimable(now), Outbox.attempts < max_attempts)
-        .order_by(Outbox.next_attempt_at, Outbox.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite renders nothing
-    )
-    if (await session.connection()).dialect.name == "postgresql":
-        # A CTE runs the locking SELECT once; as `id IN (subquery)` PostgreSQL may re-run
-        # it per row and ignore the LIMIT.
-        chosen = candidates.cte("chosen")
-        picked: Any = Outbox.id == chosen.c.id
-    else:
-        picked = Outbox.id.in_(candidates)
-    stmt = (
-        update(Outbox)
-        .where(picked, _claimable(now), Outbox.attempts < max_attempts)
-        .values(
-            locked_by=worker_id,
-            lease_until=now + timedelta(seconds=lease_seconds),
-            attempts=Outbox.attempts + 1,
-        )
-        .returning(Outbox)
-        .execution_options(synchronize_session=False)
-    )
-    rows = list((await session.exec(stmt)).scalars().all())
+    params = {"q_now": now, "q_max": max_attempts, "q_limit": limit, "q_worker": worker_id,
+              "q_lease": now + timedelta(seconds=lease_seconds)}
+    stmt = _claim_statement((await session.connection()).dialect.name)
+    rows = list((await session.exec(stmt, params=params)).scalars().all())  # type: ignore[call-overload]
     return sorted(rows, key=lambda r: (as_utc(r.next_attempt_at), r.id or 0))
+
+
+_CLAIMS: dict[str, Any] = {}
+
+
+def _claim_statement(dialect: str) -> Any:
+    """claim's UPDATE … RETURNING, built once per database and run with parameters (every
+    worker poll runs it)."""
+    if dialect not in _CLAIMS:
+        candidates = (
+            select(Outbox.id)
+            .where(_claimable(), Outbox.attempts < bindparam("q_max"))
+            .order_by(Outbox.next_attempt_at, Outbox.id)
+            .limit(bindparam("q_limit", type_=Integer))
+            .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite renders nothing
+        )
+        if dialect == "postgresql":
+            # A CTE runs the locking SELECT once; as `id IN (subquery)` PostgreSQL may re-run
+            # it per row and ignore the LIMIT.
+            chosen = candidates.cte("chosen")
+            picked: Any = Outbox.id == chosen.c.id
+        else:
+            picked = Outbox.id.in_(candidates)
+        _CLAIMS[dialect] = (
+            update(Outbox)
+            .where(picked, _claimable(), Outbox.attempts < bindparam("q_max"))
+            .values(locked_by=bindparam("q_worker"), lease_until=bindparam("q_lease"),
+                    attempts=Outbox.attempts + 1)
+            .returning(Outbox)
+            .execution_options(synchronize_session=False)
+        )
+    return _CLAIMS[dialect]
 
 
 async def park_abandoned(session: AsyncSession, *, now: datetime, max_attempts: int) -> int:
     """Park rows whose last allowed attempt's lease ran out (the worker died on them)."""
-    stmt = (
-        update(Outbox)
-        .where(_claimable(now), Outbox.attempts >= max_attempts)
-        .values(
-            state=PARKED,
-            lease_until=None,
-            locked_by=None,
-            last_error=func.coalesce(Outbox.last_error, "")
-            + f" [lease expired after {max_attempts} attempts]",
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return (await session.exec(stmt)).rowcount or 0
+    result = await session.exec(_PARK_ABANDONED, params={  # type: ignore[call-overload]
+        "q_now": now, "q_max": max_attempts, "q_note": f" [lease expired after {max_attempts} attempts]"})
+    return result.rowcount or 0
+
+
+_OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+_PARK_ABANDONED = (  # built once: every worker poll runs it
+    update(_OUTBOX)
+    .where(_claimable(), _OUTBOX.c.attempts >= bindparam("q_max"))
+    .values(state=PARKED, lease_until=None, locked_by=None,
+            last_error=func.coalesce(_OUTBOX.c.last_error, "") + bindparam("q_note", type_=String))
+)
 
 
 async def mark_done(session: AsyncSession, row_ids: list[int], *, now: datetime) -> int:
     """Delivered. Applies even if our lease ran out meanwhile: the effect has happened."""
-    stmt = (
-        update(Outbox)
-        .where(Outbox.id.in_(row_ids), Outbox.state == PENDING)
-        .values(state=DONE, done_at=now, lease_until=None, locked_by=None)
-        .execution_options(synchronize_session=False)
-    )
-    return (await session.exec(stmt)).rowcount or 0
+    return (await session.exec(_MARK_DONE, params={"q_ids": row_ids, "q_now": now})).rowcount or 0  # type: ignore[call-overload]
+
+
+_MARK_DONE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("q_ids", expanding=True)), _OUTBOX.c.state == PENDING)
+    .values(state=DONE, done_at=bindparam("q_now"), lease_until=None, locked_by=None)
+)
 
 
 async def mark_retry(

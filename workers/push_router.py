@@ -46,7 +46,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from orderbot.metrics import PUSH_REPEATS
 from orderbot.stores import KeyValueStore
 from orders.models import Customer, InboundMessage, PushDelivery, SubscribeConsent, as_utc
-from orders.upsert import insert_for
+from orders.upsert import dialect_name, insert_for
 from workers.handlers import PermanentError, TransientError
 
 CS_WINDOW = timedelta(hours=48)
@@ -271,14 +271,27 @@ async def begin_many(session: AsyncSession, deliveries: Sequence[Delivery], now:
     if not deliveries:
         return set()
     at = now or utcnow()
-    stmt = insert_for(session, PushDelivery).values([
-        {"dedup_key": d.dedup_key, "channel": d.channel.value, "target": d.target, "text": d.text[:2000],
-         "order_id": d.order_id, "sent_at": at, "state": Ledger.SENDING.value, "attempts": 1, "repeats": 0}
-        for d in deliveries
-    ]).on_conflict_do_nothing(index_elements=[PushDelivery.dedup_key]).returning(PushDelivery.dedup_key)
-    written = {k for (k,) in (await session.exec(stmt)).all()}  # type: ignore[call-overload]
+    rows = [{"dedup_key": d.dedup_key, "channel": d.channel.value, "target": d.target, "text": d.text[:2000],
+             "order_id": d.order_id, "sent_at": at, "state": Ledger.SENDING.value, "attempts": 1, "repeats": 0}
+            for d in deliveries]
+    result = await session.exec(_begin_statement(session), params=rows)  # type: ignore[call-overload]
+    written = {k for (k,) in result.all()}
     await session.commit()
     return written
+
+
+_BEGINS: dict[str, Any] = {}
+
+
+def _begin_statement(session: AsyncSession) -> Any:
+    """begin_many's INSERT … ON CONFLICT DO NOTHING RETURNING, built once per database and
+    run with the batch's rows as parameters (SQLAlchemy sends them as multi-row VALUES)."""
+    name = dialect_name(session)
+    if name not in _BEGINS:
+        table = PushDelivery.__table__  # type: ignore[attr-defined]
+        _BEGINS[name] = (insert_for(session, table).on_conflict_do_nothing(index_elements=[table.c.dedup_key])
+                         .returning(table.c.dedup_key))
+    return _BEGINS[name]
 
 
 async def finish_many(session: AsyncSession, sent: Sequence[str], unsent: Sequence[str],
