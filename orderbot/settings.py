@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,6 +60,9 @@ class Settings(BaseSettings):
 
     # Service shell and outbox worker (added with issue 2, items 5-7).
     log_level: str = Field("INFO", validation_alias=_env("ORDERBOT_LOG_LEVEL"))
+    # uvloop (when installed, as pyproject asks) or the standard library's asyncio loop for
+    # `orderbot serve` / `orderbot worker` (orderbot/event_loop.py).
+    event_loop: Literal["uvloop", "asyncio"] = Field("uvloop", validation_alias=_env("ORDERBOT_EVENT_LOOP"))
     outbox_max_attempts: int = Field(8, ge=1, validation_alias=_env("ORDERBOT_OUTBOX_MAX_ATTEMPTS"))
     outbox_poll_interval: float = Field(1.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_POLL_INTERVAL"))
     outbox_lease_seconds: float = Field(60.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_LEASE_SECONDS"))

@@ -62,6 +62,7 @@ def _redacted(url: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from aiohttp import web
 
+    from orderbot.event_loop import choose_event_loop
     from orderbot.logging import setup_logging
     from service.app import create_app
 
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     refused = refuse_if_unmigrated("serve")
     if refused is not None:
         return refused
+    choose_event_loop(settings.event_loop)
     web.run_app(
         create_app(settings),
         host=args.host,

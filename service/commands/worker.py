@@ -95,6 +95,7 @@ async def main(settings: Settings, *, once: bool = False, heartbeat: str | None 
 
 
 def run(args: argparse.Namespace) -> int:
+    from orderbot.event_loop import choose_event_loop
     from orderbot.logging import setup_logging
     from service.commands.serve import refuse_if_unmigrated
 
@@ -105,4 +106,5 @@ def run(args: argparse.Namespace) -> int:
         return refused
     if args.parked or args.requeue:
         return asyncio.run(parked_report(settings, args.requeue))
+    choose_event_loop(settings.event_loop)
     return asyncio.run(main(settings, once=args.once, heartbeat=args.heartbeat))
