@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -60,11 +61,13 @@ from orders.models import (
     Order,
     OrderEvent,
     Product,
+    row_defaults,
     utcnow,
 )
 from orders.numbering import numbers_together
 from orders.outbox import written_together
 from orders.status import OrderStatus
+from orders.upsert import dialect_name, insert_for
 
 log = logging.getLogger(__name__)
 
@@ -107,15 +110,32 @@ async def merge_by_phone(s: AsyncSession, customer: Customer, phone: str | None)
 
 
 async def customers_for_openids(s: AsyncSession, openids: Sequence[str]) -> dict[str, Customer]:
-    """The customer behind each openid, in one query; the new ones created in one insert."""
-    found = {c.openid: c for c in (await s.exec(select(Customer).where(col(Customer.openid).in_(openids)))).all()
-             if c.openid}
-    new = [Customer(openid=o) for o in openids if o not in found]
+    """The customer behind each openid, in one query; the new ones created in one insert
+    (a row another worker inserted meanwhile is taken as it is) and read back."""
+    found = await _customers_of(s, openids)
+    new = [o for o in dict.fromkeys(openids) if o not in found]
     if new:
-        s.add_all(new)
-        await s.flush()
-        found.update({c.openid: c for c in new if c.openid})
+        await s.exec(_new_customers(s), params=[row_defaults(Customer, openid=o) for o in new])  # type: ignore[call-overload]
+        found.update(await _customers_of(s, new))
     return found
+
+
+async def _customers_of(s: AsyncSession, openids: Sequence[str]) -> dict[str, Customer]:
+    rows = (await s.exec(_CUSTOMERS_OF, params={"openids": list(openids)})).all()  # type: ignore[call-overload]
+    return {c.openid: c for c in rows if c.openid}
+
+
+_CUSTOMERS_OF = select(Customer).where(col(Customer.openid).in_(bindparam("openids", expanding=True)))
+_NEW_CUSTOMERS: dict[str, Any] = {}
+
+
+def _new_customers(s: AsyncSession) -> Any:
+    """INSERT … ON CONFLICT (openid) DO NOTHING, built once per database."""
+    name = dialect_name(s)
+    if name not in _NEW_CUSTOMERS:
+        table = Customer.__table__  # type: ignore[attr-defined]
+        _NEW_CUSTOMERS[name] = insert_for(s, table).on_conflict_do_nothing(index_elements=[table.c.openid])
+    return _NEW_CUSTOMERS[name]
 
 
 async def _unhandled(s: AsyncSession, ids: Sequence[int]) -> list[InboundMessage]:

@@ -24,6 +24,16 @@ def as_utc(t: datetime) -> datetime:
     return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
+def row_defaults(model: type[SQLModel], **values: Any) -> dict[str, Any]:
+    """A new row of `model` as a plain dict for a Core INSERT: every field's default (factories
+    called), then `values`. The defaults live on the model, not in the database, and building
+    the ORM object costs more than inserting the row (a burst of new customers)."""
+    row = {name: field.get_default(call_default_factory=True)
+           for name, field in model.model_fields.items() if not field.is_required() and name != "id"}
+    row.update(values)
+    return row
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Every timestamp column: stored with its zone, always read back aware in UTC —
     PostgreSQL keeps the zone, SQLite does not, so rows read there are made UTC here."""
