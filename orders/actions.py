@@ -301,6 +301,8 @@ def line_text(line: OrderLine) -> str:
 
 async def _link_gifts(s: AsyncSession, new: Sequence[OrderLine], lines: Sequence[OrderLine]) -> None:
     """Point each hand-added gift at its main line (the one asked for, else special_lines.pick_parent)."""
+    if not any(line.line_type == LineType.GIFT for line in new):
+        return  # nothing to link (most orders): no flush
     main = [ln for ln in lines if ln.line_type == LineType.MAIN]
     for line in new:
         if line.line_type != LineType.GIFT:
