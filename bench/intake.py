@@ -15,7 +15,8 @@ and the in-process outbox worker answering each stored message while the callbac
 (replies to an in-process API that accepts them); issue 13 asks it to stay ≥ 0.5× bare.
 
 Prints requests/s, p50/p99 latency and the server's CPU time per request for each server
-(run interleaved round by round) and the throughput ratio against the bare handler: the
+(run interleaved round by round, each on the event loop `orderbot serve` uses: uvloop, or
+ORDERBOT_EVENT_LOOP=asyncio) and the throughput ratio against the bare handler: the
 median of each round's ratio to the bare run beside it. Targets: ratio ≥ 0.5, p99 ≤ 20 ms,
 0 duplicates. On a shared machine the req/s figures move with other people's load; the CPU
 per request and the paired ratio are the steadier figures.
@@ -214,6 +215,10 @@ def serve(kind: str, port: int, db_path: str) -> None:
         print(f"cpu {t.user + t.system - t0.user - t0.system:.4f}", flush=True)
         await runner.cleanup()
 
+    from orderbot.event_loop import choose_event_loop
+
+    # Every server, bare included, on the loop `orderbot serve` would use (ORDERBOT_EVENT_LOOP).
+    choose_event_loop(os.environ.get("ORDERBOT_EVENT_LOOP", "uvloop"))
     asyncio.run(main())
 
 
