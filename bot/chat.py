@@ -67,7 +67,7 @@ from orders.models import (
 from orders.numbering import numbers_together
 from orders.outbox import written_together
 from orders.status import OrderStatus
-from orders.upsert import dialect_name, insert_for
+from orders.upsert import insert_skipping
 
 log = logging.getLogger(__name__)
 
@@ -126,16 +126,7 @@ async def _customers_of(s: AsyncSession, openids: Sequence[str]) -> dict[str, Cu
 
 
 _CUSTOMERS_OF = select(Customer).where(col(Customer.openid).in_(bindparam("openids", expanding=True)))
-_NEW_CUSTOMERS: dict[str, Any] = {}
-
-
-def _new_customers(s: AsyncSession) -> Any:
-    """INSERT … ON CONFLICT (openid) DO NOTHING, built once per database."""
-    name = dialect_name(s)
-    if name not in _NEW_CUSTOMERS:
-        table = Customer.__table__  # type: ignore[attr-defined]
-        _NEW_CUSTOMERS[name] = insert_for(s, table).on_conflict_do_nothing(index_elements=[table.c.openid])
-    return _NEW_CUSTOMERS[name]
+_new_customers = insert_skipping(Customer.__table__, ["openid"])  # type: ignore[attr-defined]
 
 
 async def _unhandled(s: AsyncSession, ids: Sequence[int]) -> list[InboundMessage]:

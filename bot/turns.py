@@ -25,7 +25,7 @@ from bot.conversation import SessionState
 from orderbot.jobs import OutboxKind, enqueue
 from orderbot.stores import KeyValueStore
 from orders.models import ChatSession, InboundMessage, OcrJob
-from orders.upsert import dialect_name, insert_for
+from orders.upsert import insert_for_dialect, once_per_database
 
 SESSION_TTL = dt.timedelta(hours=72)  # an untouched draft is forgotten after this
 LOCK_TIMEOUT = 60.0
@@ -89,24 +89,20 @@ async def save_sessions(s: AsyncSession, channel: str, states: dict[str, tuple[i
     await s.exec(_save_statement(s), params=values)  # type: ignore[call-overload]
 
 
-_SAVES: dict[str, Any] = {}
+def _build_save(dialect: str) -> Any:
+    """save_sessions' upsert (built once per database: every conversation batch runs it)."""
+    table = ChatSession.__table__  # type: ignore[attr-defined]
+    stmt = insert_for_dialect(dialect, table)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.channel, table.c.user_key],
+        set_={"customer_id": stmt.excluded.customer_id, "stage": stmt.excluded.stage,
+              "draft": stmt.excluded.draft, "pending_choice": stmt.excluded.pending_choice,
+              "version": table.c.version + 1, "updated_at": stmt.excluded.updated_at,
+              "expires_at": stmt.excluded.expires_at},
+    )
 
 
-def _save_statement(s: AsyncSession) -> Any:
-    """save_sessions' upsert, built once per database and run with the rows as parameters
-    (every conversation batch runs it)."""
-    name = dialect_name(s)
-    if name not in _SAVES:
-        table = ChatSession.__table__  # type: ignore[attr-defined]
-        stmt = insert_for(s, table)
-        _SAVES[name] = stmt.on_conflict_do_update(
-            index_elements=[table.c.channel, table.c.user_key],
-            set_={"customer_id": stmt.excluded.customer_id, "stage": stmt.excluded.stage,
-                  "draft": stmt.excluded.draft, "pending_choice": stmt.excluded.pending_choice,
-                  "version": table.c.version + 1, "updated_at": stmt.excluded.updated_at,
-                  "expires_at": stmt.excluded.expires_at},
-        )
-    return _SAVES[name]
+_save_statement = once_per_database(_build_save)
 
 
 async def mark_many_handled(s: AsyncSession, message_ids: Sequence[int], now: dt.datetime) -> int:

@@ -37,7 +37,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orders.models import Outbox, as_utc, utcnow
-from orders.upsert import dialect_name, insert_for
+from orders.upsert import insert_for, insert_skipping, once_per_database
 
 
 class OutboxKind(StrEnum):
@@ -149,18 +149,8 @@ async def enqueue_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     return len(result.all())
 
 
-_ENQUEUES: dict[str, Any] = {}
-
-
-def _enqueue_statement(session: AsyncSession) -> Any:
-    """enqueue_many's INSERT … ON CONFLICT DO NOTHING RETURNING (the new rows: how many were
-    new, on both databases), built once per database and run with the rows as parameters."""
-    name = dialect_name(session)
-    if name not in _ENQUEUES:
-        table = Outbox.__table__  # type: ignore[attr-defined]
-        _ENQUEUES[name] = (insert_for(session, table).on_conflict_do_nothing(index_elements=[table.c.dedup_key])
-                           .returning(table.c.id))
-    return _ENQUEUES[name]
+# enqueue_many's rows; RETURNING the new ones tells how many were new on both databases
+_enqueue_statement = insert_skipping(Outbox.__table__, ["dedup_key"], returning="id")  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------- the queue
@@ -191,41 +181,37 @@ async def claim(
     """Lease up to `limit` due rows to `worker_id` (attempts + 1). Commit right after."""
     params = {"q_now": now, "q_max": max_attempts, "q_limit": limit, "q_worker": worker_id,
               "q_lease": now + timedelta(seconds=lease_seconds)}
-    stmt = _claim_statement((await session.connection()).dialect.name)
+    stmt = _claim_statement(session)
     rows = list((await session.exec(stmt, params=params)).scalars().all())  # type: ignore[call-overload]
     return sorted(rows, key=lambda r: (as_utc(r.next_attempt_at), r.id or 0))
 
 
-_CLAIMS: dict[str, Any] = {}
+def _build_claim(dialect: str) -> Any:
+    """claim's UPDATE … RETURNING (built once per database: every worker poll runs it)."""
+    candidates = (
+        select(Outbox.id)
+        .where(_claimable(), Outbox.attempts < bindparam("q_max"))
+        .order_by(Outbox.next_attempt_at, Outbox.id)
+        .limit(bindparam("q_limit", type_=Integer))
+        .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite renders nothing
+    )
+    if dialect == "postgresql":
+        # A CTE runs the locking SELECT once; as `id IN (subquery)` PostgreSQL may re-run
+        # it per row and ignore the LIMIT.
+        chosen = candidates.cte("chosen")
+        picked: Any = Outbox.id == chosen.c.id
+    else:
+        picked = Outbox.id.in_(candidates)
+    return (
+        update(Outbox)
+        .where(picked, _claimable(), Outbox.attempts < bindparam("q_max"))
+        .values(locked_by=bindparam("q_worker"), lease_until=bindparam("q_lease"), attempts=Outbox.attempts + 1)
+        .returning(Outbox)
+        .execution_options(synchronize_session=False)
+    )
 
 
-def _claim_statement(dialect: str) -> Any:
-    """claim's UPDATE … RETURNING, built once per database and run with parameters (every
-    worker poll runs it)."""
-    if dialect not in _CLAIMS:
-        candidates = (
-            select(Outbox.id)
-            .where(_claimable(), Outbox.attempts < bindparam("q_max"))
-            .order_by(Outbox.next_attempt_at, Outbox.id)
-            .limit(bindparam("q_limit", type_=Integer))
-            .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite renders nothing
-        )
-        if dialect == "postgresql":
-            # A CTE runs the locking SELECT once; as `id IN (subquery)` PostgreSQL may re-run
-            # it per row and ignore the LIMIT.
-            chosen = candidates.cte("chosen")
-            picked: Any = Outbox.id == chosen.c.id
-        else:
-            picked = Outbox.id.in_(candidates)
-        _CLAIMS[dialect] = (
-            update(Outbox)
-            .where(picked, _claimable(), Outbox.attempts < bindparam("q_max"))
-            .values(locked_by=bindparam("q_worker"), lease_until=bindparam("q_lease"),
-                    attempts=Outbox.attempts + 1)
-            .returning(Outbox)
-            .execution_options(synchronize_session=False)
-        )
-    return _CLAIMS[dialect]
+_claim_statement = once_per_database(_build_claim)
 
 
 async def park_abandoned(session: AsyncSession, *, now: datetime, max_attempts: int) -> int:

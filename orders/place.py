@@ -31,7 +31,7 @@ from orders.errors import OrderError, OrderErrorCode
 from orders.models import IdempotencyRecord, Order, utcnow
 from orders.repricing import RISK_RULES, table_from
 from orders.routing import RuleSet
-from orders.upsert import dialect_name, insert_for
+from orders.upsert import insert_skipping
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,8 @@ async def place_order(
     """
     now = now or utcnow()
     record_id = (await session.exec(_claim(session), params={  # type: ignore[call-overload]
-        "i_scope": idempotency.scope, "i_key": idempotency.key, "i_hash": idempotency.request_hash, "i_at": now,
+        "scope": idempotency.scope, "key": idempotency.key, "request_hash": idempotency.request_hash,
+        "created_at": now,
     })).scalar_one_or_none()
     if record_id is None:  # claimed before: a retry (or a different request reusing the key)
         record = (await session.exec(select(IdempotencyRecord).where(
@@ -127,23 +128,8 @@ async def _record_order(session: AsyncSession, record_id: int, order_id: int | N
     await session.exec(_RECORD_ORDER, params={"i_id": record_id, "i_order": order_id})  # type: ignore[call-overload]
 
 
-# Built once, run with parameters: building a statement (each comparison and value coerced)
-# costs more CPU than the database takes to run it, once per order.
-_CLAIMS: dict[str, Any] = {}
-
-
-def _claim(session: AsyncSession) -> Any:
-    """INSERT the key unless it exists, RETURNING the new row's id (None: claimed before)."""
-    name = dialect_name(session)
-    if name not in _CLAIMS:
-        _CLAIMS[name] = (
-            insert_for(session, IdempotencyRecord.__table__)  # type: ignore[attr-defined]
-            .values(scope=bindparam("i_scope"), key=bindparam("i_key"), request_hash=bindparam("i_hash"),
-                    created_at=bindparam("i_at"))
-            .on_conflict_do_nothing(index_elements=["scope", "key"])
-            .returning(IdempotencyRecord.__table__.c.id)  # type: ignore[attr-defined]
-        )
-    return _CLAIMS[name]
+# INSERT the key unless it exists, RETURNING the new row's id (None: claimed before)
+_claim = insert_skipping(IdempotencyRecord.__table__, ["scope", "key"], returning="id")  # type: ignore[attr-defined]
 
 
 _RECORD_TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]

@@ -46,7 +46,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from orderbot.metrics import PUSH_REPEATS
 from orderbot.stores import KeyValueStore
 from orders.models import Customer, InboundMessage, PushDelivery, SubscribeConsent, as_utc
-from orders.upsert import dialect_name, insert_for
+from orders.upsert import insert_skipping
 from workers.handlers import PermanentError, TransientError
 
 CS_WINDOW = timedelta(hours=48)
@@ -280,18 +280,8 @@ async def begin_many(session: AsyncSession, deliveries: Sequence[Delivery], now:
     return written
 
 
-_BEGINS: dict[str, Any] = {}
-
-
-def _begin_statement(session: AsyncSession) -> Any:
-    """begin_many's INSERT … ON CONFLICT DO NOTHING RETURNING, built once per database and
-    run with the batch's rows as parameters (SQLAlchemy sends them as multi-row VALUES)."""
-    name = dialect_name(session)
-    if name not in _BEGINS:
-        table = PushDelivery.__table__  # type: ignore[attr-defined]
-        _BEGINS[name] = (insert_for(session, table).on_conflict_do_nothing(index_elements=[table.c.dedup_key])
-                         .returning(table.c.dedup_key))
-    return _BEGINS[name]
+# begin_many's rows; RETURNING the keys written (those already in the ledger are skipped)
+_begin_statement = insert_skipping(PushDelivery.__table__, ["dedup_key"], returning="dedup_key")  # type: ignore[attr-defined]
 
 
 async def finish_many(session: AsyncSession, sent: Sequence[str], unsent: Sequence[str],
