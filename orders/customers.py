@@ -124,6 +124,8 @@ async def join_by_phone(session: AsyncSession, customer: Customer, phone: str | 
         return customer
     # A text match on the JSON narrows it in SQL, the list test decides: one order must not
     # load every customer.
+    # LIKE's wildcards escaped by hand: SQLAlchemy's autoescape takes a literal, not the bound
+    # parameter the prebuilt statement needs.
     pattern = "%" + f'"{phone}"'.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
     others = (await session.exec(_holders_of_phone(free), params={  # type: ignore[call-overload]
         "p_customer": customer.id, "p_like": pattern})).all()

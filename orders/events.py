@@ -115,8 +115,8 @@ async def events_together(session: AsyncSession) -> AsyncIterator[None]:
     """The events added inside the block are written at its end in ONE insert, in the order
     they were added, still in the caller's transaction (many orders placed in one
     transaction: three to five events each, which the ORM would otherwise insert one at a
-    time). For blocks that read no event they add; nothing is written on an error (the caller rolls back). Nested
-    blocks join the outer one."""
+    time). For blocks that read no event they add; nothing is written on an error (the
+    caller rolls back). Nested blocks join the outer one."""
     if session.info.get(_DEFERRED) is not None:
         yield
         return
