@@ -174,3 +174,18 @@ async def test_a_record_with_a_mini_program_login_is_the_one_kept(ruled: tuple[W
         ids = (linked.id, entered.id)
     assert kept.id == ids[0] and (kept.company, kept.credit_limit, kept.phones) == ("恒锐", Decimal(8000), [PHONE])
     assert await orphans(w.sm) == {} and await pointing_at(w.sm, ids[1]) == {}
+
+
+async def test_a_phone_with_like_wildcards_joins_nobody_and_is_kept_as_written(ruled: tuple[World, Tables]) -> None:
+    from orders.customers import join_by_phone
+
+    w, _ = ruled
+    async with w.sm() as s, s.begin():
+        other = Customer(name="张工", phones=[PHONE])
+        asking = Customer(name="李姐", openid="o-li")
+        s.add_all([other, asking])
+        await s.flush()
+        odd = PHONE[:-2] + "_%"  # `_` and `%` must not match PHONE's last digits
+        kept = await join_by_phone(s, asking, odd, free="openid", keep_existing=True)
+        assert kept.id == asking.id and kept.phones == [odd]
+        assert await join_by_phone(s, asking, PHONE, free="openid", keep_existing=True) is other  # the real one does
