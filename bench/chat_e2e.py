@@ -68,6 +68,14 @@ TICK = os.sysconf("SC_CLK_TCK")
 # --- processes ------------------------------------------------------------------------------
 
 
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat (every core)."""
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(v) / TICK for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9])
+    busy = user + nice + system + irq + softirq + steal
+    return busy, busy + idle + iowait
+
+
 def cpu_seconds(pid: int, tid: int | None = None) -> float:
     """utime + stime of a process (all its threads), or of one of its threads, from /proc."""
     path = f"/proc/{pid}/task/{tid}/stat" if tid is not None else f"/proc/{pid}/stat"
@@ -312,6 +320,9 @@ class RoundResult:
     lost: int
     cpu_ms: dict[str, float]
     bad_http: int
+    acked_in: float = float("nan")  # last callback acknowledged, s after the round began
+    first_reply: float = float("nan")  # first reply (or card) seen, s after the round began
+    busy_cores: float = float("nan")  # the whole machine's CPU in use during the round, in cores
 
 
 def replies_to(entries: list[tuple[float, dict[str, Any]]], openids: set[str]) -> dict[str, list[float]]:
@@ -385,6 +396,7 @@ async def run(args: argparse.Namespace) -> int:
                         stdout=(tmp / f"py-spy-{label}.log").open("wb"), stderr=subprocess.STDOUT)
                     await asyncio.sleep(1.0)
                 cpu0 = {p.name: p.cpu() for p in procs} | {"serve main thread": procs[1].cpu_main_thread()}
+                machine0 = machine_busy()
                 stop = asyncio.Event()
                 poller = asyncio.create_task(watch.run(stop))
                 t0 = time.perf_counter()
@@ -402,6 +414,7 @@ async def run(args: argparse.Namespace) -> int:
                 stop.set()
                 await poller
                 cpu1 = {p.name: p.cpu() for p in procs} | {"serve main thread": procs[1].cpu_main_thread()}
+                machine1 = machine_busy()
                 got = replies_to(watch.since(t0), set_ids)
                 lags = [(ts[0] - accepted[o]) for o, ts in got.items() if o in accepted]
                 ends = [ts[0] for ts in got.values()]
@@ -414,7 +427,10 @@ async def run(args: argparse.Namespace) -> int:
                 cpu_ms = {name: (cpu1[name] - cpu0[name]) * 1000 / n_msgs for name in cpu0}
                 return RoundResult(answered / span if span else 0.0, _pct(lags, 50) if lags else float("nan"),
                                    _pct(lags, 99) if lags else float("nan"), answered, dupes,
-                                   len(openids) - answered, cpu_ms, bad)
+                                   len(openids) - answered, cpu_ms, bad,
+                                   acked_in=max(accepted.values(), default=t0) - t0,
+                                   busy_cores=(machine1[0] - machine0[0]) / max(1e-9, (machine1[1] - machine0[1])) * (os.cpu_count() or 1),
+                                   first_reply=(min(ends) - t0) if ends else float("nan"))
 
             def stop_spy() -> None:
                 if spy is not None and spy.poll() is None:
@@ -442,6 +458,9 @@ async def run(args: argparse.Namespace) -> int:
             print(f"{label:<20} {r.rate:7.0f}/s  lag p50 {r.p50:6.2f} s  p99 {r.p99:6.2f} s  "
                   f"CPU ms/msg: {cpu} (ours {total:.1f}; stand-in {r.cpu_ms['standin']:.1f})  "
                   f"answered {r.answered}, duplicates {r.duplicates}, unanswered at the end {r.lost}, non-200 {r.bad_http}")
+            print(f"{'':<20} callbacks acknowledged within {r.acked_in:.2f} s, first answer at {r.first_reply:.2f} s, "
+                  f"last at {r.answered / r.rate if r.rate else float('nan'):.2f} s; machine busy {r.busy_cores:.2f} "
+                  f"of {os.cpu_count()} cores (every process, the bench and the databases included)")
         ratio = r1.rate / extract_rate
         print(f"extract-only         {extract_rate:7.0f}/s  (mean of before and after round 1) "
               f"→ answered / extract-only = {ratio:.3f}")

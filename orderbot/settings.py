@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     outbox_poll_interval: float = Field(1.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_POLL_INTERVAL"))
     outbox_lease_seconds: float = Field(60.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_LEASE_SECONDS"))
     outbox_batch_size: int = Field(20, ge=1, validation_alias=_env("ORDERBOT_OUTBOX_BATCH_SIZE"))
+    outbox_grouped_batch_size: int = Field(50, ge=1, le=1000, validation_alias=_env("ORDERBOT_OUTBOX_GROUPED_BATCH_SIZE"))
+    outbox_rounds_in_flight: int = Field(2, ge=1, le=8, validation_alias=_env("ORDERBOT_OUTBOX_ROUNDS_IN_FLIGHT"))
     outbox_backoff_base: float = Field(2.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_BACKOFF_BASE"))
     outbox_backoff_max: float = Field(900.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_BACKOFF_MAX"))
     # WeCom message/send duplicate check for app texts (seconds; 0 = off, at most 14400): the

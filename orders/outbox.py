@@ -26,7 +26,7 @@ move time. These functions take a session and never commit: the caller owns the 
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -177,20 +177,27 @@ async def claim(
     limit: int,
     lease_seconds: float,
     max_attempts: int,
+    kinds: Collection[str] = (),
+    other_kinds: bool = False,
 ) -> list[Outbox]:
-    """Lease up to `limit` due rows to `worker_id` (attempts + 1). Commit right after."""
+    """Lease up to `limit` due rows to `worker_id` (attempts + 1). Commit right after.
+    With `kinds`, only rows of those kinds (`other_kinds`: only rows of any other kind)."""
     params = {"q_now": now, "q_max": max_attempts, "q_limit": limit, "q_worker": worker_id,
               "q_lease": now + timedelta(seconds=lease_seconds)}
-    stmt = _claim_statement(session)
+    if kinds:
+        params["q_kinds"] = sorted(kinds)
+        stmt = (_claim_other_kinds if other_kinds else _claim_of_kinds)(session)
+    else:
+        stmt = _claim_statement(session)
     rows = list((await session.exec(stmt, params=params)).scalars().all())  # type: ignore[call-overload]
     return sorted(rows, key=lambda r: (as_utc(r.next_attempt_at), r.id or 0))
 
 
-def _build_claim(dialect: str) -> Any:
+def _build_claim(dialect: str, which: Any = None) -> Any:
     """claim's UPDATE … RETURNING (built once per database: every worker poll runs it)."""
     candidates = (
         select(Outbox.id)
-        .where(_claimable(), Outbox.attempts < bindparam("q_max"))
+        .where(_claimable(), Outbox.attempts < bindparam("q_max"), *([which] if which is not None else []))
         .order_by(Outbox.next_attempt_at, Outbox.id)
         .limit(bindparam("q_limit", type_=Integer))
         .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite renders nothing
@@ -212,6 +219,10 @@ def _build_claim(dialect: str) -> Any:
 
 
 _claim_statement = once_per_database(_build_claim)
+_claim_of_kinds = once_per_database(
+    lambda dialect: _build_claim(dialect, Outbox.kind.in_(bindparam("q_kinds", expanding=True))))
+_claim_other_kinds = once_per_database(
+    lambda dialect: _build_claim(dialect, Outbox.kind.not_in(bindparam("q_kinds", expanding=True))))
 
 
 async def park_abandoned(session: AsyncSession, *, now: datetime, max_attempts: int) -> int:

@@ -54,7 +54,9 @@ class WorkerConfig:
     max_attempts: int = 8
     poll_interval: float = 1.0
     lease_seconds: float = 60.0
-    batch_size: int = 20
+    batch_size: int = 20  # rows of kinds run one row at a time, claimed per round
+    grouped_batch_size: int = 50  # rows of kinds with a batch handler, claimed per round
+    rounds_in_flight: int = 2  # batches carried out at once by one worker (1: one after another)
     backoff_base: float = 2.0
     backoff_max: float = 900.0
     gauge_interval: float = 15.0  # how often the pending/parked gauges are refreshed
@@ -67,6 +69,8 @@ class WorkerConfig:
             poll_interval=s.outbox_poll_interval,
             lease_seconds=s.outbox_lease_seconds,
             batch_size=s.outbox_batch_size,
+            grouped_batch_size=s.outbox_grouped_batch_size,
+            rounds_in_flight=s.outbox_rounds_in_flight,
             backoff_base=s.outbox_backoff_base,
             backoff_max=s.outbox_backoff_max,
         )
@@ -89,6 +93,15 @@ class Attempt:
     what: str  # DONE / RETRY / PARK
     error: str | None = None
     retry_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Unit:
+    """Rows run together: one row, or a batch kind's rows with its place in line."""
+
+    rows: list[Outbox]
+    after: asyncio.Future[None] | None = None  # the same kind's previous unit is over
+    turn: asyncio.Future[None] | None = None  # set when this unit is over (batch kinds)
 
 
 def make_worker_id() -> str:
@@ -122,6 +135,7 @@ class OutboxWorker:
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._gauges_at = float("-inf")
+        self._turns: dict[str, asyncio.Future[None]] = {}  # per batch kind: the last unit's end
 
     # -- control ---------------------------------------------------------------------
 
@@ -145,62 +159,102 @@ class OutboxWorker:
     # -- one round -------------------------------------------------------------------
 
     async def run_once(self) -> int:
-        """Claim one batch, run its handlers concurrently, then record every outcome in one
-        transaction (one write per batch, not per row: SQLite has a single writer)."""
+        """Claim one batch, carry it out and record it; how many rows it claimed."""
+        rows = await self.claim_round()
+        if rows:
+            await self.carry_out(self.plan(rows))
+        return len(rows)
+
+    @property
+    def grouped_kinds(self) -> frozenset[str]:
+        """Kinds carried out a batch at a time (one handler call for all their rows)."""
+        return frozenset(k for k in self.batch_handlers if k in self.handlers.kinds())
+
+    async def claim_round(self) -> list[Outbox]:
+        """Lease the next batch of due rows to this worker (parking abandoned ones first):
+        up to `grouped_batch_size` rows of the kinds carried out a batch at a time, and up to
+        `batch_size` of the rest, each of which runs on its own (an OCR job takes a second)."""
         cfg, now = self.config, self.clock()
+        grouped = self.grouped_kinds
+        lease = {"worker_id": self.worker_id, "now": now, "lease_seconds": cfg.lease_seconds,
+                 "max_attempts": cfg.max_attempts}
         async with self.sessionmaker() as session, session.begin():
             await outbox.park_abandoned(session, now=now, max_attempts=cfg.max_attempts)
-            rows = await outbox.claim(
-                session,
-                worker_id=self.worker_id,
-                now=now,
-                limit=cfg.batch_size,
-                lease_seconds=cfg.lease_seconds,
-                max_attempts=cfg.max_attempts,
-            )
-        if not rows:
-            return 0
-        # Rows of a kind with a batch handler go to it together (in claim order); the rest
-        # run one task a row, all concurrently.
+            if not grouped:
+                return await outbox.claim(session, limit=cfg.batch_size, **lease)
+            rows = await outbox.claim(session, limit=cfg.grouped_batch_size, kinds=grouped, **lease)
+            return rows + await outbox.claim(session, limit=cfg.batch_size, kinds=grouped, other_kinds=True, **lease)
+
+    def claimed_full(self, rows: Sequence[Outbox]) -> bool:
+        """A claim came back full: more is due, claim again without waiting."""
+        grouped = self.grouped_kinds
+        n_grouped = sum(1 for r in rows if r.kind in grouped)
+        return n_grouped >= self.config.grouped_batch_size or len(rows) - n_grouped >= self.config.batch_size
+
+    def plan(self, rows: Sequence[Outbox]) -> list[Unit]:
+        """Split a claimed batch into units: one a row, or all rows of a kind with a batch
+        handler together. Synchronous on purpose: a batch unit takes its place behind the
+        same kind's unit of the previous round here, in claim order, so with rounds
+        overlapping (run()) a customer's messages are still read, and replies sent, in order."""
         groups: dict[str, list[Outbox]] = {}
-        single: list[Outbox] = []
+        units: list[Unit] = []
         for row in rows:
             if row.kind in self.batch_handlers and row.kind in self.handlers.kinds():
                 groups.setdefault(row.kind, []).append(row)
             else:
-                single.append(row)
-        units: list[list[Outbox]] = [[row] for row in single] + list(groups.values())
-        tasks = [
-            asyncio.create_task(self.attempt_many(unit) if unit[0].kind in groups else self._one(unit[0]))
-            for unit in units
-        ]
+                units.append(Unit([row]))
+        loop = asyncio.get_running_loop()
+        for kind, group in groups.items():
+            turn = loop.create_future()
+            units.append(Unit(group, after=self._turns.get(kind), turn=turn))
+            self._turns[kind] = turn
+        return units
+
+    async def carry_out(self, units: Sequence[Unit]) -> None:
+        """Run a planned batch's units concurrently, then record every outcome in one
+        transaction (one write per batch, not per row: SQLite has a single writer)."""
+        tasks = [asyncio.create_task(self.attempt_many(u.rows, after=u.after, turn=u.turn)
+                                     if u.turn is not None else self._one(u.rows[0])) for u in units]
         try:
             await asyncio.gather(*tasks)
         except asyncio.CancelledError:
             # Stopped mid-batch: keep what finished, hand back what did not.
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for u in units:  # a unit cancelled before it began still lets the next one go
+                if u.turn is not None and not u.turn.done():
+                    u.turn.set_result(None)
             finished = [a for t in tasks if t.done() and not t.cancelled() and t.exception() is None
                         for a in t.result()]
-            interrupted = [row.id for unit, t in zip(units, tasks, strict=True) if t.cancelled() for row in unit]
+            interrupted = [row.id for unit, t in zip(units, tasks, strict=True) if t.cancelled() for row in unit.rows]
             await asyncio.shield(self._record(finished, release=[i for i in interrupted if i is not None]))
             raise
         await self._record([a for t in tasks for a in t.result()])
-        return len(rows)
 
     async def _one(self, row: Outbox) -> list[Attempt]:
         return [await self.attempt(row)]
 
-    async def attempt_many(self, rows: Sequence[Outbox]) -> list[Attempt]:
-        """Run one batch handler over rows of its kind; each row's outcome as attempt()'s."""
+    async def attempt_many(self, rows: Sequence[Outbox], *, after: asyncio.Future[None] | None = None,
+                           turn: asyncio.Future[None] | None = None) -> list[Attempt]:
+        """Run one batch handler over rows of its kind; each row's outcome as attempt()'s.
+        It starts once `after` (the previous unit of its kind) is over, and ends `turn`
+        however it ends; the wait counts against the handler's time, so the batch still
+        ends well inside its lease."""
         kind = rows[0].kind
         fn = self.batch_handlers[kind]
         token = request_id_var.set(f"outbox-batch-{rows[0].id}")
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.config.handler_timeout):
+                if after is not None and not after.done():
+                    await asyncio.wait([after])  # not `await after`: being cancelled must not cancel it
                 failures = await fn(self.ctx, rows)
         except Exception as exc:  # the whole batch failed: every row is retried (or parked)
             failures = {row.id or 0: exc for row in rows}
         finally:
+            if turn is not None and not turn.done():
+                turn.set_result(None)
             metrics.OUTBOX_SECONDS.labels(kind).observe(time.perf_counter() - started)
             request_id_var.reset(token)
         outcomes: list[Attempt] = []
@@ -297,34 +351,62 @@ class OutboxWorker:
     # -- the loop --------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Poll until stop(): straight on while batches come back full, else wait for
-        wake() or the poll interval. A failing round (database down) is logged and retried
-        after a growing pause (up to MAX_ERROR_PAUSE); the heartbeat is touched only after
-        rounds that worked, so a health check sees a worker that cannot do its job."""
+        """Poll until stop(). Up to `rounds_in_flight` batches are carried out at once: the
+        next batch is claimed while the last one's slow units (a send, an OCR job) finish,
+        so the loop does not idle on the slowest unit of a round. Claims go on straight away
+        while batches come back full, else wait for wake(), a round ending, or the poll
+        interval. A failing claim (database down) is logged and retried after a growing pause
+        (up to MAX_ERROR_PAUSE); the heartbeat is touched only after claims that worked, so a
+        health check sees a worker that cannot do its job. stop() finishes the batches in
+        hand; cancelling hands their unstarted rows back."""
         log.info("outbox worker started", extra={"worker_id": self.worker_id})
         failures = 0
-        while not self.stopping:
-            self._wake.clear()  # a wake() during the round below is kept for the wait
-            pause = self.config.poll_interval
-            try:
-                n = await self.run_once()
-                if time.monotonic() - self._gauges_at >= self.config.gauge_interval:
-                    self._gauges_at = time.monotonic()
-                    await self.refresh_gauges()
-                failures = 0
-                if self.config.heartbeat_path:
-                    _touch(self.config.heartbeat_path)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                failures += 1
-                pause = min(MAX_ERROR_PAUSE, self.config.poll_interval * 2**failures)
-                log.exception("outbox round failed", extra={"failures": failures, "pause_s": pause})
-                n = 0
-            if n >= self.config.batch_size or self.stopping:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), pause)
+        in_flight: set[asyncio.Task[None]] = set()
+
+        def ended(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            self._wake.set()  # its handlers may have queued follow-ups (replies, cards)
+            if not task.cancelled() and task.exception() is not None:
+                log.error("outbox round could not be recorded; its leases will run out",
+                          exc_info=task.exception())
+
+        try:
+            while not self.stopping:
+                if len(in_flight) >= max(1, self.config.rounds_in_flight):
+                    await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                self._wake.clear()  # a wake() from here on is kept for the wait below
+                pause = self.config.poll_interval
+                rows: list[Outbox] = []
+                try:
+                    rows = await self.claim_round()
+                    if rows:
+                        task = asyncio.create_task(self.carry_out(self.plan(rows)), name="outbox-round")
+                        in_flight.add(task)
+                        task.add_done_callback(ended)
+                    if time.monotonic() - self._gauges_at >= self.config.gauge_interval:
+                        self._gauges_at = time.monotonic()
+                        await self.refresh_gauges()
+                    failures = 0
+                    if self.config.heartbeat_path:
+                        _touch(self.config.heartbeat_path)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    failures += 1
+                    pause = min(MAX_ERROR_PAUSE, self.config.poll_interval * 2**failures)
+                    log.exception("outbox round failed", extra={"failures": failures, "pause_s": pause})
+                if (rows and self.claimed_full(rows)) or self.stopping:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), pause)
+            if in_flight:  # stopped: finish the batches in hand
+                await asyncio.gather(*in_flight, return_exceptions=True)
+        except asyncio.CancelledError:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+            raise
         log.info("outbox worker stopped", extra={"worker_id": self.worker_id})
 
 

@@ -89,16 +89,16 @@ async def test_cancelled_worker_gives_back_unstarted_rows(engine: AsyncEngine, h
 async def test_a_failing_round_does_not_kill_the_loop(engine: AsyncEngine, handlers: HandlerRegistry, make_worker, monkeypatch) -> None:
     worker = make_worker(poll_interval=0.01)
     calls = 0
-    real = worker.run_once
+    real = worker.claim_round
 
-    async def flaky_round() -> int:
+    async def flaky_round() -> list[Outbox]:
         nonlocal calls
         calls += 1
         if calls == 1:
             raise ConnectionError("database restarting")
         return await real()
 
-    monkeypatch.setattr(worker, "run_once", flaky_round)
+    monkeypatch.setattr(worker, "claim_round", flaky_round)
     task = asyncio.create_task(worker.run())
     await asyncio.sleep(0.1)
     assert calls >= 2 and not task.done()
@@ -109,15 +109,15 @@ async def test_a_failing_round_does_not_kill_the_loop(engine: AsyncEngine, handl
 async def test_heartbeat_only_after_rounds_that_worked(engine: AsyncEngine, make_worker, monkeypatch, tmp_path) -> None:
     beat = tmp_path / "alive"
     worker = make_worker(poll_interval=0.01, heartbeat_path=str(beat))
-    real = worker.run_once
+    real = worker.claim_round
     broken = True
 
-    async def round_() -> int:
+    async def round_() -> list[Outbox]:
         if broken:
             raise ConnectionError("database down")
         return await real()
 
-    monkeypatch.setattr(worker, "run_once", round_)
+    monkeypatch.setattr(worker, "claim_round", round_)
     task = asyncio.create_task(worker.run())
     await asyncio.sleep(0.1)
     assert not beat.exists()  # failing rounds: the health check must see it
@@ -129,6 +129,142 @@ async def test_heartbeat_only_after_rounds_that_worked(engine: AsyncEngine, make
     assert beat.exists()
     worker.stop()
     await asyncio.wait_for(task, timeout=10)
+
+
+async def test_a_slow_send_does_not_hold_up_the_next_batch(engine: AsyncEngine, handlers: HandlerRegistry, make_worker) -> None:
+    """Two rounds in flight: while one row of the first batch hangs (a slow WeChat call),
+    the worker claims and finishes the rows behind it instead of idling on it."""
+    release = asyncio.Event()
+    done: list[str] = []
+
+    @handlers.register("slow")
+    async def h(ctx, row: Outbox) -> None:
+        if row.dedup_key == "slow:0":
+            await release.wait()
+        done.append(row.dedup_key or "")
+
+    await _enqueue(engine, 5)
+    worker = make_worker(batch_size=2, rounds_in_flight=2)
+    task = asyncio.create_task(worker.run())
+    for _ in range(200):
+        if len(done) >= 4:
+            break
+        await asyncio.sleep(0.02)
+    assert sorted(done) == ["slow:1", "slow:2", "slow:3", "slow:4"]  # all but the hanging one
+    release.set()
+    for _ in range(200):
+        if len(done) == 5:
+            break
+        await asyncio.sleep(0.02)
+    worker.stop()
+    await asyncio.wait_for(task, timeout=10)
+    assert sorted(done) == [f"slow:{i}" for i in range(5)]
+    async with make_sessionmaker(engine)() as s:
+        assert (await outbox.count_by_state(s))["done"] == 5
+
+
+async def test_one_round_at_a_time_waits_for_the_slow_row(engine: AsyncEngine, handlers: HandlerRegistry, make_worker) -> None:
+    """rounds_in_flight=1 is the old behaviour: nothing else is claimed while a row hangs."""
+    release = asyncio.Event()
+    done: list[str] = []
+
+    @handlers.register("slow")
+    async def h(ctx, row: Outbox) -> None:
+        if row.dedup_key == "slow:0":
+            await release.wait()
+        done.append(row.dedup_key or "")
+
+    await _enqueue(engine, 4)
+    worker = make_worker(batch_size=2, rounds_in_flight=1)
+    task = asyncio.create_task(worker.run())
+    await asyncio.sleep(0.3)
+    assert done == ["slow:1"]
+    release.set()
+    for _ in range(200):
+        if len(done) == 4:
+            break
+        await asyncio.sleep(0.02)
+    worker.stop()
+    await asyncio.wait_for(task, timeout=10)
+    assert sorted(done) == [f"slow:{i}" for i in range(4)]
+
+
+async def test_batches_of_a_kind_run_in_claim_order_when_rounds_overlap(
+    engine: AsyncEngine, handlers: HandlerRegistry, make_worker
+) -> None:
+    """A batch kind (chat messages, replies) never runs two of its batches at once in one
+    worker, and runs them in the order claimed, even when the first is the slow one."""
+    log: list[tuple[str, list[str]]] = []
+    running = 0
+    most = 0
+
+    async def batch(ctx, rows) -> dict[int, BaseException]:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        keys = [r.dedup_key or "" for r in rows]
+        log.append(("start", keys))
+        await asyncio.sleep(0.2 if "seq:0" in keys else 0.0)
+        log.append(("end", keys))
+        running -= 1
+        return {}
+
+    @handlers.register("seq")
+    async def one(ctx, row: Outbox) -> None:
+        raise AssertionError("a batch kind must not run row by row")
+
+    await _enqueue(engine, 6, kind="seq")
+    worker = make_worker(grouped_batch_size=2, rounds_in_flight=3)
+    worker.batch_handlers = {"seq": batch}
+    task = asyncio.create_task(worker.run())
+    for _ in range(200):
+        if len(log) == 6:
+            break
+        await asyncio.sleep(0.02)
+    worker.stop()
+    await asyncio.wait_for(task, timeout=10)
+    assert most == 1
+    assert [keys for what, keys in log if what == "start"] == [["seq:0", "seq:1"], ["seq:2", "seq:3"], ["seq:4", "seq:5"]]
+    async with make_sessionmaker(engine)() as s:
+        assert (await outbox.count_by_state(s))["done"] == 6
+
+
+async def test_a_round_claims_more_rows_of_batch_kinds_than_of_one_row_kinds(
+    engine: AsyncEngine, handlers: HandlerRegistry, make_worker
+) -> None:
+    """Rows carried out a batch at a time cost little each, so a round takes many of them;
+    rows run one at a time (an OCR job) stay capped at batch_size, so none outruns its lease."""
+    @handlers.register("seq")
+    async def one(ctx, row: Outbox) -> None: ...
+
+    @handlers.register("slow")
+    async def slow(ctx, row: Outbox) -> None: ...
+
+    async def batch(ctx, rows) -> dict[int, BaseException]:
+        return {}
+
+    await _enqueue(engine, 7, kind="slow")
+    await _enqueue(engine, 7, kind="seq")
+    worker = make_worker(batch_size=2, grouped_batch_size=5)
+    worker.batch_handlers = {"seq": batch}
+    rows = await worker.claim_round()
+    assert sorted(r.kind for r in rows) == ["seq"] * 5 + ["slow"] * 2
+    assert worker.claimed_full(rows)
+    await worker.carry_out(worker.plan(rows))
+    assert await worker.run_once() == 4  # 2 seq left, 2 more slow
+    left = await worker.claim_round()
+    assert sorted(r.kind for r in left) == ["slow"] * 2 and not worker.claimed_full(left[:1])
+
+
+def test_rounds_in_flight_comes_from_the_environment(monkeypatch) -> None:
+    from orderbot.settings import Settings
+    from workers.runner import WorkerConfig
+
+    monkeypatch.setenv("ORDERBOT_OUTBOX_ROUNDS_IN_FLIGHT", "3")
+    assert WorkerConfig.from_settings(Settings(_env_file=None)).rounds_in_flight == 3
+    monkeypatch.setenv("ORDERBOT_OUTBOX_ROUNDS_IN_FLIGHT", "0")
+    with pytest.raises(ValueError, match="ROUNDS_IN_FLIGHT|rounds_in_flight"):
+        Settings(_env_file=None)
 
 
 def test_a_kind_without_a_handler_stops_start_up() -> None:
