@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, bindparam, func, or_, update
+from sqlalchemy import Integer, String, and_, bindparam, case, func, or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -179,12 +179,17 @@ async def claim(
     max_attempts: int,
     kinds: Collection[str] = (),
     other_kinds: bool = False,
+    first: Collection[str] = (),
 ) -> list[Outbox]:
     """Lease up to `limit` due rows to `worker_id` (attempts + 1). Commit right after.
-    With `kinds`, only rows of those kinds (`other_kinds`: only rows of any other kind)."""
+    With `kinds`, only rows of those kinds (`other_kinds`: only rows of any other kind);
+    due rows of the `first` kinds (among `kinds`) are taken before the others."""
     params = {"q_now": now, "q_max": max_attempts, "q_limit": limit, "q_worker": worker_id,
               "q_lease": now + timedelta(seconds=lease_seconds)}
-    if kinds:
+    if kinds and first and not other_kinds:
+        params["q_kinds"], params["q_first"] = sorted(kinds), sorted(first)
+        stmt = _claim_of_kinds_first(session)
+    elif kinds:
         params["q_kinds"] = sorted(kinds)
         stmt = (_claim_other_kinds if other_kinds else _claim_of_kinds)(session)
     else:
@@ -193,12 +198,15 @@ async def claim(
     return sorted(rows, key=lambda r: (as_utc(r.next_attempt_at), r.id or 0))
 
 
-def _build_claim(dialect: str, which: Any = None) -> Any:
+def _build_claim(dialect: str, which: Any = None, first: Any = None) -> Any:
     """claim's UPDATE … RETURNING (built once per database: every worker poll runs it)."""
+    order = [Outbox.next_attempt_at, Outbox.id]
+    if first is not None:
+        order.insert(0, case((first, 0), else_=1))
     candidates = (
         select(Outbox.id)
         .where(_claimable(), Outbox.attempts < bindparam("q_max"), *([which] if which is not None else []))
-        .order_by(Outbox.next_attempt_at, Outbox.id)
+        .order_by(*order)
         .limit(bindparam("q_limit", type_=Integer))
         .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite renders nothing
     )
@@ -221,6 +229,9 @@ def _build_claim(dialect: str, which: Any = None) -> Any:
 _claim_statement = once_per_database(_build_claim)
 _claim_of_kinds = once_per_database(
     lambda dialect: _build_claim(dialect, Outbox.kind.in_(bindparam("q_kinds", expanding=True))))
+_claim_of_kinds_first = once_per_database(
+    lambda dialect: _build_claim(dialect, Outbox.kind.in_(bindparam("q_kinds", expanding=True)),
+                                 first=Outbox.kind.in_(bindparam("q_first", expanding=True))))
 _claim_other_kinds = once_per_database(
     lambda dialect: _build_claim(dialect, Outbox.kind.not_in(bindparam("q_kinds", expanding=True))))
 

@@ -28,7 +28,7 @@ from workers.coei_survey import send_survey
 from workers.ocr_jobs import run_ocr
 
 __all__ = [
-    "BATCH_HANDLERS", "HANDLERS", "BatchHandler", "Handler", "HandlerRegistry", "JobContext", "MissingHandlers", "PermanentError",
+    "BATCH_HANDLERS", "DELIVER_FIRST", "HANDLERS", "BatchHandler", "Handler", "HandlerRegistry", "JobContext", "MissingHandlers", "PermanentError",
     "TransientError", "build_registry", "checked_registry", "once", "registry",
 ]
 
@@ -56,6 +56,9 @@ BATCH_HANDLERS: dict[str, BatchHandler] = {
     OutboxKind.NOTIFY_CUSTOMER: notify_batch.notify_customers,
     OutboxKind.NOTIFY_REP: notify_batch.notify_reps,
 }
+# Among those, deliveries go before new work: in a burst, the customers who wrote first get
+# their answers while later messages are still being read, not after all of them.
+DELIVER_FIRST: frozenset[str] = frozenset({OutboxKind.NOTIFY_CUSTOMER, OutboxKind.NOTIFY_REP})
 
 
 def build_registry(handlers: dict[str, Handler] = HANDLERS) -> HandlerRegistry:

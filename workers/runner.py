@@ -32,6 +32,7 @@ from orders import outbox
 from orders.models import Outbox, utcnow
 from workers.handlers import (
     BATCH_HANDLERS,
+    DELIVER_FIRST,
     BatchHandler,
     HandlerRegistry,
     JobContext,
@@ -173,7 +174,8 @@ class OutboxWorker:
     async def claim_round(self) -> list[Outbox]:
         """Lease the next batch of due rows to this worker (parking abandoned ones first):
         up to `grouped_batch_size` rows of the kinds carried out a batch at a time, and up to
-        `batch_size` of the rest, each of which runs on its own (an OCR job takes a second)."""
+        `batch_size` of the rest, each of which runs on its own (an OCR job takes a second).
+        Due deliveries (DELIVER_FIRST) are claimed before new messages."""
         cfg, now = self.config, self.clock()
         grouped = self.grouped_kinds
         lease = {"worker_id": self.worker_id, "now": now, "lease_seconds": cfg.lease_seconds,
@@ -182,7 +184,8 @@ class OutboxWorker:
             await outbox.park_abandoned(session, now=now, max_attempts=cfg.max_attempts)
             if not grouped:
                 return await outbox.claim(session, limit=cfg.batch_size, **lease)
-            rows = await outbox.claim(session, limit=cfg.grouped_batch_size, kinds=grouped, **lease)
+            rows = await outbox.claim(session, limit=cfg.grouped_batch_size, kinds=grouped,
+                                      first=DELIVER_FIRST & grouped, **lease)
             return rows + await outbox.claim(session, limit=cfg.batch_size, kinds=grouped, other_kinds=True, **lease)
 
     def claimed_full(self, rows: Sequence[Outbox]) -> bool:

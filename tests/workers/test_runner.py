@@ -256,6 +256,24 @@ async def test_a_round_claims_more_rows_of_batch_kinds_than_of_one_row_kinds(
     assert sorted(r.kind for r in left) == ["slow"] * 2 and not worker.claimed_full(left[:1])
 
 
+async def test_due_replies_are_claimed_before_new_messages(engine: AsyncEngine, make_worker) -> None:
+    """In a burst, a reply already due goes out before messages that arrived earlier are
+    read: the first customers are answered while the rest of the burst is still read."""
+    from orders.outbox import OutboxKind
+    from workers.handlers import registry
+
+    async with make_sessionmaker(engine)() as s, s.begin():
+        for i in range(4):
+            await outbox.enqueue(s, kind=OutboxKind.INBOUND, dedup_key=f"in:{i}")
+        for i in range(2):
+            await outbox.enqueue(s, kind=OutboxKind.NOTIFY_CUSTOMER, dedup_key=f"reply:{i}")
+    worker = make_worker(grouped_batch_size=3)
+    worker.handlers = registry  # the shipped kinds; the rows are only claimed here, not run
+    worker.batch_handlers = {OutboxKind.INBOUND: None, OutboxKind.NOTIFY_CUSTOMER: None}
+    rows = await worker.claim_round()
+    assert sorted(r.dedup_key or "" for r in rows) == ["in:0", "reply:0", "reply:1"]
+
+
 def test_rounds_in_flight_comes_from_the_environment(monkeypatch) -> None:
     from orderbot.settings import Settings
     from workers.runner import WorkerConfig
