@@ -23,6 +23,14 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
     write lock, and a chat message commits three to four times (bench/chat_e2e.py)."""
     if is_sqlite(url):
         kw.setdefault("connect_args", {}).setdefault("timeout", 30)
+        path = _file_path(url)
+        if path is not None and "async_creator" not in kw:
+            # one hand-off to SQLite's thread a statement instead of aiosqlite's four
+            # (orderbot/sqlite_thread.py); same file, same pragmas below
+            from orderbot import sqlite_thread
+
+            timeout = kw["connect_args"]["timeout"]
+            kw["async_creator"] = lambda: sqlite_thread.connect(path, timeout=timeout)
         engine = create_async_engine(url, **kw)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -38,6 +46,16 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
         return engine
     kw.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kw)
+
+
+def _file_path(url: str) -> str | None:
+    """The file a plain SQLite URL names; None for in-memory databases and URLs with options."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.query or not parsed.database or parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    return parsed.database
 
 
 async def run_autocommit(url: str, sql: str) -> None:
