@@ -13,7 +13,6 @@ idempotent and never races for one customer:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import datetime as dt
 import logging
@@ -39,6 +38,7 @@ from bot.turns import (
     save_sessions,
     state_of,
     user_lock,
+    user_locks,
 )
 from orderbot.jobs import JobContext, OutboxKind, TransientError, enqueue, enqueue_many
 from orderbot.routing_rules import RulesFile
@@ -212,9 +212,7 @@ class Chat:
         users = sorted({m.from_user for m in first})
         if not users:
             return {}, {}
-        async with contextlib.AsyncExitStack() as locks:
-            for openid in users:  # sorted: two workers take shared locks in the same order
-                await locks.enter_async_context(user_lock(self.store, CHANNEL, openid))
+        async with user_locks(self.store, CHANNEL, users):  # one round trip when all are free
             return await self._batch(ids, now)
 
     async def _batch(self, ids: list[int], now: dt.datetime) -> tuple[dict[int, Turn], dict[int, BaseException]]:
@@ -366,6 +364,8 @@ class Chat:
                              message_id: int, now: dt.datetime) -> Turn | None:
         """A COEI answer (bot/survey.py): stored with the handled mark and the reply in one
         transaction; None when the message is not one and goes to the conversation."""
+        if not survey.reads_as_answer(customer_id, text, state):  # most messages: no session opened
+            return None
         try:
             async with self.sessionmaker() as s, s.begin():
                 texts = await survey.take(s, customer_id, text, state, now)

@@ -23,16 +23,25 @@ def may_take(state: SessionState) -> bool:
     return state.stage == "idle" and not state.draft and not state.pending_choice
 
 
+def reads_as_answer(customer_id: int | None, text: str, state: SessionState) -> bool:
+    """Whether `text` could answer a waiting survey at all, without asking the database:
+    most messages (orders, questions, 确认) are not, and need no look at pending surveys."""
+    if customer_id is None or not may_take(state):
+        return False
+    try:
+        coei.score_answer(text)
+    except coei.AnswerError:
+        return False
+    return True
+
+
 async def take(s: AsyncSession, customer_id: int | None, text: str, state: SessionState,
                now: dt.datetime) -> list[str] | None:
     """Record `text` as the pending survey's answer (in `s`, uncommitted) and return the
     replies; None when it is not one: no survey waiting, an order in progress, or not an answer."""
-    if customer_id is None or not may_take(state):
+    if not reads_as_answer(customer_id, text, state):
         return None
-    try:
-        score = coei.score_answer(text)
-    except coei.AnswerError:
-        return None
+    score = coei.score_answer(text)
     survey = await coei_survey.pending_for(s, customer_id, now)
     if survey is None:
         return None

@@ -35,6 +35,11 @@ def user_lock(store: KeyValueStore, channel: str, user_key: str) -> AbstractAsyn
     return store.lock(f"chat:{channel}:{user_key}", timeout=LOCK_TIMEOUT)
 
 
+def user_locks(store: KeyValueStore, channel: str, user_keys: Sequence[str]) -> AbstractAsyncContextManager[None]:
+    """user_lock on many users at once (a batch of their messages)."""
+    return store.lock_many([f"chat:{channel}:{k}" for k in user_keys], timeout=LOCK_TIMEOUT)
+
+
 async def _row(s: AsyncSession, channel: str, user_key: str) -> ChatSession | None:
     return (await s.exec(select(ChatSession).where(
         ChatSession.channel == channel, ChatSession.user_key == user_key))).first()

@@ -46,6 +46,10 @@ class KeyValueStore(Protocol):
         """A mutual-exclusion lock shared by every process using the same store."""
         ...
 
+    def lock_many(self, names: list[str], timeout: float = 30.0) -> AbstractAsyncContextManager[None]:
+        """lock() on every name, held together; the same keys, so each excludes lock() on one."""
+        ...
+
     async def publish(self, channel: str, message: str) -> None:
         """Send `message` to every current subscriber of `channel` (fire and forget)."""
         ...

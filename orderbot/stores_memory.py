@@ -8,6 +8,7 @@ swept every `sweep_every` writes, so the dict does not grow without bound.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -118,6 +119,17 @@ class MemoryStore:
                 if self._locks.get(name, ("",))[0] == token:
                     del self._locks[name]
                 self._released.notify_all()
+
+    def lock_many(self, names: list[str], timeout: float = 30.0) -> AbstractAsyncContextManager[None]:
+        return self._hold_many(names, timeout)
+
+    @asynccontextmanager
+    async def _hold_many(self, names: list[str], lease: float) -> AsyncIterator[None]:
+        """Each lock in sorted order (two holders of overlapping sets cannot deadlock)."""
+        async with contextlib.AsyncExitStack() as held:
+            for name in sorted(set(names)):
+                await held.enter_async_context(self.lock(name, lease))
+            yield
 
     async def publish(self, channel: str, message: str) -> None:
         for queue in self._subscribers.get(channel, []):

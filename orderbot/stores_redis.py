@@ -7,6 +7,7 @@ Lua script only by its owner, so a crashed holder frees the lock after `timeout`
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -47,6 +48,7 @@ class RedisStore:
         self._claim = self.client.register_script(_CLAIM)
         self._set_many = self.client.register_script(_SET_MANY)
         self._take_slot = self.client.register_script(_TAKE_SLOT)
+        self._unlock = self.client.register_script(_UNLOCK)
 
     def _k(self, key: str) -> str:
         return self.prefix + key
@@ -103,6 +105,43 @@ class RedisStore:
                 # The lease ran out while we worked: someone else may hold it now.
                 log.warning("lock %s expired before release (held longer than %ss)", name, lease)
 
+    def lock_many(self, names: list[str], timeout: float = 30.0) -> AbstractAsyncContextManager[None]:
+        return self._hold_many(names, timeout)
+
+    @asynccontextmanager
+    async def _hold_many(self, names: list[str], lease: float) -> AsyncIterator[None]:
+        """Every lock in one round trip when all are free (a pipeline of SET NX PX on the key
+        and lease lock() uses), released in one script call. When any is taken, the ones got
+        are given back and each is waited for in sorted order, as lock() one by one: two
+        holders of overlapping sets never wait on each other in a circle."""
+        keys = sorted(set(names))
+        if not keys:
+            yield
+            return
+        token = uuid.uuid4().hex
+        full = [self._k(f"lock:{name}") for name in keys]
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key in full:
+                pipe.set(key, token, px=_ms(lease), nx=True)
+            got = await pipe.execute()
+        if all(got):
+            try:
+                yield
+            finally:
+                await self._release_locks(full, token, lease)
+            return
+        await self._unlock(keys=[k for k, ok in zip(full, got, strict=True) if ok], args=[token])
+        async with contextlib.AsyncExitStack() as held:
+            for name in keys:
+                await held.enter_async_context(self.lock(name, lease))
+            yield
+
+    async def _release_locks(self, keys: list[str], token: str, lease: float) -> None:
+        released = await self._unlock(keys=keys, args=[token])
+        if int(released) != len(keys):  # a lease ran out while we worked: someone may hold it now
+            log.warning("%d of %d locks expired before release (held longer than %ss)",
+                        len(keys) - int(released), len(keys), lease)
+
     async def publish(self, channel: str, message: str) -> None:
         await self.client.publish(self._k(channel), message)
 
@@ -127,6 +166,18 @@ class RedisStore:
         if self._owns_client:
             await self.client.aclose()
 
+
+# Delete each key still holding this owner's token (lock_many's release, one call for all).
+_UNLOCK = """
+local n = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then
+    redis.call('DEL', key)
+    n = n + 1
+  end
+end
+return n
+"""
 
 _CLAIM = """
 local out = {}

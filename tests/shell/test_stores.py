@@ -104,6 +104,60 @@ async def test_lock_mutual_exclusion(store: KeyValueStore) -> None:
     assert sorted(order) == list(range(10))
 
 
+async def test_lock_many_excludes_single_locks_and_overlapping_sets(store: KeyValueStore) -> None:
+    """A batch's customers locked together: a one-customer lock on any of them waits, and two
+    batches sharing customers (taken in any order) both finish, one after the other."""
+    inside: set[str] = set()
+    clashes = 0
+
+    async def hold(names: list[str]) -> None:
+        nonlocal clashes
+        async with store.lock_many(names, timeout=5):
+            if inside & set(names):
+                clashes += 1
+            inside.update(names)
+            await asyncio.sleep(0.01)
+            inside.difference_update(names)
+
+    async def single(name: str) -> None:
+        async with store.lock(name, timeout=5):
+            if name in inside:
+                nonlocal clashes
+                clashes += 1
+            inside.add(name)
+            await asyncio.sleep(0.005)
+            inside.discard(name)
+
+    await asyncio.wait_for(asyncio.gather(
+        hold(["a", "b", "c"]), hold(["c", "b"]), hold(["d", "a"]), hold(["b", "a", "d"]),
+        single("b"), single("d"), hold([]),
+    ), timeout=10)
+    assert clashes == 0
+    # everything was released: each lock is free at once
+    async with store.lock_many(["a", "b", "c", "d"], timeout=5):
+        pass
+    async with store.lock("a", timeout=5):
+        pass
+
+
+async def test_lock_many_waits_for_a_held_lock_and_gives_back_what_it_took(store: KeyValueStore) -> None:
+    held = store.lock("y", timeout=5)
+    await held.__aenter__()
+    waiting = asyncio.create_task(_enter_and_leave(store, ["x", "y", "z"]))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    # while it waits for y, it holds none of the locks after y in order: z is free
+    async with store.lock("z", timeout=5, blocking_timeout=1.0):
+        pass
+    await held.__aexit__(None, None, None)
+    await asyncio.wait_for(waiting, timeout=5)
+
+
+async def _enter_and_leave(store: KeyValueStore, names: list[str]) -> None:
+    async with store.lock_many(names, timeout=5):
+        pass
+
+
 async def test_lock_excludes_across_store_instances(store_kind: str, key_prefix: str, request: pytest.FixtureRequest) -> None:
     """Two processes are two store objects on the same server: the lock must hold across them."""
     if store_kind == "memory":
