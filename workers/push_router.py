@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import case, delete, func, update
+from sqlalchemy import String, bindparam, delete, func, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import col, select
@@ -291,15 +291,23 @@ async def finish_many(session: AsyncSession, sent: Sequence[str], unsent: Sequen
     rows of calls never made (the queue stopped before them) are removed, so their retry is a
     first attempt, not a counted repeat."""
     stmts: list[Any] = []
-    if sent:
-        values: dict[str, Any] = {"state": Ledger.SENT.value, "sent_at": now or utcnow()}
-        if remote_ids:
-            values["remote_id"] = case(dict(remote_ids), value=PushDelivery.dedup_key, else_=PushDelivery.remote_id)
-        stmts.append(update(PushDelivery).where(col(PushDelivery.dedup_key).in_(sent)).values(**values))
+    if sent and remote_ids:  # one prepared UPDATE run for every key (a CASE of the keys would
+        at = now or utcnow()  # be a new statement, compiled and parsed again, every batch)
+        stmts.append((_FINISH_SENT, [{"f_key": key, "f_state": Ledger.SENT.value, "f_at": at,
+                                      "f_rid": remote_ids.get(key)} for key in sent]))
+    elif sent:
+        stmts.append(update(PushDelivery).where(col(PushDelivery.dedup_key).in_(sent))
+                     .values(state=Ledger.SENT.value, sent_at=now or utcnow()))
     if unsent:
         stmts.append(delete(PushDelivery).where(col(PushDelivery.dedup_key).in_(unsent),
                                                 PushDelivery.state == Ledger.SENDING.value))
     await _commit_twice(session, stmts)
+
+
+_LEDGER = PushDelivery.__table__  # type: ignore[attr-defined]
+_FINISH_SENT = (update(_LEDGER).where(_LEDGER.c.dedup_key == bindparam("f_key"))
+                .values(state=bindparam("f_state"), sent_at=bindparam("f_at"),
+                        remote_id=func.coalesce(bindparam("f_rid", type_=String), _LEDGER.c.remote_id)))
 
 
 async def load_consents(session: AsyncSession, mp_openid: str, template_id: str) -> int:
@@ -419,8 +427,11 @@ async def _commit_twice(session: AsyncSession, stmts: Sequence[Any]) -> None:
         try:
             if session.bind.dialect.name == "postgresql":
                 await session.exec(sql_text("SET LOCAL synchronous_commit TO OFF"))  # type: ignore[call-overload]
-            for stmt in stmts:
-                await session.exec(stmt)
+            for stmt in stmts:  # a statement, or (statement, rows of parameters): executemany
+                if isinstance(stmt, tuple):
+                    await session.exec(stmt[0], params=stmt[1])  # type: ignore[call-overload]
+                else:
+                    await session.exec(stmt)
             await session.commit()
             return
         except DBAPIError:
