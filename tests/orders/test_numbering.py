@@ -6,6 +6,7 @@ import asyncio
 import re
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from orderbot.db import make_sessionmaker
@@ -88,3 +89,41 @@ async def test_a_batch_that_fails_gives_its_whole_block_back(engine: AsyncEngine
             pass
     async with sm() as s, s.begin():
         assert await next_order_number(s, day) == "SO20260302-0001"
+
+
+async def test_a_batch_in_progress_does_not_hold_up_another_workers_numbers(engine: AsyncEngine) -> None:
+    """On PostgreSQL (several workers) a batch's block is taken in a transaction of its own:
+    while the batch's orders are still being placed, another worker gets its number at once.
+    On SQLite (one writer, one process) the block stays in the batch's transaction."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite keeps the block in the batch's transaction (one writer)")
+    sm = make_sessionmaker(engine)
+    day = datetime(2026, 3, 2, 1, tzinfo=UTC)
+    async with sm() as batch, batch.begin():
+        async with numbers_together(batch, 5, day):
+            first = await next_order_number(batch, day)
+            async with sm() as other, other.begin():  # would wait for the batch's commit before
+                elsewhere = await asyncio.wait_for(next_order_number(other, day), timeout=5)
+            second = await next_order_number(batch, day)
+    assert (first, second, elsewhere) == ("SO20260302-0001", "SO20260302-0002", "SO20260302-0006")
+    # the batch's three unused numbers could not go back (0006 was taken since): a gap, no clash
+    async with sm() as s, s.begin():
+        assert await next_order_number(s, day) == "SO20260302-0007"
+
+
+async def test_a_failed_batch_on_postgres_gives_its_block_back_unless_taken_over(engine: AsyncEngine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite keeps the block in the batch's transaction (one writer)")
+    sm = make_sessionmaker(engine)
+    day = datetime(2026, 3, 2, 1, tzinfo=UTC)
+    async with sm() as s:
+        try:
+            async with s.begin(), numbers_together(s, 4, day):
+                assert await next_order_number(s, day) == "SO20260302-0001"
+                async with sm() as other, other.begin():
+                    assert await next_order_number(other, day) == "SO20260302-0005"
+                raise RuntimeError("refused")
+        except RuntimeError:
+            pass
+    async with sm() as s, s.begin():  # 0001-0004 are lost (a gap), 0005 stands, no number twice
+        assert await next_order_number(s, day) == "SO20260302-0006"
