@@ -180,6 +180,10 @@ class Chat:
         # database's write lock (on SQLite by sleeping in the busy handler: 17 → 36 orders/s in
         # bench/chat_e2e.py; on PostgreSQL on the day's order counter row, held to each commit).
         self._placing = asyncio.Lock()
+        # Reading a message is about a millisecond of CPU: a batch's customers read back to back
+        # would keep the event loop (and, embedded, the web handlers acknowledging callbacks on
+        # it) busy for the whole batch. One read per turn of the loop, the others wait.
+        self._reading = asyncio.Lock()
         self._orders: _OrderQueue | None = None  # during a batch: its confirmations, placed together
 
     @classmethod
@@ -256,8 +260,10 @@ class Chat:
                         if answered is not None:  # a COEI answer, stored and replied to on its own
                             surveyed[m.id] = answered
                             continue
-                    step = (conversation.step(state, incoming, reader, profile)
-                            if incoming is not None else conversation.Step(state, []))
+                    async with self._reading:
+                        await asyncio.sleep(0)  # a turn of the loop between two reads
+                        step = (conversation.step(state, incoming, reader, profile)
+                                if incoming is not None else conversation.Step(state, []))
                     texts, number = await self._carry_out(customer, openid, step, state, m.id, now)
                     done.append((m.id or 0, step, texts, number))
                     state = step.state

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -68,7 +68,9 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(60.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_LEASE_SECONDS"))
     outbox_batch_size: int = Field(20, ge=1, validation_alias=_env("ORDERBOT_OUTBOX_BATCH_SIZE"))
     outbox_grouped_batch_size: int = Field(50, ge=1, le=1000, validation_alias=_env("ORDERBOT_OUTBOX_GROUPED_BATCH_SIZE"))
-    outbox_rounds_in_flight: int = Field(2, ge=1, le=8, validation_alias=_env("ORDERBOT_OUTBOX_ROUNDS_IN_FLIGHT"))
+    # unset: 1 for the worker inside the web process (it shares the loop acknowledging
+    # callbacks), 2 for `orderbot worker` processes (workers/runner.py WorkerConfig)
+    outbox_rounds_in_flight: int | None = Field(None, ge=1, le=8, validation_alias=_env("ORDERBOT_OUTBOX_ROUNDS_IN_FLIGHT"))
     outbox_backoff_base: float = Field(2.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_BACKOFF_BASE"))
     outbox_backoff_max: float = Field(900.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_BACKOFF_MAX"))
     # WeCom message/send duplicate check for app texts (seconds; 0 = off, at most 14400): the
@@ -114,6 +116,12 @@ class Settings(BaseSettings):
 
     def board_admin_ids(self) -> set[str]:
         return {u.strip() for u in self.board_admins.replace(";", ",").split(",") if u.strip()}
+
+    @field_validator("outbox_rounds_in_flight", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """ORDERBOT_OUTBOX_ROUNDS_IN_FLIGHT= (empty, as .env.example has it) means the default."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def embedded(self) -> bool:

@@ -278,8 +278,14 @@ def test_rounds_in_flight_comes_from_the_environment(monkeypatch) -> None:
     from orderbot.settings import Settings
     from workers.runner import WorkerConfig
 
+    monkeypatch.delenv("ORDERBOT_OUTBOX_ROUNDS_IN_FLIGHT", raising=False)
+    assert WorkerConfig.from_settings(Settings(_env_file=None)).rounds_in_flight == 2  # orderbot worker
+    assert WorkerConfig.from_settings(Settings(_env_file=None), in_web_process=True).rounds_in_flight == 1
     monkeypatch.setenv("ORDERBOT_OUTBOX_ROUNDS_IN_FLIGHT", "3")
     assert WorkerConfig.from_settings(Settings(_env_file=None)).rounds_in_flight == 3
+    assert WorkerConfig.from_settings(Settings(_env_file=None), in_web_process=True).rounds_in_flight == 3
+    monkeypatch.setenv("ORDERBOT_OUTBOX_ROUNDS_IN_FLIGHT", "")  # empty, as in .env.example: the default
+    assert WorkerConfig.from_settings(Settings(_env_file=None)).rounds_in_flight == 2
     monkeypatch.setenv("ORDERBOT_OUTBOX_ROUNDS_IN_FLIGHT", "0")
     with pytest.raises(ValueError, match="ROUNDS_IN_FLIGHT|rounds_in_flight"):
         Settings(_env_file=None)
