@@ -19,6 +19,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from orderbot.activity import WebActivity
 from orderbot.settings import Settings
 from orderbot.stores import KeyValueStore
 
@@ -40,6 +41,9 @@ WORKER = web.AppKey("worker", InProcessWorker)
 # Call after committing outbox rows: wakes the in-process worker, or (production) publishes
 # a wake-up to every `orderbot worker` through Redis. Never fails; polling is the fallback.
 WAKE_OUTBOX = web.AppKey("wake_outbox", Callable[[], None])
+# Stamped by the middleware on every request; the in-process worker waits for a quiet moment
+# before each round (orderbot/activity.py). Present in every app.
+WEB_ACTIVITY = web.AppKey("web_activity", WebActivity)
 # Feature modules append `async (app) -> None` here to refresh their gauges before each
 # /metrics scrape (the board's desk metrics); a failing one is logged, the scrape still answers.
 SCRAPE_HOOKS = web.AppKey("scrape_hooks", list[Callable[[web.Application], Awaitable[None]]])

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from orderbot import metrics
+from orderbot import appkeys, metrics
 from orderbot.logging import new_request_id, request_id_var
 from orders.errors import OrderError
 from orders.status import TransitionError
@@ -68,6 +68,9 @@ def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
 
 @web.middleware
 async def request_context(request: web.Request, handler: Any) -> web.StreamResponse:
+    activity = request.config_dict.get(appkeys.WEB_ACTIVITY)
+    if activity is not None:
+        activity.seen()
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     rid = incoming if incoming and _VALID_ID.match(incoming) else new_request_id()
     token = request_id_var.set(rid)

@@ -20,6 +20,7 @@ import board
 import miniprogram_api
 from bot import logistics_hook, payment_hook, wechat_callback, wecom_callback
 from orderbot import appkeys, middlewares
+from orderbot.activity import WebActivity
 from orderbot.resources import open_resources
 from orderbot.settings import Settings, get_settings
 from orderbot.stores import KeyValueStore
@@ -62,6 +63,7 @@ def create_app(
         middlewares=[middlewares.request_context], client_max_size=MAX_BODY
     )
     app[appkeys.SETTINGS] = settings
+    app[appkeys.WEB_ACTIVITY] = WebActivity()
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         async with open_resources(settings, engine=engine, store=store, http=http) as res:
@@ -105,6 +107,7 @@ async def _in_process_worker(app: web.Application) -> AsyncIterator[None]:
         sessionmaker=app[appkeys.SESSIONMAKER],
         store=app[appkeys.STORE],
         http=app[appkeys.HTTP],
+        before_round=app[appkeys.WEB_ACTIVITY].quiet,  # callbacks acknowledged first
     )
     app[appkeys.WORKER] = worker
     app[appkeys.WAKE_OUTBOX] = worker.wake

@@ -16,7 +16,7 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -125,8 +125,12 @@ class OutboxWorker:
         clock: Callable[[], datetime] = utcnow,
         rng: Callable[[], float] = random.random,
         batch_handlers: Mapping[str, BatchHandler] | None = None,
+        before_round: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
+        # awaited before each claim in run(): the embedded worker lets the web handlers on its
+        # loop go first (orderbot/activity.py)
+        self.before_round = before_round
         # Kinds carried out a batch at a time: the shipped table with the shipped handlers;
         # a worker given its own handlers (tests) runs them one row at a time unless told.
         if batch_handlers is None:
@@ -383,6 +387,8 @@ class OutboxWorker:
                 if len(in_flight) >= max(1, self.config.rounds_in_flight):
                     await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                     continue
+                if self.before_round is not None:
+                    await self.before_round()
                 self._wake.clear()  # a wake() from here on is kept for the wait below
                 pause = self.config.poll_interval
                 rows: list[Outbox] = []
@@ -500,9 +506,10 @@ def start_in_process_worker(
     sessionmaker: async_sessionmaker[AsyncSession],
     store: KeyValueStore,
     http: aiohttp.ClientSession | None,
+    before_round: Callable[[], Awaitable[None]] | None = None,
 ) -> tuple[OutboxWorker, asyncio.Task[None]]:
     """Build a worker over resources the caller owns and start it as a task (refused when an
-    outbox kind has no handler)."""
+    outbox kind has no handler). `before_round`: see OutboxWorker."""
     handlers = checked_registry()
     ctx = JobContext(
         settings=settings,
@@ -513,7 +520,7 @@ def start_in_process_worker(
         worker_id=make_worker_id(),
     )
     worker = OutboxWorker(sessionmaker, ctx, config=WorkerConfig.from_settings(settings, in_web_process=True),
-                          handlers=handlers)
+                          handlers=handlers, before_round=before_round)
     log.info("outbox handlers: %s", handlers.kinds())
     task = asyncio.create_task(run_worker_tasks(worker), name="outbox-worker")
     return worker, task

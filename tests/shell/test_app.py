@@ -55,6 +55,19 @@ async def test_incoming_request_id_is_echoed_and_junk_is_replaced(client) -> Non
     assert r.headers["X-Request-Id"] != "x" * 200 and len(r.headers["X-Request-Id"]) <= 64
 
 
+async def test_every_request_is_seen_by_the_in_process_worker_gate(client) -> None:
+    """The middleware stamps each request, so the embedded worker's next round waits for a gap."""
+    from orderbot import appkeys
+
+    activity = client.server.app[appkeys.WEB_ACTIVITY]
+    assert activity.last == float("-inf")
+    await client.get("/healthz")
+    stamped = activity.last
+    assert stamped > float("-inf")
+    await client.get("/no-such-page")  # refused requests count too: the loop was busy with them
+    assert activity.last > stamped
+
+
 async def test_readyz_ok_when_database_answers(client) -> None:
     r = await client.get("/readyz")
     assert r.status == 200

@@ -274,6 +274,39 @@ async def test_due_replies_are_claimed_before_new_messages(engine: AsyncEngine, 
     assert sorted(r.dedup_key or "" for r in rows) == ["in:0", "reply:0", "reply:1"]
 
 
+async def test_before_round_is_awaited_before_every_claim(engine: AsyncEngine, handlers: HandlerRegistry, make_worker) -> None:
+    """The embedded worker waits for the web handlers (before_round) before it claims: held
+    there, it claims nothing, however much is due."""
+    done: list[str] = []
+
+    @handlers.register("slow")
+    async def h(ctx, row: Outbox) -> None:
+        done.append(row.dedup_key or "")
+
+    gate = asyncio.Event()
+    waits = 0
+
+    async def before_round() -> None:
+        nonlocal waits
+        waits += 1
+        await gate.wait()
+
+    await _enqueue(engine, 3)
+    worker = make_worker(batch_size=2)
+    worker.before_round = before_round
+    task = asyncio.create_task(worker.run())
+    await asyncio.sleep(0.2)
+    assert done == [] and waits == 1
+    gate.set()
+    for _ in range(200):
+        if len(done) == 3:
+            break
+        await asyncio.sleep(0.02)
+    worker.stop()
+    await asyncio.wait_for(task, timeout=10)
+    assert sorted(done) == ["slow:0", "slow:1", "slow:2"] and waits >= 2
+
+
 def test_rounds_in_flight_comes_from_the_environment(monkeypatch) -> None:
     from orderbot.settings import Settings
     from workers.runner import WorkerConfig
