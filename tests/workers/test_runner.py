@@ -131,9 +131,22 @@ async def test_heartbeat_only_after_rounds_that_worked(engine: AsyncEngine, make
     await asyncio.wait_for(task, timeout=10)
 
 
-async def test_a_slow_send_does_not_hold_up_the_next_batch(engine: AsyncEngine, handlers: HandlerRegistry, make_worker) -> None:
-    """Two rounds in flight: while one row of the first batch hangs (a slow WeChat call),
-    the worker claims and finishes the rows behind it instead of idling on it."""
+async def _until(check, seconds: float = 4.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+
+
+@pytest.mark.parametrize(("rounds", "before_release"), [
+    (2, ["slow:1", "slow:2", "slow:3", "slow:4"]),  # the rows behind the hanging one go on
+    (1, ["slow:1"]),  # one round at a time: nothing more is claimed while a row hangs
+])
+async def test_a_slow_send_holds_up_the_next_batch_only_with_one_round_at_a_time(
+    engine: AsyncEngine, handlers: HandlerRegistry, make_worker, rounds: int, before_release: list[str]
+) -> None:
+    """While one row of the first batch hangs (a slow WeChat call), a worker with two rounds
+    in flight claims and finishes the rows behind it instead of idling on it."""
     release = asyncio.Event()
     done: list[str] = []
 
@@ -144,49 +157,18 @@ async def test_a_slow_send_does_not_hold_up_the_next_batch(engine: AsyncEngine, 
         done.append(row.dedup_key or "")
 
     await _enqueue(engine, 5)
-    worker = make_worker(batch_size=2, rounds_in_flight=2)
+    worker = make_worker(batch_size=2, rounds_in_flight=rounds)
     task = asyncio.create_task(worker.run())
-    for _ in range(200):
-        if len(done) >= 4:
-            break
-        await asyncio.sleep(0.02)
-    assert sorted(done) == ["slow:1", "slow:2", "slow:3", "slow:4"]  # all but the hanging one
+    await _until(lambda: len(done) >= len(before_release))
+    await asyncio.sleep(0.3)  # and nothing more comes
+    assert sorted(done) == before_release
     release.set()
-    for _ in range(200):
-        if len(done) == 5:
-            break
-        await asyncio.sleep(0.02)
+    await _until(lambda: len(done) == 5)
     worker.stop()
     await asyncio.wait_for(task, timeout=10)
     assert sorted(done) == [f"slow:{i}" for i in range(5)]
     async with make_sessionmaker(engine)() as s:
         assert (await outbox.count_by_state(s))["done"] == 5
-
-
-async def test_one_round_at_a_time_waits_for_the_slow_row(engine: AsyncEngine, handlers: HandlerRegistry, make_worker) -> None:
-    """rounds_in_flight=1 is the old behaviour: nothing else is claimed while a row hangs."""
-    release = asyncio.Event()
-    done: list[str] = []
-
-    @handlers.register("slow")
-    async def h(ctx, row: Outbox) -> None:
-        if row.dedup_key == "slow:0":
-            await release.wait()
-        done.append(row.dedup_key or "")
-
-    await _enqueue(engine, 4)
-    worker = make_worker(batch_size=2, rounds_in_flight=1)
-    task = asyncio.create_task(worker.run())
-    await asyncio.sleep(0.3)
-    assert done == ["slow:1"]
-    release.set()
-    for _ in range(200):
-        if len(done) == 4:
-            break
-        await asyncio.sleep(0.02)
-    worker.stop()
-    await asyncio.wait_for(task, timeout=10)
-    assert sorted(done) == [f"slow:{i}" for i in range(4)]
 
 
 async def test_batches_of_a_kind_run_in_claim_order_when_rounds_overlap(
@@ -217,10 +199,7 @@ async def test_batches_of_a_kind_run_in_claim_order_when_rounds_overlap(
     worker = make_worker(grouped_batch_size=2, rounds_in_flight=3)
     worker.batch_handlers = {"seq": batch}
     task = asyncio.create_task(worker.run())
-    for _ in range(200):
-        if len(log) == 6:
-            break
-        await asyncio.sleep(0.02)
+    await _until(lambda: len(log) == 6)
     worker.stop()
     await asyncio.wait_for(task, timeout=10)
     assert most == 1
@@ -298,10 +277,7 @@ async def test_before_round_is_awaited_before_every_claim(engine: AsyncEngine, h
     await asyncio.sleep(0.2)
     assert done == [] and waits == 1
     gate.set()
-    for _ in range(200):
-        if len(done) == 3:
-            break
-        await asyncio.sleep(0.02)
+    await _until(lambda: len(done) == 3)
     worker.stop()
     await asyncio.wait_for(task, timeout=10)
     assert sorted(done) == ["slow:0", "slow:1", "slow:2"] and waits >= 2
