@@ -5,8 +5,8 @@ round trips between the event loop and aiosqlite's thread (make a cursor, execut
 rows, close the cursor), each a future, a queue put and a loop wake-up. On the chat paths
 (tens of small statements a message) those hand-offs cost more of the serve process's CPU
 than SQLite itself. This connection has the same public face aiosqlite's has, as far as
-the dialect uses it (cursor(), execute, executemany, fetch*, description, rowcount,
-lastrowid, commit, rollback, close, create_function, stop), and is handed to SQLAlchemy
+the dialect uses it (cursor() with execute, executemany, fetch*, description, rowcount,
+lastrowid; commit, rollback, close, create_function, stop), and is handed to SQLAlchemy
 through create_async_engine's documented `async_creator` (orderbot/db.py). A statement is
 one call on the thread: execute, then fetch every row (the dialect fetches them all anyway),
 and the cursor is dropped there; fetch* and close then read what came back, without a
@@ -20,7 +20,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 _STOP: Any = None
@@ -113,11 +113,6 @@ class Connection:
     def cursor(self) -> _CursorContext:
         return _CursorContext(Cursor(self))
 
-    async def execute(self, sql: str, parameters: Any = None) -> Cursor:
-        cursor = Cursor(self)
-        await cursor.execute(sql, parameters)
-        return cursor
-
     async def commit(self) -> None:
         await self._call(self._open().commit)
 
@@ -148,14 +143,6 @@ class Connection:
     @property
     def isolation_level(self) -> str | None:
         return self._open().isolation_level
-
-    @property
-    def in_transaction(self) -> bool:
-        return self._open().in_transaction
-
-    @property
-    def total_changes(self) -> int:
-        return self._open().total_changes
 
 
 class _Queue:
@@ -205,11 +192,11 @@ class Cursor:
 
     async def execute(self, sql: str, parameters: Any = None) -> Cursor:
         conn = self._conn._open()
-        return self._took(await self._conn._call(_run, conn, sql, parameters))
+        return self._took(await self._conn._call(_run, conn, sql, parameters, False))
 
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Any]) -> Cursor:
         conn = self._conn._open()
-        return self._took(await self._conn._call(_run_many, conn, sql, list(seq_of_parameters)))
+        return self._took(await self._conn._call(_run, conn, sql, list(seq_of_parameters), True))
 
     async def fetchone(self) -> Any:
         if self._at >= len(self._rows):
@@ -247,21 +234,16 @@ class Cursor:
         return row
 
 
-def _run(conn: sqlite3.Connection, sql: str, parameters: Any) -> tuple[list[Any], Any, int, int | None]:
-    """On the thread: one statement, its rows and what the cursor says about it."""
+def _run(conn: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> tuple[list[Any], Any, int, int | None]:
+    """On the thread: one statement (or one executemany), its rows and what the cursor says."""
     cur = conn.cursor()
     try:
-        cur.execute(sql) if parameters is None else cur.execute(sql, parameters)
-        rows = cur.fetchall() if cur.description is not None else []
-        return rows, cur.description, cur.rowcount, cur.lastrowid
-    finally:
-        cur.close()
-
-
-def _run_many(conn: sqlite3.Connection, sql: str, seq: Sequence[Any]) -> tuple[list[Any], Any, int, int | None]:
-    cur = conn.cursor()
-    try:
-        cur.executemany(sql, seq)
+        if many:
+            cur.executemany(sql, parameters)
+        elif parameters is None:
+            cur.execute(sql)
+        else:
+            cur.execute(sql, parameters)
         rows = cur.fetchall() if cur.description is not None else []
         return rows, cur.description, cur.rowcount, cur.lastrowid
     finally:

@@ -67,49 +67,39 @@ async def next_order_number(session: AsyncSession, now: datetime | None = None) 
 async def numbers_together(session: AsyncSession, count: int, now: datetime | None = None) -> AsyncIterator[None]:
     """Up to `count` orders of `now`'s day created inside the block take their numbers from
     ONE counter bump, in order; an order of another day (a batch across midnight) or beyond
-    `count` bumps the counter as usual. At the end the numbers not taken are given back
-    (the counter row is still this transaction's), so no number is skipped. On an error
-    nothing is given back: the caller rolls the whole transaction back. Nested blocks join
-    the outer one."""
+    `count` bumps the counter as usual. At the end the numbers not taken are given back, so
+    no number is skipped. On SQLite the counter row stays this transaction's and on an error
+    the caller's rollback gives everything back; on PostgreSQL see the module's docstring.
+    Nested blocks join the outer one."""
     if count < 1 or session.info.get(_BLOCK) is not None:
         yield
         return
-    if dialect_name(session) == "postgresql" and session.bind is not None:
-        async with _block_of_its_own(session, count, now):
-            yield
-        return
+    own = dialect_name(session) == "postgresql" and session.bind is not None
     day = order_day(now)
-    last = await _bump(session, day, count)
+    if own:
+        async with AsyncSession(session.bind) as s, s.begin():
+            last = await _bump(s, day, count)
+    else:
+        last = await _bump(session, day, count)
     left: deque[int] = deque(range(last - count + 1, last + 1))
     session.info[_BLOCK] = (day, left)
-    try:
-        yield
-    finally:
-        session.info.pop(_BLOCK, None)
-    if left:  # the top of the block was not used: lower the counter back below it
-        await session.exec(update(OrderCounter)  # type: ignore[call-overload]
-                           .where(OrderCounter.day == day, OrderCounter.last == last)
-                           .values(last=left[0] - 1).execution_options(synchronize_session=False))
-
-
-@asynccontextmanager
-async def _block_of_its_own(session: AsyncSession, count: int, now: datetime | None) -> AsyncIterator[None]:
-    """numbers_together on PostgreSQL: the block taken, and given back, in short transactions
-    of their own (see the module's docstring), not held by the batch's transaction."""
-    day = order_day(now)
-    async with AsyncSession(session.bind) as own, own.begin():
-        last = await _bump(own, day, count)
-    left: deque[int] = deque(range(last - count + 1, last + 1))
-    session.info[_BLOCK] = (day, left)
+    failed = False
     try:
         yield
     except BaseException:
-        left = deque(range(last - count + 1, last + 1))  # the batch rolls back: none was used
+        failed = True
         raise
     finally:
         session.info.pop(_BLOCK, None)
-        if left:  # lower the counter below the unused top, unless someone took a number since
-            async with AsyncSession(session.bind) as own, own.begin():
-                await own.exec(update(OrderCounter)  # type: ignore[call-overload]
-                               .where(OrderCounter.day == day, OrderCounter.last == last)
-                               .values(last=left[0] - 1).execution_options(synchronize_session=False))
+        if own and (failed or left):  # the batch rolls back (none used) or left some unused
+            async with AsyncSession(session.bind) as s, s.begin():
+                await _give_back(s, day, last, last - count + 1 if failed else left[0])
+    if not own and left:
+        await _give_back(session, day, last, left[0])
+
+
+async def _give_back(session: AsyncSession, day: str, last: int, first_unused: int) -> None:
+    """Lower the day's counter below the unused top of a block, unless a number was taken since."""
+    await session.exec(update(OrderCounter)  # type: ignore[call-overload]
+                       .where(OrderCounter.day == day, OrderCounter.last == last)
+                       .values(last=first_unused - 1).execution_options(synchronize_session=False))
