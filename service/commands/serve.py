@@ -9,8 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import TYPE_CHECKING
 
 from orderbot.settings import get_settings
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +63,15 @@ def _redacted(url: str) -> str:
         return "(unparseable URL)"
 
 
+async def _warm_up(app: web.Application) -> None:
+    """The catalog index and reader ready, the heap settled, before the first request."""
+    from orderbot import appkeys
+    from orderbot.warmup import warm_up
+
+    worker = app.get(appkeys.WORKER)
+    await warm_up(worker.ctx.catalogs if worker is not None else None)
+
+
 def run(args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -72,8 +85,10 @@ def run(args: argparse.Namespace) -> int:
     if refused is not None:
         return refused
     choose_event_loop(settings.event_loop)
+    app = create_app(settings)
+    app.on_startup.append(_warm_up)  # after the resources and the in-process worker are set up
     web.run_app(
-        create_app(settings),
+        app,
         host=args.host,
         port=args.port,
         access_log=None,  # orderbot.middlewares logs each request with its id

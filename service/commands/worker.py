@@ -63,6 +63,7 @@ async def parked_report(settings: Settings, requeue: list[int] | None) -> int:
 
 async def main(settings: Settings, *, once: bool = False, heartbeat: str | None = None) -> int:
     from orderbot.resources import open_resources
+    from orderbot.warmup import warm_up
     from workers.handlers import JobContext, checked_registry
     from workers.runner import OutboxWorker, WorkerConfig, make_worker_id, run_worker_tasks
 
@@ -76,6 +77,7 @@ async def main(settings: Settings, *, once: bool = False, heartbeat: str | None 
             http=res.http,
             worker_id=make_worker_id(),
         )
+        await warm_up(ctx.catalogs)  # before the first round: the reader ready, the heap settled
         config = dataclasses.replace(WorkerConfig.from_settings(settings), heartbeat_path=heartbeat)
         worker = OutboxWorker(res.sessionmaker, ctx, config=config, handlers=registry)
         log.info("worker %s: handlers %s", ctx.worker_id, registry.kinds())
