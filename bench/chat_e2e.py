@@ -68,6 +68,13 @@ TICK = os.sysconf("SC_CLK_TCK")
 # --- processes ------------------------------------------------------------------------------
 
 
+def ceiling(r: RoundResult) -> float:
+    """Messages/s the machine's cores could answer at the round's cost a message (every
+    process: ours, the stand-in, the databases, this bench), all of them busy: what K workers
+    can reach at best ("up to the cores available")."""
+    return (os.cpu_count() or 1) * 1000 / r.machine_ms
+
+
 def machine_busy() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine so far, from /proc/stat (every core)."""
     user, nice, system, idle, iowait, irq, softirq, steal = (
@@ -323,6 +330,7 @@ class RoundResult:
     acked_in: float = float("nan")  # last callback acknowledged, s after the round began
     first_reply: float = float("nan")  # first reply (or card) seen, s after the round began
     busy_cores: float = float("nan")  # the whole machine's CPU in use during the round, in cores
+    machine_ms: float = float("nan")  # the whole machine's CPU seconds in the round, ms a message
 
 
 def replies_to(entries: list[tuple[float, dict[str, Any]]], openids: set[str]) -> dict[str, list[float]]:
@@ -430,7 +438,8 @@ async def run(args: argparse.Namespace) -> int:
                                    len(openids) - answered, cpu_ms, bad,
                                    acked_in=max(accepted.values(), default=t0) - t0,
                                    busy_cores=(machine1[0] - machine0[0]) / max(1e-9, (machine1[1] - machine0[1])) * (os.cpu_count() or 1),
-                                   first_reply=(min(ends) - t0) if ends else float("nan"))
+                                   first_reply=(min(ends) - t0) if ends else float("nan"),
+                                   machine_ms=(machine1[0] - machine0[0]) * 1000 / n_msgs)
 
             def stop_spy() -> None:
                 if spy is not None and spy.poll() is None:
@@ -461,6 +470,8 @@ async def run(args: argparse.Namespace) -> int:
             print(f"{'':<20} callbacks acknowledged within {r.acked_in:.2f} s, first answer at {r.first_reply:.2f} s, "
                   f"last at {r.answered / r.rate if r.rate else float('nan'):.2f} s; machine busy {r.busy_cores:.2f} "
                   f"of {os.cpu_count()} cores (every process, the bench and the databases included)")
+            print(f"{'':<20} the machine's CPU a message {r.machine_ms:.2f} ms → at that cost {os.cpu_count()} "
+                  f"cores answer at most {ceiling(r):.0f}/s ({r.rate / ceiling(r):.0%} of it used)")
         ratio = r1.rate / extract_rate
         print(f"extract-only         {extract_rate:7.0f}/s  (mean of before and after round 1) "
               f"→ answered / extract-only = {ratio:.3f}")
@@ -472,7 +483,8 @@ async def run(args: argparse.Namespace) -> int:
         print("no duplicates, no lost replies, one order per customer: " + ("OK" if ok else "FAIL"))
         print(f"RESULT profile={args.profile} workers={args.workers} answered_per_s={r1.rate:.1f} "
               f"extract_per_s={extract_rate:.0f} ratio={ratio:.3f} p50={r1.p50:.2f} p99={r1.p99:.2f} "
-              f"cpu_ms={sum(r1.cpu_ms[n] for n in ours_names):.2f} orders_per_s={r2.rate:.1f} ok={ok}")
+              f"cpu_ms={sum(r1.cpu_ms[n] for n in ours_names):.2f} orders_per_s={r2.rate:.1f} "
+              f"machine_ms={r1.machine_ms:.2f} ceiling_per_s={ceiling(r1):.0f} ok={ok}")
         return 0 if ok else 1
     finally:
         if spy is not None and spy.poll() is None:
