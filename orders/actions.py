@@ -42,7 +42,7 @@ from orders import checks, outbound, pricing, receivables, repricing, special_li
 from orders.actors import Actor
 from orders.errors import OrderError, OrderErrorCode
 from orders.events import EventType, add_event, jsonable
-from orders.models import Customer, Order, OrderEvent, OrderLine, Product, SalesRep, utcnow
+from orders.models import Customer, Order, OrderEvent, OrderLine, Product, SalesRep, new_row, utcnow
 from orders.notifications import order_payload, rep_card_payload
 from orders.numbering import next_order_number
 from orders.outbox import OutboxKind, dedup_key, enqueue
@@ -223,8 +223,8 @@ async def _new_line(s: AsyncSession, draft: DraftLine, tier: str, actor: Actor |
         return special_lines.manual_line(draft, product)
     if draft.sku is None:
         q = pricing.as_quantity(draft.quantity)
-        return OrderLine(
-            order_id=0, sku=None, name=draft.name or draft.raw or "", quantity=q,
+        return new_row(
+            OrderLine, order_id=0, sku=None, name=draft.name or draft.raw or "", quantity=q,
             unit=draft.unit or "", base_quantity=q, base_unit=draft.unit or "",
             line_type=draft.line_type, counts_as_sales=draft.line_type != LineType.GIFT,
             raw=draft.raw,
@@ -233,8 +233,8 @@ async def _new_line(s: AsyncSession, draft: DraftLine, tier: str, actor: Actor |
     if not product.active:
         raise OrderError(OrderErrorCode.PRODUCT_INACTIVE, f"{product.sku} 已停售", sku=product.sku)
     priced = pricing.price_line(product, draft.quantity, draft.unit, tier, draft.line_type)
-    return OrderLine(
-        order_id=0, sku=product.sku, name=product.name, quantity=priced.quantity,
+    return new_row(
+        OrderLine, order_id=0, sku=product.sku, name=product.name, quantity=priced.quantity,
         unit=priced.unit, base_quantity=priced.base_quantity, base_unit=priced.base_unit,
         unit_price=priced.unit_price, amount=priced.amount, line_type=priced.line_type,
         counts_as_sales=priced.counts_as_sales, raw=draft.raw,
@@ -439,8 +439,8 @@ async def create_order(
         new_lines = [await _new_line(s, draft, customer.tier, actor, products) for draft in lines]
         totals = pricing.order_totals(new_lines)
 
-        order = Order(
-            number=await next_order_number(s, now),
+        order = new_row(
+            Order, number=await next_order_number(s, now),
             customer_id=customer.id, channel=channel, status=OrderStatus.DRAFT.value,
             rep_id=assigned, routing_rule=routing_rule, confirm_due_at=confirm_due_at,
             subtotal=totals.subtotal, discount=totals.discount, total=totals.total,

@@ -6,11 +6,14 @@ JSON columns hold small lists and change records; everything queried is a real c
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from functools import cache, partial
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Numeric, UniqueConstraint
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -24,14 +27,59 @@ def as_utc(t: datetime) -> datetime:
     return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
+M = TypeVar("M", bound=SQLModel)
+_IMMUTABLE = (type(None), bool, int, float, str, bytes, Decimal, date, datetime, tuple, frozenset)
+
+
+@cache
+def _defaults(model: type[SQLModel]) -> tuple[dict[str, Any], dict[str, Any], frozenset[str], frozenset[str]]:
+    """(plain defaults, default factories, required fields, every field) of a table model.
+    Immutable defaults (None, numbers, strings, Decimal, dates) are shared by every row; a
+    mutable one is copied for each row, as pydantic does."""
+    plain: dict[str, Any] = {}
+    factories: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        if field.is_required():
+            continue
+        if field.default_factory is not None:
+            factories[name] = field.default_factory
+        elif isinstance(field.default, _IMMUTABLE):
+            plain[name] = field.default
+        else:
+            factories[name] = partial(copy.deepcopy, field.default)
+    required = frozenset(n for n, f in model.model_fields.items() if f.is_required())
+    return plain, factories, required, frozenset(model.model_fields)
+
+
 def row_defaults(model: type[SQLModel], **values: Any) -> dict[str, Any]:
     """A new row of `model` as a plain dict for a Core INSERT: every field's default (factories
     called), then `values`. The defaults live on the model, not in the database, and building
     the ORM object costs more than inserting the row (a burst of new customers)."""
-    row = {name: field.get_default(call_default_factory=True)
-           for name, field in model.model_fields.items() if not field.is_required() and name != "id"}
+    plain, factories, _, _ = _defaults(model)
+    row = {name: value for name, value in plain.items() if name != "id"}
+    row.update({name: factory() for name, factory in factories.items()})
     row.update(values)
     return row
+
+
+def new_row(model: type[M], **values: Any) -> M:
+    """A new (transient) ORM object of `model`, built the way the ORM builds one it loads: its
+    fields written straight into the instance, not one instrumented setattr each as
+    SQLModel's constructor does (an Order: 390 → 14 µs on a slow 2-core machine; the placing
+    round builds an Order and its lines for every customer). Same defaults as the
+    constructor; an unknown or missing required field is a TypeError, not a bad row."""
+    plain, factories, required, known = _defaults(model)
+    unknown = values.keys() - known
+    missing = required - values.keys()
+    if unknown or missing:
+        raise TypeError(f"{model.__name__}: unknown fields {sorted(unknown)}, missing {sorted(missing)}")
+    obj: M = sa_inspect(model).class_manager.new_instance()
+    fields = obj.__dict__
+    fields.update(plain)
+    for name, factory in factories.items():
+        fields[name] = factory()
+    fields.update(values)
+    return obj
 
 
 class UTCDateTime(TypeDecorator[datetime]):

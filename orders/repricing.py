@@ -19,7 +19,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orders import pricing, promotions
-from orders.models import Customer, Order, OrderLine, Product, utcnow
+from orders.models import Customer, Order, OrderLine, Product, new_row, utcnow
 from orders.pricing import LineType
 
 PRICE_RULES = "orderbot.price_rules"
@@ -172,15 +172,15 @@ async def reprice(
         if product is None:  # a table naming a SKU the catalog lacks: no gift rather than no order
             continue
         parent = main[gift.parent_index]
-        new.append(OrderLine(
-            order_id=order.id, sku=product.sku, name=product.name, quantity=gift.base_quantity,
+        new.append(new_row(
+            OrderLine, order_id=order.id, sku=product.sku, name=product.name, quantity=gift.base_quantity,
             unit=product.unit, base_quantity=gift.base_quantity, base_unit=product.unit,
             unit_price=pricing.ZERO, amount=pricing.ZERO, line_type=LineType.GIFT,
             counts_as_sales=False, parent_line_id=parent.id, rule_id=gift.rule_id,
         ))
     for extra in result.extras:
-        new.append(OrderLine(
-            order_id=order.id, sku=None, name=extra.name, quantity=Decimal(1), unit="项",
+        new.append(new_row(
+            OrderLine, order_id=order.id, sku=None, name=extra.name, quantity=Decimal(1), unit="项",
             base_quantity=Decimal(1), base_unit="项", unit_price=extra.amount, amount=extra.amount,
             line_type=extra.line_type, counts_as_sales=True, rule_id=extra.rule_id,
         ))
