@@ -484,6 +484,7 @@ async def run(args: argparse.Namespace) -> int:
         print(f"RESULT profile={args.profile} workers={args.workers} answered_per_s={r1.rate:.1f} "
               f"extract_per_s={extract_rate:.0f} ratio={ratio:.3f} p50={r1.p50:.2f} p99={r1.p99:.2f} "
               f"cpu_ms={sum(r1.cpu_ms[n] for n in ours_names):.2f} orders_per_s={r2.rate:.1f} "
+              f"order_cpu_ms={sum(r2.cpu_ms[n] for n in ours_names):.2f} "
               f"machine_ms={r1.machine_ms:.2f} ceiling_per_s={ceiling(r1):.0f} ok={ok}")
         return 0 if ok else 1
     finally:
