@@ -42,10 +42,10 @@ from bot.turns import (
 )
 from orderbot.jobs import JobContext, OutboxKind, TransientError, enqueue, enqueue_many
 from orderbot.routing_rules import RulesFile
-from orders import Idempotency, place_order
+from orders import Idempotency, place_order, recorded_together
 from orders.actors import Actor
 from orders.assignment import RoutingSnapshot
-from orders.customers import join_by_phone
+from orders.customers import join_by_phone, phones_read_together
 from orders.drafts import (
     CatalogSource,
     draft_fields,
@@ -424,10 +424,12 @@ class Chat:
                         col(Customer.id).in_(sorted({c.customer_id for c in batch}))))).all()
                     # reps and team load kept up to date (the teams' cursors written at the
                     # end); the order numbers in one bump; the orders' outbox rows and events
-                    # in one insert each
+                    # in one insert each, their idempotency rows named in one update; which of
+                    # their phones nobody has yet in one read
                     async with RoutingSnapshot.held(s) as routing, \
+                            phones_read_together(s, [c.draft.get("phone") for c in batch]), \
                             numbers_together(s, len(batch), batch[0].now), \
-                            written_together(s), events_together(s):
+                            written_together(s), events_together(s), recorded_together(s):
                         outcomes: list[_Outcome | Exception] = [((await self._place_in(s, c, routing)), None)
                                                                 for c in batch]
                     del held

@@ -4,6 +4,6 @@
 a request into a routed, submitted order; see orders/place.py.
 """
 
-from orders.place import Idempotency, IdempotencyConflict, Placed, place_order
+from orders.place import Idempotency, IdempotencyConflict, Placed, place_order, recorded_together
 
-__all__ = ["Idempotency", "IdempotencyConflict", "Placed", "place_order"]
+__all__ = ["Idempotency", "IdempotencyConflict", "Placed", "place_order", "recorded_together"]

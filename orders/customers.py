@@ -13,10 +13,12 @@ added later is moved too; idempotency scopes of the form `customer:<id>` move wi
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, Table, bindparam, cast, update
+from sqlalchemy import String, Table, bindparam, cast, or_, update
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -122,13 +124,16 @@ async def join_by_phone(session: AsyncSession, customer: Customer, phone: str | 
     that remains. Runs in the caller's transaction."""
     if not phone or phone in (customer.phones or []):
         return customer
+    unheld = session.info.get(_UNHELD)
+    if unheld is not None and phone in unheld:  # nobody had it when the block began: no read
+        unheld.discard(phone)  # `customer` holds it now; the next one with it reads as usual
+        customer.phones = [*(customer.phones or []), phone]
+        session.add(customer)
+        return customer
     # A text match on the JSON narrows it in SQL, the list test decides: one order must not
     # load every customer.
-    # LIKE's wildcards escaped by hand: SQLAlchemy's autoescape takes a literal, not the bound
-    # parameter the prebuilt statement needs.
-    pattern = "%" + f'"{phone}"'.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
     others = (await session.exec(_holders_of_phone(free), params={  # type: ignore[call-overload]
-        "p_customer": customer.id, "p_like": pattern})).all()
+        "p_customer": customer.id, "p_like": _like(phone)})).all()
     match = next((c for c in others if phone in (c.phones or [])), None)
     if match is None:
         customer.phones = [*(customer.phones or []), phone]
@@ -146,6 +151,36 @@ async def join_by_phone(session: AsyncSession, customer: Customer, phone: str | 
 
 
 _HOLDERS: dict[str, Any] = {}
+_UNHELD = "orders.customers.unheld_phones"
+
+
+@asynccontextmanager
+async def phones_read_together(session: AsyncSession, phones: Iterable[str | None]) -> AsyncIterator[None]:
+    """For a block placing many orders in one transaction (a batch of confirmations): which
+    of their phones no customer holds yet, read once, so join_by_phone adds such a phone
+    without a read of its own (one LIKE scan of the customers an order otherwise). The first
+    order to take a phone removes it from the set: a second order with the same phone in
+    the block reads as usual and finds the first. Only join_by_phone may add phones inside
+    the block. Nested blocks join the outer one."""
+    wanted = sorted({p for p in phones if p})
+    if not wanted or session.info.get(_UNHELD) is not None:
+        yield
+        return
+    stmt = select(Customer.phones).where(or_(*(
+        cast(Customer.phones, String).like(bindparam(f"p{i}"), escape="/") for i in range(len(wanted)))))
+    rows = (await session.exec(stmt, params={f"p{i}": _like(p) for i, p in enumerate(wanted)})).all()  # type: ignore[call-overload]
+    held = {p for row in rows for p in (row or [])}
+    session.info[_UNHELD] = set(wanted) - held
+    try:
+        yield
+    finally:
+        session.info.pop(_UNHELD, None)
+
+
+def _like(phone: str) -> str:
+    """A LIKE pattern for the phone as a JSON string, wildcards escaped by hand (SQLAlchemy's
+    autoescape takes a literal, not the bound parameter a prebuilt statement needs)."""
+    return "%" + f'"{phone}"'.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
 
 
 def _holders_of_phone(free: str) -> Any:

@@ -16,7 +16,8 @@ A refusal (OrderError, IdempotencyConflict) leaves nothing behind once the calle
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -124,8 +125,37 @@ async def place_order(
 
 
 async def _record_order(session: AsyncSession, record_id: int, order_id: int | None) -> None:
-    """The idempotency row claimed above now names its order (one UPDATE, no read)."""
-    await session.exec(_RECORD_ORDER, params={"i_id": record_id, "i_order": order_id})  # type: ignore[call-overload]
+    """The idempotency row claimed above now names its order (one UPDATE, no read; inside
+    recorded_together(), one UPDATE run for the batch at its end)."""
+    params = {"i_id": record_id, "i_order": order_id}
+    deferred = session.info.get(_DEFERRED)
+    if deferred is not None:
+        deferred.append(params)
+    else:
+        await session.exec(_RECORD_ORDER, params=params)  # type: ignore[call-overload]
+
+
+_DEFERRED = "orders.place.recorded"
+
+
+@asynccontextmanager
+async def recorded_together(session: AsyncSession) -> AsyncIterator[None]:
+    """Orders placed inside the block name their idempotency rows at its end, in ONE
+    executemany, still in the caller's transaction (a batch of confirmations placed in one
+    transaction). Until then a retry of one of those keys in the same block finds its row
+    "in_progress" and the block fails, which the caller rolls back and places one at a time.
+    Nested blocks join the outer one."""
+    if session.info.get(_DEFERRED) is not None:
+        yield
+        return
+    records: list[dict[str, Any]] = []
+    session.info[_DEFERRED] = records
+    try:
+        yield
+    finally:
+        session.info.pop(_DEFERRED, None)
+    if records:
+        await session.exec(_RECORD_ORDER, params=records)  # type: ignore[call-overload]
 
 
 # INSERT the key unless it exists, RETURNING the new row's id (None: claimed before)

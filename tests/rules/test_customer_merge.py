@@ -189,3 +189,44 @@ async def test_a_phone_with_like_wildcards_joins_nobody_and_is_kept_as_written(r
         kept = await join_by_phone(s, asking, odd, free="openid", keep_existing=True)
         assert kept.id == asking.id and kept.phones == [odd]
         assert await join_by_phone(s, asking, PHONE, free="openid", keep_existing=True) is other  # the real one does
+
+
+async def test_phones_read_together_join_as_one_by_one_would_with_one_read(ruled: tuple[World, Tables]) -> None:
+    """A batch of confirmations: a phone nobody has is added without a read of its own; one a
+    customer had before the batch, or one an earlier order of the batch took, still joins."""
+    from sqlalchemy import event
+
+    from orders.customers import join_by_phone, phones_read_together
+
+    w, _ = ruled
+    fresh, odd = "13900001111", PHONE[:-2] + "_%"
+    async with w.sm() as s, s.begin():
+        entered = Customer(name="张工", phones=[PHONE])  # by a rep, before the batch
+        a = Customer(name="a", mp_openid="mp-a")  # from the mini-program: a chat record may join it
+        b, c, d = (Customer(name=n, openid=f"o-{n}") for n in ("b", "c", "d"))
+        s.add_all([entered, a, b, c, d])
+        await s.flush()
+        reads: list[str] = []
+        sync_engine = s.bind.sync_engine  # type: ignore[union-attr]
+
+        def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+            if statement.lstrip().upper().startswith("SELECT") and "customer.phones" in statement:
+                reads.append(statement)
+
+        event.listen(sync_engine, "before_cursor_execute", seen)
+        try:
+            async with phones_read_together(s, [fresh, PHONE, odd, None, fresh]):
+                assert len(reads) == 1  # the batch's phones, in one read
+                assert await join_by_phone(s, a, fresh, free="openid", keep_existing=True) is a
+                assert await join_by_phone(s, c, odd, free="openid", keep_existing=True) is c
+                assert len(reads) == 1  # nobody had them: added without a read
+                assert await join_by_phone(s, b, fresh, free="openid", keep_existing=True) is a  # a took it
+                assert await join_by_phone(s, d, PHONE, free="openid", keep_existing=True) is entered
+        finally:
+            event.remove(sync_engine, "before_cursor_execute", seen)
+        assert (a.phones, c.phones, entered.phones) == ([fresh], [odd], [PHONE])
+        removed = (b.id, d.id)
+    assert await orphans(w.sm) == {}
+    async with w.sm() as s:
+        left = {x.id for x in (await s.exec(select(Customer))).all()}
+    assert not left & set(removed)

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import col, func, select
 
 from orderbot.routing_rules import DEFAULT_RULES_PATH, load_rules
-from orders import Idempotency, IdempotencyConflict, actions, place_order
+from orders import Idempotency, IdempotencyConflict, Placed, actions, place_order, recorded_together
 from orders.errors import OrderError
 from orders.models import IdempotencyRecord, Order, as_utc
 from tests.orders.hub_factories import COMPLETE, World
@@ -56,3 +56,27 @@ async def test_a_key_reused_for_another_request_or_a_refused_order_leaves_nothin
     async with w.sm() as s:
         keys = (await s.exec(select(IdempotencyRecord.key))).all()
     assert keys == ["msg:1"]
+
+
+async def test_orders_placed_together_name_their_keys_at_the_end_and_a_retry_inside_fails(
+        ruled: tuple[World, Tables]) -> None:
+    w, _ = ruled
+
+    async def in_block(s: object, key: str) -> Placed:
+        return await place_order(
+            s, Idempotency(f"wechat:{w.customer.openid}", key), customer_id=w.customer.id,  # type: ignore[arg-type]
+            lines=[actions.DraftLine("HB-M6X20-304", 3000)], actor=w.as_customer, channel="wechat",
+            rules=RULES, fields=COMPLETE, now=AT,
+        )
+
+    async with w.sm() as s, s.begin():
+        async with recorded_together(s):
+            first, second = await in_block(s, "msg:1"), await in_block(s, "msg:2")
+            with pytest.raises(IdempotencyConflict) as err:  # its key is not named yet: the batch fails
+                await in_block(s, "msg:1")
+            assert err.value.reason == "in_progress"
+    async with w.sm() as s:
+        rows = (await s.exec(select(IdempotencyRecord).order_by(col(IdempotencyRecord.id)))).all()
+    assert [(r.key, r.order_id) for r in rows] == [("msg:1", first.order.id), ("msg:2", second.order.id)]
+    again = await place(w, "msg:1")  # after the block: the first order back
+    assert again.replayed and again.order.id == first.order.id
