@@ -42,7 +42,7 @@ from bot.turns import (
 )
 from orderbot.jobs import JobContext, OutboxKind, TransientError, enqueue, enqueue_many
 from orderbot.routing_rules import RulesFile
-from orders import Idempotency, place_order, recorded_together
+from orders import Idempotency, duplicates_read_together, place_order, recorded_together
 from orders.actors import Actor
 from orders.assignment import RoutingSnapshot
 from orders.customers import join_by_phone, phones_read_together
@@ -425,9 +425,11 @@ class Chat:
                     # reps and team load kept up to date (the teams' cursors written at the
                     # end); the order numbers in one bump; the orders' outbox rows and events
                     # in one insert each, their idempotency rows named in one update; which of
-                    # their phones nobody has yet in one read
+                    # their phones nobody has yet, and which customers and phones have no
+                    # order a duplicate could be of, in one read each
                     async with RoutingSnapshot.held(s) as routing, \
                             phones_read_together(s, [c.draft.get("phone") for c in batch]), \
+                            duplicates_read_together(s, [(c.customer_id, c.draft.get("phone")) for c in batch]), \
                             numbers_together(s, len(batch), batch[0].now), \
                             written_together(s), events_together(s), recorded_together(s):
                         outcomes: list[_Outcome | Exception] = [((await self._place_in(s, c, routing)), None)

@@ -4,6 +4,15 @@
 a request into a routed, submitted order; see orders/place.py.
 """
 
-from orders.place import Idempotency, IdempotencyConflict, Placed, place_order, recorded_together
+from orders.place import (
+    Idempotency,
+    IdempotencyConflict,
+    Placed,
+    duplicates_read_together,
+    place_order,
+    recorded_together,
+)
 
-__all__ = ["Idempotency", "IdempotencyConflict", "Placed", "place_order", "recorded_together"]
+__all__ = [
+    "Idempotency", "IdempotencyConflict", "Placed", "duplicates_read_together", "place_order", "recorded_together",
+]

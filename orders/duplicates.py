@@ -14,7 +14,8 @@ Settings: the `duplicates` section of orderbot/risk_rules.yaml (DuplicateRules).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -146,16 +147,79 @@ _CANDIDATES = {False: _candidates_query(False), True: _candidates_query(True)}
 _LINES_OF = select(OrderLine).where(col(OrderLine.order_id).in_(bindparam("d_orders", expanding=True)))
 
 
+_QUIET = "orders.duplicates.quiet"
+
+
+@dataclass
+class _Quiet:
+    """Inside candidates_read_together: the customers and phones asked about that had no
+    candidate order placed since `since` when the block began, less those the block's own
+    orders have taken since."""
+
+    since: dt.datetime
+    customers: set[int]
+    phones: set[str]
+
+
+@asynccontextmanager
+async def candidates_read_together(session: AsyncSession, orders: Iterable[tuple[int, str | None]],
+                                   rules: DuplicateRules) -> AsyncIterator[None]:
+    """For a block placing many orders in one transaction (a batch of confirmations), given
+    each one's (customer id, phone): which customers and phones had no order a duplicate
+    could be of, read once, so check_duplicates needs no read for an order of such a
+    customer and phone. An order placed in the block makes its customer and phone count as
+    busy for the orders after it (they read as usual and may find it). An order that went to
+    another customer (a merge by phone) reads as usual. Nested blocks join the outer one."""
+    pairs = list(orders)
+    if not pairs or not rules.enabled or session.info.get(_QUIET) is not None:
+        yield
+        return
+    since = utcnow() - dt.timedelta(hours=rules.window_hours)
+    customers, phones = {c for c, _ in pairs}, {p for _, p in pairs if p}
+    rows = (await session.exec(_BUSY, params={  # type: ignore[call-overload]
+        "q_customers": sorted(customers), "q_phones": sorted(phones), "q_since": since})).all()
+    session.info[_QUIET] = _Quiet(since, customers - {c for c, _ in rows}, phones - {p for _, p in rows if p})
+    try:
+        yield
+    finally:
+        session.info.pop(_QUIET, None)
+
+
+def _calm_in_block(session: AsyncSession, order: Order, rules: DuplicateRules) -> bool:
+    """True when candidates_read_together already knows `order` has no earlier order to be
+    alike to; either way its customer and phone are busy for the block's later orders."""
+    quiet: _Quiet | None = session.info.get(_QUIET)
+    if quiet is None:
+        return False
+    created = as_utc(order.created_at or utcnow())
+    calm = (order.customer_id in quiet.customers
+            and (not (rules.match_phone and order.phone) or order.phone in quiet.phones)
+            and created - dt.timedelta(hours=rules.window_hours) >= quiet.since)
+    quiet.customers.discard(order.customer_id)
+    if order.phone:
+        quiet.phones.discard(order.phone)
+    return calm
+
+
+_BUSY = select(Order.customer_id, Order.phone).where(
+    or_(col(Order.customer_id).in_(bindparam("q_customers", expanding=True)),
+        col(Order.phone).in_(bindparam("q_phones", expanding=True))),
+    col(Order.status).in_(CANDIDATE_STATUSES), Order.created_at >= bindparam("q_since"),
+).distinct()
+
+
 async def check_duplicates(
     session: AsyncSession, order: Order, lines: Sequence[OrderLine], rules: DuplicateRules,
 ) -> Match | None:
     """Look for an earlier order alike to `order`; record the closest as an internal
     `duplicate_suspected` event (the rep's card shows it). None when there is none."""
+    calm = _calm_in_block(session, order, rules)
     if not rules.enabled or order.id is None:
         return None
     shape = OrderShape(order.id, order.number, order.channel, as_utc(order.created_at or utcnow()),
                        quantities_of(lines))
-    matches = find_duplicates(shape, await candidates(session, order, rules), rules)
+    earlier = [] if calm else await candidates(session, order, rules)
+    matches = find_duplicates(shape, earlier, rules)
     if not matches:
         return None
     best = matches[0]

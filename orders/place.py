@@ -139,6 +139,16 @@ _DEFERRED = "orders.place.recorded"
 
 
 @asynccontextmanager
+async def duplicates_read_together(session: AsyncSession,
+                                   orders: Sequence[tuple[int, str | None]]) -> AsyncIterator[None]:
+    """orders.duplicates.candidates_read_together with the duplicate rules in force: the
+    earlier orders of a batch's (customer id, phone) pairs looked for in one read."""
+    table: risk.RiskTable = table_from(session, RISK_RULES, risk.DEFAULT_TABLE)
+    async with duplicates.candidates_read_together(session, orders, table.duplicates):
+        yield
+
+
+@asynccontextmanager
 async def recorded_together(session: AsyncSession) -> AsyncIterator[None]:
     """Orders placed inside the block name their idempotency rows at its end, in ONE
     executemany, still in the caller's transaction (a batch of confirmations placed in one

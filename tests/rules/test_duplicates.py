@@ -140,3 +140,57 @@ def test_a_bad_section_names_its_line_and_the_last_good_table_stays(
     path.write_text(f"version: bad\nrules: []\n{section}:\n{body}", encoding="utf-8")
     assert table.current().version == "good"
     assert table.last_error is not None and field in table.last_error and "line 4" in table.last_error
+
+
+async def test_orders_placed_together_are_checked_as_one_by_one_with_one_read(ruled: tuple[World, Tables]) -> None:
+    """A batch of confirmations placed in one transaction (orders.duplicates_read_together):
+    an earlier order before the batch and one placed earlier in the batch are both found;
+    orders of customers and phones with no earlier order are checked without a read each."""
+    from sqlalchemy import event
+
+    from orders import duplicates_read_together
+
+    w, _ = ruled
+    before = await place(w, "miniprogram", "k0", [("HB-M6X20-304", 3000), ("NUT-M6-ZN", 5000)])
+    async with w.sm() as s, s.begin():
+        fresh = [Customer(name=f"新{i}", openid=f"o-new-{i}") for i in range(3)]
+        s.add_all(fresh)
+        await s.flush()
+        ids = [c.id for c in fresh]
+    reads: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM orders" in statement:
+            reads.append(statement)
+
+    async def one(s: Any, customer: Customer, key: str, phone: str, bolts: int) -> Order:
+        placed = await place_order(
+            s, Idempotency(f"wechat:{customer.id}", key), customer_id=customer.id,
+            lines=[actions.DraftLine("HB-M6X20-304", bolts), actions.DraftLine("NUT-M6-ZN", 5000)],
+            actor=Actor.customer(customer.id, customer.openid), channel="wechat", rules=RULES,
+            fields={**COMPLETE, "phone": phone},
+        )
+        return placed.order
+
+    async with w.sm() as s, s.begin():
+        customers = {c.id: c for c in (await s.exec(select(Customer))).all()}
+        batch = [(w.customer.id, COMPLETE["phone"]), (ids[0], "13900000001"), (ids[1], "13900000002"),
+                 (ids[1], "13900000002"), (ids[2], "13900000003")]
+        sync_engine = s.bind.sync_engine
+        event.listen(sync_engine, "before_cursor_execute", seen)
+        try:
+            async with duplicates_read_together(s, batch):
+                assert len(reads) == 1
+                again = await one(s, customers[w.customer.id], "k1", COMPLETE["phone"], 3000)  # like `before`
+                new_a = await one(s, customers[ids[0]], "k2", "13900000001", 1000)
+                new_b = await one(s, customers[ids[1]], "k3", "13900000002", 2000)
+                twice_b = await one(s, customers[ids[1]], "k4", "13900000002", 2000)  # like new_b, same batch
+                new_c = await one(s, customers[ids[2]], "k5", "13900000003", 1000)
+        finally:
+            event.remove(sync_engine, "before_cursor_execute", seen)
+        duplicate_reads = [r for r in reads if "orders.created_at >=" in r]
+        assert len(duplicate_reads) == 3  # the batch's one, `again`'s and `twice_b`'s: not the new ones'
+    assert [e.changes["duplicate_of"] for e in await flagged(w, again)] == [before.number]
+    assert [e.changes["duplicate_of"] for e in await flagged(w, twice_b)] == [new_b.number]
+    for order in (new_a, new_b, new_c):
+        assert await flagged(w, order) == []
