@@ -42,7 +42,13 @@ from bot.turns import (
 )
 from orderbot.jobs import JobContext, OutboxKind, TransientError, enqueue, enqueue_many
 from orderbot.routing_rules import RulesFile
-from orders import Idempotency, duplicates_read_together, place_order, recorded_together
+from orders import (
+    Idempotency,
+    claimed_together,
+    duplicates_read_together,
+    place_order,
+    recorded_together,
+)
 from orders.actors import Actor
 from orders.assignment import RoutingSnapshot
 from orders.customers import join_by_phone, phones_read_together
@@ -424,14 +430,16 @@ class Chat:
                         col(Customer.id).in_(sorted({c.customer_id for c in batch}))))).all()
                     # reps and team load kept up to date (the teams' cursors written at the
                     # end); the order numbers in one bump; the orders' outbox rows and events
-                    # in one insert each, their idempotency rows named in one update; which of
+                    # in one insert each, their idempotency keys claimed in one insert and
+                    # named in one update; which of
                     # their phones nobody has yet, and which customers and phones have no
                     # order a duplicate could be of, in one read each
                     async with RoutingSnapshot.held(s) as routing, \
                             phones_read_together(s, [c.draft.get("phone") for c in batch]), \
                             duplicates_read_together(s, [(c.customer_id, c.draft.get("phone")) for c in batch]), \
                             numbers_together(s, len(batch), batch[0].now), \
-                            written_together(s), events_together(s), recorded_together(s):
+                            written_together(s), events_together(s), recorded_together(s), \
+                            claimed_together(s, [(self._idempotency(c), c.now) for c in batch]):
                         outcomes: list[_Outcome | Exception] = [((await self._place_in(s, c, routing)), None)
                                                                 for c in batch]
                     del held
@@ -447,6 +455,11 @@ class Chat:
                 outcomes.append(exc)
         return outcomes
 
+    @staticmethod
+    def _idempotency(c: _Confirmation) -> Idempotency:
+        """The key a confirmation places its order under: its customer and its message."""
+        return Idempotency(f"{CHANNEL}:{c.openid}", f"msg:{c.message_id}")
+
     async def _place_in(self, s: AsyncSession, c: _Confirmation, routing: RoutingSnapshot | None = None) -> str:
         """place_order for one confirmation, in the caller's transaction: the order number."""
         customer_id = c.customer_id
@@ -456,7 +469,7 @@ class Chat:
             assert customer_id is not None
         actor = Actor.customer(customer_id, c.openid)
         placed = await place_order(
-            s, Idempotency(f"{CHANNEL}:{c.openid}", f"msg:{c.message_id}"),
+            s, self._idempotency(c),
             customer_id=customer_id, lines=draft_lines(c.draft), actor=actor, channel=CHANNEL,
             rules=self.rules.current(), fields=draft_fields(c.draft),
             source_message_id=c.message_id, now=c.now, routing=routing,

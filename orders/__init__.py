@@ -8,11 +8,13 @@ from orders.place import (
     Idempotency,
     IdempotencyConflict,
     Placed,
+    claimed_together,
     duplicates_read_together,
     place_order,
     recorded_together,
 )
 
 __all__ = [
-    "Idempotency", "IdempotencyConflict", "Placed", "duplicates_read_together", "place_order", "recorded_together",
+    "Idempotency", "IdempotencyConflict", "Placed", "claimed_together", "duplicates_read_together", "place_order",
+    "recorded_together",
 ]

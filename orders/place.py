@@ -90,10 +90,11 @@ async def place_order(
     transaction (orders.assignment.RoutingSnapshot).
     """
     now = now or utcnow()
-    record_id = (await session.exec(_claim(session), params={  # type: ignore[call-overload]
-        "scope": idempotency.scope, "key": idempotency.key, "request_hash": idempotency.request_hash,
-        "created_at": now,
-    })).scalar_one_or_none()
+    claimed = session.info.get(_CLAIMED)
+    if claimed is not None and (idempotency.scope, idempotency.key) in claimed:
+        record_id = claimed.pop((idempotency.scope, idempotency.key))  # claimed_together() took it
+    else:
+        record_id = (await session.exec(_claim(session), params=_claim_row(idempotency, now))).scalar_one_or_none()  # type: ignore[call-overload]
     if record_id is None:  # claimed before: a retry (or a different request reusing the key)
         record = (await session.exec(select(IdempotencyRecord).where(
             IdempotencyRecord.scope == idempotency.scope, IdempotencyRecord.key == idempotency.key,
@@ -168,8 +169,35 @@ async def recorded_together(session: AsyncSession) -> AsyncIterator[None]:
         await session.exec(_RECORD_ORDER, params=records)  # type: ignore[call-overload]
 
 
+def _claim_row(idempotency: Idempotency, now: dt.datetime) -> dict[str, Any]:
+    return {"scope": idempotency.scope, "key": idempotency.key, "request_hash": idempotency.request_hash,
+            "created_at": now}
+
+
+_CLAIMED = "orders.place.claimed"
+
+
+@asynccontextmanager
+async def claimed_together(session: AsyncSession, keys: Sequence[tuple[Idempotency, dt.datetime]]) -> AsyncIterator[None]:
+    """A batch's idempotency keys (each with its request's time) claimed in ONE insert when
+    the block begins, in the caller's transaction; place_order inside the block takes its
+    key's claim from there. A key claimed before the block is not among them, so its
+    place_order reads the first order back as usual; a key asked twice gets its claim once.
+    Nested blocks join the outer one."""
+    if not keys or session.info.get(_CLAIMED) is not None:
+        yield
+        return
+    rows = (await session.exec(_claim_many(session), params=[_claim_row(i, at) for i, at in keys])).all()  # type: ignore[call-overload]
+    session.info[_CLAIMED] = {(scope, key): record_id for record_id, scope, key in rows}
+    try:
+        yield
+    finally:
+        session.info.pop(_CLAIMED, None)
+
+
 # INSERT the key unless it exists, RETURNING the new row's id (None: claimed before)
 _claim = insert_skipping(IdempotencyRecord.__table__, ["scope", "key"], returning="id")  # type: ignore[attr-defined]
+_claim_many = insert_skipping(IdempotencyRecord.__table__, ["scope", "key"], returning=["id", "scope", "key"])  # type: ignore[attr-defined]
 
 
 _RECORD_TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]

@@ -47,12 +47,14 @@ def once_per_database(build: Callable[[str], Any]) -> Callable[[AsyncSession], A
     return statement
 
 
-def insert_skipping(table: Any, unique: Sequence[str], returning: str | None = None) -> Callable[[AsyncSession], Any]:
+def insert_skipping(table: Any, unique: Sequence[str],
+                    returning: str | Sequence[str] | None = None) -> Callable[[AsyncSession], Any]:
     """INSERT … ON CONFLICT (`unique`) DO NOTHING [RETURNING `returning`] into a Core table,
     once per database (once_per_database): rows whose key exists are skipped."""
+    columns = [returning] if isinstance(returning, str) else list(returning or [])
 
     def build(dialect: str) -> Any:
         stmt = insert_for_dialect(dialect, table).on_conflict_do_nothing(index_elements=[table.c[name] for name in unique])
-        return stmt.returning(table.c[returning]) if returning else stmt
+        return stmt.returning(*(table.c[name] for name in columns)) if columns else stmt
 
     return once_per_database(build)

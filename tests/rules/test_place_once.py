@@ -10,7 +10,15 @@ import pytest
 from sqlmodel import col, func, select
 
 from orderbot.routing_rules import DEFAULT_RULES_PATH, load_rules
-from orders import Idempotency, IdempotencyConflict, Placed, actions, place_order, recorded_together
+from orders import (
+    Idempotency,
+    IdempotencyConflict,
+    Placed,
+    actions,
+    claimed_together,
+    place_order,
+    recorded_together,
+)
 from orders.errors import OrderError
 from orders.models import IdempotencyRecord, Order, as_utc
 from tests.orders.hub_factories import COMPLETE, World
@@ -80,3 +88,44 @@ async def test_orders_placed_together_name_their_keys_at_the_end_and_a_retry_ins
     assert [(r.key, r.order_id) for r in rows] == [("msg:1", first.order.id), ("msg:2", second.order.id)]
     again = await place(w, "msg:1")  # after the block: the first order back
     assert again.replayed and again.order.id == first.order.id
+
+
+async def test_keys_claimed_together_place_each_order_once_and_replay_the_key_claimed_before(
+        ruled: tuple[World, Tables]) -> None:
+    from sqlalchemy import event
+
+    w, _ = ruled
+    earlier = await place(w, "msg:1")
+    scope = f"wechat:{w.customer.openid}"
+    claims: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO IDEMPOTENCY_RECORD"):
+            claims.append(statement)
+
+    async def in_block(s: object, key: str) -> Placed:
+        return await place_order(
+            s, Idempotency(scope, key), customer_id=w.customer.id,  # type: ignore[arg-type]
+            lines=[actions.DraftLine("HB-M6X20-304", 3000)], actor=w.as_customer, channel="wechat",
+            rules=RULES, fields=COMPLETE, now=AT,
+        )
+
+    async with w.sm() as s, s.begin():
+        sync_engine = s.bind.sync_engine
+        event.listen(sync_engine, "before_cursor_execute", seen)
+        try:
+            async with claimed_together(s, [(Idempotency(scope, k), AT) for k in ("msg:1", "msg:2", "msg:3")]):
+                assert len(claims) == 1  # the three keys in one insert
+                replay, second, third = [await in_block(s, k) for k in ("msg:1", "msg:2", "msg:3")]
+                assert len(claims) == 2  # only the key claimed before the block asked again
+                again = await in_block(s, "msg:2")  # the same request twice in the block
+        finally:
+            event.remove(sync_engine, "before_cursor_execute", seen)
+    assert replay.replayed and replay.order.id == earlier.order.id
+    assert not second.replayed and not third.replayed and second.order.id != third.order.id
+    assert again.replayed and again.order.id == second.order.id
+    async with w.sm() as s:
+        rows = (await s.exec(select(IdempotencyRecord).order_by(col(IdempotencyRecord.id)))).all()
+        assert await s.scalar(select(func.count()).select_from(Order)) == 3
+    assert [(r.key, r.order_id) for r in rows] == [
+        ("msg:1", earlier.order.id), ("msg:2", second.order.id), ("msg:3", third.order.id)]
