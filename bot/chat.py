@@ -430,10 +430,9 @@ class Chat:
                         col(Customer.id).in_(sorted({c.customer_id for c in batch}))))).all()
                     # reps and team load kept up to date (the teams' cursors written at the
                     # end); the order numbers in one bump; the orders' outbox rows and events
-                    # in one insert each, their idempotency keys claimed in one insert and
-                    # named in one update; which of
-                    # their phones nobody has yet, and which customers and phones have no
-                    # order a duplicate could be of, in one read each
+                    # in one insert each; their idempotency keys claimed in one insert and
+                    # named in one update; which of their phones nobody has yet, and which
+                    # customers and phones have no order a duplicate could be of, one read each
                     async with RoutingSnapshot.held(s) as routing, \
                             phones_read_together(s, [c.draft.get("phone") for c in batch]), \
                             duplicates_read_together(s, [(c.customer_id, c.draft.get("phone")) for c in batch]), \

@@ -11,6 +11,10 @@ One call, inside the caller's transaction, does four things that must not drift 
    deadline that drives SLA reminders, and the internal `routed` event);
 5. records the order on the idempotency row.
 A refusal (OrderError, IdempotencyConflict) leaves nothing behind once the caller rolls back.
+
+A caller placing many orders in one transaction (bot/chat.py, a batch of confirmations) wraps
+them in `claimed_together`, `recorded_together` and `duplicates_read_together`: the same steps,
+with the keys claimed, the keys named and the earlier orders looked for once for the batch.
 """
 
 from __future__ import annotations
