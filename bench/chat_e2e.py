@@ -3,6 +3,7 @@
     .venv/bin/python bench/chat_e2e.py [--customers 600] [--concurrency 16] [--retries 0.1]
     .venv/bin/python bench/chat_e2e.py --profile production --workers 1   # then --workers 2
     .venv/bin/python bench/chat_e2e.py --py-spy serve.svg                 # flame graph of serve
+    .venv/bin/python bench/chat_e2e.py --profile production --py-spy w.txt --py-spy-of worker1
 
 Everything runs as separate processes, as a new user would start them:
 - `orderbot standin` plays WeChat and WeCom (replies and rep cards land at its /__sent__);
@@ -399,7 +400,8 @@ async def run(args: argparse.Namespace) -> int:
                     out = args.py_spy.with_name(f"{args.py_spy.stem}-{label}{args.py_spy.suffix}")
                     spy = subprocess.Popen(  # noqa: S603, ASYNC220 (started once, before the round)
                         [shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
-                         "record", "-o", str(out), "--pid", str(procs[1].popen.pid), "--rate", "200",
+                         "record", "-o", str(out), "--pid", str(next(p for p in procs if p.name == args.py_spy_of).popen.pid),
+                         "--rate", "500",
                          *(["--format", "raw"] if out.suffix == ".txt" else [])],
                         stdout=(tmp / f"py-spy-{label}.log").open("wb"), stderr=subprocess.STDOUT)
                     await asyncio.sleep(1.0)
@@ -523,6 +525,8 @@ def main() -> int:
     p.add_argument("--timeout", type=float, default=300.0, help="longest wait for one round's replies (s)")
     p.add_argument("--py-spy", type=Path, help="record the serve process during each round into "
                    "FILE-orders / FILE-confirm (.svg flame graph, or .txt collapsed stacks)")
+    p.add_argument("--py-spy-of", default="serve", metavar="PROCESS",
+                   help="which process --py-spy records: serve (default), worker1, worker2, standin")
     p.add_argument("--keep", action="store_true", help="keep the logs and the SQLite file")
     p.add_argument("--postgres", default=os.environ.get(
         "ORDERBOT_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"))
