@@ -131,3 +131,37 @@ async def test_wrong_secret_is_a_permanent_error(
 def test_cache_ttl_leaves_a_margin() -> None:
     assert cache_ttl(7200) == 6900
     assert 0 < cache_ttl(10) < 10
+
+
+async def test_a_burst_of_sends_reads_the_store_once(
+    clients: Clients, store: KeyValueStore, standin: TestClient, standin_state: StandinState,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The process keeps the token it just used: a reply burst is not a store round trip a push."""
+    await standin.post("/__users__", json={"openid": "o-f"})
+    reads: list[str] = []
+    real_get = store.get
+
+    async def counting_get(key: str) -> str | None:
+        reads.append(key)
+        return await real_get(key)
+
+    monkeypatch.setattr(store, "get", counting_get)
+    for i in range(10):
+        await clients.wechat.send_template("o-f", "TPL", {"k": f"第{i}条"})
+    assert len(standin_state.sent) == 10
+    assert standin_state.token_fetches == {"wechat": 1}
+    assert len(reads) <= 3  # the first call's look, lock and look again; none after
+
+
+async def test_a_remembered_token_that_expired_is_dropped_and_replaced(
+    clients: Clients, standin: TestClient, standin_state: StandinState
+) -> None:
+    """A token the server no longer takes is not used again from the process's memory."""
+    await standin.post("/__users__", json={"userid": "rep-2", "app": "wecom"})
+    await clients.wecom.send_text(["rep-2"], "一")
+    standin_state.clock.advance(7201)
+    await clients.wecom.send_text(["rep-2"], "二")
+    await clients.wecom.send_text(["rep-2"], "三")
+    assert standin_state.token_fetches == {"wecom": 2}
+    assert [e.get("payload", {}).get("text", {}).get("content") for e in standin_state.sent] == ["一", "二", "三"]
