@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -44,8 +45,40 @@ def make_engine(url: str, **kw: Any) -> AsyncEngine:
             cur.close()
 
         return engine
-    kw.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kw)
+    idle_ping = kw.pop("idle_ping", IDLE_PING)
+    engine = create_async_engine(url, **kw)
+    if not kw.get("pool_pre_ping"):
+        ping_when_idle(engine, idle_ping)
+    return engine
+
+
+IDLE_PING = 2.0  # seconds a pooled connection may rest before it is checked on checkout
+
+
+def ping_when_idle(engine: AsyncEngine, idle: float) -> None:
+    """SQLAlchemy's pool_pre_ping, only for connections that rested `idle` seconds or more.
+
+    asyncpg's ping is three round trips (BEGIN, ";", ROLLBACK) on every checkout, and a
+    worker checks a connection out several times a batch. A connection just handed back
+    was working a moment ago; one that rested may have been cut (server restart, idle
+    timeout, pg_terminate_backend) and is replaced before anyone uses it. A connection cut
+    within the last `idle` seconds fails its next statement instead: SQLAlchemy then
+    invalidates the pool, and that transaction is retried (outbox) or answered 503
+    (callbacks, which WeChat delivers again), as any statement cut mid-flight is."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _rested_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping_if_rested(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("checked_in")
+        if since is None or time.monotonic() - since < idle:
+            return  # new (just connected) or busy a moment ago
+        try:
+            dbapi_conn.ping()
+        except Exception as error:  # the pool drops it and checks out another
+            raise exc.DisconnectionError(str(error)) from error
 
 
 def _file_path(url: str) -> str | None:
