@@ -401,7 +401,7 @@ async def run(args: argparse.Namespace) -> int:
                     spy = subprocess.Popen(  # noqa: S603, ASYNC220 (started once, before the round)
                         [shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy",
                          "record", "-o", str(out), "--pid", str(next(p for p in procs if p.name == args.py_spy_of).popen.pid),
-                         "--rate", "500",
+                         "--rate", "200",
                          *(["--format", "raw"] if out.suffix == ".txt" else [])],
                         stdout=(tmp / f"py-spy-{label}.log").open("wb"), stderr=subprocess.STDOUT)
                     await asyncio.sleep(1.0)
