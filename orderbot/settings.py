@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     outbox_poll_interval: float = Field(1.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_POLL_INTERVAL"))
     outbox_lease_seconds: float = Field(60.0, gt=0, validation_alias=_env("ORDERBOT_OUTBOX_LEASE_SECONDS"))
     outbox_batch_size: int = Field(20, ge=1, validation_alias=_env("ORDERBOT_OUTBOX_BATCH_SIZE"))
-    outbox_grouped_batch_size: int = Field(50, ge=1, le=1000, validation_alias=_env("ORDERBOT_OUTBOX_GROUPED_BATCH_SIZE"))
+    outbox_grouped_batch_size: int = Field(100, ge=1, le=1000, validation_alias=_env("ORDERBOT_OUTBOX_GROUPED_BATCH_SIZE"))
     # unset: 1 for the worker inside the web process (it shares the loop acknowledging
     # callbacks), 2 for `orderbot worker` processes (workers/runner.py WorkerConfig)
     outbox_rounds_in_flight: int | None = Field(None, ge=1, le=8, validation_alias=_env("ORDERBOT_OUTBOX_ROUNDS_IN_FLIGHT"))

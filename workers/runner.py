@@ -56,7 +56,7 @@ class WorkerConfig:
     poll_interval: float = 1.0
     lease_seconds: float = 60.0
     batch_size: int = 20  # rows of kinds run one row at a time, claimed per round
-    grouped_batch_size: int = 50  # rows of kinds with a batch handler, claimed per round
+    grouped_batch_size: int = 100  # rows of kinds with a batch handler, claimed per round
     rounds_in_flight: int = 2  # batches carried out at once by one worker (1: one after another)
     backoff_base: float = 2.0
     backoff_max: float = 900.0
