@@ -30,6 +30,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--callback-timeout", type=float, default=5.0,
         help="seconds to wait for orderbot's answer before retrying (WeChat: 5)",
     )
+    parser.add_argument(
+        "--access-log", action="store_true",
+        help="log a line for every API call (off: what was sent is at GET /__sent__, and a "
+             "line a call was a third of the stand-in's CPU in a burst, bench/chat_e2e.py)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,5 +53,6 @@ def run(args: argparse.Namespace) -> int:
     known = [name for name, ident in apps.items() if ident]
     print(f"orderbot standin on http://{args.host}:{args.port} for {', '.join(known) or 'no app'}"
           " (set WECHAT_*, MINIPROGRAM_*, WECOM_* to add apps)", flush=True)
-    web.run_app(create_standin_app(config), host=args.host, port=args.port, print=None)
+    web.run_app(create_standin_app(config), host=args.host, port=args.port, print=None,
+                access_log=logging.getLogger("aiohttp.access") if args.access_log else None)
     return 0

@@ -32,3 +32,15 @@ def test_command_builds_the_standin_from_env_and_options(
     assert (config.wechat_appid, config.wechat_secret, config.wecom_corpid) == ("wx-env", "s", "ww-env")
     assert config.callback_url == "http://127.0.0.1:9000/wechat/callback" and config.token_ttl == 60
     assert "wechat, wecom" in capsys.readouterr().out
+
+
+def test_api_calls_are_logged_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A burst of pushes is not a log line apiece (GET /__sent__ has them); --access-log
+    brings aiohttp's access log back for someone watching the calls."""
+    served: list[dict[str, Any]] = []
+    monkeypatch.setattr(command.web, "run_app", lambda app, **kw: served.append(kw))
+    assert cli.main(["standin", "--port", "8998"]) == 0
+    assert cli.main(["standin", "--port", "8998", "--access-log"]) == 0
+    quiet, loud = served
+    assert quiet["access_log"] is None
+    assert loud["access_log"] is not None and loud["access_log"].name == "aiohttp.access"
