@@ -300,6 +300,22 @@ def test_rounds_in_flight_comes_from_the_environment(monkeypatch) -> None:
         Settings(_env_file=None)
 
 
+
+def test_grouped_batch_size_comes_from_the_environment_and_bad_values_are_refused(monkeypatch) -> None:
+    """100 rows a round of the batch kinds unless told; 0 or more than 1000 stops start-up
+    with the variable named, rather than a worker that claims nothing or everything."""
+    from orderbot.settings import Settings
+    from workers.runner import WorkerConfig
+
+    monkeypatch.delenv("ORDERBOT_OUTBOX_GROUPED_BATCH_SIZE", raising=False)
+    assert WorkerConfig.from_settings(Settings(_env_file=None)).grouped_batch_size == 100
+    monkeypatch.setenv("ORDERBOT_OUTBOX_GROUPED_BATCH_SIZE", "40")
+    assert WorkerConfig.from_settings(Settings(_env_file=None), in_web_process=True).grouped_batch_size == 40
+    for bad in ("0", "1001", "many"):
+        monkeypatch.setenv("ORDERBOT_OUTBOX_GROUPED_BATCH_SIZE", bad)
+        with pytest.raises(ValueError, match="GROUPED_BATCH_SIZE|grouped_batch_size"):
+            Settings(_env_file=None)
+
 def test_a_kind_without_a_handler_stops_start_up() -> None:
     from orderbot.jobs import MissingHandlers
     from orders.outbox import OutboxKind
