@@ -119,12 +119,26 @@ async def test_another_appid_in_the_envelope_is_403_wrong_appid(mode, embedded_c
 @pytest.mark.parametrize("mode", ["plaintext", "safe"])
 @pytest.mark.parametrize("skew", [-301, 301, 86_400 * 3])
 async def test_replays_outside_the_window_are_403_stale_timestamp(mode, skew, embedded_client, sqlite_engine):
-    """A correctly signed callback replayed later (our clock moved on by `skew` seconds)."""
+    """A correctly signed callback replayed later (our clock moved on by `skew` seconds).
+
+    The clock is pinned to the signed timestamp: WeChat's timestamps are whole seconds, so a
+    clock read from time.time() puts ±301 s up to a second (plus the test's own run time)
+    nearer the edge, and -301 was once inside the window on a slow CI machine."""
     sim = WeChatSim(mode=mode)
-    client = await embedded_client(**_app(sim, clock=lambda: time.time() + skew))
     params, body = sim.request(text_xml("o_replay", "再来一单"))
+    client = await embedded_client(**_app(sim, clock=lambda: int(params["timestamp"]) + skew))
     assert (await _post(client, params, body))[:2] == (403, "stale_timestamp")
     assert await count_rows(sqlite_engine) == (0, 0)
+
+
+@pytest.mark.parametrize("skew", [-300, 300])
+async def test_the_window_edges_are_inside(skew, embedded_client, sqlite_engine):
+    """Exactly five minutes apart is still accepted (the window is closed at both ends)."""
+    sim = WeChatSim(mode="safe")
+    params, body = sim.request(text_xml("o_edge", "M8螺丝 5000个"))
+    client = await embedded_client(**_app(sim, clock=lambda: int(params["timestamp"]) + skew))
+    assert (await _post(client, params, body))[0] == 200
+    assert await count_rows(sqlite_engine) == (1, 1)
 
 
 async def test_inside_the_window_a_delayed_retry_is_stored_once(embedded_client, sqlite_engine):
