@@ -268,7 +268,12 @@ class Outbox(SQLModel, table=True):
     """Side effects written in the same transaction as the change that causes them."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_claim", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_claim", "state", "next_attempt_at"),
+        # A worker claims per kind (orders/outbox.py: _build_claim_by_kind): an ordered read of
+        # the batch, however many rows of other kinds are waiting.
+        Index("ix_outbox_kind_claim", "kind", "state", "next_attempt_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str  # cs_message / template_message / wecom_card / robot / ocr_job / ...

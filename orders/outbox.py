@@ -32,12 +32,23 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, bindparam, case, func, or_, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    or_,
+    union_all,
+    update,
+)
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from orders.models import Outbox, as_utc, utcnow
-from orders.upsert import insert_for, insert_skipping, once_per_database
+from orders.upsert import dialect_name, insert_for, insert_skipping, once_per_database
 
 
 class OutboxKind(StrEnum):
@@ -183,55 +194,98 @@ async def claim(
 ) -> list[Outbox]:
     """Lease up to `limit` due rows to `worker_id` (attempts + 1). Commit right after.
     With `kinds`, only rows of those kinds (`other_kinds`: only rows of any other kind);
-    due rows of the `first` kinds (among `kinds`) are taken before the others."""
+    due rows of the `first` kinds (among `kinds`) are taken before the others.
+
+    With `kinds` (and not `other_kinds`) the claim reads at most `limit` rows of each kind,
+    in order, from ix_outbox_kind_claim, however many rows are waiting: after an outage or
+    in a burst, a claim costs the batch, not the backlog. `other_kinds` still walks every due
+    row of the named kinds to find the others; the worker runs it only now and then."""
     params = {"q_now": now, "q_max": max_attempts, "q_limit": limit, "q_worker": worker_id,
               "q_lease": now + timedelta(seconds=lease_seconds)}
-    if kinds and first and not other_kinds:
-        params["q_kinds"], params["q_first"] = sorted(kinds), sorted(first)
-        stmt = _claim_of_kinds_first(session)
-    elif kinds:
+    if kinds and other_kinds:
         params["q_kinds"] = sorted(kinds)
-        stmt = (_claim_other_kinds if other_kinds else _claim_of_kinds)(session)
+        stmt = _claim_other_kinds(session)
+    elif kinds:
+        stmt = _claim_by_kind(dialect_name(session), frozenset(kinds), frozenset(first) & frozenset(kinds))
     else:
         stmt = _claim_statement(session)
     rows = list((await session.exec(stmt, params=params)).scalars().all())  # type: ignore[call-overload]
     return sorted(rows, key=lambda r: (as_utc(r.next_attempt_at), r.id or 0))
 
 
-def _build_claim(dialect: str, which: Any = None, first: Any = None) -> Any:
-    """claim's UPDATE … RETURNING (built once per database: every worker poll runs it)."""
-    order = [Outbox.next_attempt_at, Outbox.id]
-    if first is not None:
-        order.insert(0, case((first, 0), else_=1))
+def _build_claim(dialect: str, which: Any = None) -> Any:
+    """claim's UPDATE … RETURNING over all kinds, or those `which` selects (built once per
+    database: every worker poll runs it)."""
     candidates = (
         select(Outbox.id)
         .where(_claimable(), Outbox.attempts < bindparam("q_max"), *([which] if which is not None else []))
-        .order_by(*order)
+        .order_by(Outbox.next_attempt_at, Outbox.id)
         .limit(bindparam("q_limit", type_=Integer))
         .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite renders nothing
     )
+    return _lease(dialect, candidates)
+
+
+def _lease(dialect: str, candidates: Any) -> Any:
+    """The UPDATE … RETURNING that leases the rows `candidates` (a SELECT of ids) picks.
+
+    PostgreSQL: a CTE runs the locking SELECT once (as `id IN (subquery)` PostgreSQL may
+    re-run it per row and ignore the LIMIT), and the rows are then found by primary key
+    alone. FOR UPDATE has already re-checked each locked row against the WHERE (a row
+    another worker leased meanwhile is skipped or fails it); repeating the conditions here
+    let the planner, before the table's statistics catch up with a burst, drive the join
+    from every due row and scan the CTE once each: 35 ms for 2,000 rows.
+    SQLite: one statement under the write lock, the conditions checked again on each row."""
     if dialect == "postgresql":
-        # A CTE runs the locking SELECT once; as `id IN (subquery)` PostgreSQL may re-run
-        # it per row and ignore the LIMIT.
         chosen = candidates.cte("chosen")
-        picked: Any = Outbox.id == chosen.c.id
+        picked: Any = [Outbox.id == chosen.c.id]
     else:
-        picked = Outbox.id.in_(candidates)
+        picked = [Outbox.id.in_(candidates), _claimable(), Outbox.attempts < bindparam("q_max")]
     return (
         update(Outbox)
-        .where(picked, _claimable(), Outbox.attempts < bindparam("q_max"))
+        .where(*picked)
         .values(locked_by=bindparam("q_worker"), lease_until=bindparam("q_lease"), attempts=Outbox.attempts + 1)
         .returning(Outbox)
         .execution_options(synchronize_session=False)
     )
 
 
+def _build_claim_by_kind(dialect: str, kinds: frozenset[str], first: frozenset[str]) -> Any:
+    """claim's UPDATE … RETURNING for rows of `kinds`, `first` kinds ahead: one ordered,
+    limited read of ix_outbox_kind_claim per kind (each locked SKIP LOCKED on PostgreSQL),
+    merged by (first, next_attempt_at, id) and cut to the limit. One `kind IN (…) ORDER BY
+    …` instead sorts every due row of those kinds: with 20,000 messages waiting, 10–36 ms a
+    claim on PostgreSQL against well under a millisecond this way (bench/outbox_claim.py)."""
+    limit = bindparam("q_limit", type_=Integer)
+    arms = []
+    for kind in sorted(kinds):
+        arm = (
+            select(Outbox.id, literal_column("0" if kind in first else "1", Integer).label("pri"),
+                   Outbox.next_attempt_at)
+            .where(Outbox.kind == literal(kind, String), _claimable(), Outbox.attempts < bindparam("q_max"))
+            .order_by(Outbox.next_attempt_at, Outbox.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite renders nothing
+            .subquery()
+        )
+        arms.append(select(arm.c.id, arm.c.pri, arm.c.next_attempt_at))
+    merged = union_all(*arms).subquery() if len(arms) > 1 else arms[0].subquery()
+    candidates = select(merged.c.id).order_by(merged.c.pri, merged.c.next_attempt_at, merged.c.id).limit(limit)
+    return _lease(dialect, candidates)
+
+
+_BY_KIND: dict[tuple[str, frozenset[str], frozenset[str]], Any] = {}
+
+
+def _claim_by_kind(dialect: str, kinds: frozenset[str], first: frozenset[str]) -> Any:
+    """Built once per database and set of kinds (a worker claims the same sets every round)."""
+    key = (dialect, kinds, first)
+    if key not in _BY_KIND:
+        _BY_KIND[key] = _build_claim_by_kind(dialect, kinds, first)
+    return _BY_KIND[key]
+
+
 _claim_statement = once_per_database(_build_claim)
-_claim_of_kinds = once_per_database(
-    lambda dialect: _build_claim(dialect, Outbox.kind.in_(bindparam("q_kinds", expanding=True))))
-_claim_of_kinds_first = once_per_database(
-    lambda dialect: _build_claim(dialect, Outbox.kind.in_(bindparam("q_kinds", expanding=True)),
-                                 first=Outbox.kind.in_(bindparam("q_first", expanding=True))))
 _claim_other_kinds = once_per_database(
     lambda dialect: _build_claim(dialect, Outbox.kind.not_in(bindparam("q_kinds", expanding=True))))
 

@@ -145,6 +145,7 @@ class OutboxWorker:
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._gauges_at = float("-inf")
+        self._swept_at: datetime | None = None  # the last round that walked the whole queue
         self._turns: dict[str, asyncio.Future[None]] = {}  # per batch kind: the last unit's end
 
     # -- control ---------------------------------------------------------------------
@@ -181,21 +182,35 @@ class OutboxWorker:
         return frozenset(k for k in self.batch_handlers if k in self.handlers.kinds())
 
     async def claim_round(self) -> list[Outbox]:
-        """Lease the next batch of due rows to this worker (parking abandoned ones first):
-        up to `grouped_batch_size` rows of the kinds carried out a batch at a time, and up to
-        `batch_size` of the rest, each of which runs on its own (an OCR job takes a second).
-        Due deliveries (DELIVER_FIRST) are claimed before new messages."""
+        """Lease the next batch of due rows to this worker: up to `grouped_batch_size` rows of
+        the kinds carried out a batch at a time, and up to `batch_size` of the rest, each of
+        which runs on its own (an OCR job takes a second). Due deliveries (DELIVER_FIRST) are
+        claimed before new messages.
+
+        Those claims read only the batch, kind by kind, however long the queue. What needs
+        the whole queue walked runs once a lease period (and in a worker's first round):
+        parking rows abandoned on their last attempt, and claiming rows of kinds this worker
+        has no handler for, which attempt() then parks, so they are seen and not left waiting.
+        """
         cfg, now = self.config, self.clock()
         grouped = self.grouped_kinds
         lease = {"worker_id": self.worker_id, "now": now, "lease_seconds": cfg.lease_seconds,
                  "max_attempts": cfg.max_attempts}
+        sweep = self._swept_at is None or (now - self._swept_at).total_seconds() >= cfg.lease_seconds
         async with self.sessionmaker() as session, session.begin():
-            await outbox.park_abandoned(session, now=now, max_attempts=cfg.max_attempts)
+            if sweep:
+                self._swept_at = now
+                await outbox.park_abandoned(session, now=now, max_attempts=cfg.max_attempts)
             if not grouped:
                 return await outbox.claim(session, limit=cfg.batch_size, **lease)
             rows = await outbox.claim(session, limit=cfg.grouped_batch_size, kinds=grouped,
                                       first=DELIVER_FIRST & grouped, **lease)
-            return rows + await outbox.claim(session, limit=cfg.batch_size, kinds=grouped, other_kinds=True, **lease)
+            handled = frozenset(self.handlers.kinds())
+            if others := handled - grouped:
+                rows += await outbox.claim(session, limit=cfg.batch_size, kinds=others, **lease)
+            if sweep:
+                rows += await outbox.claim(session, limit=cfg.batch_size, kinds=handled, other_kinds=True, **lease)
+            return rows
 
     def claimed_full(self, rows: Sequence[Outbox]) -> bool:
         """A claim came back full: more is due, claim again without waiting."""

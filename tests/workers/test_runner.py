@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
@@ -251,6 +253,63 @@ async def test_due_replies_are_claimed_before_new_messages(engine: AsyncEngine, 
     worker.batch_handlers = {OutboxKind.INBOUND: None, OutboxKind.NOTIFY_CUSTOMER: None}
     rows = await worker.claim_round()
     assert sorted(r.dedup_key or "" for r in rows) == ["in:0", "reply:0", "reply:1"]
+
+
+async def test_batch_kinds_are_claimed_oldest_first_across_kinds(engine: AsyncEngine, clock, make_worker) -> None:
+    """Each kind is read on its own (so a long queue of one kind costs a claim nothing), and
+    the batch is still the oldest due rows of all of them, deliveries ahead of new messages."""
+    from orders.outbox import OutboxKind
+    from workers.handlers import registry
+
+    start = clock() - timedelta(minutes=10)
+    async with make_sessionmaker(engine)() as s, s.begin():
+        for i, kind in enumerate([OutboxKind.INBOUND, OutboxKind.WECOM_INBOUND] * 3):
+            await outbox.enqueue(s, kind=kind, dedup_key=f"{kind}:{i}", not_before=start + timedelta(seconds=i))
+        await outbox.enqueue(s, kind=OutboxKind.NOTIFY_REP, dedup_key="card:late", not_before=start + timedelta(minutes=5))
+        await outbox.enqueue(s, kind=OutboxKind.NOTIFY_REP, dedup_key="card:later", not_before=clock() + timedelta(minutes=1))
+    worker = make_worker(grouped_batch_size=4)
+    worker.handlers = registry  # the shipped kinds; the rows are only claimed here, not run
+    worker.batch_handlers = {k: None for k in (OutboxKind.INBOUND, OutboxKind.WECOM_INBOUND, OutboxKind.NOTIFY_REP)}
+    rows = await worker.claim_round()
+    assert [r.dedup_key for r in rows] == ["inbound:0", "wecom_inbound:1", "inbound:2", "card:late"]
+    rows = await worker.claim_round()
+    assert [r.dedup_key for r in rows] == ["wecom_inbound:3", "inbound:4", "wecom_inbound:5"]  # not due: card:later
+
+
+async def test_the_whole_queue_is_walked_once_a_lease_period(engine: AsyncEngine, clock, make_worker) -> None:
+    """Parking rows abandoned on their last attempt, and rows of a kind no handler knows, needs
+    every due row read: a worker does it in its first round and then once a lease period,
+    not in every round. Both still end up parked, with the reason."""
+    from orders.outbox import OutboxKind
+    from workers.handlers import registry
+
+    worker = make_worker(lease_seconds=30, max_attempts=4)
+    worker.handlers = registry
+    worker.batch_handlers = {OutboxKind.INBOUND: None}
+    async with make_sessionmaker(engine)() as s, s.begin():
+        await outbox.enqueue(s, kind="no_such_kind", dedup_key="odd:1")
+    [odd] = await worker.claim_round()  # the first round walks the queue
+    assert odd.kind == "no_such_kind"
+    await worker.carry_out(worker.plan([odd]))
+    assert (await _row_of(engine, "odd:1")).state == "parked"
+
+    async with make_sessionmaker(engine)() as s, s.begin():  # a worker died on its last attempt
+        await outbox.enqueue(s, kind=OutboxKind.INBOUND, dedup_key="dead:1")
+        await s.exec(update(Outbox).where(Outbox.dedup_key == "dead:1").values(  # type: ignore[call-overload]
+            attempts=4, locked_by="gone", lease_until=clock() - timedelta(seconds=1)))
+        await outbox.enqueue(s, kind="no_such_kind", dedup_key="odd:2")
+    assert await worker.claim_round() == []  # within the lease period: neither is looked at
+    assert (await _row_of(engine, "dead:1")).state == "pending"
+    clock.advance(30)
+    [odd2] = await worker.claim_round()
+    assert odd2.dedup_key == "odd:2"
+    dead = await _row_of(engine, "dead:1")
+    assert dead.state == "parked" and "lease expired" in (dead.last_error or "")
+
+
+async def _row_of(engine: AsyncEngine, key: str) -> Outbox:
+    async with make_sessionmaker(engine)() as s:
+        return (await s.exec(select(Outbox).where(Outbox.dedup_key == key))).one()
 
 
 async def test_before_round_is_awaited_before_every_claim(engine: AsyncEngine, handlers: HandlerRegistry, make_worker) -> None:
