@@ -199,18 +199,21 @@ class OutboxWorker:
         sweep = self._swept_at is None or (now - self._swept_at).total_seconds() >= cfg.lease_seconds
         async with self.sessionmaker() as session, session.begin():
             if sweep:
-                self._swept_at = now
                 await outbox.park_abandoned(session, now=now, max_attempts=cfg.max_attempts)
             if not grouped:
-                return await outbox.claim(session, limit=cfg.batch_size, **lease)
-            rows = await outbox.claim(session, limit=cfg.grouped_batch_size, kinds=grouped,
-                                      first=DELIVER_FIRST & grouped, **lease)
-            handled = frozenset(self.handlers.kinds())
-            if others := handled - grouped:
-                rows += await outbox.claim(session, limit=cfg.batch_size, kinds=others, **lease)
-            if sweep:
-                rows += await outbox.claim(session, limit=cfg.batch_size, kinds=handled, other_kinds=True, **lease)
-            return rows
+                rows = await outbox.claim(session, limit=cfg.batch_size, **lease)
+            else:
+                rows = await outbox.claim(session, limit=cfg.grouped_batch_size, kinds=grouped,
+                                          first=DELIVER_FIRST & grouped, **lease)
+                handled = frozenset(self.handlers.kinds())
+                if others := handled - grouped:
+                    rows += await outbox.claim(session, limit=cfg.batch_size, kinds=others, **lease)
+                if sweep:
+                    rows += await outbox.claim(session, limit=cfg.batch_size, kinds=handled,
+                                               other_kinds=True, **lease)
+        if sweep:  # committed: the next walk is a lease period away (a failed one is retried)
+            self._swept_at = now
+        return rows
 
     def claimed_full(self, rows: Sequence[Outbox]) -> bool:
         """A claim came back full: more is due, claim again without waiting."""
