@@ -209,8 +209,10 @@ class OutboxWorker:
                 if others := handled - grouped:
                     rows += await outbox.claim(session, limit=cfg.batch_size, kinds=others, **lease)
                 if sweep:
-                    rows += await outbox.claim(session, limit=cfg.batch_size, kinds=handled,
-                                               other_kinds=True, **lease)
+                    unhandled = await outbox.claim(session, limit=cfg.batch_size, kinds=handled,
+                                                   other_kinds=True, **lease)
+                    rows += unhandled
+                    sweep = len(unhandled) < cfg.batch_size  # a full batch: walk again next round
         if sweep:  # committed: the next walk is a lease period away (a failed one is retried)
             self._swept_at = now
         return rows

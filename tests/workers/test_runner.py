@@ -307,6 +307,20 @@ async def test_the_whole_queue_is_walked_once_a_lease_period(engine: AsyncEngine
     assert dead.state == "parked" and "lease expired" in (dead.last_error or "")
 
 
+async def test_many_rows_of_an_unknown_kind_are_walked_until_none_is_left(engine: AsyncEngine, make_worker) -> None:
+    """Rows left by a kind that no longer has a handler (say, after an upgrade) are claimed, to
+    be parked, a batch a round while they fill batches, not one batch a lease period."""
+    from orders.outbox import OutboxKind
+    from workers.handlers import registry
+
+    await _enqueue(engine, 5, kind="retired_kind")
+    worker = make_worker(batch_size=2, lease_seconds=30)
+    worker.handlers = registry
+    worker.batch_handlers = {OutboxKind.INBOUND: None}
+    taken = [len(await worker.claim_round()) for _ in range(4)]  # the clock does not move
+    assert taken == [2, 2, 1, 0]
+
+
 async def _row_of(engine: AsyncEngine, key: str) -> Outbox:
     async with make_sessionmaker(engine)() as s:
         return (await s.exec(select(Outbox).where(Outbox.dedup_key == key))).one()
