@@ -248,8 +248,8 @@ class Sent:
             if new:
                 self.entries.extend(new)
                 for e in new:
-                    if e["api"] == "custom_send" and e["msgtype"] == "text":
-                        self.texts[e["to"]].append(e["payload"]["text"]["content"])
+                    if (text := customer_text(e)) is not None:
+                        self.texts[e["to"]].append(text)
                 self.last = new[-1]["id"]
                 async with self.changed:
                     self.changed.notify_all()
@@ -280,6 +280,18 @@ class Sent:
                 if number in json.dumps(card, ensure_ascii=False):
                     return e
         return None
+
+
+def customer_text(entry: dict[str, Any]) -> str | None:
+    """What a customer read in one message the stand-in accepted: a customer-service text, or
+    a template / subscribe message (the push router's way round a closed 48-hour window or a
+    refused customer-service send: the same notice, in the template's fields)."""
+    payload = entry["payload"]
+    if entry["api"] == "custom_send" and entry["msgtype"] == "text":
+        return str(payload["text"]["content"])
+    if entry["api"] in ("template_send", "subscribe_send"):
+        return " ".join(str(v.get("value", "")) for v in (payload.get("data") or {}).values() if isinstance(v, dict))
+    return None
 
 
 # ---- customers ------------------------------------------------------------------------------
