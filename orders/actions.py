@@ -512,6 +512,20 @@ async def submit(
                                      products=created.products if created is not None else None)
 
 
+async def _done_by(s: AsyncSession, order_id: int, source_message_id: int | None, *types: EventType) -> bool:
+    """This inbound message already changed this order this way: an earlier attempt of the
+    same outbox row committed the action, and its worker died before the row was finished
+    (the rep's reply is written after the action). The action is then not tried again, and
+    the caller answers as the first attempt would have, not "操作未成功" for a press that
+    worked."""
+    if source_message_id is None:
+        return False
+    stmt = select(OrderEvent.id).where(
+        OrderEvent.order_id == order_id, OrderEvent.source_message_id == source_message_id,
+        OrderEvent.type.in_(types)).limit(1)  # type: ignore[attr-defined]
+    return (await s.exec(stmt)).first() is not None
+
+
 async def confirm(
     db: DB, order_id: int, actor: Actor, *, source_message_id: int | None = None,
     expected_version: int | None = None,
@@ -522,6 +536,8 @@ async def confirm(
     async with unit_of_work(db) as s:
         order = await _lock_order(s, order_id)
         customer = await check_order_access(s, actor, order)
+        if await _done_by(s, order.id, source_message_id, EventType.CONFIRMED, EventType.HELD):
+            return OrderResult(order, await _lines(s, order.id))
         from_status = order.status
         to = _next(order.status, Action.CONFIRM, actor.role)
         _check_version(order, expected_version)
@@ -570,6 +586,8 @@ async def _transition(
     async with unit_of_work(db) as s:
         order = await _lock_order(s, order_id)
         customer = await check_order_access(s, actor, order)
+        if await _done_by(s, order.id, source_message_id, event):
+            return OrderResult(order, await _lines(s, order.id))
         from_status = order.status
         to = _next(order.status, action, actor.role)
         _check_version(order, expected_version)

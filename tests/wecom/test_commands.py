@@ -141,6 +141,37 @@ async def test_a_stale_card_shows_where_the_order_stands(world: World) -> None:
     assert len(confirmations) == 1
 
 
+async def test_a_press_run_again_after_its_worker_died_answers_as_it_worked(world: World, monkeypatch) -> None:
+    """The press confirmed the order (and told the customer); the worker died before the rep's
+    reply and the card update were written. When the row runs again the rep reads 已确认,
+    not "操作未成功", the card shows 已确认, and the order was confirmed once."""
+    from bot import wecom_commands
+
+    order_id, number = await pending_order(world)
+    real, attempts = wecom_commands._reply, []
+
+    async def dies_the_first_time(*args, **kwargs):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("worker killed between the action and the reply")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(wecom_commands, "_reply", dies_the_first_time)
+    await press(world, "确认")
+    assert (await world.order(order_id)).status == "confirmed"
+    assert not any(e["msgtype"] == "text" for e in world.sent("wecom_send", to=REP_ID))
+    world.advance(120)  # the row's retry is due
+    await world.drain()
+    texts = [e["payload"]["text"]["content"] for e in world.sent("wecom_send", to=REP_ID) if e["msgtype"] == "text"]
+    assert len(texts) == 1 and texts[0].startswith(f"已确认订单 {number}，合计"), texts
+    [update] = world.sent("update_template_card")
+    assert update["payload"]["template_card"]["replace_text"] == "已确认"
+    async with world.sm() as s:
+        confirmations = list(await s.exec(select(OrderEvent).where(
+            OrderEvent.order_id == order_id, OrderEvent.type == "confirmed")))
+    assert len(confirmations) == 1 and len(attempts) == 2
+
+
 async def test_an_expired_response_code_falls_back_to_a_text(world: World) -> None:
     order_id, number = await pending_order(world)
     world.advance(73 * 3600)  # WeCom's response_code lives 72 hours
