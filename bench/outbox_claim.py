@@ -76,14 +76,32 @@ async def time_rounds(url: str, rounds: int) -> tuple[float, float, float]:
     return times[0], statistics.median(times[1:]), statistics.median(claimed[1:])
 
 
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {n}")
+    return n
+
+
+def _sizes(text: str) -> list[int]:
+    """--backlog 2000,20000: at least one size, each a whole number ≥ 1."""
+    sizes = [_positive(x.strip()) for x in text.split(",") if x.strip()]
+    if not sizes:
+        raise argparse.ArgumentTypeError("give at least one backlog size, e.g. 2000,20000")
+    return sizes
+
+
 async def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--backlog", default="2000,20000,100000", help="rows waiting, comma-separated")
-    p.add_argument("--rounds", type=int, default=10)
+    p.add_argument("--backlog", type=_sizes, default="2000,20000,100000", help="rows waiting, comma-separated")
+    p.add_argument("--rounds", type=_positive, default=10)
     p.add_argument("--postgres", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test",
                    help="a PostgreSQL database the bench may CREATE DATABASE beside ('' to skip)")
     args = p.parse_args()
-    sizes = [int(x) for x in args.backlog.split(",") if x.strip()]
+    sizes: list[int] = args.backlog
     print(f"{'backend':<12}{'backlog':>9}{'first round ms':>16}{'next rounds ms':>16}{'rows a round':>14}")
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:

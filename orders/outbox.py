@@ -35,6 +35,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -280,15 +281,8 @@ def _build_claim_by_kind(dialect: str, kinds: frozenset[str], first: frozenset[s
     return _lease(dialect, candidates)
 
 
-_BY_KIND: dict[tuple[str, frozenset[str], frozenset[str]], Any] = {}
-
-
-def _claim_by_kind(dialect: str, kinds: frozenset[str], first: frozenset[str]) -> Any:
-    """Built once per database and set of kinds (a worker claims the same sets every round)."""
-    key = (dialect, kinds, first)
-    if key not in _BY_KIND:
-        _BY_KIND[key] = _build_claim_by_kind(dialect, kinds, first)
-    return _BY_KIND[key]
+# Built once per database and set of kinds: a worker claims the same sets every round.
+_claim_by_kind = cache(_build_claim_by_kind)
 
 
 _claim_statement = once_per_database(_build_claim)
